@@ -1,0 +1,35 @@
+"""symgrad: symbol-to-symbol differentiation with a NumPy compiler.
+
+Build expressions from graph nodes, let :func:`grad` append the nodes that
+compute the derivative, then print, simplify or compile forward and gradient
+together into one NumPy function. The public API is listed in ``__all__``.
+"""
+from .graph import Node, Op, constant, matrix, scalar, tensor, toposort, vector, replace
+from .shapes import ShapeError
+from . import ops  # noqa: F401  (registers every op)
+from .ops import Sample, Spec
+from .graph import REGISTRY
+from .functions import (abs, broadcast_to, concatenate, cos, det, diag, dot, equal, exp, eye,
+                        greater, inv, less, log, log1p, log_sigmoid, log_softmax, logdet,
+                        logsumexp, matmul, maximum, mean, minimum, norm, one_hot, outer, relu,
+                        reshape, sigmoid, sign, sin, softmax, softplus, solve, sqrt, square,
+                        stack, sum, tanh, trace, transpose, where, zeros)
+from .autodiff import grad, hessian, hvp, jacobian, jvp
+from .compile import Function, codegen, function
+from .printing import latex, pretty
+from .networkx_bridge import op_count, to_networkx
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Node", "Op", "REGISTRY", "Sample", "Spec", "ShapeError",
+    "scalar", "vector", "matrix", "tensor", "constant", "toposort", "replace",
+    "abs", "broadcast_to", "concatenate", "cos", "det", "diag", "dot", "equal", "exp", "eye",
+    "greater", "inv", "less", "log", "log1p", "log_sigmoid", "log_softmax", "logdet",
+    "logsumexp", "matmul", "maximum", "mean", "minimum", "norm", "one_hot", "outer", "relu",
+    "reshape", "sigmoid", "sign", "sin", "softmax", "softplus", "solve", "sqrt", "square",
+    "stack", "sum", "tanh", "trace", "transpose", "where", "zeros",
+    "grad", "hessian", "hvp", "jacobian", "jvp",
+    "Function", "codegen", "function",
+    "latex", "pretty", "op_count", "to_networkx",
+]

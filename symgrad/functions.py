@@ -1,0 +1,125 @@
+"""The NumPy-named functions of the public API: thin wrappers over the op records.
+
+They give each op its NumPy signature (positional attributes, defaults) and
+add the few composites that need no op of their own (``mean``, ``dot``).
+"""
+from __future__ import annotations
+
+from .graph import REGISTRY, as_node
+from .ops.elementwise import log_sigmoid, square  # noqa: F401  (re-exported)
+from .ops.linalg import dot  # noqa: F401
+from .ops.reductions import mean  # noqa: F401
+
+
+def _unary(name: str):
+    op = REGISTRY[name]
+
+    def apply(x):
+        return op(x)
+    apply.__name__ = apply.__qualname__ = name
+    apply.__doc__ = f"Elementwise NumPy ``{name}`` as a graph node."
+    return apply
+
+
+exp, log, log1p, sqrt, abs, sin, cos, tanh = map(  # noqa: A001
+    _unary, ["exp", "log", "log1p", "sqrt", "abs", "sin", "cos", "tanh"])
+sigmoid, relu, softplus, sign = map(_unary, ["sigmoid", "relu", "softplus", "sign"])
+trace, det, logdet, inv, norm, diag = map(_unary, ["trace", "det", "logdet", "inv", "norm", "diag"])
+
+
+def maximum(a, b):
+    return REGISTRY["maximum"](a, b)
+
+
+def minimum(a, b):
+    return REGISTRY["minimum"](a, b)
+
+
+def where(cond, a, b):
+    """``a`` where ``cond`` holds, else ``b`` (``cond`` a boolean node, e.g. ``x > 0``)."""
+    return REGISTRY["where"](cond, a, b)
+
+
+def greater(a, b):
+    return REGISTRY["greater"](a, b)
+
+
+def less(a, b):
+    return REGISTRY["less"](a, b)
+
+
+def equal(a, b):
+    return REGISTRY["equal"](a, b)
+
+
+def sum(x, axis=None, keepdims=False):  # noqa: A001
+    return REGISTRY["sum"](x, axis=axis, keepdims=keepdims)
+
+
+def outer(a, b):
+    return REGISTRY["outer"](a, b)
+
+
+def matmul(a, b):
+    return REGISTRY["matmul"](a, b)
+
+
+def transpose(x, axes=None):
+    return REGISTRY["transpose"](x, axes=axes)
+
+
+def reshape(x, shape):
+    return REGISTRY["reshape"](x, shape=shape)
+
+
+def broadcast_to(x, shape):
+    return REGISTRY["broadcast_to"](x, shape=shape)
+
+
+def concatenate(xs, axis=0):
+    """Join nodes along an existing axis (sizes along it must be ints)."""
+    if not isinstance(xs, (list, tuple)):
+        raise TypeError("concatenate takes a list or tuple of nodes")
+    return REGISTRY["concatenate"](*xs, axis=axis)
+
+
+def stack(xs, axis=0):
+    """Join nodes of equal shape along a new axis."""
+    xs = [as_node(x) for x in xs]
+    if not xs:
+        raise ValueError("stack needs at least one node")
+    shape = xs[0].shape
+    axis = axis % (len(shape) + 1)
+    expanded = shape[:axis] + (1,) + shape[axis:]
+    return concatenate([reshape(x, expanded) for x in xs], axis=axis)
+
+
+def eye(n):
+    """The n x n identity (n an int or a dimension name)."""
+    return REGISTRY["eye"](n=n)
+
+
+def zeros(shape):
+    return REGISTRY["zeros"](shape=tuple(shape) if isinstance(shape, (list, tuple)) else (shape,))
+
+
+def solve(a, b):
+    """x with a @ x = b, by LU (never inv(a) @ b)."""
+    return REGISTRY["solve"](a, b)
+
+
+def softmax(x, axis=-1):
+    return REGISTRY["softmax"](x, axis=axis)
+
+
+def log_softmax(x, axis=-1):
+    return REGISTRY["log_softmax"](x, axis=axis)
+
+
+def logsumexp(x, axis=None, keepdims=False):
+    return REGISTRY["logsumexp"](x, axis=axis, keepdims=keepdims)
+
+
+def one_hot(labels, k):
+    """Float rows of the k x k identity picked by integer ``labels``."""
+    return REGISTRY["one_hot"](labels, k=k)

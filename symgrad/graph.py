@@ -1,0 +1,373 @@
+"""The graph IR: immutable, hash-consed nodes and the op records that build them.
+
+A :class:`Node` is ``op(*operands, **attrs)`` plus its inferred ``shape`` and
+``dtype``. Nodes are interned in a weak table keyed on (op, operands, attrs),
+so building the same subexpression twice returns the very same object: common
+subexpressions are merged for free and ``is`` is equality. The rebuild
+invariant ``node.op(*node.operands, **node.attrs) is node`` holds for every
+node, which keeps rewriting, bridges and pickling generic.
+"""
+from __future__ import annotations
+
+import threading
+import types
+import weakref
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+import numpy as np
+
+from .shapes import ShapeError, format_shape, normalize_shape
+
+DTYPES = ("float64", "int64", "bool")
+REGISTRY: dict = {}
+_TABLE: "weakref.WeakValueDictionary" = weakref.WeakValueDictionary()
+_LOCK = threading.Lock()
+
+
+def result_dtype(*dtypes: str) -> str:
+    """NumPy promotion restricted to symgrad's dtypes."""
+    return np.result_type(*[np.dtype(d) for d in dtypes]).name
+
+
+@dataclass(frozen=True, eq=False)
+class Op:
+    """Everything about one operation, in one record.
+
+    ``infer(*operands, **attrs) -> (shape, dtype)`` is the shape rule.
+    ``numpy`` is a format template over operand sources ``{0}, {1}`` and attrs,
+    or a callable ``(args, attrs, ctx) -> str`` for lowerings needing context.
+    ``vjp(g, out, *operands, **attrs)`` returns one node or None per operand;
+    ``jvp(tangents, out, *operands, **attrs)`` returns the output tangent
+    (tangents hold None for operands without one). ``samples`` gives operand
+    specs and attrs on which the tests and ``check_grad`` exercise the op.
+    """
+
+    name: str
+    infer: Callable
+    numpy: object
+    vjp: Optional[Callable] = None
+    jvp: Optional[Callable] = None
+    differentiable: bool = True
+    elementwise: bool = False
+    prepare: Optional[Callable] = None
+    fold: Optional[Callable] = None
+    helpers: tuple = ()
+    view: bool = False
+    infix: Optional[str] = None
+    precedence: int = 100
+    fmt: Optional[str] = None
+    latex: Optional[str] = None
+    samples: Callable = field(default=lambda: [])
+
+    def __call__(self, *operands, **attrs) -> "Node":
+        operands = tuple(as_node(o) for o in operands)
+        if self.prepare is not None:
+            attrs = self.prepare(*operands, **attrs)
+        if self.fold is not None:
+            folded = self.fold(*operands, **attrs)
+            if folded is not None:
+                return folded
+        key = (self.name, operands, _freeze(attrs))
+        node = _TABLE.get(key)
+        if node is None:
+            try:
+                shape, dtype = self.infer(*operands, **attrs)
+            except ShapeError as err:
+                raise ShapeError(f"{self.name}({', '.join(describe(o) for o in operands)}): {err}") from None
+            with _LOCK:
+                node = _TABLE.get(key)
+                if node is None:
+                    node = Node(self, operands, attrs, normalize_shape(shape), dtype)
+                    _TABLE[key] = node
+        return node
+
+    def __repr__(self):
+        return f"<op {self.name}>"
+
+    def __reduce__(self):
+        return (_registered_op, (self.name,))
+
+
+def _registered_op(name: str) -> Op:
+    return REGISTRY[name]
+
+
+def register(op: Op) -> Op:
+    if op.name in REGISTRY:
+        raise ValueError(f"op {op.name!r} is already registered")
+    REGISTRY[op.name] = op
+    return op
+
+
+def _freeze(value):
+    if isinstance(value, dict):
+        return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
+    if isinstance(value, (list, tuple)):
+        return tuple(_freeze(v) for v in value)
+    return value
+
+
+class Node:
+    """One immutable, interned expression node.
+
+    ``==`` and ``hash`` are identity (as in Theano/PyTensor): comparisons that
+    build graph nodes are spelled ``sg.equal``/``>``/``<``.
+    """
+
+    __slots__ = ("op", "operands", "attrs", "shape", "dtype", "__weakref__")
+    __array_ufunc__ = None  # make NumPy defer to our reflected operators
+
+    def __init__(self, op: Op, operands: tuple, attrs: dict, shape: tuple, dtype: str):
+        set_ = object.__setattr__
+        set_(self, "op", op)
+        set_(self, "operands", operands)
+        set_(self, "attrs", types.MappingProxyType(dict(attrs)))
+        set_(self, "shape", shape)
+        set_(self, "dtype", dtype)
+
+    def __setattr__(self, name, value):
+        raise AttributeError("symgrad nodes are immutable")
+
+    def __delattr__(self, name):
+        raise AttributeError("symgrad nodes are immutable")
+
+    def __reduce__(self):
+        return (_rebuild, (self.op, self.operands, dict(self.attrs)))
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def name(self) -> Optional[str]:
+        """The input's name (None for other nodes)."""
+        return self.attrs.get("name") if self.op.name == "input" else None
+
+    @property
+    def value(self):
+        """The constant's value as a read-only array (None for other nodes)."""
+        return self.attrs["value"].array if self.op.name == "constant" else None
+
+    @property
+    def T(self) -> "Node":
+        return REGISTRY["transpose"](self)
+
+    def __str__(self):
+        from .printing import pretty
+        return pretty(self)
+
+    def __repr__(self):
+        if self.op.name == "input":
+            return f"<{self.dtype} input {self.name!r} {format_shape(self.shape)}>"
+        return f"<{self.op.name} node {format_shape(self.shape)} {self.dtype}: {_short(self)}>"
+
+    def _repr_latex_(self):
+        from .printing import latex
+        return f"$\\displaystyle {latex(self)}$"
+
+    def __bool__(self):
+        raise TypeError(f"the truth value of a symgrad node is undefined ({describe(self)}); "
+                        "use sg.where for conditionals")
+
+    def __len__(self):
+        if not self.shape:
+            raise TypeError(f"len() of a 0-d node ({describe(self)})")
+        if not isinstance(self.shape[0], int):
+            raise TypeError(f"len() of {describe(self)}: the first dimension is the name {self.shape[0]!r}")
+        return self.shape[0]
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    # Arithmetic: NumPy names and semantics.
+    def __add__(self, other): return REGISTRY["add"](self, other)
+    def __radd__(self, other): return REGISTRY["add"](other, self)
+    def __sub__(self, other): return REGISTRY["subtract"](self, other)
+    def __rsub__(self, other): return REGISTRY["subtract"](other, self)
+    def __mul__(self, other): return REGISTRY["multiply"](self, other)
+    def __rmul__(self, other): return REGISTRY["multiply"](other, self)
+    def __truediv__(self, other): return REGISTRY["divide"](self, other)
+    def __rtruediv__(self, other): return REGISTRY["divide"](other, self)
+    def __pow__(self, other): return REGISTRY["power"](self, other)
+    def __rpow__(self, other): return REGISTRY["power"](other, self)
+    def __matmul__(self, other): return REGISTRY["matmul"](self, other)
+    def __rmatmul__(self, other): return REGISTRY["matmul"](other, self)
+    def __neg__(self): return REGISTRY["negative"](self)
+    def __pos__(self): return self
+    def __abs__(self): return REGISTRY["abs"](self)
+    def __gt__(self, other): return REGISTRY["greater"](self, other)
+    def __ge__(self, other): return REGISTRY["greater_equal"](self, other)
+    def __lt__(self, other): return REGISTRY["less"](self, other)
+    def __le__(self, other): return REGISTRY["less_equal"](self, other)
+    def __getitem__(self, index): return REGISTRY["getitem"](self, index=index)
+
+    __hash__ = object.__hash__
+
+    def __eq__(self, other):
+        return self is other
+
+    def __ne__(self, other):
+        return self is not other
+
+
+def _rebuild(op: Op, operands: tuple, attrs: dict) -> Node:
+    return op(*operands, **attrs)
+
+
+def _short(node: Node, limit: int = 60) -> str:
+    try:
+        text = str(node).replace("\n", "; ")
+    except Exception:  # printing must never break repr
+        return "..."
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def describe(node) -> str:
+    """How error messages name a node: its name or op, and its shape."""
+    if not isinstance(node, Node):
+        return repr(node)
+    if node.op.name == "input":
+        return f"{node.name!r} {format_shape(node.shape)}"
+    if node.op.name == "constant":
+        return f"constant {format_shape(node.shape)}"
+    return f"{node.op.name} node {format_shape(node.shape)} [{_short(node, 40)}]"
+
+
+class ConstValue:
+    """A constant's array, hashed and compared by (dtype, shape, bytes)."""
+
+    __slots__ = ("array", "key")
+
+    def __init__(self, array: np.ndarray):
+        array = np.array(array, copy=True)
+        array.flags.writeable = False
+        self.array = array
+        self.key = (array.dtype.str, array.shape, array.tobytes())
+
+    def __eq__(self, other):
+        return isinstance(other, ConstValue) and self.key == other.key
+
+    def __hash__(self):
+        return hash(self.key)
+
+    def __repr__(self):
+        return repr(self.array)
+
+    def __reduce__(self):
+        return (ConstValue, (self.array,))
+
+
+def _as_array(value) -> np.ndarray:
+    array = np.asarray(value)
+    kind = array.dtype.kind
+    if kind == "b":
+        return array
+    if kind in "iu":
+        return array.astype(np.int64)
+    if kind == "f":
+        return array.astype(np.float64)
+    raise TypeError(f"cannot make a symgrad constant from {type(value).__name__} of dtype {array.dtype}")
+
+
+def constant(value) -> Node:
+    """A constant node from a Python number or NumPy array (interned by value)."""
+    if isinstance(value, Node):
+        return value
+    return REGISTRY["constant"](value=ConstValue(_as_array(value)))
+
+
+def as_node(value) -> Node:
+    if isinstance(value, Node):
+        return value
+    if isinstance(value, (int, float, bool, np.ndarray, np.generic, list, tuple)):
+        return constant(value)
+    raise TypeError(f"cannot use {type(value).__name__} {value!r:.40} as a symgrad node")
+
+
+def check_name(name) -> str:
+    if not isinstance(name, str):
+        raise TypeError(f"an input name must be a str, got {type(name).__name__}")
+    if not name:
+        raise ValueError("an input name must be a non-empty string")
+    return name
+
+
+def tensor(name: str, shape=(), dtype: str = "float64") -> Node:
+    """An input of any rank; ``shape`` entries are ints or dimension names."""
+    dtype = np.dtype(dtype).name
+    if dtype not in DTYPES:
+        raise TypeError(f"input {name!r}: dtype {dtype} is not one of {DTYPES}")
+    return REGISTRY["input"](name=check_name(name), shape=normalize_shape(shape), dtype=dtype)
+
+
+def scalar(name: str, dtype: str = "float64") -> Node:
+    return tensor(name, (), dtype)
+
+
+def vector(name: str, n, dtype: str = "float64") -> Node:
+    return tensor(name, (n,), dtype)
+
+
+def matrix(name: str, shape, dtype: str = "float64") -> Node:
+    shape = normalize_shape(shape)
+    if len(shape) != 2:
+        raise ValueError(f"matrix {name!r} needs a 2-d shape, got {format_shape(shape)}")
+    return tensor(name, shape, dtype)
+
+
+def toposort(outputs) -> list:
+    """Every node the outputs depend on, operands before users (iterative)."""
+    order, visited = [], set()
+    stack = [(node, False) for node in reversed(list(outputs))]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if node in visited:
+            continue
+        visited.add(node)
+        stack.append((node, True))
+        stack.extend((o, False) for o in reversed(node.operands) if o not in visited)
+    return order
+
+
+def inputs_of(outputs) -> list:
+    """Input nodes the outputs depend on; two inputs sharing a name is an error."""
+    found = [n for n in toposort(outputs) if n.op.name == "input"]
+    by_name: dict = {}
+    for node in found:
+        other = by_name.setdefault(node.name, node)
+        if other is not node:
+            raise ValueError(f"one graph holds two different inputs named {node.name!r}: "
+                             f"{format_shape(other.shape)} {other.dtype} and "
+                             f"{format_shape(node.shape)} {node.dtype}")
+    return found
+
+
+def as_node_list(nodes, what: str) -> tuple:
+    """(list of nodes, was_single) from a node or a list/tuple of nodes."""
+    if isinstance(nodes, Node):
+        return [nodes], True
+    if isinstance(nodes, (list, tuple)):
+        result = list(nodes)
+        for item in result:
+            if not isinstance(item, Node):
+                raise TypeError(f"{what} must be symgrad nodes, got {type(item).__name__} {item!r:.40}")
+        return result, False
+    raise TypeError(f"{what} must be a symgrad node or a list of nodes, got {type(nodes).__name__}")
+
+
+def replace(outputs, mapping: dict):
+    """Rebuild ``outputs`` with nodes substituted per ``mapping`` (iterative)."""
+    nodes, single = as_node_list(outputs, "outputs")
+    new = dict(mapping)
+    for node in toposort(nodes):
+        if node in new:
+            continue
+        operands = tuple(new.get(o, o) for o in node.operands)
+        changed = any(a is not b for a, b in zip(operands, node.operands))
+        new[node] = node.op(*operands, **node.attrs) if changed else node
+    result = [new[n] for n in nodes]
+    return result[0] if single else result

@@ -1,0 +1,144 @@
+"""Elementwise ops (NumPy broadcasting). Each VJP returns ``g`` times the partial."""
+from __future__ import annotations
+
+from ..graph import Node, REGISTRY, result_dtype
+from ..shapes import ShapeError, broadcast_shapes
+from . import (Sample, Spec, binary, broadcast_infer, diagonal_jvp, is_constant, op, unary,
+               zeros)
+
+
+def _identity_fold(neutral: float, keep: int):
+    """Fold ``op(a, b)`` to operand ``keep`` when the other one is ``neutral``."""
+    def fold(a: Node, b: Node):
+        other = (a, b)[1 - keep]
+        kept = (a, b)[keep]
+        if not is_constant(other, neutral):
+            return None
+        try:
+            shape = broadcast_shapes(a.shape, b.shape)
+        except ShapeError:
+            return None
+        if shape == kept.shape and result_dtype(a.dtype, b.dtype) == kept.dtype:
+            return kept
+        return None
+    return fold
+
+
+def _fold_add(a, b):
+    return _identity_fold(0, 0)(a, b) or _identity_fold(0, 1)(a, b)
+
+
+def _fold_subtract(a, b):
+    folded = _identity_fold(0, 0)(a, b)
+    if folded is None and a.op.name == "zeros" and a.shape == b.shape:
+        return -b
+    return folded
+
+
+def _fold_multiply(a, b):
+    folded = _identity_fold(1, 0)(a, b) or _identity_fold(1, 1)(a, b)
+    if folded is None and (a.op.name == "zeros" or b.op.name == "zeros"):
+        try:
+            return zeros(broadcast_shapes(a.shape, b.shape), result_dtype(a.dtype, b.dtype))
+        except ShapeError:
+            return None
+    return folded
+
+
+def _fold_negative(x):
+    if x.op.name == "negative":
+        return x.operands[0]
+    if x.op.name == "zeros":
+        return x
+    return None
+
+
+add = binary("add", "{0} + {1}", lambda g, out, a, b: [g, g], fold=_fold_add,
+             infix="+", precedence=10)
+subtract = binary("subtract", "{0} - {1}", lambda g, out, a, b: [g, -g], fold=_fold_subtract,
+                  infix="-", precedence=10)
+multiply = binary("multiply", "{0} * {1}", lambda g, out, a, b: [g * b, g * a],
+                  fold=_fold_multiply, infix="*", precedence=20)
+divide = binary("divide", "{0} / {1}", lambda g, out, a, b: [g / b, -(g * out) / b],
+                right="nonzero", float_result=True, fold=_identity_fold(1, 0),
+                infix="/", precedence=20)
+power = binary("power", "{0} ** {1}",
+               lambda g, out, a, b: [g * b * a ** (b - 1.0), g * out * log(a)],
+               left="positive", fold=_identity_fold(1, 0), infix="**", precedence=40)
+negative = unary("negative", "-{0}", lambda g, out, x: [-g], fold=_fold_negative,
+                 infix="-", precedence=30)
+
+exp = unary("exp", "np.exp({0})", lambda g, out, x: [g * out], latex=r"e^{{{0}}}")
+log = unary("log", "np.log({0})", lambda g, out, x: [g / x], domain="positive",
+            latex=r"\log{{\left({0}\right)}}")
+log1p = unary("log1p", "np.log1p({0})", lambda g, out, x: [g / (1.0 + x)], domain="positive")
+sqrt = unary("sqrt", "np.sqrt({0})", lambda g, out, x: [g / (2.0 * out)], domain="positive",
+             latex=r"\sqrt{{{0}}}")
+sin = unary("sin", "np.sin({0})", lambda g, out, x: [g * cos(x)])
+cos = unary("cos", "np.cos({0})", lambda g, out, x: [-(g * sin(x))])
+tanh = unary("tanh", "np.tanh({0})", lambda g, out, x: [g * (1.0 - out * out)])
+abs_ = unary("abs", "np.abs({0})", lambda g, out, x: [g * sign(x)], domain="kinkfree",
+             latex=r"\left|{0}\right|")
+relu = unary("relu", "np.maximum({0}, 0.0)", lambda g, out, x: [g * (x > 0.0)],
+             domain="kinkfree")
+softplus = unary("softplus", "np.logaddexp(0.0, {0})", lambda g, out, x: [g * sigmoid(x)])
+
+SIGMOID_HELPER = ("_sigmoid", '''
+def _sigmoid(x):
+    """Logistic function, exact in both tails."""
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+''')
+sigmoid = unary("sigmoid", "_sigmoid({0})", lambda g, out, x: [g * (out * (1.0 - out))],
+                helpers=(SIGMOID_HELPER,), latex=r"\sigma\left({0}\right)")
+
+
+def _maximum_vjp(g, out, a, b):
+    return [g * (a >= b), g * (a < b)]
+
+
+maximum = binary("maximum", "np.maximum({0}, {1})", _maximum_vjp, left="kinkfree",
+                 right="kinkfree")
+minimum = binary("minimum", "np.minimum({0}, {1})",
+                 lambda g, out, a, b: [g * (a <= b), g * (a > b)])
+
+
+def _where_infer(cond, a, b):
+    if cond.dtype != "bool":
+        raise ShapeError(f"the condition must be boolean, got {cond.dtype}")
+    shape, _ = broadcast_infer(cond, a, b)
+    return shape, result_dtype(a.dtype, b.dtype)
+
+
+def _where_vjp(g, out, cond, a, b):
+    zero = zeros((), g.dtype)
+    return [None, where(cond, g, zero), where(cond, zero, g)]
+
+
+where = op("where", infer=_where_infer, numpy="np.where({0}, {1}, {2})", vjp=_where_vjp,
+           jvp=diagonal_jvp(_where_vjp), elementwise=True,
+           samples=lambda: [Sample((Spec((3,), "bool"), Spec((3,)), Spec((3,)))),
+                            Sample((Spec((2, 3), "bool"), Spec((3,)), Spec(())))])
+
+
+def _piecewise_constant(name: str, numpy: str, infix: str | None = None, dtype: str = "float64"):
+    """An op whose derivative is zero wherever it exists (not differentiated)."""
+    return op(name, infer=lambda *xs: broadcast_infer(*xs, dtype=dtype), numpy=numpy,
+              differentiable=False, elementwise=True, infix=infix, precedence=5)
+
+
+sign = _piecewise_constant("sign", "np.sign({0})")
+greater = _piecewise_constant("greater", "{0} > {1}", ">", "bool")
+greater_equal = _piecewise_constant("greater_equal", "{0} >= {1}", "≥", "bool")
+less = _piecewise_constant("less", "{0} < {1}", "<", "bool")
+less_equal = _piecewise_constant("less_equal", "{0} <= {1}", "≤", "bool")
+equal = _piecewise_constant("equal", "{0} == {1}", "=", "bool")
+
+
+def log_sigmoid(x) -> Node:
+    """log(sigmoid(x)) written stably."""
+    return -softplus(-x)
+
+
+def square(x) -> Node:
+    return REGISTRY["multiply"](x, x)

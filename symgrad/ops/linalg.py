@@ -1,0 +1,140 @@
+"""Linear algebra: matmul, outer, trace, det, logdet, inv, solve, norm.
+
+VJPs follow Giles (2008), "Collected matrix derivative results"; each reuses
+the forward output (``inv``'s and ``solve``'s) instead of recomputing it.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..graph import REGISTRY, as_node, result_dtype
+from ..shapes import ShapeError, unify_dims
+from . import Sample, Spec, add_all, bilinear_jvp, linear_jvp, op
+
+
+def _matmul_infer(a, b):
+    if a.ndim == 0 or b.ndim == 0:
+        raise ShapeError("matmul needs operands of rank 1 or 2 (use * for scalars)")
+    if a.ndim > 2 or b.ndim > 2:
+        raise ShapeError("matmul supports operands of rank 1 and 2")
+    unify_dims(a.shape[-1], b.shape[0], "inner dimensions of the product")
+    return a.shape[:-1] + b.shape[1:], result_dtype(a.dtype, b.dtype, "float64")
+
+
+def _matmul_vjp(g, out, a, b):
+    if a.ndim == 2 and b.ndim == 2:
+        return [g @ b.T, a.T @ g]
+    if a.ndim == 2:
+        return [outer(g, b), a.T @ g]
+    if b.ndim == 2:
+        return [b @ g, outer(a, g)]
+    return [g * b, g * a]
+
+
+matmul = op("matmul", infer=_matmul_infer, numpy="np.dot({0}, {1})", vjp=_matmul_vjp,
+            jvp=bilinear_jvp("matmul"), infix="@", precedence=20,
+            samples=lambda: [Sample((Spec((2, 3)), Spec((3, 4)))),
+                             Sample((Spec(("n", "k")), Spec(("k",)))),
+                             Sample((Spec((3,)), Spec((3, 2)))),
+                             Sample((Spec((3,)), Spec((3,))))])
+
+
+def dot(a, b):
+    """NumPy ``dot`` for operands of rank 0 to 2."""
+    a, b = as_node(a), as_node(b)
+    if a.ndim == 0 or b.ndim == 0:
+        return a * b
+    return matmul(a, b)
+
+
+def _outer_infer(a, b):
+    if a.ndim != 1 or b.ndim != 1:
+        raise ShapeError("outer needs two vectors")
+    return (a.shape[0], b.shape[0]), result_dtype(a.dtype, b.dtype, "float64")
+
+
+outer = op("outer", infer=_outer_infer, numpy="np.outer({0}, {1})",
+           vjp=lambda g, out, a, b: [g @ b, a @ g], jvp=bilinear_jvp("outer"),
+           samples=lambda: [Sample((Spec((3,)), Spec((2,)))), Sample((Spec(("n",)), Spec(("m",))))])
+
+
+def _square(x, what):
+    if x.ndim != 2:
+        raise ShapeError(f"{what} needs a square matrix")
+    unify_dims(x.shape[0], x.shape[1], f"{what} needs a square matrix")
+
+
+def _square_infer(scalar_result: bool):
+    def infer(x):
+        _square(x, "this op")
+        return ((), "float64") if scalar_result else (x.shape, "float64")
+    return infer
+
+
+SQUARE = lambda domain: lambda: [Sample((Spec((3, 3), domain),)),  # noqa: E731
+                                 Sample((Spec(("n", "n"), domain),))]
+
+trace = op("trace", infer=_square_infer(True), numpy="np.trace({0})",
+           vjp=lambda g, out, x: [g * REGISTRY["eye"](n=x.shape[0])], jvp=linear_jvp("trace"),
+           latex=r"\operatorname{{tr}}\left({0}\right)", samples=SQUARE("real"))
+
+det = op("det", infer=_square_infer(True), numpy="np.linalg.det({0})",
+         vjp=lambda g, out, x: [(g * out) * inv(x).T],
+         jvp=lambda ts, out, x: out * trace(solve(x, ts[0])),
+         latex=r"\left|{0}\right|", samples=SQUARE("wellcond"))
+
+LOGDET_HELPER = ("_logdet", '''
+def _logdet(x):
+    """log(det(x)) through slogdet: -inf for singular, nan for negative det."""
+    sign, logabs = np.linalg.slogdet(x)
+    return logabs if sign > 0 else (-np.inf if sign == 0 else np.nan)
+''')
+logdet = op("logdet", infer=_square_infer(True), numpy="_logdet({0})", helpers=(LOGDET_HELPER,),
+            vjp=lambda g, out, x: [g * inv(x).T],
+            jvp=lambda ts, out, x: trace(solve(x, ts[0])),
+            latex=r"\log\left|{0}\right|", samples=SQUARE("spd"))
+
+inv = op("inv", infer=_square_infer(False), numpy="np.linalg.inv({0})",
+         vjp=lambda g, out, x: [-(out.T @ g @ out.T)],
+         jvp=lambda ts, out, x: -(out @ ts[0] @ out),
+         latex="{0}^{{-1}}", samples=SQUARE("wellcond"))
+
+
+def _solve_infer(a, b):
+    _square(a, "solve")
+    if b.ndim not in (1, 2):
+        raise ShapeError("solve needs a right-hand side of rank 1 or 2")
+    unify_dims(a.shape[1], b.shape[0], "rows of the right-hand side")
+    return b.shape, "float64"
+
+
+def _solve_vjp(g, out, a, b):
+    gb = solve(a.T, g)
+    ga = -(gb @ out.T) if b.ndim == 2 else -outer(gb, out)
+    return [ga, gb]
+
+
+def _solve_jvp(tangents, out, a, b):
+    ta, tb = tangents
+    rhs = add_all([tb, -(ta @ out) if ta is not None else None], out.shape)
+    return solve(a, rhs)
+
+
+solve = op("solve", infer=_solve_infer, numpy="np.linalg.solve({0}, {1})", vjp=_solve_vjp,
+           jvp=_solve_jvp,
+           samples=lambda: [Sample((Spec((3, 3), "wellcond"), Spec((3,)))),
+                            Sample((Spec(("n", "n"), "wellcond"), Spec(("n", 2))))])
+
+TINY = float(np.finfo(np.float64).tiny)
+
+
+def _safe_unit(x, out):
+    """x / |x|, with the subgradient 0 at x = 0."""
+    return x / REGISTRY["maximum"](out, TINY)
+
+
+norm = op("norm", infer=lambda x: ((), "float64"), numpy="np.linalg.norm({0})",
+          vjp=lambda g, out, x: [g * _safe_unit(x, out)],
+          jvp=lambda ts, out, x: REGISTRY["sum"](_safe_unit(x, out) * ts[0]),
+          latex=r"\left\|{0}\right\|",
+          samples=lambda: [Sample((Spec((3,)),)), Sample((Spec((2, 3)),)), Sample((Spec(("n",)),))])

@@ -1,0 +1,151 @@
+"""Reductions and the normalized exponentials: sum, mean, logsumexp, softmax, log_softmax.
+
+Lowerings shift by the maximum before exponentiating, so they are finite for
+inputs of any magnitude.
+"""
+from __future__ import annotations
+
+import math
+
+from ..graph import Node, REGISTRY, as_node
+from ..shapes import normalize_axes, normalize_axis
+from . import Sample, Spec, broadcast_to, op
+
+
+def _reduce_prepare(x, axis=None, keepdims=False):
+    return {"axis": normalize_axes(axis, x.ndim), "keepdims": bool(keepdims)}
+
+
+def _reduced_shape(shape, axis, keepdims):
+    if keepdims:
+        return tuple(1 if i in axis else d for i, d in enumerate(shape))
+    return tuple(d for i, d in enumerate(shape) if i not in axis)
+
+
+def expand_reduced(g: Node, x: Node, axis, keepdims) -> Node:
+    """Broadcast a reduced cotangent ``g`` back over ``x``'s shape."""
+    if not keepdims and g.ndim:
+        g = REGISTRY["reshape"](g, shape=_reduced_shape(x.shape, axis, True))
+    return broadcast_to(g, x.shape)
+
+
+def _keepdims(node: Node, x: Node, axis, keepdims) -> Node:
+    """``node`` (reduced over ``axis``) reshaped to keep the reduced axes."""
+    return node if keepdims else REGISTRY["reshape"](node, shape=_reduced_shape(x.shape, axis, True))
+
+
+def _sum_infer(x, axis, keepdims):
+    dtype = "int64" if x.dtype == "bool" else x.dtype
+    return _reduced_shape(x.shape, axis, keepdims), dtype
+
+
+def _sum_numpy(args, attrs, ctx):
+    axis, keepdims = attrs["axis"], attrs["keepdims"]
+    if not keepdims and len(axis) == ctx.ndim(0):
+        return f"np.sum({args[0]})"
+    return f"np.sum({args[0]}, axis={axis!r}, keepdims={keepdims})"
+
+
+REDUCE_SAMPLES = lambda domain="real": lambda: [  # noqa: E731
+    Sample((Spec((3,), domain),), {}),
+    Sample((Spec((2, 3), domain),), {"axis": 1}),
+    Sample((Spec(("n", 3), domain),), {"axis": 0, "keepdims": True}),
+    Sample((Spec((2, 3, 2), domain),), {"axis": (0, 2)}),
+]
+
+sum_ = op("sum", infer=_sum_infer, numpy=_sum_numpy, prepare=_reduce_prepare,
+          vjp=lambda g, out, x, axis, keepdims: [expand_reduced(g, x, axis, keepdims)],
+          jvp=lambda ts, out, x, axis, keepdims: sum_(ts[0], axis=axis, keepdims=keepdims),
+          fmt="sum", samples=REDUCE_SAMPLES())
+
+
+def count(shape) -> Node:
+    """Number of elements of ``shape`` as a float node (symbolic for named dims)."""
+    ints = math.prod(d for d in shape if isinstance(d, int))
+    names = tuple(d for d in shape if isinstance(d, str))
+    if not names:
+        return as_node(float(ints))
+    size = REGISTRY["dimsize"](dims=names)
+    return size if ints == 1 else size * float(ints)
+
+
+def mean(x, axis=None, keepdims=False) -> Node:
+    """Arithmetic mean: a sum divided by the (possibly symbolic) count."""
+    x = as_node(x)
+    axes = normalize_axes(axis, x.ndim)
+    return sum_(x, axis=axes, keepdims=keepdims) / count([x.shape[i] for i in axes])
+
+
+def _axis_prepare(x, axis=-1):
+    return {"axis": normalize_axis(axis, max(x.ndim, 1))}
+
+
+def _same_shape_float(x, **attrs):
+    if x.ndim == 0:
+        raise ValueError("needs at least one axis, got a 0-d operand")
+    return x.shape, "float64"
+
+
+SOFTMAX_HELPER = ("_softmax", '''
+def _softmax(x, axis):
+    """exp(x) normalized along axis, shifted by the max."""
+    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
+''')
+LOG_SOFTMAX_HELPER = ("_log_softmax", '''
+def _log_softmax(x, axis):
+    """log(softmax(x)) without forming softmax."""
+    s = x - np.max(x, axis=axis, keepdims=True)
+    return s - np.log(np.sum(np.exp(s), axis=axis, keepdims=True))
+''')
+LOGSUMEXP_HELPER = ("_logsumexp", '''
+def _logsumexp(x, axis, keepdims):
+    """log(sum(exp(x))) over axis, shifted by the (finite) max."""
+    m = np.max(x, axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0.0)
+    r = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    return r if keepdims else np.squeeze(r, axis=axis)
+''')
+
+AXIS_SAMPLES = lambda: [Sample((Spec((4,)),), {}), Sample((Spec((2, 3)),), {"axis": 0}),  # noqa: E731
+                        Sample((Spec(("n", "k")),), {"axis": -1})]
+
+
+def _softmax_vjp(g, out, x, axis):
+    return [out * (g - sum_(g * out, axis=axis, keepdims=True))]
+
+
+softmax = op("softmax", infer=_same_shape_float, prepare=_axis_prepare,
+             numpy="_softmax({0}, axis={axis})", helpers=(SOFTMAX_HELPER,), vjp=_softmax_vjp,
+             jvp=lambda ts, out, x, axis: _softmax_vjp(ts[0], out, x, axis)[0],
+             samples=AXIS_SAMPLES)
+
+
+def _log_softmax_vjp(g, out, x, axis):
+    return [g - softmax(x, axis=axis) * sum_(g, axis=axis, keepdims=True)]
+
+
+log_softmax = op("log_softmax", infer=_same_shape_float, prepare=_axis_prepare,
+                 numpy="_log_softmax({0}, axis={axis})", helpers=(LOG_SOFTMAX_HELPER,),
+                 vjp=_log_softmax_vjp,
+                 jvp=lambda ts, out, x, axis: ts[0] - sum_(softmax(x, axis=axis) * ts[0],
+                                                            axis=axis, keepdims=True),
+                 samples=AXIS_SAMPLES)
+
+
+def _logsumexp_weights(out, x, axis, keepdims):
+    """d logsumexp / dx: softmax along a single axis, exp(x - lse) otherwise."""
+    if len(axis) == 1:
+        return softmax(x, axis=axis[0])
+    return REGISTRY["exp"](x - broadcast_to(_keepdims(out, x, axis, keepdims), x.shape))
+
+
+logsumexp = op("logsumexp", infer=lambda x, axis, keepdims: (_reduced_shape(x.shape, axis, keepdims),
+                                                            "float64"),
+               prepare=_reduce_prepare, numpy="_logsumexp({0}, axis={axis!r}, keepdims={keepdims})",
+               helpers=(LOGSUMEXP_HELPER,),
+               vjp=lambda g, out, x, axis, keepdims: [
+                   expand_reduced(g, x, axis, keepdims) * _logsumexp_weights(out, x, axis, keepdims)],
+               jvp=lambda ts, out, x, axis, keepdims: sum_(
+                   _logsumexp_weights(out, x, axis, keepdims) * ts[0], axis=axis, keepdims=keepdims),
+               samples=REDUCE_SAMPLES())

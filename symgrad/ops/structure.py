@@ -1,0 +1,319 @@
+"""Leaves and structural ops: inputs, constants, zeros, eye, transpose, reshape,
+broadcast_to, indexing, concatenate, diag, one_hot. All but one_hot are linear."""
+from __future__ import annotations
+
+from ..graph import REGISTRY, Node, result_dtype
+from ..shapes import (ShapeError, broadcast_shapes, format_shape, normalize_axis,
+                      normalize_shape, symbolic_size, unify_dims)
+from . import Sample, Spec, linear_jvp, op, zeros
+
+# Leaves --------------------------------------------------------------------------
+
+input_ = op("input", infer=lambda name, shape, dtype: (shape, dtype), numpy=None, view=True)
+constant = op("constant", infer=lambda value: (value.array.shape, value.array.dtype.name),
+              numpy=None, view=True)
+zeros_op = op("zeros", infer=lambda shape, dtype="float64": (normalize_shape(shape), dtype),
+              numpy=lambda args, attrs, ctx: f"np.zeros({ctx.shape(attrs['shape'])})"
+              + ("" if attrs.get("dtype", "float64") == "float64" else f", dtype=np.{attrs['dtype']}"))
+eye = op("eye", infer=lambda n: ((n, n), "float64"),
+         numpy=lambda args, attrs, ctx: f"np.eye({ctx.dim(attrs['n'])})")
+dimsize = op("dimsize", infer=lambda dims: ((), "float64"),
+             numpy=lambda args, attrs, ctx: "float(" + " * ".join(ctx.dim(d) for d in attrs["dims"]) + ")")
+
+
+# Transpose, reshape, broadcast ---------------------------------------------------
+
+def _transpose_prepare(x, axes=None):
+    if axes is None:
+        axes = tuple(reversed(range(x.ndim)))
+    axes = tuple(normalize_axis(a, x.ndim) for a in axes)
+    if sorted(axes) != list(range(x.ndim)):
+        raise ShapeError(f"transpose axes {axes} are not a permutation of {x.ndim} axes")
+    return {"axes": axes}
+
+
+def _transpose_fold(x, axes):
+    if axes == tuple(range(x.ndim)):
+        return x
+    if x.op.name == "transpose":
+        inner = x.attrs["axes"]
+        return transpose(x.operands[0], axes=tuple(inner[a] for a in axes))
+    return None
+
+
+def _transpose_numpy(args, attrs, ctx):
+    axes = attrs["axes"]
+    if axes == tuple(reversed(range(len(axes)))):
+        return f"{args[0]}.T"
+    return f"np.transpose({args[0]}, {axes!r})"
+
+
+def _inverse_permutation(axes):
+    inverse = [0] * len(axes)
+    for i, a in enumerate(axes):
+        inverse[a] = i
+    return tuple(inverse)
+
+
+transpose = op("transpose", infer=lambda x, axes: (tuple(x.shape[a] for a in axes), x.dtype),
+               prepare=_transpose_prepare, fold=_transpose_fold, numpy=_transpose_numpy,
+               vjp=lambda g, out, x, axes: [transpose(g, axes=_inverse_permutation(axes))],
+               jvp=linear_jvp("transpose"), view=True, latex="{0}^{{T}}",
+               samples=lambda: [Sample((Spec((2, 3)),)), Sample((Spec(("n", "m")),)),
+                                Sample((Spec((2, 3, 4)),), {"axes": (1, 2, 0)})])
+
+
+def _reshape_prepare(x, shape):
+    shape = tuple(shape) if isinstance(shape, (tuple, list)) else (shape,)
+    if -1 in shape:
+        shape = _resolve_minus_one(x, shape)
+    shape = normalize_shape(shape)
+    if symbolic_size(shape) != symbolic_size(x.shape):
+        raise ShapeError(f"cannot reshape {format_shape(x.shape)} into {format_shape(shape)}")
+    return {"shape": shape}
+
+
+def _resolve_minus_one(x, shape):
+    """The size a -1 stands for, when it is an int or a single name."""
+    known = [d for d in shape if d != -1]
+    total_ints, total_names = symbolic_size(x.shape)
+    known_ints, known_names = symbolic_size(known)
+    rest = list(total_names)
+    for name in known_names:
+        if name not in rest:
+            raise ShapeError(f"cannot reshape {format_shape(x.shape)} into {shape}")
+        rest.remove(name)
+    if known_ints == 0 or total_ints % known_ints or shape.count(-1) != 1:
+        raise ShapeError(f"cannot reshape {format_shape(x.shape)} into {shape}")
+    ints = total_ints // known_ints
+    if rest and (len(rest) > 1 or ints != 1):
+        raise ShapeError(f"cannot infer -1 in {shape} from {format_shape(x.shape)}")
+    fill = rest[0] if rest else ints
+    return tuple(fill if d == -1 else d for d in shape)
+
+
+def _reshape_fold(x, shape):
+    if shape == x.shape:
+        return x
+    if x.op.name == "reshape":
+        return reshape(x.operands[0], shape=shape)
+    return None
+
+
+reshape = op("reshape", infer=lambda x, shape: (shape, x.dtype), prepare=_reshape_prepare,
+             fold=_reshape_fold,
+             numpy=lambda args, attrs, ctx: f"np.reshape({args[0]}, {ctx.shape(attrs['shape'])})",
+             vjp=lambda g, out, x, shape: [reshape(g, shape=x.shape)],
+             jvp=linear_jvp("reshape"), view=True,
+             samples=lambda: [Sample((Spec((2, 3)),), {"shape": (6,)}),
+                              Sample((Spec(("n", 3)),), {"shape": (3, "n")}),
+                              Sample((Spec((4,)),), {"shape": (2, -1)})])
+
+
+def unbroadcast(g: Node, shape) -> Node:
+    """Sum ``g`` over the axes that broadcasting added or stretched, down to ``shape``."""
+    shape = tuple(shape)
+    if g.shape == shape:
+        return g
+    lead = g.ndim - len(shape)
+    stretched = tuple(lead + i for i, d in enumerate(shape) if d == 1 and g.shape[lead + i] != 1)
+    if not stretched:
+        return REGISTRY["sum"](g, axis=tuple(range(lead)))
+    summed = REGISTRY["sum"](g, axis=tuple(range(lead)) + stretched, keepdims=True)
+    return reshape(summed, shape=shape)
+
+
+def _broadcast_infer(x, shape):
+    shape = normalize_shape(shape)
+    if broadcast_shapes(x.shape, shape) != shape:
+        raise ShapeError(f"cannot broadcast {format_shape(x.shape)} to {format_shape(shape)}")
+    return shape, x.dtype
+
+
+broadcast_to_op = op("broadcast_to", infer=_broadcast_infer,
+                     prepare=lambda x, shape: {"shape": normalize_shape(shape)},
+                     fold=lambda x, shape: x if x.shape == shape else None,
+                     numpy=lambda args, attrs, ctx:
+                     f"np.broadcast_to({args[0]}, {ctx.shape(attrs['shape'])})",
+                     vjp=lambda g, out, x, shape: [unbroadcast(g, x.shape)],
+                     jvp=linear_jvp("broadcast_to"), view=True,
+                     samples=lambda: [Sample((Spec((3,)),), {"shape": (2, 3)}),
+                                      Sample((Spec(("n", 1)),), {"shape": ("n", 4)})])
+
+
+# Indexing ------------------------------------------------------------------------
+
+FULL = ("slice", None, None, None)
+
+
+def _index_entry(entry, dim, axis):
+    if isinstance(entry, tuple) and len(entry) == 4 and entry[0] == "slice":
+        entry = slice(*entry[1:])
+    if isinstance(entry, slice):
+        key = ("slice", entry.start, entry.stop, entry.step)
+        for part in key[1:]:
+            if part is not None and (not isinstance(part, int) or isinstance(part, bool)):
+                raise TypeError(f"slice bounds must be ints, got {entry}")
+        if key == FULL or isinstance(dim, int):
+            return key
+        raise ShapeError(f"axis {axis} has the named size {dim!r}: only ':' can slice it")
+    if isinstance(entry, bool) or not isinstance(entry, int):
+        raise TypeError(f"index {entry!r} on axis {axis}: only ints and slices are supported")
+    if isinstance(dim, int):
+        if not -dim <= entry < dim:
+            raise ShapeError(f"index {entry} is out of bounds for axis {axis} with size {dim}")
+        return entry % dim
+    return entry
+
+
+def _getitem_prepare(x, index):
+    if not isinstance(index, tuple):
+        index = (index,)
+    if any(e is Ellipsis for e in index):
+        at = index.index(Ellipsis)
+        fill = x.ndim - (len(index) - 1)
+        index = index[:at] + (slice(None),) * fill + index[at + 1:]
+    if len(index) > x.ndim:
+        raise ShapeError(f"too many indices ({len(index)}) for shape {format_shape(x.shape)}")
+    entries = tuple(_index_entry(e, d, a) for a, (e, d) in enumerate(zip(index, x.shape)))
+    return {"index": entries + (FULL,) * (x.ndim - len(entries))}
+
+
+def _getitem_infer(x, index):
+    shape = []
+    for entry, dim in zip(index, x.shape):
+        if isinstance(entry, tuple):
+            shape.append(dim if entry == FULL else len(range(*slice(*entry[1:]).indices(dim))))
+    return tuple(shape), x.dtype
+
+
+def index_source(index) -> str:
+    """``0, 1:3, :`` for an index tuple."""
+    def part(entry):
+        if isinstance(entry, int):
+            return str(entry)
+        start, stop, step = (("" if p is None else str(p)) for p in entry[1:])
+        return f"{start}:{stop}" + (f":{step}" if step else "")
+    return ", ".join(part(e) for e in index)
+
+
+def _scatter_infer(g, shape, index):
+    return normalize_shape(shape), g.dtype
+
+
+getitem = op("getitem", infer=_getitem_infer, prepare=_getitem_prepare,
+             fold=lambda x, index: x if all(e == FULL for e in index) else None,
+             numpy=lambda args, attrs, ctx: f"{args[0]}[{index_source(attrs['index'])}]",
+             vjp=lambda g, out, x, index: [scatter(g, shape=x.shape, index=index)],
+             jvp=linear_jvp("getitem"), view=True,
+             samples=lambda: [Sample((Spec((4,)),), {"index": 1}),
+                              Sample((Spec((3, 4)),), {"index": (slice(None), 2)}),
+                              Sample((Spec((3, "n")),), {"index": (slice(0, 2),)})])
+
+SCATTER_HELPER = ("_scatter", '''
+def _scatter(g, shape, index):
+    """Zeros of shape with g placed at index: the adjoint of indexing."""
+    z = np.zeros(shape)
+    z[index] = g
+    return z
+''')
+scatter = op("scatter", infer=_scatter_infer,
+             prepare=lambda g, shape, index: {"shape": normalize_shape(shape), "index": index},
+             numpy=lambda args, attrs, ctx: f"_scatter({args[0]}, {ctx.shape(attrs['shape'])}, "
+                                            f"np.s_[{index_source(attrs['index'])}])",
+             helpers=(SCATTER_HELPER,),
+             vjp=lambda g, out, x, shape, index: [getitem(g, index=index)],
+             jvp=linear_jvp("scatter"),
+             samples=lambda: [Sample((Spec((2,)),), {"shape": (3, 2), "index": (1, FULL)})])
+
+
+# Concatenate, diag, one_hot ---------------------------------------------------------
+
+def _concatenate_infer(*xs, axis):
+    first = xs[0]
+    total = 0
+    for x in xs:
+        if x.ndim != first.ndim:
+            raise ShapeError(f"all operands need rank {first.ndim}")
+        for a, (d, e) in enumerate(zip(first.shape, x.shape)):
+            if a == axis:
+                if not isinstance(e, int):
+                    raise ShapeError(f"cannot concatenate along axis {axis} of named size {e!r}")
+                total += e
+            else:
+                unify_dims(d, e, f"axis {a}")
+    shape = first.shape[:axis] + (total,) + first.shape[axis + 1:]
+    return shape, result_dtype(*(x.dtype for x in xs))
+
+
+def _concatenate_prepare(*xs, axis=0):
+    if not xs:
+        raise ValueError("concatenate needs at least one operand")
+    if xs[0].ndim == 0:
+        raise ShapeError("zero-dimensional nodes cannot be concatenated")
+    return {"axis": normalize_axis(axis, xs[0].ndim)}
+
+
+def _concatenate_vjp(g, out, *xs, axis):
+    grads, start = [], 0
+    for x in xs:
+        stop = start + x.shape[axis]
+        index = (FULL,) * axis + (("slice", start, stop, None),)
+        grads.append(getitem(g, index=index))
+        start = stop
+    return grads
+
+
+def _concatenate_jvp(tangents, out, *xs, axis):
+    if all(t is None for t in tangents):
+        return None
+    filled = [t if t is not None else zeros(x.shape) for t, x in zip(tangents, xs)]
+    return concatenate(*filled, axis=axis)
+
+
+concatenate = op("concatenate", infer=_concatenate_infer, prepare=_concatenate_prepare,
+                 numpy=lambda args, attrs, ctx: f"np.concatenate(({', '.join(args)},), axis={attrs['axis']})",
+                 vjp=_concatenate_vjp, jvp=_concatenate_jvp,
+                 samples=lambda: [Sample((Spec((2,)), Spec((3,))), {}),
+                                  Sample((Spec(("n", 2)), Spec(("n", 1))), {"axis": 1})])
+
+
+def _diag_infer(x):
+    if x.ndim == 1:
+        return (x.shape[0], x.shape[0]), x.dtype
+    if x.ndim == 2:
+        return (unify_dims(*x.shape, "diag of a non-square matrix"),), x.dtype
+    raise ShapeError("diag needs a vector or a square matrix")
+
+
+diag = op("diag", infer=_diag_infer, numpy="np.diag({0})",
+          vjp=lambda g, out, x: [diag(g)], jvp=linear_jvp("diag"),
+          samples=lambda: [Sample((Spec((3,)),)), Sample((Spec(("n", "n")),))])
+
+
+def _one_hot_infer(labels, k):
+    if labels.dtype not in ("int64",):
+        raise ShapeError(f"labels must be integers, got {labels.dtype}")
+    return labels.shape + (k,), "float64"
+
+
+ONE_HOT_HELPER = ("_one_hot", '''
+def _one_hot(labels, k):
+    """Rows of the k x k identity picked by integer labels (range-checked)."""
+    if labels.size and (labels.min() < 0 or labels.max() >= k):
+        raise ValueError(f"labels must lie in [0, {k}), got values in "
+                         f"[{labels.min()}, {labels.max()}]")
+    return (labels[..., None] == np.arange(k)).astype(np.float64)
+''')
+one_hot = op("one_hot", infer=_one_hot_infer,
+             prepare=lambda labels, k: {"k": normalize_shape((k,))[0]},
+             numpy=lambda args, attrs, ctx: f"_one_hot({args[0]}, {ctx.dim(attrs['k'])})",
+             helpers=(ONE_HOT_HELPER,), differentiable=False)
+
+
+def stack_rows(rows, shape) -> Node:
+    """Nodes of equal shape stacked along a new leading axis, reshaped to ``shape``."""
+    flat = [reshape(r, shape=(1,) + r.shape) for r in rows]
+    return reshape(concatenate(*flat, axis=0), shape=shape) if len(flat) > 1 else reshape(
+        flat[0], shape=shape)
+
