@@ -17,7 +17,13 @@ from .functions import (abs, broadcast_to, concatenate, cos, det, diag, dot, equ
 from .autodiff import grad, hessian, hvp, jacobian, jvp
 from .compile import Function, codegen, function
 from .printing import latex, pretty
-from .networkx_bridge import op_count, to_networkx
+from .sympy_bridge import from_sympy, to_sympy
+from .networkx_bridge import op_count, to_dot, to_networkx
+from .explain import explain
+from .check import GradReport, check_grad
+from .equivalence import EquivalenceReport, equivalent
+from .rewrite import simplify
+from .properties import is_psd, is_spd, is_symmetric
 
 __version__ = "0.1.0"
 
@@ -31,5 +37,7 @@ __all__ = [
     "stack", "sum", "tanh", "trace", "transpose", "where", "zeros",
     "grad", "hessian", "hvp", "jacobian", "jvp",
     "Function", "codegen", "function",
-    "latex", "pretty", "op_count", "to_networkx",
+    "latex", "pretty", "to_sympy", "from_sympy", "op_count", "to_networkx", "to_dot", "explain",
+    "check_grad", "equivalent", "GradReport", "EquivalenceReport",
+    "simplify", "is_symmetric", "is_psd", "is_spd",
 ]

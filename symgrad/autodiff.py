@@ -10,7 +10,8 @@ from __future__ import annotations
 import itertools
 import weakref
 
-from .graph import Node, as_node_list, constant, describe, inputs_of, toposort
+from .graph import REGISTRY, Node, as_node_list, constant, describe, inputs_of, toposort
+from .jacobians import RULES as JACOBIAN_RULES, forward_jacobian
 from .ops import add_all, zeros
 from .ops.structure import stack_rows, unbroadcast
 from .shapes import format_shape, is_concrete
@@ -22,8 +23,8 @@ DERIVATIVE_NODES: "weakref.WeakSet" = weakref.WeakSet()
 def _check_differentiable(nodes, what: str):
     for node in nodes:
         if node.dtype != "float64":
-            raise TypeError(f"cannot differentiate with respect to {describe(node)}: "
-                            f"its dtype is {node.dtype}, not float64")
+            raise TypeError(f"cannot differentiate: {what} {describe(node)} has dtype "
+                            f"{node.dtype}; only float64 nodes have derivatives")
 
 
 def _depending_on(order, sources) -> set:
@@ -133,29 +134,78 @@ def _forward_sweep(order, seeds: dict) -> dict:
 
 
 def hvp(cost, wrt, v):
-    """Hessian-vector product(s), forward-over-reverse: the JVP of the gradient.
+    """Hessian-vector product(s) H v, forward-over-reverse: the JVP of the gradient.
 
-    Never builds the Hessian: the result costs a small constant times one
-    gradient evaluation.
+    ``v`` has the shape of ``wrt`` (matching lists allowed, like ``grad``).
+    Never builds the Hessian. Forward-over-reverse was measured against
+    reverse-over-reverse (:func:`hvp_reverse`) in ``benchmarks/hvp_cost.py``;
+    see docs/higher_order.md for the numbers and the choice.
     """
-    wrts, single = as_node_list(wrt, "wrt")
-    vs = [v] if single else list(v)
-    if len(vs) != len(wrts):
-        raise ValueError(f"hvp got {len(wrts)} wrt nodes but {len(vs)} vectors")
+    wrts, vs, single = _hvp_arguments(wrt, v)
     grads = grad(cost, wrts)
-    result = jvp(grads, wrts, [_as_tangent(t, w) for t, w in zip(vs, wrts)])
+    result = jvp(grads, wrts, vs)
     return result[0] if single else result
 
 
+def hvp_reverse(cost, wrt, v):
+    """The same product, reverse-over-reverse: ``grad(sum_i <grad_i, v_i>, wrt)``.
+
+    Kept for comparison (and as an independent check in tests): its second
+    reverse sweep walks the first one's nodes as well as the forward graph.
+    """
+    wrts, vs, single = _hvp_arguments(wrt, v)
+    grads = grad(cost, wrts)
+    inner = add_all([_sum_all(g * t) for g, t in zip(grads, vs)], ())
+    result = grad(inner, wrts)
+    return result[0] if single else result
+
+
+def _hvp_arguments(wrt, v) -> tuple:
+    wrts, single = as_node_list(wrt, "wrt")
+    vs = [v] if single else list(v) if isinstance(v, (list, tuple)) else None
+    if vs is None or len(vs) != len(wrts):
+        raise ValueError(f"hvp got {len(wrts)} wrt nodes but "
+                         f"{len(vs) if vs is not None else 'a single'} vector(s)")
+    return wrts, [_as_tangent(t, w) for t, w in zip(vs, wrts)], single
+
+
+def _sum_all(node: Node) -> Node:
+    return REGISTRY["sum"](node) if node.ndim else node
+
+
 def jacobian(y, x):
-    """Node of shape ``y.shape + x.shape``: one reverse pass per entry of ``y``."""
+    """Node of shape ``y.shape + x.shape`` holding ``dy[i...]/dx[j...]``.
+
+    Built by forward accumulation of whole Jacobians (``symgrad.jacobians``):
+    a fixed number of tensor ops whatever the sizes, and closed forms such as
+    ``M.T + M`` for the Hessian of ``x @ M @ x``. Works for named dimensions
+    when ``x`` is a vector. Only when an op on the way has no Jacobian rule
+    does it fall back to one reverse pass per entry of ``y`` (concrete shapes).
+    """
     if not isinstance(y, Node) or not isinstance(x, Node):
         raise TypeError("jacobian(y, x) takes two symgrad nodes")
+    _check_differentiable([y, x], "jacobian")
+    inputs_of([y, x])
+    order = toposort([y])
+    before = set(order)
+    relevant = _depending_on(order, [x])
+    result = forward_jacobian(order, relevant, x, y)
+    if result is None:
+        result = _jacobian_by_rows(y, x, order, relevant)
+    _mark(before, [result])
+    return result
+
+
+def _jacobian_by_rows(y, x, order, relevant):
+    """The fallback: one reverse pass per entry of ``y``, rows stacked."""
     if y.shape == ():
         return grad(y, x)
-    if not is_concrete(y.shape):
-        raise ValueError(f"jacobian needs a concrete output shape; {describe(y)} has named "
-                         f"dimensions (declare them as ints)")
+    if not (is_concrete(y.shape) and is_concrete(x.shape)):
+        missing = sorted({n.op.name for n in order if n in relevant and n.operands
+                          and n.op.name not in JACOBIAN_RULES and not n.op.elementwise})
+        raise ValueError(f"jacobian of {describe(y)} with respect to {describe(x)} needs "
+                         f"concrete shapes: the ops {missing} have no whole-Jacobian rule, "
+                         f"so it is built entry by entry (declare the dimensions as ints)")
     rows = [grad(y[index], x) for index in itertools.product(*map(range, y.shape))]
     if not rows:
         return zeros(y.shape + x.shape)
@@ -164,11 +214,9 @@ def jacobian(y, x):
 
 def hessian(cost, x):
     """Node of shape ``x.shape + x.shape``: the Jacobian of the gradient."""
-    if isinstance(cost, Node) and cost.shape != ():
+    if not isinstance(cost, Node) or not isinstance(x, Node):
+        raise TypeError("hessian(cost, x) takes two symgrad nodes")
+    if cost.shape != ():
         raise ValueError(f"hessian needs a scalar cost, but {describe(cost)} has shape "
                          f"{format_shape(cost.shape)}")
-    g = grad(cost, x)
-    if not is_concrete(x.shape):
-        raise ValueError(f"hessian needs a concrete shape for {describe(x)}")
-    return jacobian(g, x)
-
+    return jacobian(grad(cost, x), x)

@@ -1,15 +1,27 @@
 """Lowering graphs to straight-line NumPy source, and the callable around it.
 
-``codegen`` schedules the nodes (topological order, dead code never emitted),
-names them (user names where they are safe identifiers, mangled otherwise),
-and emits one statement per node into a self-contained module that imports
-NumPy only. :class:`Function` executes that very source and adds what a
-caller needs: argument conversion, dtype and shape checks that bind named
-dimensions, and error messages naming the offending input.
+``codegen`` rewrites sums of outer products into one matrix product
+(:mod:`symgrad.fusion`), schedules the nodes (topological order, dead code
+never emitted), names them (user names where they are safe identifiers,
+mangled otherwise), and emits one statement per node into a self-contained
+module that imports NumPy only. The memory plan (:mod:`symgrad.schedule`)
+adds ``del`` where arrays die and lets elementwise statements write into a
+dying operand's buffer (``np.add(a, b, out=a)``). :class:`Function` executes
+that very source and adds what a caller needs: argument conversion, dtype and
+shape checks that bind named dimensions (a generated fast path, then the
+general one: :mod:`symgrad.arguments`), error messages naming the offending
+input, and optionally the NaN guard (:mod:`symgrad.nanguard`).
+
+Aliasing rule: every call returns fresh arrays the caller owns (no two
+outputs share memory, none shares memory with an argument or with a later
+call's results); arguments are never written. Buffers are reused only within
+one call, so concurrent calls from several threads are safe.
 """
 from __future__ import annotations
 
 import builtins
+import contextlib
+import gc
 import itertools
 import keyword
 import linecache
@@ -17,8 +29,12 @@ import math
 
 import numpy as np
 
+from .arguments import bind_arguments, fast_checker, match_arguments
+from .fusion import fuse
 from .graph import Node, as_node_list, inputs_of, toposort
-from .shapes import bind_dims, format_shape
+from .nanguard import GUARD_NAME, make_guard
+from .schedule import INPLACE, plan
+from .shapes import format_shape
 
 RESERVED = frozenset(dir(builtins)) | {"np", "numpy"}
 _COUNTER = itertools.count()
@@ -62,6 +78,9 @@ class LoweringContext:
     def dim(self, d) -> str:
         if isinstance(d, int):
             return str(d)
+        if d not in self.dim_vars:
+            raise ValueError(f"the outputs use the dimension {d!r}, but no input has a "
+                             f"dimension named {d!r}, so its size is unknown at call time")
         self.used_dims.add(d)
         return self.dim_vars[d]
 
@@ -115,9 +134,8 @@ def check_signature(inputs, outputs) -> tuple:
             raise TypeError(f"function inputs must be input nodes, got {node!r}")
     if len(set(inputs)) != len(inputs):
         raise ValueError("an input is listed twice in inputs")
-    inputs_of(outs + inputs)
     listed = set(inputs)
-    for node in inputs_of(outs):
+    for node in inputs_of(outs + inputs):  # also checks that names are unambiguous
         if node not in listed:
             raise ValueError(f"the outputs depend on input {node.name!r} "
                              f"{format_shape(node.shape)}, which is not in inputs")
@@ -129,48 +147,105 @@ def codegen(inputs, outputs, name: str = "f") -> str:
     return _generate(*check_signature(inputs, outputs)[:2], name)
 
 
-def _generate(inputs, outputs, name: str) -> str:
+def _generate(inputs, outputs, name: str, guard_nodes: list | None = None) -> str:
+    """Module source; with ``guard_nodes`` (a list to fill) a NaN-guarded variant
+    calling ``_nan_guard(value, index, *operands)`` after every statement."""
     if not is_safe_identifier(name):
         raise ValueError(f"function name {name!r} is not a safe Python identifier")
     namer = Namer()
-    namer.taken.add(name)
+    namer.taken.update((name, GUARD_NAME))
+    if guard_nodes is None:  # the guard names the user's nodes, so no rewriting there
+        outputs = fuse(outputs)
     order = toposort(outputs)
     helpers = _helper_sources(order)
     for source in helpers:
         namer.taken.add(source.split("(")[0].split()[-1])
     var = {node: namer.claim(node.name, f"arg{i}") for i, node in enumerate(inputs)}
+    dim_vars, dim_source = _dimension_variables(inputs, var, namer)
+    ctx = LoweringContext(dim_vars)
+    memory = plan(order, outputs, inplace=guard_nodes is None)
+    emitter = _BodyEmitter(var, namer, ctx, memory, guard_nodes)
+    body = emitter.guard_inputs(inputs) + emitter.emit(order)
+    bindings = [f"    {dim_vars[d]} = {dim_source[d]}" for d in dim_vars if d in ctx.used_dims]
+    returns = _return_values(outputs, var)
+    signature = ", ".join(var[node] for node in inputs)
+    doc = "; ".join(f"{var[n]}: {n.name!r} {format_shape(n.shape)} {n.dtype}" for n in inputs)
+    doc = ascii(doc)[1:-1].replace('"', r"\x22")  # names and dims never end the docstring
+    title = "NumPy code generated by symgrad" + (" (NaN-guarded)" if guard_nodes is not None else "")
+    lines = [f'"""{title}."""', "import numpy as np", ""]
+    lines += emitter.constants
+    for source in helpers:
+        lines += ["", source]
+    lines += ["", "", f"def {name}({signature}):", f'    """Inputs: {doc or "none"}."""']
+    lines += bindings + body + [f"    return {returns}", ""]
+    return "\n".join(lines)
+
+
+def _dimension_variables(inputs, var: dict, namer: Namer) -> tuple:
+    """({dim name: variable}, {dim name: source reading it off the first input that has it})."""
     dim_vars, dim_source = {}, {}
     for node in inputs:
         for axis, d in enumerate(node.shape):
             if isinstance(d, str) and d not in dim_vars:
                 dim_vars[d] = namer.claim(d, f"dim{len(dim_vars)}")
                 dim_source[d] = f"{var[node]}.shape[{axis}]"
-    ctx = LoweringContext(dim_vars)
-    constants, body = [], []
-    for node in order:
-        if node in var:
-            continue
-        if node.op.name == "constant":
-            literal = _literal(node.value)
-            if literal is not None:
-                var[node] = literal
+    return dim_vars, dim_source
+
+
+class _BodyEmitter:
+    """Statements of the function body: one per node, then ``del`` of the arrays
+    that die there (see :mod:`symgrad.schedule`), and the NaN-guard calls."""
+
+    def __init__(self, var, namer, ctx, memory, guard_nodes):
+        self.var, self.namer, self.ctx, self.memory = var, namer, ctx, memory
+        self.guard_nodes = guard_nodes
+        self.constants: list = []
+        self.assigned: set = set()
+
+    def guard_inputs(self, inputs) -> list:
+        if self.guard_nodes is None:
+            return []
+        return [self._guard(node) for node in inputs if node.dtype == "float64"]
+
+    def _guard(self, node, operands=()) -> str:
+        self.guard_nodes.append(node)
+        args = "".join(f", {self.var[o]}" for o in operands)
+        return f"    {GUARD_NAME}({self.var[node]}, {len(self.guard_nodes) - 1}{args})"
+
+    def emit(self, order) -> list:
+        body = []
+        for node in order:
+            if node in self.var:
                 continue
-            var[node] = namer.claim("", f"_c{len(constants)}")
-            constants.append(f"{var[node]} = {_constant_source(node.value)}")
-            continue
-        var[node] = namer.claim(f"{node.op.name}_{len(body)}", f"t{len(body)}")
-        body.append(f"    {var[node]} = {_lower(node, var, ctx)}")
-    bindings = [f"    {dim_vars[d]} = {dim_source[d]}" for d in dim_vars if d in ctx.used_dims]
-    returns = _return_values(outputs, var)
-    signature = ", ".join(var[node] for node in inputs)
-    doc = "; ".join(f"{var[n]}: {ascii(n.name)} {format_shape(n.shape)} {n.dtype}" for n in inputs)
-    lines = ['"""NumPy code generated by symgrad."""', "import numpy as np", ""]
-    lines += [f"{c}" for c in constants]
-    for source in helpers:
-        lines += ["", source]
-    lines += ["", "", f"def {name}({signature}):", f'    """Inputs: {doc or "none"}."""']
-    lines += bindings + body + [f"    return {returns}", ""]
-    return "\n".join(lines)
+            if node.op.name == "constant":
+                self._constant(node)
+                continue
+            k = len(self.assigned)
+            self.var[node] = self.namer.claim(f"{node.op.name}_{k}", f"t{k}")
+            self.assigned.add(node)
+            body.append(f"    {self.var[node]} = {self._statement(node)}")
+            if self.guard_nodes is not None and node.dtype == "float64":
+                body.append(self._guard(node, node.operands))
+            dead = [self.var[d] for d in self.memory.dies_after.get(node, ())
+                    if d in self.assigned and d.ndim > 0]
+            if dead:
+                body.append(f"    del {', '.join(dead)}")
+        return body
+
+    def _constant(self, node) -> None:
+        literal = _literal(node.value)
+        if literal is not None:
+            self.var[node] = literal
+            return
+        self.var[node] = self.namer.claim("", f"_c{len(self.constants)}")
+        self.constants.append(f"{self.var[node]} = {_constant_source(node.value)}")
+
+    def _statement(self, node) -> str:
+        target = self.memory.reuse.get(node)
+        if target is None:
+            return _lower(node, self.var, self.ctx)
+        args = [self.var[o] for o in node.operands]
+        return INPLACE[node.op.name].format(*args, out=self.var[target])
 
 
 def _lower(node: Node, var: dict, ctx: LoweringContext) -> str:
@@ -194,81 +269,74 @@ def _return_values(outputs, var) -> str:
     return ", ".join(parts) + ("," if len(parts) == 1 else "")
 
 
-def _convert(node: Node, value, who: str) -> np.ndarray:
-    """``value`` as an array of the input's dtype, or a TypeError naming it."""
+@contextlib.contextmanager
+def _gc_paused():
+    """Pause the cyclic garbage collector while compiling.
+
+    Compiling a graph of 10^5 nodes allocates millions of small, acyclic
+    objects; each full collection would walk the whole graph again, which made
+    compile time grow faster than the graph (5x at 10^5 nodes).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
     try:
-        array = np.asarray(value)
-    except Exception as err:
-        raise TypeError(f"{who}: cannot convert {type(value).__name__} to an array ({err})") from None
-    kind, want = array.dtype.kind, node.dtype
-    allowed = {"float64": "fiub", "int64": "iub", "bool": "b"}[want]
-    if kind not in allowed:
-        raise TypeError(f"{who} must be {want}, got {array.dtype} (not safely castable)")
-    if kind == "u" and want == "int64" and array.size and array.max() > np.iinfo(np.int64).max:
-        raise TypeError(f"{who}: values too large for int64")
-    return array if array.dtype == want else array.astype(want)
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class Function:
-    """A compiled graph: call it with arrays, positionally or by input name."""
+    """A compiled graph: call it with arrays, positionally or by input name.
 
-    def __init__(self, inputs, outputs, name: str = "f"):
+    ``nan_guard=True`` compiles a checked variant that raises
+    ``FloatingPointError`` at the first node whose value is not finite, naming
+    the node and its operands' value ranges (slower: a debugging aid).
+    """
+
+    def __init__(self, inputs, outputs, name: str = "f", nan_guard: bool = False):
+        with _gc_paused():
+            self._build(inputs, outputs, name, bool(nan_guard))
+
+    def _build(self, inputs, outputs, name: str, nan_guard: bool) -> None:
         self.inputs, self.outputs, self._single = check_signature(inputs, outputs)
         self.name = name
-        self.source = _generate(self.inputs, self.outputs, name)
+        self.nan_guard = nan_guard
+        guard_nodes: list | None = [] if self.nan_guard else None
+        self.source = _generate(self.inputs, self.outputs, name, guard_nodes)
         filename = f"<symgrad-{next(_COUNTER)}:{name}>"
         linecache.cache[filename] = (len(self.source), None, self.source.splitlines(True), filename)
-        namespace: dict = {}
+        namespace: dict = {GUARD_NAME: make_guard(guard_nodes)} if self.nan_guard else {}
         exec(compile(self.source, filename, "exec"), namespace)
         self._fn = namespace[name]
         self._positions = {node.name: i for i, node in enumerate(self.inputs)}
+        self._fast = fast_checker(self.inputs)
 
     def __reduce__(self):
         outputs = self.outputs[0] if self._single else list(self.outputs)
-        return (Function, (list(self.inputs), outputs, self.name))
+        return (Function, (list(self.inputs), outputs, self.name, self.nan_guard))
 
     def __repr__(self):
         args = ", ".join(f"{n.name}{format_shape(n.shape)}" for n in self.inputs)
         return f"<symgrad.Function {self.name}({args}) -> {len(self.outputs)} output(s)>"
 
-    def _arguments(self, args, kwargs) -> list:
-        if len(args) > len(self.inputs):
-            raise TypeError(f"{self.name}() takes {len(self.inputs)} inputs, got {len(args)}")
-        values = list(args) + [None] * (len(self.inputs) - len(args))
-        given = [True] * len(args) + [False] * (len(self.inputs) - len(args))
-        for key, value in kwargs.items():
-            if key not in self._positions:
-                raise TypeError(f"{self.name}() got an unknown input {key!r}; inputs are "
-                                f"{[n.name for n in self.inputs]}")
-            i = self._positions[key]
-            if given[i]:
-                raise TypeError(f"{self.name}() got input {key!r} twice")
-            values[i], given[i] = value, True
-        for node, ok in zip(self.inputs, given):
-            if not ok:
-                raise TypeError(f"{self.name}() is missing input {node.name!r} "
-                                f"{format_shape(node.shape)}")
-        return values
-
     def bind(self, *args, **kwargs) -> tuple:
         """(checked arrays, {dimension name: size}) for a call."""
-        values = self._arguments(args, kwargs)
-        bindings: dict = {}
-        arrays = []
-        for node, value in zip(self.inputs, values):
-            who = f"input {node.name!r}"
-            array = _convert(node, value, who)
-            bind_dims(node.shape, array.shape, bindings, who)
-            arrays.append(array)
-        return arrays, {name: size for name, (size, _) in bindings.items()}
+        values = match_arguments(self.name, self.inputs, self._positions, args, kwargs)
+        return bind_arguments(self.inputs, values)
 
     def __call__(self, *args, **kwargs):
-        arrays, _ = self.bind(*args, **kwargs)
+        if kwargs or len(args) != len(self.inputs) or not self._fast(*args):
+            args = self.bind(*args, **kwargs)[0]
         with np.errstate(all="ignore"):
-            results = self._fn(*arrays)
+            results = self._fn(*args)
         return results[0] if self._single else results
 
 
-def function(inputs, outputs, name: str = "f") -> Function:
-    """Compile ``outputs`` (a node or a list) into a NumPy callable of ``inputs``."""
-    return Function(inputs, outputs, name)
+def function(inputs, outputs, name: str = "f", nan_guard: bool = False) -> Function:
+    """Compile ``outputs`` (a node or a list) into a NumPy callable of ``inputs``.
+
+    Every call returns fresh arrays the caller owns; arguments are never
+    modified. ``nan_guard=True``: see :class:`Function`.
+    """
+    return Function(inputs, outputs, name, nan_guard)

@@ -63,7 +63,10 @@ class Op:
     def __call__(self, *operands, **attrs) -> "Node":
         operands = tuple(as_node(o) for o in operands)
         if self.prepare is not None:
-            attrs = self.prepare(*operands, **attrs)
+            try:
+                attrs = self.prepare(*operands, **attrs)
+            except ShapeError as err:
+                raise self._located(err, operands) from None
         if self.fold is not None:
             folded = self.fold(*operands, **attrs)
             if folded is not None:
@@ -74,13 +77,17 @@ class Op:
             try:
                 shape, dtype = self.infer(*operands, **attrs)
             except ShapeError as err:
-                raise ShapeError(f"{self.name}({', '.join(describe(o) for o in operands)}): {err}") from None
+                raise self._located(err, operands) from None
             with _LOCK:
                 node = _TABLE.get(key)
                 if node is None:
                     node = Node(self, operands, attrs, normalize_shape(shape), dtype)
                     _TABLE[key] = node
         return node
+
+    def _located(self, err: ShapeError, operands) -> ShapeError:
+        """The error prefixed with this op and its operands' names and shapes."""
+        return ShapeError(f"{self.name}({', '.join(describe(o) for o in operands)}): {err}")
 
     def __repr__(self):
         return f"<op {self.name}>"
@@ -133,7 +140,9 @@ class Node:
         raise AttributeError("symgrad nodes are immutable")
 
     def __reduce__(self):
-        return (_rebuild, (self.op, self.operands, dict(self.attrs)))
+        # Flat records in topological order, not nested operands: a graph of any
+        # depth pickles without recursion, and unpickles to the interned nodes.
+        return (_rebuild_graph, (_flat_records(self),))
 
     @property
     def ndim(self) -> int:
@@ -211,8 +220,19 @@ class Node:
         return self is not other
 
 
-def _rebuild(op: Op, operands: tuple, attrs: dict) -> Node:
-    return op(*operands, **attrs)
+def _flat_records(node: Node) -> tuple:
+    """(op, operand positions, attrs) for every node ``node`` depends on, operands first."""
+    order = toposort([node])
+    position = {n: i for i, n in enumerate(order)}
+    return tuple((n.op, tuple(position[o] for o in n.operands), dict(n.attrs)) for n in order)
+
+
+def _rebuild_graph(records: tuple) -> Node:
+    """The last node of ``records``, rebuilt through the ops (so interned)."""
+    built: list = []
+    for op, operands, attrs in records:
+        built.append(op(*(built[i] for i in operands), **attrs))
+    return built[-1]
 
 
 def _short(node: Node, limit: int = 60) -> str:

@@ -1,173 +1,352 @@
-"""Readable math for graphs: Unicode infix (``str``/``pretty``) and LaTeX.
+"""Readable math for graphs: Unicode infix (``str``/``pretty``); LaTeX lives in ``latex_printer``.
 
-The printers walk the graph once in topological order. A subexpression used
-more than once (or too long to nest) is printed once, bound to a name, and
-referred to by that name afterwards, so output stays linear in graph size.
+Contract for printer authors. A printer turns each node into a :class:`Piece`
+(its text plus what a parent needs to decide on parentheses) from its
+operands' pieces, one node at a time in topological order. It dispatches on
+the op name: ``_print_<op>(node, *operand_pieces)``, one small method per op,
+falling back to a function call ``name(args, attr=value)`` for ops it does
+not know. Ops hold format data only (``Op.latex``); this module holds the
+policy: precedence, minimal parentheses, naming and layout.
+
+Shared subexpressions are printed once. A node used more than once (and not
+trivially short, like ``Aᵀ``) is bound to a fresh name ``t₁, t₂, ...``; so
+is any text longer than ``Printer.long`` characters, which keeps every stored string
+short and the whole output linear in graph size (deep chains included).
+The output lists the bindings one per line, in dependency order, followed by
+the result line (outputs separated by ``", "``)::
+
+    t₁ = σ(W @ x + b)
+    t₁ ⊙ (1 - t₁)
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
 
 import numpy as np
 
 from .graph import Node, as_node_list, toposort
+from .ops.structure import index_source
 from .shapes import format_shape
 
-ATOM = 1000
-LONG = 100
+# Binding strength, loosest first. ``SCRIPT`` is a text that ends in a
+# super/subscript (Aᵀ, eˣ): it may not take another script without parentheses.
+RELATION, SUM, PRODUCT, UNARY, POWER, SCRIPT, POSTFIX, ATOM = 5, 10, 20, 30, 40, 45, 50, 1000
+FAMILY = {"mul": "mul", "div": "mul", "matmul": "matmul"}
+LIGHT = ("transpose", "inv", "negative", "getitem")
+SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
 
-def _number(array: np.ndarray) -> str:
-    if array.ndim == 0:
-        value = array.item()
-        if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-            return str(int(value))
-        return f"{value:.6g}" if isinstance(value, float) else str(value)
-    return f"const{format_shape(array.shape)}"
+@dataclass(frozen=True)
+class Piece:
+    """A printed node: text, binding strength and hints for the parent.
+
+    ``kind`` names the product family (``"mul"`` for * ⊙ /, ``"matmul"``) or
+    ``"inv"``/``"transpose"``; ``neg`` is the negated operand's piece (so
+    ``a + -b`` prints ``a - b``); ``base`` the operand of an ``inv``/``transpose``
+    (so both orders print ``A⁻ᵀ``); ``implicit`` what an elementwise parent
+    prints for a broadcast (just the operand); ``squeezed`` a keepdims
+    reduction printed without keepdims (for ``reshape`` to the squeezed shape);
+    ``weight`` 0 for leaves, small for ``Aᵀ``-like pieces never worth a name.
+    """
+
+    text: str
+    prec: int = ATOM
+    kind: str = ""
+    neg: Optional["Piece"] = None
+    base: Optional["Piece"] = None
+    implicit: Optional["Piece"] = None
+    squeezed: Optional["Piece"] = None
+    weight: int = 2
 
 
-class Style:
-    """Unicode infix notation; subclass for LaTeX."""
-
-    ops = {"add": " + ", "subtract": " - ", "multiply": " * ", "divide": " / ",
-           "power": "**", "matmul": " @ ", "greater": " > ", "greater_equal": " ≥ ",
-           "less": " < ", "less_equal": " ≤ ", "equal": " = "}
-    names = {"sigmoid": "σ", "logdet": "logdet", "negative": "-"}
-
-    def leaf(self, node: Node) -> str:
-        name = node.op.name
-        if name == "input":
-            return node.name
-        if name == "constant":
-            return _number(node.value)
-        if name == "zeros":
-            return "0"
-        if name == "eye":
-            return "I"
-        return "·".join(str(d) for d in node.attrs["dims"])
-
-    def multiply_symbol(self, a: Node, b: Node) -> str:
-        return " ⊙ " if a.ndim and b.ndim else " * "
-
-    def infix(self, node: Node, parts) -> str:
-        symbol = self.ops[node.op.name]
-        if node.op.name == "multiply":
-            symbol = self.multiply_symbol(*node.operands)
-        return symbol.join(parts)
-
-    def postfix(self, name: str, text: str) -> str | None:
-        return {"transpose": text + "ᵀ", "inv": text + "⁻¹"}.get(name)
-
-    def call(self, node: Node, args) -> str:
-        name = self.names.get(node.op.name, node.op.name)
-        attrs = [f"{k}={v!r}" for k, v in node.attrs.items() if k not in ("axes",)]
-        if node.op.name == "getitem":
-            from .ops.structure import index_source
-            return f"{args[0]}[{index_source(node.attrs['index'])}]"
-        if node.op.name == "negative":
-            return f"-{args[0]}"
-        return f"{name}({', '.join(list(args) + attrs)})"
-
-    def binding(self, name: str, text: str) -> str:
-        return f"{name} = {text}"
+def short_number(value) -> str:
+    """A scalar as a short literal: ``2`` for 2.0, six significant digits otherwise."""
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    value = float(value)
+    if value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return f"{value:.6g}"
 
 
-PRECEDENCE = {"add": 10, "subtract": 10, "multiply": 20, "divide": 20, "matmul": 20,
-              "negative": 30, "power": 40, "greater": 5, "greater_equal": 5, "less": 5,
-              "less_equal": 5, "equal": 5}
+class Printer:
+    """Unicode infix printer; see the module docstring for the contract."""
+
+    functions = {"sigmoid": "σ", "maximum": "max", "minimum": "min", "trace": "tr"}
+    relations = {"greater": ">", "greater_equal": "≥", "less": "<", "less_equal": "≤",
+                 "equal": "=="}
+    times, hadamard, matmul_symbol = " * ", " ⊙ ", " @ "
+    long = 80
+
+    # Driver -------------------------------------------------------------------------
+
+    def doprint(self, nodes) -> str:
+        """Bindings (one per line) followed by the outputs, comma-separated."""
+        nodes, _ = as_node_list(nodes, "nodes")
+        order = toposort(nodes)
+        uses: dict = {}
+        for node in order:
+            for operand in node.operands:
+                uses[operand] = uses.get(operand, 0) + 1
+        outputs = set(nodes)
+        taken = {self._print_input(n).text for n in order if n.op.name == "input"}
+        pieces, bindings = {}, []
+        for node in order:
+            piece = self.piece(node, [pieces[o] for o in node.operands])
+            count = uses.get(node, 0) + (node in outputs)
+            if piece.weight > 1 and (count > 1 or (count and len(piece.text) > self.long)):
+                name = self._fresh_name(len(bindings) + 1, taken)
+                bindings.append((name, piece.text))
+                piece = Piece(name, weight=0)
+            pieces[node] = piece
+        return self.layout(bindings, [pieces[n].text for n in nodes])
+
+    def piece(self, node: Node, args: list) -> Piece:
+        if node.op.elementwise:
+            args = [a.implicit or a for a in args]
+        method = getattr(self, "_print_" + node.op.name, None)
+        if method is None:
+            return self.call(node.op.name, [a.text for a in args], dict(node.attrs))
+        return method(node, *args)
+
+    def _fresh_name(self, k: int, taken: set) -> str:
+        name = self.binding_name(k)
+        while name in taken:
+            k += 1000
+            name = self.binding_name(k)
+        return name
+
+    def binding_name(self, k: int) -> str:
+        return "t" + str(k).translate(SUBSCRIPT)
+
+    def layout(self, bindings: list, results: list) -> str:
+        return "\n".join([f"{name} = {text}" for name, text in bindings] + [", ".join(results)])
+
+    # Parenthesization ------------------------------------------------------------------
+
+    def paren(self, text: str) -> str:
+        return f"({text})"
+
+    def wrap(self, piece: Piece, needed: bool) -> str:
+        return self.paren(piece.text) if needed else piece.text
+
+    def infix(self, symbol: str, prec: int, left: Piece, right: Piece, kind: str = "",
+              associative: bool = False) -> Piece:
+        """``left symbol right``, parenthesizing only where the reading would change."""
+        def clash(p):  # * ⊙ / next to @ reads ambiguously even when Python would not
+            return kind and p.kind in FAMILY and FAMILY[p.kind] != FAMILY[kind]
+        lhs = self.wrap(left, left.prec < prec or (left.prec == prec and clash(left)))
+        same = right.prec == prec and (not associative or clash(right))
+        rhs = self.wrap(right, right.prec < prec or same or right.text.startswith("-"))
+        neg = None
+        if kind and left.neg is not None and lhs is left.text:  # (-2) * x: a + (-2) * x is a - 2 * x
+            neg = self.infix(symbol, prec, left.neg, right, kind, associative)
+        return Piece(f"{lhs}{symbol}{rhs}", prec, kind, neg=neg)
+
+    def call(self, name: str, args: list, attrs: Optional[dict] = None) -> Piece:
+        extra = [f"{k}={self.attr(v)}" for k, v in (attrs or {}).items()]
+        return Piece(f"{self.functions.get(name, name)}({', '.join(list(args) + extra)})")
+
+    def attr(self, value) -> str:
+        if isinstance(value, tuple):
+            return format_shape(value)
+        return self.number(value) if isinstance(value, (int, float)) else str(value)
+
+    def number(self, value) -> str:
+        return short_number(value)
+
+    # Leaves ------------------------------------------------------------------------
+
+    def _print_input(self, node: Node, *_) -> Piece:
+        name = node.name
+        return Piece(name if name.isidentifier() else repr(name), weight=0)
+
+    def _print_constant(self, node: Node) -> Piece:
+        array = node.value
+        if array.ndim == 0:
+            text = self.number(array.item())
+            if text.startswith("-"):
+                return Piece(text, UNARY, neg=Piece(text[1:]), weight=0)
+            return Piece(text, weight=0)
+        if array.size <= 8 and array.ndim <= 2:
+            return Piece(self.array(array), weight=0)
+        return Piece("const" + format_shape(array.shape), weight=0)
+
+    def array(self, array: np.ndarray) -> str:
+        if array.ndim == 0:
+            return self.number(array.item())
+        return "[" + ", ".join(self.array(row) for row in array) + "]"
+
+    def _print_zeros(self, node: Node) -> Piece:
+        return Piece("0", weight=0)
+
+    def _print_eye(self, node: Node) -> Piece:
+        return Piece("I", weight=0)
+
+    def _print_dimsize(self, node: Node) -> Piece:
+        dims = [str(d) for d in node.attrs["dims"]]
+        return Piece("·".join(dims), PRODUCT if len(dims) > 1 else ATOM, weight=0)
+
+    # Arithmetic ----------------------------------------------------------------------
+
+    def _print_add(self, node: Node, a: Piece, b: Piece) -> Piece:
+        if b.neg is not None:
+            return self.infix(" - ", SUM, a, b.neg)
+        return self.infix(" + ", SUM, a, b, associative=True)
+
+    def _print_subtract(self, node: Node, a: Piece, b: Piece) -> Piece:
+        return self.infix(" - ", SUM, a, b)
+
+    def _print_multiply(self, node: Node, a: Piece, b: Piece) -> Piece:
+        symbol = self.hadamard if both_arrays(node) else self.times
+        return self.infix(symbol, PRODUCT, a, b, "mul", associative=True)
+
+    def _print_divide(self, node: Node, a: Piece, b: Piece) -> Piece:
+        piece = self.infix(" / ", PRODUCT, a, b, "mul")
+        return Piece(piece.text, PRODUCT, "div", neg=piece.neg)
+
+    def _print_matmul(self, node: Node, a: Piece, b: Piece) -> Piece:
+        return self.infix(self.matmul_symbol, PRODUCT, a, b, "matmul", associative=True)
+
+    def _print_negative(self, node: Node, x: Piece) -> Piece:
+        text = "-" + self.wrap(x, x.prec < PRODUCT or x.text.startswith("-"))
+        prec = x.prec if x.prec == PRODUCT else UNARY
+        return Piece(text, prec, x.kind if prec == PRODUCT else "", neg=x)
+
+    def _print_power(self, node: Node, base: Piece, exponent: Piece) -> Piece:
+        """``x²`` for scalars; ``A^∘2`` (Hadamard power) for arrays, never read as ``A @ A``."""
+        lhs = self.wrap(base, base.prec < POSTFIX)
+        k = self._small_int(node.operands[1])
+        if node.operands[0].ndim:
+            return Piece(f"{lhs}^∘{self.wrap(exponent, exponent.prec < ATOM)}", POWER)
+        if k is not None:
+            return Piece(lhs + str(k).translate(SUPERSCRIPT), POWER)
+        return Piece(f"{lhs}^{self.wrap(exponent, exponent.prec < ATOM)}", POWER)
+
+    @staticmethod
+    def _small_int(node: Node):
+        value = node.value
+        if value is None or value.ndim or not float(value).is_integer() or abs(value) > 99:
+            return None
+        return int(value)
+
+    def _relation(self, node: Node, a: Piece, b: Piece) -> Piece:
+        return self.infix(f" {self.relations[node.op.name]} ", RELATION, a, b)
+
+    _print_greater = _print_greater_equal = _print_less = _print_less_equal = _relation
+    _print_equal = _relation
+
+    # Postfix and structure -----------------------------------------------------------
+
+    def script(self, base: Piece, mark: str, kind: str) -> Piece:
+        """``base`` with a superscript mark; ``A⁻ᵀ`` when inv meets transpose."""
+        if base.kind in ("inv", "transpose") and base.kind != kind and base.base is not None:
+            return Piece(self.superscript_text(base.base, self.inverse_transpose), SCRIPT,
+                         weight=base.weight + 1)
+        return Piece(self.superscript_text(base, mark), SCRIPT, kind, base=base,
+                     weight=base.weight + 1)
+
+    def superscript_text(self, base: Piece, mark: str) -> str:
+        return self.wrap(base, base.prec < POSTFIX) + mark
+
+    inverse_transpose = "⁻ᵀ"
+
+    def _print_transpose(self, node: Node, x: Piece) -> Piece:
+        axes = node.attrs["axes"]
+        if axes != tuple(reversed(range(len(axes)))):
+            return self.call("transpose", [x.text], {"axes": axes})
+        return self.script(x, self.transpose_mark, "transpose")
+
+    transpose_mark, inverse_mark = "ᵀ", "⁻¹"
+
+    def _print_inv(self, node: Node, x: Piece) -> Piece:
+        return self.script(x, self.inverse_mark, "inv")
+
+    def _print_getitem(self, node: Node, x: Piece) -> Piece:
+        text = self.wrap(x, x.prec < SCRIPT) + f"[{index_source(node.attrs['index'])}]"
+        return Piece(text, POSTFIX, weight=x.weight + 1)
+
+    def _print_broadcast_to(self, node: Node, x: Piece) -> Piece:
+        full = self.call("broadcast_to", [x.text], {"shape": node.shape})
+        return Piece(full.text, implicit=x)
+
+    def _print_reshape(self, node: Node, x: Piece) -> Piece:
+        if x.squeezed is not None and node.shape == _squeezed(node):
+            return x.squeezed
+        return self.call("reshape", [x.text], {"shape": node.shape})
+
+    def reduction(self, node: Node, x: Piece, name: str) -> Piece:
+        operand, axis, keepdims = node.operands[0], node.attrs["axis"], node.attrs["keepdims"]
+        full = len(axis) == operand.ndim
+        attrs = {} if full and not keepdims else {"axis": axis[0] if len(axis) == 1 else axis}
+        plain = self.call(name, [x.text], attrs)
+        if not keepdims:
+            return plain
+        return Piece(self.call(name, [x.text], dict(attrs, keepdims=True)).text, squeezed=plain)
+
+    def _print_sum(self, node: Node, x: Piece) -> Piece:
+        return self.reduction(node, x, "sum")
+
+    def _print_logsumexp(self, node: Node, x: Piece) -> Piece:
+        return self.reduction(node, x, "logsumexp")
+
+    def along_axis(self, node: Node, x: Piece, name: str) -> Piece:
+        axis = node.attrs["axis"]
+        last = axis == node.operands[0].ndim - 1
+        return self.call(name, [x.text], {} if last else {"axis": axis})
+
+    def _print_softmax(self, node: Node, x: Piece) -> Piece:
+        return self.along_axis(node, x, "softmax")
+
+    def _print_log_softmax(self, node: Node, x: Piece) -> Piece:
+        return self.along_axis(node, x, "log_softmax")
+
+    def _print_concatenate(self, node: Node, *xs: Piece) -> Piece:
+        axis = node.attrs["axis"]
+        return self.call("concatenate", [x.text for x in xs], {"axis": axis} if axis else {})
+
+    def _print_scatter(self, node: Node, g: Piece) -> Piece:
+        index = f"[{index_source(node.attrs['index'])}]"
+        return self.call("scatter", [g.text, self.attr(node.shape), index])
+
+    def _print_one_hot(self, node: Node, labels: Piece) -> Piece:
+        return self.call("one_hot", [labels.text, str(node.attrs["k"])])
+
+    # Delimited functions --------------------------------------------------------------
+
+    def _print_abs(self, node: Node, x: Piece) -> Piece:
+        return Piece(f"|{x.text}|")
+
+    def _print_norm(self, node: Node, x: Piece) -> Piece:
+        return Piece(f"‖{x.text}‖")
+
+    def _print_sqrt(self, node: Node, x: Piece) -> Piece:
+        return Piece("√" + self.wrap(x, x.prec < POSTFIX), SCRIPT)
 
 
-def _render(node: Node, text: dict, style: Style):
-    """(string, precedence) of one node given its operands' strings."""
-    name = node.op.name
-    if not node.operands:
-        return style.leaf(node), ATOM
-    args = [text[o] for o in node.operands]
-    if name in PRECEDENCE and name in style.ops:
-        prec = PRECEDENCE[name]
-        parts = []
-        for i, (s, p) in enumerate(args):
-            right_assoc = name == "power"
-            needs = p < prec or (p == prec and (i == 1) != right_assoc and name != "add"
-                                 and not (name == "multiply" and i == 1 and p == prec
-                                          and node.operands[1].op.name == "multiply"))
-            parts.append(f"({s})" if needs else s)
-        return style.infix(node, parts), prec
-    if name == "negative":
-        s, p = args[0]
-        return "-" + (f"({s})" if p <= PRECEDENCE["negative"] else s), PRECEDENCE["negative"]
-    s, p = args[0]
-    post = style.postfix(name, f"({s})" if p < ATOM else s)
-    if post is not None:
-        return post, ATOM
-    return style.call(node, [a[0] for a in args]), ATOM
+def both_arrays(node: Node) -> bool:
+    """Whether both operands are arrays (``⊙``), looking through implicit broadcasts."""
+    left, right = (o.operands[0] if o.op.name == "broadcast_to" else o for o in node.operands)
+    return bool(left.ndim and right.ndim)
 
 
-def render(nodes, style: Style) -> str:
-    nodes, _ = as_node_list(nodes, "nodes")
-    order = toposort(nodes)
-    uses: dict = {}
-    for node in order:
-        for operand in node.operands:
-            uses[operand] = uses.get(operand, 0) + 1
-    text, lines = {}, []
-    for node in order:
-        s, p = _render(node, text, style)
-        shared = node.operands and (uses.get(node, 0) > 1 or len(s) > LONG) and node not in nodes
-        if shared:
-            name = f"t{len(lines) + 1}"
-            lines.append(style.binding(name, s))
-            s, p = name, ATOM
-        text[node] = (s, p)
-    result = ", ".join(text[n][0] for n in nodes)
-    return "\n".join(lines + [f"⇒ {result}"]) if lines else result
+def _squeezed(node: Node) -> tuple:
+    """The shape of ``node``'s keepdims-reduction operand without the kept axes."""
+    reduced = node.operands[0]
+    axis = reduced.attrs["axis"]
+    return tuple(d for i, d in enumerate(reduced.shape) if i not in axis)
 
 
 def pretty(nodes) -> str:
-    """Readable Unicode math; shared subexpressions are bound once as ``t1 = ...``."""
-    return render(nodes, Style())
-
-
-class LatexStyle(Style):
-    ops = dict(Style.ops, multiply=" ", matmul=" ", power="^", greater_equal=r" \geq ",
-               less_equal=r" \leq ")
-
-    def leaf(self, node: Node) -> str:
-        if node.op.name == "input":
-            return _latex_name(node.name)
-        return super().leaf(node).replace("·", r" \cdot ")
-
-    def multiply_symbol(self, a: Node, b: Node) -> str:
-        return r" \odot " if a.ndim and b.ndim else r" \cdot "
-
-    def infix(self, node: Node, parts) -> str:
-        if node.op.name == "divide":
-            return rf"\frac{{{_strip(parts[0])}}}{{{_strip(parts[1])}}}"
-        if node.op.name == "power":
-            return f"{parts[0]}^{{{_strip(parts[1])}}}"
-        return super().infix(node, parts)
-
-    def postfix(self, name: str, text: str) -> str | None:
-        return {"transpose": text + "^{T}", "inv": text + "^{-1}"}.get(name)
-
-    def call(self, node: Node, args) -> str:
-        template = node.op.latex
-        if template is not None and len(args) == 1:
-            return template.format(*args)
-        return r"\operatorname{" + node.op.name.replace("_", r"\_") + "}" + \
-            r"\left(" + ", ".join(args) + r"\right)"
-
-    def binding(self, name: str, text: str) -> str:
-        return f"{name} = {text}"
-
-
-def _strip(s: str) -> str:
-    return s[1:-1] if s.startswith("(") and s.endswith(")") else s
-
-
-def _latex_name(name: str) -> str:
-    safe = "".join(c if c.isalnum() else "\\_" if c == "_" else "" for c in name) or "x"
-    return safe if len(safe) == 1 else rf"\mathrm{{{safe}}}"
+    """Readable Unicode math; shared subexpressions are bound once as ``t₁ = ...``."""
+    return Printer().doprint(nodes)
 
 
 def latex(nodes) -> str:
-    """LaTeX for a node (or nodes); shared subexpressions become ``t_k`` lines."""
-    return render(nodes, LatexStyle()).replace("\n", r" \\ ")
+    """LaTeX for a node (or nodes); shared subexpressions become aligned ``t_{k}`` lines."""
+    from .latex_printer import LatexPrinter
+    return LatexPrinter().doprint(nodes)

@@ -24,8 +24,17 @@ def _identity_fold(neutral: float, keep: int):
     return fold
 
 
+def _first_fold(a, b, *folds):
+    """The first fold that applies (nodes have no truth value, so no ``or``)."""
+    for fold in folds:
+        folded = fold(a, b)
+        if folded is not None:
+            return folded
+    return None
+
+
 def _fold_add(a, b):
-    return _identity_fold(0, 0)(a, b) or _identity_fold(0, 1)(a, b)
+    return _first_fold(a, b, _identity_fold(0, 0), _identity_fold(0, 1))
 
 
 def _fold_subtract(a, b):
@@ -36,7 +45,7 @@ def _fold_subtract(a, b):
 
 
 def _fold_multiply(a, b):
-    folded = _identity_fold(1, 0)(a, b) or _identity_fold(1, 1)(a, b)
+    folded = _first_fold(a, b, _identity_fold(1, 0), _identity_fold(1, 1))
     if folded is None and (a.op.name == "zeros" or b.op.name == "zeros"):
         try:
             return zeros(broadcast_shapes(a.shape, b.shape), result_dtype(a.dtype, b.dtype))
@@ -84,12 +93,26 @@ relu = unary("relu", "np.maximum({0}, 0.0)", lambda g, out, x: [g * (x > 0.0)],
 softplus = unary("softplus", "np.logaddexp(0.0, {0})", lambda g, out, x: [g * sigmoid(x)])
 
 SIGMOID_HELPER = ("_sigmoid", '''
-def _sigmoid(x):
-    """Logistic function, exact in both tails."""
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+def _sigmoid(x, out=None):
+    """Logistic function 1 / (1 + exp(-x)) of a float array, into ``out`` if given.
+
+    Relative error of a few ulp wherever the result is normal; exp(-x) = inf
+    below x = -709 gives 0, where the true value is subnormal anyway.
+    """
+    e = np.negative(x, out=out)
+    np.exp(e, out=e)
+    e += 1.0
+    return np.reciprocal(e, out=e)
 ''')
-sigmoid = unary("sigmoid", "_sigmoid({0})", lambda g, out, x: [g * (out * (1.0 - out))],
+
+
+def _sigmoid_numpy(args, attrs, ctx):
+    """Inline for scalars (no call overhead), the in-place helper for arrays."""
+    x = args[0] if ctx.operands[0].dtype == "float64" else f"np.asarray({args[0]}, np.float64)"
+    return f"1.0 / (1.0 + np.exp(-{x}))" if ctx.ndim(0) == 0 else f"_sigmoid({x})"
+
+
+sigmoid = unary("sigmoid", _sigmoid_numpy, lambda g, out, x: [g * (out * (1.0 - out))],
                 helpers=(SIGMOID_HELPER,), latex=r"\sigma\left({0}\right)")
 
 
@@ -135,9 +158,10 @@ less_equal = _piecewise_constant("less_equal", "{0} <= {1}", "≤", "bool")
 equal = _piecewise_constant("equal", "{0} == {1}", "=", "bool")
 
 
-def log_sigmoid(x) -> Node:
-    """log(sigmoid(x)) written stably."""
-    return -softplus(-x)
+# log(sigmoid(x)) = -softplus(-x) as one op, so the stability rewrite of a naive
+# log(sigmoid(x)) does not grow the graph; finite for any x.
+log_sigmoid = unary("log_sigmoid", "-np.logaddexp(0.0, -{0})",
+                    lambda g, out, x: [g * sigmoid(-x)], latex=r"\log\sigma\left({0}\right)")
 
 
 def square(x) -> Node:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 
 from ..graph import Node, REGISTRY, as_node
-from ..shapes import normalize_axes, normalize_axis
+from ..shapes import ShapeError, normalize_axes, normalize_axis
 from . import Sample, Spec, broadcast_to, op
 
 
@@ -82,7 +82,7 @@ def _axis_prepare(x, axis=-1):
 
 def _same_shape_float(x, **attrs):
     if x.ndim == 0:
-        raise ValueError("needs at least one axis, got a 0-d operand")
+        raise ShapeError("needs at least one axis, got a 0-d operand")
     return x.shape, "float64"
 
 

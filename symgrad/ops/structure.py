@@ -13,6 +13,8 @@ input_ = op("input", infer=lambda name, shape, dtype: (shape, dtype), numpy=None
 constant = op("constant", infer=lambda value: (value.array.shape, value.array.dtype.name),
               numpy=None, view=True)
 zeros_op = op("zeros", infer=lambda shape, dtype="float64": (normalize_shape(shape), dtype),
+              # one spelling, so zeros((2, 3)) and zeros((2, 3), "float64") intern together
+              prepare=lambda shape, dtype="float64": {"shape": normalize_shape(shape), "dtype": dtype},
               numpy=lambda args, attrs, ctx: f"np.zeros({ctx.shape(attrs['shape'])})"
               + ("" if attrs.get("dtype", "float64") == "float64" else f", dtype=np.{attrs['dtype']}"))
 eye = op("eye", infer=lambda n: ((n, n), "float64"),
@@ -288,6 +290,7 @@ def _diag_infer(x):
 
 diag = op("diag", infer=_diag_infer, numpy="np.diag({0})",
           vjp=lambda g, out, x: [diag(g)], jvp=linear_jvp("diag"),
+          view=True,  # np.diag of a matrix is a read-only view of it
           samples=lambda: [Sample((Spec((3,)),)), Sample((Spec(("n", "n")),))])
 
 

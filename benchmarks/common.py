@@ -1,0 +1,157 @@
+"""Shared machinery of the workloads: peers, timing, checking, environment.
+
+A *column* is one way of computing the same thing (hand-written NumPy,
+symgrad, a peer): a zero-argument callable plus a function turning its result
+into a list of NumPy arrays. Every column is checked against the hand-written
+one before it is timed, then all are timed interleaved (round robin, the
+order rotating each round) so the drifts of a shared machine hit every column
+alike. Reported: the median seconds per call over the rounds.
+"""
+from __future__ import annotations
+
+import importlib
+import platform
+import statistics
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+from . import THREADS
+
+import numpy as np  # noqa: E402  (after the thread pinning above)
+
+PEERS = ("jax", "torch", "autograd", "pytensor")
+QUICK = {"repeats": 5, "block": 0.002}
+FULL = {"repeats": 15, "block": 0.01}
+
+
+def peer(name: str):
+    """The imported peer module, or None when it is not installed."""
+    try:
+        module = importlib.import_module(name)
+    except Exception:
+        return None
+    if name == "torch":
+        module.set_num_threads(THREADS)
+        try:
+            module.set_num_interop_threads(THREADS)
+        except RuntimeError:  # only allowed once, before any parallel work
+            pass
+    if name == "jax":
+        module.config.update("jax_enable_x64", True)
+    return module
+
+
+@dataclass
+class Column:
+    """One implementation: ``call()`` computes, ``arrays(result)`` converts for checking."""
+
+    name: str
+    call: Callable
+    arrays: Callable = lambda result: [np.asarray(r) for r in result]
+    note: str = ""
+    compile_s: float | None = None
+
+
+@dataclass
+class Result:
+    workload: str
+    case: str
+    column: str
+    seconds: float | None = None
+    ratio: float | None = None
+    error: str | None = None
+    note: str = ""
+    compile_s: float | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def check(column: Column, reference: list, rtol=1e-6, atol=1e-9) -> str | None:
+    """None when ``column`` reproduces ``reference``, else what differs."""
+    try:
+        got = column.arrays(column.call())
+    except Exception as err:  # a peer failing is reported, not fatal
+        return f"{type(err).__name__}: {err}"[:200]
+    if len(got) != len(reference):
+        return f"{len(got)} results, expected {len(reference)}"
+    for k, (a, b) in enumerate(zip(got, reference)):
+        a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+        scale = max(1.0, float(np.max(np.abs(b)))) if b.size else 1.0
+        if a.shape != b.shape or not np.allclose(a, b, rtol=rtol, atol=atol * scale):
+            return f"result {k} differs (max abs error {np.max(np.abs(a - b)) if a.shape == b.shape else a.shape})"
+    return None
+
+
+def _loops(call: Callable, block: float) -> int:
+    """Calls per timed block so that a block lasts at least ``block`` seconds."""
+    n = 1
+    while True:
+        start = time.perf_counter()
+        for _ in range(n):
+            call()
+        if time.perf_counter() - start >= block or n >= 1 << 20:
+            return n
+        n *= 2
+
+
+def interleaved_medians(calls: dict, repeats: int, block: float) -> dict:
+    """{name: median seconds per call}, blocks timed round robin."""
+    loops = {name: _loops(call, block) for name, call in calls.items()}
+    samples = {name: [] for name in calls}
+    names = list(calls)
+    for r in range(repeats):
+        for name in names[r % len(names):] + names[:r % len(names)]:
+            call, n = calls[name], loops[name]
+            start = time.perf_counter()
+            for _ in range(n):
+                call()
+            samples[name].append((time.perf_counter() - start) / n)
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def compare(workload: str, case: str, columns: list, settings: dict, rtol=1e-6,
+            atol=1e-9) -> list:
+    """Check every column against the first (hand-written), then time the good ones."""
+    hand = columns[0]
+    reference = hand.arrays(hand.call())
+    results, good = [], {}
+    for column in columns:
+        error = None if column is hand else check(column, reference, rtol, atol)
+        results.append(Result(workload, case, column.name, error=error, note=column.note,
+                              compile_s=column.compile_s))
+        if error is None:
+            good[column.name] = column.call
+    times = interleaved_medians(good, settings["repeats"], settings["block"])
+    for result in results:
+        if result.column in times:
+            result.seconds = times[result.column]
+            result.ratio = times[result.column] / times[hand.name]
+    return results
+
+
+def timed(build: Callable) -> tuple:
+    """(result, seconds) of one call of ``build``."""
+    start = time.perf_counter()
+    value = build()
+    return value, time.perf_counter() - start
+
+
+def environment() -> dict:
+    """Versions, threads and the BLAS actually loaded."""
+    info = {"python": platform.python_version(), "machine": platform.machine(),
+            "processor": platform.processor(), "threads": THREADS, "numpy": np.__version__}
+    for name in ("symgrad", "jax", "torch", "autograd", "pytensor", "sympy", "scipy"):
+        try:
+            from importlib.metadata import version
+            info[name] = version(name)
+        except Exception:
+            info[name] = None
+    try:
+        from threadpoolctl import threadpool_info
+        info["blas"] = [{k: pool.get(k) for k in ("internal_api", "version", "num_threads",
+                                                   "architecture", "filepath")}
+                        for pool in threadpool_info()]
+    except Exception:
+        config = np.show_config(mode="dicts") if hasattr(np, "show_config") else {}
+        info["blas"] = config.get("Build Dependencies", {}).get("blas") if config else None
+    return info

@@ -1,0 +1,46 @@
+"""Graph rewriting: rules as data, a fixpoint driver, and ``simplify``.
+
+``pattern.py`` holds the pattern language and :class:`Rule`/:class:`RuleSet`;
+``engine.py`` the bottom-up fixpoint driver; the theme modules hold the rule
+tables: ``algebra`` (folding, neutral elements, signs, like terms), ``linalg``
+(transpose and trace algebra, identities), ``closed_forms`` and
+``stability``. :func:`simplify` applies all of them and never returns a
+larger graph than it was given.
+"""
+from __future__ import annotations
+
+from ..graph import as_node_list
+from ..networkx_bridge import op_count
+from . import algebra, closed_forms, linalg, stability
+from .engine import normalize
+from .pattern import P, Pat, Rule, RuleSet, index_rules, match
+
+#: Every rule group, in priority order (the first rule that applies wins).
+RULESETS = algebra.RULESETS + linalg.RULESETS + closed_forms.RULESETS + stability.RULESETS
+
+
+def rewrite(nodes, rulesets=RULESETS):
+    """``nodes`` rewritten to a fixpoint of ``rulesets`` (a node or a list, like the input)."""
+    outputs, single = as_node_list(nodes, "nodes")
+    result = normalize(outputs, index_rules(rulesets))
+    return result[0] if single else result
+
+
+def simplify(node_or_nodes):
+    """An equivalent, never larger graph: folded, collected, in closed form.
+
+    Applies every rule group to a fixpoint. The rules are written to remove
+    nodes or keep their count, but a rewrite that pays off locally can cost a
+    node when its operands are shared elsewhere (``Aᵀ Bᵀ -> (B A)ᵀ`` with
+    ``Aᵀ`` still used); if the whole result has more op nodes than the input,
+    the input is returned unchanged. Returns a node for a node and a list
+    for a list.
+    """
+    outputs, single = as_node_list(node_or_nodes, "simplify's argument")
+    result = normalize(outputs, index_rules(RULESETS))
+    if outputs and op_count(result) > op_count(outputs):
+        result = outputs
+    return result[0] if single else result
+
+
+__all__ = ["P", "Pat", "Rule", "RuleSet", "RULESETS", "match", "rewrite", "simplify"]

@@ -1,0 +1,233 @@
+"""Algebra rules: constant folding, neutral and absorbing elements, signs, like terms.
+
+Arithmetic identities that would change a NumPy special value are applied as
+in exact real arithmetic: ``0 * x -> 0`` and ``x - x -> 0`` even where ``x``
+could be ``inf`` or ``nan``; cancellations that need ``x != 0`` only fire
+where :func:`symgrad.properties.is_nonzero` proves it.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..graph import Node, constant
+from ..ops import broadcast_to, is_constant, zeros
+from ..properties import is_nonzero
+from ..shapes import ShapeError, broadcast_shapes, is_concrete
+from .pattern import P, Rule, RuleSet
+
+# Arithmetic operands only: bool + bool is a logical or in NumPy, so x + x != 2x there.
+x, y, z = (P.var(name, lambda n: n.dtype != "bool") for name in "xyz")
+s, t = (P.var(name, lambda n: n.shape == () and n.dtype != "bool") for name in "st")
+c, d = P.const("c", scalar=True), P.const("d", scalar=True)
+zero, one, minus_one = P.value(0.0), P.value(1.0), P.value(-1.0)
+
+#: The operand positions each op is linear in: zeros, signs and 0-d factors move out.
+LINEAR = {"sum": (0,), "transpose": (0,), "trace": (0,), "reshape": (0,), "getitem": (0,),
+          "broadcast_to": (0,), "diag": (0,), "scatter": (0,), "matmul": (0, 1),
+          "outer": (0, 1), "multiply": (0, 1), "solve": (1,)}
+#: Signs also move out of a denominator: a / (-b) = -(a / b).
+ODD = {**LINEAR, "divide": (0, 1)}
+FOLD_LIMIT = 10 ** 6
+
+
+def as_out(x: Node, out: Node):
+    """``x`` broadcast to ``out``'s shape (constants cast to its dtype), or None
+    when the dtype differs."""
+    if x.op.name == "constant" and x.dtype != out.dtype and out.dtype != "bool":
+        x = constant(x.value.astype(out.dtype))
+    return broadcast_to(x, out.shape) if x.dtype == out.dtype else None
+
+
+def zeros_like(out: Node) -> Node:
+    return zeros(out.shape, out.dtype)
+
+
+def is_float(*nodes) -> bool:
+    return all(n.dtype == "float64" for n in nodes)
+
+
+# Constant folding ------------------------------------------------------------------
+
+def _foldable(node: Node) -> bool:
+    return (bool(node.operands) and all(o.op.name == "constant" for o in node.operands)
+            and is_concrete(node.shape) and int(np.prod(node.shape)) <= FOLD_LIMIT)
+
+
+def _fold(out: Node):
+    """Evaluate an all-constant node by compiling it (the lowering is the semantics)."""
+    from ..compile import function
+    try:
+        value = np.asarray(function([], out)())
+    except Exception:  # e.g. one_hot of an out-of-range label: leave it to run time
+        return None
+    if value.dtype.kind == "f" and not np.all(np.isfinite(value)):
+        return None
+    folded = constant(value.astype(out.dtype))
+    return folded if folded.shape == out.shape else None
+
+
+def _has_int_constant(node: Node) -> bool:
+    return node.op.elementwise and node.dtype == "float64" and any(
+        o.op.name == "constant" and o.dtype == "int64" for o in node.operands)
+
+
+def _promote_int_constants(out: Node) -> Node:
+    """2 * x = 2.0 * x for a float x: one spelling, so equal terms intern together."""
+    operands = [constant(o.value.astype("float64"))
+                if o.op.name == "constant" and o.dtype == "int64" else o for o in out.operands]
+    return out.op(*operands, **out.attrs)
+
+
+FOLDING = RuleSet("constant folding", [
+    # f(c1, ..., cn) = its value, computed once now
+    Rule("fold constants", P.var("out", _foldable), _fold),
+    Rule("int constants in float arithmetic are floats", P.var("out", _has_int_constant),
+         _promote_int_constants),
+])
+
+
+# Neutral and absorbing elements ----------------------------------------------------
+
+def _linear_operands(node: Node, table: dict = LINEAR) -> list:
+    return [node.operands[i] for i in table.get(node.op.name, ())]
+
+
+def _is_linear_in_zero(node: Node) -> bool:
+    return any(is_constant(o, 0.0) for o in _linear_operands(node))
+
+
+def _drop_broadcasts(out: Node):
+    """op(broadcast_to(x), y) = op(x, y) when the result shape is unchanged."""
+    operands = [o.operands[0] if o.op.name == "broadcast_to" else o for o in out.operands]
+    try:
+        if broadcast_shapes(*(o.shape for o in operands)) != out.shape:
+            return None
+    except ShapeError:
+        return None
+    return out.op(*operands, **out.attrs)
+
+
+def _has_broadcast_operand(node: Node) -> bool:
+    return node.op.elementwise and any(o.op.name == "broadcast_to" for o in node.operands)
+
+
+NEUTRAL = RuleSet("neutral and absorbing elements", [
+    Rule("x + 0 = x", P.add(x, zero).named("out"), as_out),
+    Rule("x - 0 = x", P.subtract(x, zero).named("out"), as_out),
+    Rule("0 - x = -x", P.subtract(zero, x).named("out"), lambda x, out: as_out(-x, out)),
+    Rule("x * 1 = x", P.multiply(x, one).named("out"), as_out),
+    Rule("x / 1 = x", P.divide(x, one).named("out"), as_out),
+    Rule("x ** 1 = x", P.power(x, one).named("out"), as_out),
+    Rule("x * -1 = -x", P.multiply(x, minus_one).named("out"), lambda x, out: as_out(-x, out)),
+    Rule("0 * x = 0", P.multiply(zero, x).named("out"), zeros_like),
+    Rule("0 / x = 0  (x != 0)", P.divide(zero, x).named("out"), zeros_like,
+         when=lambda x: is_nonzero(x)),
+    # sum(0), 0ᵀ, A @ 0, ...: a linear op of zeros is zeros
+    Rule("linear(0) = 0", P.var("out", _is_linear_in_zero), zeros_like),
+    Rule("reshape(broadcast(s)) = broadcast(s)",
+         P.reshape(P.broadcast_to(s)).named("out"), lambda s, out: as_out(s, out)),
+    Rule("broadcast(broadcast(x)) = broadcast(x)",
+         P.broadcast_to(P.broadcast_to(x)).named("out"), lambda x, out: as_out(x, out)),
+    # broadcast_to(x) + y = x + y when y already has the result shape
+    Rule("drop broadcast under elementwise op", P.var("out", _has_broadcast_operand),
+         _drop_broadcasts),
+])
+
+
+# Signs --------------------------------------------------------------------------------
+
+def _has_negated_operand(node: Node) -> bool:
+    return any(o.op.name == "negative" for o in _linear_operands(node, ODD))
+
+
+def _pull_negation(out: Node) -> Node:
+    """op(-a, b) = -op(a, b) in an operand the op is linear in (signs multiply)."""
+    operands, flips = list(out.operands), 0
+    for i in ODD[out.op.name]:
+        if operands[i].op.name == "negative":
+            operands[i] = operands[i].operands[0]
+            flips += 1
+    result = out.op(*operands, **out.attrs)
+    return -result if flips % 2 else result
+
+
+SIGNS = RuleSet("signs", [
+    Rule("op(-x, y) = -op(x, y)  (op linear)", P.var("out", _has_negated_operand),
+         _pull_negation),
+    Rule("-(c x) = (-c) x", P.negative(P.multiply(c, x)), lambda c, x: constant(-c.value) * x),
+    Rule("x + (-y) = x - y", P.add(x, P.negative(y)), lambda x, y: x - y),
+    Rule("(-x) - y = -(x + y)", P.subtract(P.negative(x), y), lambda x, y: -(x + y)),
+    Rule("x - (-y) = x + y", P.subtract(x, P.negative(y)), lambda x, y: x + y),
+    Rule("-(x - y) = y - x", P.negative(P.subtract(x, y)), lambda x, y: y - x),
+])
+
+
+# Like terms and scalar factors ------------------------------------------------------
+
+def _scalar_out_of_linear(node: Node) -> bool:
+    return node.op.name != "multiply" and any(_scaled_operand(o) for o in _linear_operands(node))
+
+
+def _scaled_operand(node: Node) -> bool:
+    return (node.op.name == "multiply" and node.ndim > 0
+            and any(o.ndim == 0 for o in node.operands))
+
+
+def _pull_scalars(out: Node):
+    """op(s X, Y) = s op(X, Y) for a 0-d ``s`` in an operand the op is linear in."""
+    factors, operands = [], list(out.operands)
+    for i in LINEAR[out.op.name]:
+        if _scaled_operand(operands[i]):
+            a, b = operands[i].operands
+            factor, operands[i] = (a, b) if a.ndim == 0 else (b, a)
+            factors.append(factor)
+    scale = factors[0] if len(factors) == 1 else factors[0] * factors[1]
+    return as_out(scale * out.op(*operands, **out.attrs), out)
+
+
+def _scalar_last(node: Node) -> bool:
+    """``x * s`` with the 0-d or constant factor second: reordered to ``s * x``."""
+    a, b = node.operands
+    return (b.ndim == 0 and a.ndim > 0) or (
+        b.op.name == "constant" and a.op.name != "constant" and b.ndim <= a.ndim)
+
+
+def _nonzero_constant(node: Node) -> bool:
+    return (node.op.name == "constant" and node.dtype in ("float64", "int64")
+            and bool(np.all(node.value != 0)))
+
+
+LIKE_TERMS = RuleSet("like terms and scalar factors", [
+    Rule("x s = s x", P.var("out", lambda n: n.op.name == "multiply" and _scalar_last(n)),
+         lambda out: out.operands[1] * out.operands[0]),
+    Rule("x - x = 0", P.subtract(x, x).named("out"), zeros_like),
+    Rule("x + x = 2x", P.add(x, x), lambda x: 2.0 * x, when=lambda x: is_float(x)),
+    Rule("s x + x = (s + 1) x", P.add(P.multiply(s, x), x), lambda s, x: (s + 1.0) * x,
+         when=lambda x: is_float(x)),
+    Rule("s x + t x = (s + t) x", P.add(P.multiply(s, x), P.multiply(t, x)),
+         lambda s, t, x: (s + t) * x, when=lambda x: is_float(x)),
+    Rule("s x - t x = (s - t) x", P.subtract(P.multiply(s, x), P.multiply(t, x)),
+         lambda s, t, x: (s - t) * x, when=lambda x: is_float(x)),
+    Rule("x y + x z = x (y + z)", P.add(P.multiply(x, y), P.multiply(x, z)),
+         lambda x, y, z: x * (y + z)),
+    Rule("x y - x z = x (y - z)", P.subtract(P.multiply(x, y), P.multiply(x, z)),
+         lambda x, y, z: x * (y - z)),
+    Rule("c (d x) = (c d) x", P.multiply(c, P.multiply(d, x)),
+         lambda c, d, x: constant(c.value * d.value) * x),
+    Rule("s (t X) = (s t) X", P.multiply(s, P.multiply(t, x)), lambda s, t, x: (s * t) * x,
+         when=lambda x: x.ndim > 0),
+    Rule("x / c = (1/c) x", P.divide(x, P.var("c", _nonzero_constant)),
+         lambda x, c: constant(1.0 / c.value) * x, when=lambda x: is_float(x)),
+    # sum(s X) = s sum(X), (s A) @ B = s (A @ B), trace(s X) = s trace(X), ...
+    Rule("op(s X) = s op(X)  (op linear)", P.var("out", _scalar_out_of_linear), _pull_scalars),
+    Rule("x (y / x) = y  (x != 0)", P.multiply(x, P.divide(y, x)).named("out"),
+         lambda y, out: as_out(y, out), when=lambda x: is_nonzero(x)),
+    Rule("x (y/x - z) = y - x z  (x != 0)", P.multiply(x, P.subtract(P.divide(y, x), z)),
+         lambda x, y, z: y - x * z, when=lambda x: is_nonzero(x)),
+    Rule("x (y/x + z) = y + x z  (x != 0)", P.multiply(x, P.add(P.divide(y, x), z)),
+         lambda x, y, z: y + x * z, when=lambda x: is_nonzero(x)),
+    Rule("x (z - y/x) = x z - y  (x != 0)", P.multiply(x, P.subtract(z, P.divide(y, x))),
+         lambda x, y, z: x * z - y, when=lambda x: is_nonzero(x)),
+])
+
+RULESETS = (FOLDING, NEUTRAL, SIGNS, LIKE_TERMS)

@@ -1,0 +1,200 @@
+"""Patterns over graph nodes, and rules as data: ``pattern -> replacement``.
+
+A :class:`Pat` describes a node shape to look for: an op name (or any op),
+operand patterns, attribute values, and a name to bind the matched node to.
+Names bound twice must bind the very same node (nodes are interned, so ``is``
+is structural equality). Patterns of the commutative ops (``add``,
+``multiply``, ``maximum``, ``minimum``) also match with their operands swapped.
+
+A :class:`Rule` pairs a pattern with a replacement builder and an optional
+condition; both are plain functions of the bound names, so a rule reads like
+a line of a derivative table::
+
+    Rule("x + x -> 2x", P.add(x, x), lambda x: 2.0 * x)
+
+The style follows tinygrad's ``UPat`` table and PyTensor's
+``PatternNodeRewriter``: the rules are data, the driver (``engine.py``) is
+generic.
+"""
+from __future__ import annotations
+
+import inspect
+from typing import Callable, Optional
+
+from ..graph import REGISTRY, Node
+from ..ops import is_constant
+
+COMMUTATIVE = frozenset({"add", "multiply", "maximum", "minimum"})
+_ANY_OP = None
+
+
+class Pat:
+    """A node pattern: ``op`` (None: any), operand patterns, attrs, binding name.
+
+    ``operands`` None accepts any operands. ``attrs`` maps attribute names to
+    required values, or to a :class:`Pat` variable that binds the value.
+    ``test`` is an extra predicate on the node itself.
+    """
+
+    __slots__ = ("op", "operands", "attrs", "name", "test")
+
+    def __init__(self, op=_ANY_OP, operands=None, attrs=None, name=None, test=None):
+        self.op = op
+        self.operands = None if operands is None else tuple(operands)
+        self.attrs = dict(attrs or {})
+        self.name = name
+        self.test = test
+
+    def named(self, name: str) -> "Pat":
+        """This pattern, binding the matched node to ``name``."""
+        return Pat(self.op, self.operands, self.attrs, name, self.test)
+
+    def __repr__(self):
+        head = self.op or "*"
+        inner = "" if self.operands is None else "(" + ", ".join(map(repr, self.operands)) + ")"
+        return f"{head}{inner}" + (f"@{self.name}" if self.name else "")
+
+
+class _Builder:
+    """``P.matmul(a, b)`` is ``Pat("matmul", (a, b))``; ``P.var("x")`` any node."""
+
+    def __getattr__(self, op_name: str):
+        if op_name not in REGISTRY:  # a typo must not give a pattern that never matches
+            raise AttributeError(f"no op named {op_name!r} to build a pattern for")
+        return lambda *operands, **attrs: Pat(op_name, operands, attrs)
+
+    @staticmethod
+    def var(name: str, test: Optional[Callable] = None) -> Pat:
+        return Pat(name=name, test=test)
+
+    @staticmethod
+    def scalar(name: str) -> Pat:
+        """Any 0-d node (a factor that commutes with every linear op)."""
+        return Pat(name=name, test=lambda n: n.shape == ())
+
+    @staticmethod
+    def const(name: str, scalar: bool = False) -> Pat:
+        """A constant node (0-d when ``scalar``)."""
+        return Pat("constant", None, None, name,
+                   (lambda n: n.shape == ()) if scalar else None)
+
+    @staticmethod
+    def value(v: float, name: Optional[str] = None) -> Pat:
+        """A node known to equal ``v`` everywhere (constants, zeros, their broadcasts)."""
+        return Pat(name=name, test=lambda n: is_constant(n, v))
+
+    @staticmethod
+    def T(x: Pat) -> Pat:
+        """The matrix transpose ``xᵀ``."""
+        return Pat("transpose", (x,), {"axes": (1, 0)})
+
+
+P = _Builder()
+
+
+def match(pattern: Pat, node: Node, bindings: dict) -> Optional[dict]:
+    """Bindings extended by matching ``node`` against ``pattern``, or None."""
+    if pattern.op is not None and node.op.name != pattern.op:
+        return None
+    if pattern.test is not None and not pattern.test(node):
+        return None
+    if pattern.name is not None:
+        bound = bindings.get(pattern.name)
+        if bound is not None and bound is not node:
+            return None
+        bindings = {**bindings, pattern.name: node}
+    for key, want in pattern.attrs.items():
+        bindings = _match_attr(want, node.attrs.get(key), bindings)
+        if bindings is None:
+            return None
+    if pattern.operands is None:
+        return bindings
+    return _match_operands(pattern, node, bindings)
+
+
+def _match_attr(want, have, bindings: dict) -> Optional[dict]:
+    if isinstance(want, Pat):
+        if want.name in bindings and bindings[want.name] != have:
+            return None
+        return {**bindings, want.name: have}
+    return bindings if want == have else None
+
+
+def _match_operands(pattern: Pat, node: Node, bindings: dict) -> Optional[dict]:
+    if len(pattern.operands) != len(node.operands):
+        return None
+    orders = [node.operands]
+    if pattern.op in COMMUTATIVE:
+        orders.append(node.operands[::-1])
+    for operands in orders:
+        found = bindings
+        for sub, operand in zip(pattern.operands, operands):
+            found = match(sub, operand, found)
+            if found is None:
+                break
+        if found is not None:
+            return found
+    return None
+
+
+def _caller(fn: Callable) -> Callable:
+    """Call ``fn`` with just the bindings it names as parameters."""
+    params = list(inspect.signature(fn).parameters)
+    return lambda bindings: fn(**{p: bindings[p] for p in params})
+
+
+class Rule:
+    """``pattern -> build(bindings)`` when ``when(bindings)``.
+
+    ``build`` returns the replacement node, or None when the rule turns out
+    not to apply (a replacement of another dtype, e.g. ``2.0 * x`` for an
+    integer ``x``, also counts as not applying).
+    """
+
+    def __init__(self, name: str, pattern: Pat, build: Callable, when: Optional[Callable] = None):
+        self.name = name
+        self.pattern = pattern
+        self.build = _caller(build)
+        self.when = _caller(when) if when is not None else None
+
+    def apply(self, node: Node) -> Optional[Node]:
+        """The replacement of ``node``, or None when the rule does not apply."""
+        bindings = match(self.pattern, node, {})
+        if bindings is None or (self.when is not None and not self.when(bindings)):
+            return None
+        result = self.build(bindings)
+        if result is None or result is node or result.dtype != node.dtype:
+            return None
+        if result.shape != node.shape:
+            raise AssertionError(f"rewrite rule {self.name!r} changed the shape of {node!r} "
+                                 f"into {result!r}")
+        return result
+
+    def __repr__(self):
+        return f"<Rule {self.name!r}: {self.pattern!r}>"
+
+
+class RuleSet:
+    """A named group of rules (one theme), indexed by the op at the pattern root."""
+
+    def __init__(self, name: str, rules):
+        self.name = name
+        self.rules = list(rules)
+
+    def __iter__(self):
+        return iter(self.rules)
+
+    def __len__(self):
+        return len(self.rules)
+
+    def __repr__(self):
+        return f"<RuleSet {self.name!r}: {len(self.rules)} rules>"
+
+
+def index_rules(rulesets) -> dict:
+    """{root op name or None: [rules]} over the rule sets, in declaration order."""
+    index: dict = {}
+    for ruleset in rulesets:
+        for rule in ruleset:
+            index.setdefault(rule.pattern.op, []).append(rule)
+    return index
