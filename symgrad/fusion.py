@@ -8,17 +8,45 @@ updates, each allocating and adding a full matrix. The same sum is
 what a hand-written BPTT does. The rewrite uses existing ops only
 (concatenate, reshape, transpose, matmul), so the result prints, compiles and
 differentiates like any graph.
+
+Products with the rows of one matrix -> one product. A loop that reads
+``U @ X[t]`` for every row t of an input sequence ``X`` makes T matrix-vector
+calls; ``(X @ U.T)[t]`` computes them all in one GEMM and reads rows (views).
 """
 from __future__ import annotations
 
 from .graph import REGISTRY, replace, toposort
+from .ops.structure import FULL
 
 #: Fewer rank-one terms than this are left alone (the stacking would not pay).
 MIN_TERMS = 3
 
 
 def fuse(outputs: list) -> list:
-    """``outputs`` with every sum of ``MIN_TERMS`` or more outer products replaced."""
+    """``outputs`` with both rewrites applied (each when it finds ``MIN_TERMS`` terms)."""
+    return _fuse_outer_sums(_batch_row_products(outputs))
+
+
+def _batch_row_products(outputs: list) -> list:
+    """``U @ X[t]`` for T rows t of the same ``X`` -> ``(X @ U.T)[t]``."""
+    groups: dict = {}
+    for node in toposort(outputs):
+        if node.op.name == "matmul" and node.operands[1].op.name == "getitem":
+            matrix, row = node.operands
+            source, index = row.operands[0], row.attrs["index"]
+            if matrix.ndim == 2 and source.ndim == 2 and isinstance(index[0], int) and index[1] == FULL:
+                groups.setdefault((matrix, source), []).append(node)
+    mapping = {}
+    for (matrix, source), nodes in groups.items():
+        if len(nodes) >= MIN_TERMS:
+            product = REGISTRY["matmul"](source, REGISTRY["transpose"](matrix))
+            for node in nodes:
+                mapping[node] = REGISTRY["getitem"](product, index=node.operands[1].attrs["index"])
+    return replace(outputs, mapping) if mapping else outputs
+
+
+def _fuse_outer_sums(outputs: list) -> list:
+    """Every sum of ``MIN_TERMS`` or more outer products -> one GEMM."""
     order = toposort(outputs)
     if not any(node.op.name == "outer" for node in order):
         return outputs

@@ -143,7 +143,7 @@ class Printer:
         same = right.prec == prec and (not associative or clash(right))
         rhs = self.wrap(right, right.prec < prec or same or right.text.startswith("-"))
         neg = None
-        if kind and left.neg is not None and lhs is left.text:  # (-2) * x: a + (-2) * x is a - 2 * x
+        if kind and left.neg is not None and lhs == left.text:  # so a + (-2) * x prints a - 2 * x
             neg = self.infix(symbol, prec, left.neg, right, kind, associative)
         return Piece(f"{lhs}{symbol}{rhs}", prec, kind, neg=neg)
 

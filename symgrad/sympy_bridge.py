@@ -24,6 +24,7 @@ direction parses strings: no ``sympify``, no ``eval``.
 from __future__ import annotations
 
 import sympy as sp
+from sympy.functions.elementary.piecewise import ExprCondPair
 from sympy.matrices.expressions.matexpr import MatrixElement
 
 from .graph import as_node_list, describe, toposort
@@ -71,6 +72,14 @@ def _mul(*factors):
 
 def _T(matrix):
     return sp.Transpose(matrix)
+
+
+def _piecewise(a, cond, b):
+    """``Piecewise((a, cond), (b, True))`` built without SymPy's evaluation: the
+    constructor rewrites a condition containing a Piecewise (a ``where`` whose test
+    depends on another ``where``) through ITE and sets, exponentially in the nesting."""
+    pairs = (sp.Basic.__new__(ExprCondPair, a, cond), sp.Basic.__new__(ExprCondPair, b, sp.true))
+    return sp.Basic.__new__(sp.Piecewise, *pairs)
 
 
 def _ones(rows, cols):
@@ -210,8 +219,7 @@ class _ToSympy:
         return self.scalars_only(node, sp.Min, a, b)
 
     def _op_where(self, node, cond, a, b):
-        # evaluate=False: merging nested Piecewise conditions can blow up exponentially
-        return self.scalars_only(node, lambda: sp.Piecewise((a, cond), (b, True), evaluate=False))
+        return self.scalars_only(node, _piecewise, a, cond, b)
 
     def _op_matmul(self, node, a, b):
         left, right = node.operands

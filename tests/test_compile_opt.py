@@ -197,7 +197,8 @@ def test_fast_path_checks_every_input_with_many_inputs(count, rng):
 
 def test_sum_of_outer_products_becomes_one_matrix_product(rng):
     """BPTT through an unrolled RNN: dW = Σ_t outer(δ_t, h_{t-1}) is compiled as one
-    GEMM of stacked vectors, and still equals the hand-written backward pass."""
+    GEMM of stacked vectors and the U @ X[t] as rows of X @ U.T, and the result
+    still equals the hand-written backward pass."""
     T, n, m = 5, 4, 3
     X, W, U = sg.matrix("X", (T, m)), sg.matrix("W", (n, n)), sg.matrix("U", (n, m))
     h = h0 = sg.vector("h0", n)
@@ -207,6 +208,7 @@ def test_sum_of_outer_products_becomes_one_matrix_product(rng):
     f = sg.function([X, W, U, h0], [loss] + sg.grad(loss, [W, U]))
     body = f.source.split("def f(")[1]
     assert "np.outer" not in body and body.count("np.concatenate") == 3
+    assert "np.dot(U, " not in body and body.count("np.dot(X, ") == 1  # U @ X[t] batched
     x, w, u, start = (rng.standard_normal((T, m)), rng.standard_normal((n, n)),
                       rng.standard_normal((n, m)), rng.standard_normal(n))
     hs = [start]

@@ -161,8 +161,8 @@ def test_compiled_function_is_safe_to_call_from_many_threads():
     with ThreadPoolExecutor(max_workers=8) as pool:
         for i, results in enumerate(pool.map(work, range(16))):
             for k, got in enumerate(results):
-                for a, b in zip(got, expected[(i + k) % 16]):
-                    np.testing.assert_array_equal(a, b)
+                for a, b in zip(got, expected[(i + k) % 16]):  # BLAS may split work differently
+                    np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
 
 
 def test_nodes_and_functions_pickle_to_the_same_interned_graph():

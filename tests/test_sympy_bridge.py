@@ -129,10 +129,20 @@ def test_matrix_expressions_evaluate_like_numpy(rng):
 
 # Round trips -----------------------------------------------------------------------------
 
+def _nested_where(depth):
+    """Each test depends on the previous where: SymPy's Piecewise constructor would take
+    time exponential in ``depth`` on this."""
+    result = s
+    for i in range(depth):
+        result = sg.where(result > s * (i - 3), result * 0.5 + t, sg.abs(result) + 1)
+    return result
+
+
 ROUND_TRIPS = [
     lambda: 2 * s + sg.exp(s) * sg.log(t * t + 1) - sg.sqrt(sg.abs(s)) / t,
     lambda: sg.sigmoid(s) + sg.relu(t) + sg.softplus(s * t) + sg.log1p(t * t) + sg.tanh(s),
     lambda: sg.maximum(s, t) - sg.where(s > t, s, 2 * t),
+    lambda: _nested_where(8),
     lambda: A @ B + s * sg.eye("n"),
     lambda: sg.trace(A @ B) + sg.logdet(K @ K.T + sg.eye("n")) - sg.det(K),
     lambda: sg.inv(K).T @ L - sg.solve(K, L),
