@@ -1,7 +1,7 @@
 """The benchmark runner: every workload, one process each, a table and JSON.
 
     python -m benchmarks [--quick] [--only W1,W2] [--threads 1 2] [--peers jax,torch]
-                         [--out benchmarks/results.json]
+                         [--out benchmarks/results/latest.json]
 
 Each workload runs in a fresh process so the thread variables take effect
 before NumPy and the peers load. At 2 threads every peer runs in a process of
@@ -106,7 +106,7 @@ def main(argv=None) -> None:
     parser.add_argument("--only", default=",".join(WORKLOADS), help="e.g. W1,W4")
     parser.add_argument("--threads", type=int, nargs="+", default=[1])
     parser.add_argument("--peers", default="jax,torch,autograd,pytensor")
-    parser.add_argument("--out", default=str(HERE / "results.json"))
+    parser.add_argument("--out", default=str(HERE / "results" / "latest.json"))
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds per process")
     args = parser.parse_args(argv)
     peers = tuple(p for p in args.peers.split(",") if p)
@@ -131,6 +131,7 @@ def main(argv=None) -> None:
 
 
 def _write(path: str, environments: dict, rows: list, notes: list) -> None:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
     Path(path).write_text(json.dumps({"environment": environments, "rows": rows, "notes": notes},
                                      indent=1))
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import weakref
 
-from .graph import REGISTRY, Node, as_node_list, constant, describe, inputs_of, toposort
+from .graph import REGISTRY, Node, as_node_list, constant, describe, gc_paused, inputs_of, toposort
 from .jacobians import RULES as JACOBIAN_RULES, forward_jacobian
 from .ops import add_all, zeros
 from .ops.structure import stack_rows, unbroadcast
@@ -58,10 +58,11 @@ def grad(cost, wrt):
     wrts, single = as_node_list(wrt, "wrt")
     _check_differentiable(wrts, "wrt")
     inputs_of([cost] + wrts)
-    order = toposort([cost])
-    before = set(order)
-    relevant = _depending_on(order, wrts)
-    adjoints = _reverse_sweep(order, relevant, {cost: [constant(1.0)]})
+    with gc_paused():
+        order = toposort([cost])
+        before = set(order)
+        relevant = _depending_on(order, wrts)
+        adjoints = _reverse_sweep(order, relevant, {cost: [constant(1.0)]})
     results = [adjoints.get(w) if w in relevant else None for w in wrts]
     results = [r if r is not None else zeros(w.shape) for r, w in zip(results, wrts)]
     _mark(before, results)
@@ -104,7 +105,8 @@ def jvp(y, x, v):
     inputs_of(ys + xs + vs)
     order = toposort(ys)
     before = set(order)
-    tangents = _forward_sweep(order, dict(zip(xs, vs)))
+    with gc_paused():
+        tangents = _forward_sweep(order, dict(zip(xs, vs)))
     results = [tangents.get(node) for node in ys]
     results = [t if t is not None else zeros(node.shape) for t, node in zip(results, ys)]
     _mark(before, results)

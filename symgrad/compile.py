@@ -20,8 +20,6 @@ one call, so concurrent calls from several threads are safe.
 from __future__ import annotations
 
 import builtins
-import contextlib
-import gc
 import itertools
 import keyword
 import linecache
@@ -31,7 +29,7 @@ import numpy as np
 
 from .arguments import bind_arguments, fast_checker, match_arguments
 from .fusion import fuse
-from .graph import Node, as_node_list, inputs_of, toposort
+from .graph import Node, as_node_list, gc_paused, inputs_of, toposort
 from .nanguard import GUARD_NAME, make_guard
 from .schedule import INPLACE, plan
 from .shapes import format_shape
@@ -269,23 +267,6 @@ def _return_values(outputs, var) -> str:
     return ", ".join(parts) + ("," if len(parts) == 1 else "")
 
 
-@contextlib.contextmanager
-def _gc_paused():
-    """Pause the cyclic garbage collector while compiling.
-
-    Compiling a graph of 10^5 nodes allocates millions of small, acyclic
-    objects; each full collection would walk the whole graph again, which made
-    compile time grow faster than the graph (5x at 10^5 nodes).
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 class Function:
     """A compiled graph: call it with arrays, positionally or by input name.
 
@@ -295,7 +276,7 @@ class Function:
     """
 
     def __init__(self, inputs, outputs, name: str = "f", nan_guard: bool = False):
-        with _gc_paused():
+        with gc_paused():
             self._build(inputs, outputs, name, bool(nan_guard))
 
     def _build(self, inputs, outputs, name: str, nan_guard: bool) -> None:

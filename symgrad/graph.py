@@ -9,6 +9,9 @@ node, which keeps rewriting, bridges and pickling generic.
 """
 from __future__ import annotations
 
+import contextlib
+import functools
+import gc
 import threading
 import types
 import weakref
@@ -25,6 +28,7 @@ _TABLE: "weakref.WeakValueDictionary" = weakref.WeakValueDictionary()
 _LOCK = threading.Lock()
 
 
+@functools.lru_cache(maxsize=None)
 def result_dtype(*dtypes: str) -> str:
     """NumPy promotion restricted to symgrad's dtypes."""
     return np.result_type(*[np.dtype(d) for d in dtypes]).name
@@ -337,19 +341,27 @@ def matrix(name: str, shape, dtype: str = "float64") -> Node:
 
 
 def toposort(outputs) -> list:
-    """Every node the outputs depend on, operands before users (iterative)."""
+    """Every node the outputs depend on, operands before users.
+
+    Depth-first post-order, operands left to right, with an explicit stack of
+    operand iterators (graphs can be far deeper than Python's recursion limit).
+    """
     order, visited = [], set()
-    stack = [(node, False) for node in reversed(list(outputs))]
-    while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
+    for root in outputs:
+        if root in visited:
             continue
-        if node in visited:
-            continue
-        visited.add(node)
-        stack.append((node, True))
-        stack.extend((o, False) for o in reversed(node.operands) if o not in visited)
+        visited.add(root)
+        stack = [(root, iter(root.operands))]
+        while stack:
+            node, pending = stack[-1]
+            for operand in pending:
+                if operand not in visited:
+                    visited.add(operand)
+                    stack.append((operand, iter(operand.operands)))
+                    break
+            else:
+                stack.pop()
+                order.append(node)
     return order
 
 
@@ -391,3 +403,20 @@ def replace(outputs, mapping: dict):
         new[node] = node.op(*operands, **node.attrs) if changed else node
     result = [new[n] for n in nodes]
     return result[0] if single else result
+
+
+@contextlib.contextmanager
+def gc_paused():
+    """Pause the cyclic garbage collector while building big graphs.
+
+    Differentiating or compiling a graph of 10^5 nodes allocates millions of small, acyclic
+    objects; each full collection would walk the whole graph again, which made
+    compile time grow faster than the graph (5x at 10^5 nodes).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
