@@ -37,9 +37,16 @@ def _depending_on(order, sources) -> set:
 
 
 def _mark(before: set, results) -> None:
-    for node in toposort([r for r in results if r is not None]):
-        if node not in before:
-            DERIVATIVE_NODES.add(node)
+    """Add the nodes of ``results`` not in ``before`` to DERIVATIVE_NODES (walks new nodes only)."""
+    stack = [r for r in results if r is not None and r not in before]
+    seen = set(stack)
+    while stack:
+        node = stack.pop()
+        DERIVATIVE_NODES.add(node)
+        for operand in node.operands:
+            if operand not in before and operand not in seen:
+                seen.add(operand)
+                stack.append(operand)
 
 
 def grad(cost, wrt):
@@ -57,15 +64,15 @@ def grad(cost, wrt):
     _check_differentiable([cost], "cost")
     wrts, single = as_node_list(wrt, "wrt")
     _check_differentiable(wrts, "wrt")
-    inputs_of([cost] + wrts)
-    with gc_paused():
-        order = toposort([cost])
+    with gc_paused():  # one walk: cost's nodes first, so reversed it serves the sweep
+        order = toposort([cost] + wrts)
+        inputs_of(order=order)
         before = set(order)
         relevant = _depending_on(order, wrts)
         adjoints = _reverse_sweep(order, relevant, {cost: [constant(1.0)]})
-    results = [adjoints.get(w) if w in relevant else None for w in wrts]
-    results = [r if r is not None else zeros(w.shape) for r, w in zip(results, wrts)]
-    _mark(before, results)
+        results = [adjoints.get(w) if w in relevant else None for w in wrts]
+        results = [r if r is not None else zeros(w.shape) for r, w in zip(results, wrts)]
+        _mark(before, results)
     return results[0] if single else results
 
 
@@ -76,14 +83,14 @@ def _reverse_sweep(order, relevant, contributions) -> dict:
         parts = contributions.pop(node, None)
         if not parts or node not in relevant:
             continue
-        g = adjoints[node] = add_all(parts)
+        g = adjoints[node] = parts[0] if len(parts) == 1 else add_all(parts)
         if not node.operands or not node.op.differentiable:
             continue
         rules = node.op.vjp(g, node, *node.operands, **node.attrs)
         for operand, rule in zip(node.operands, rules):
             if rule is None or operand not in relevant or operand.dtype != "float64":
                 continue
-            if node.op.elementwise:
+            if node.op.elementwise and rule.shape != operand.shape:
                 rule = unbroadcast(rule, operand.shape)
             contributions.setdefault(operand, []).append(rule)
     return adjoints

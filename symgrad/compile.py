@@ -4,7 +4,10 @@
 (:mod:`symgrad.fusion`), schedules the nodes (topological order, dead code
 never emitted), names them (user names where they are safe identifiers,
 mangled otherwise), and emits one statement per node into a self-contained
-module that imports NumPy only. The memory plan (:mod:`symgrad.schedule`)
+module that imports NumPy only (a scalar computed from scalars with a single
+consumer is written inline into it, nesting at most ``INLINE_DEPTH`` deep).
+The graph is walked once up front (``check_signature``); fusion, the memory
+plan and emission reuse that order. The memory plan (:mod:`symgrad.schedule`)
 adds ``del`` where arrays die and lets elementwise statements write into a
 dying operand's buffer (``np.add(a, b, out=a)``). :class:`Function` executes
 that very source and adds what a caller needs: argument conversion, dtype and
@@ -124,7 +127,8 @@ def _helper_sources(order) -> list:
 
 
 def check_signature(inputs, outputs) -> tuple:
-    """Validated (inputs, outputs, single) for function/codegen."""
+    """Validated (inputs, outputs, single, order) for function/codegen; ``order``
+    is the toposort of outputs + inputs (the only graph walk before fusion)."""
     inputs, _ = as_node_list(inputs, "inputs")
     outs, single = as_node_list(outputs, "outputs")
     for node in inputs:
@@ -133,28 +137,30 @@ def check_signature(inputs, outputs) -> tuple:
     if len(set(inputs)) != len(inputs):
         raise ValueError("an input is listed twice in inputs")
     listed = set(inputs)
-    for node in inputs_of(outs + inputs):  # also checks that names are unambiguous
+    order = toposort(outs + inputs)
+    for node in inputs_of(order=order):  # also checks that names are unambiguous
         if node not in listed:
             raise ValueError(f"the outputs depend on input {node.name!r} "
                              f"{format_shape(node.shape)}, which is not in inputs")
-    return inputs, outs, single
+    return inputs, outs, single, order
 
 
 def codegen(inputs, outputs, name: str = "f") -> str:
     """Source of a self-contained module (imports NumPy only) defining ``name``."""
-    return _generate(*check_signature(inputs, outputs)[:2], name)
+    inputs, outputs, _, order = check_signature(inputs, outputs)
+    return _generate(inputs, outputs, order, name)
 
 
-def _generate(inputs, outputs, name: str, guard_nodes: list | None = None) -> str:
-    """Module source; with ``guard_nodes`` (a list to fill) a NaN-guarded variant
+def _generate(inputs, outputs, order, name: str, guard_nodes: list | None = None) -> str:
+    """Module source; ``order`` is the toposort of outputs (unused inputs may
+    follow). With ``guard_nodes`` (a list to fill) a NaN-guarded variant
     calling ``_nan_guard(value, index, *operands)`` after every statement."""
     if not is_safe_identifier(name):
         raise ValueError(f"function name {name!r} is not a safe Python identifier")
     namer = Namer()
     namer.taken.update((name, GUARD_NAME))
     if guard_nodes is None:  # the guard names the user's nodes, so no rewriting there
-        outputs = fuse(outputs)
-    order = toposort(outputs)
+        outputs, order = fuse(outputs, order)
     helpers = _helper_sources(order)
     for source in helpers:
         namer.taken.add(source.split("(")[0].split()[-1])
@@ -190,15 +196,26 @@ def _dimension_variables(inputs, var: dict, namer: Namer) -> tuple:
     return dim_vars, dim_source
 
 
+#: How deeply inlined scalar expressions may nest (Python's parser caps nesting).
+INLINE_DEPTH = 4
+
+
 class _BodyEmitter:
     """Statements of the function body: one per node, then ``del`` of the arrays
-    that die there (see :mod:`symgrad.schedule`), and the NaN-guard calls."""
+    that die there (see :mod:`symgrad.schedule`), and the NaN-guard calls.
+
+    Exception: a scalar computed from scalars with a single consumer is written
+    inline, parenthesized, into that consumer (``_inlined``). Deep scalar
+    graphs (10^4-layer chains) otherwise spend most of CPython's ``compile()``
+    on one-use temporaries; the expressions stay short (``INLINE_DEPTH``).
+    """
 
     def __init__(self, var, namer, ctx, memory, guard_nodes):
         self.var, self.namer, self.ctx, self.memory = var, namer, ctx, memory
         self.guard_nodes = guard_nodes
         self.constants: list = []
         self.assigned: set = set()
+        self.depth: dict = {}  # inlined node -> nesting depth of its expression
 
     def guard_inputs(self, inputs) -> list:
         if self.guard_nodes is None:
@@ -211,24 +228,44 @@ class _BodyEmitter:
         return f"    {GUARD_NAME}({self.var[node]}, {len(self.guard_nodes) - 1}{args})"
 
     def emit(self, order) -> list:
-        body = []
+        body, var, assigned = [], self.var, self.assigned
+        dies_after = self.memory.dies_after
         for node in order:
-            if node in self.var:
+            if node in var:
                 continue
             if node.op.name == "constant":
                 self._constant(node)
                 continue
-            k = len(self.assigned)
-            self.var[node] = self.namer.claim(f"{node.op.name}_{k}", f"t{k}")
-            self.assigned.add(node)
-            body.append(f"    {self.var[node]} = {self._statement(node)}")
+            if self._inlined(node):
+                continue
+            k = len(assigned)
+            name = var[node] = self.namer.claim(f"{node.op.name}_{k}", f"t{k}")
+            assigned.add(node)
+            body.append(f"    {name} = {self._statement(node)}")
             if self.guard_nodes is not None and node.dtype == "float64":
                 body.append(self._guard(node, node.operands))
-            dead = [self.var[d] for d in self.memory.dies_after.get(node, ())
-                    if d in self.assigned and d.ndim > 0]
-            if dead:
-                body.append(f"    del {', '.join(dead)}")
+            if node in dies_after:
+                dead = [var[d] for d in dies_after[node] if d in assigned and d.shape]
+                if dead:
+                    body.append(f"    del {', '.join(dead)}")
         return body
+
+    def _inlined(self, node) -> bool:
+        """Write ``node`` into its consumer instead of a statement, when allowed."""
+        if self.guard_nodes is not None or node.shape or self.memory.uses.get(node) != 1:
+            return False
+        depth = 1
+        for operand in node.operands:
+            if operand.shape:
+                return False
+            below = self.depth.get(operand, 0)
+            if below >= depth:
+                depth = below + 1
+        if depth > INLINE_DEPTH:
+            return False
+        self.depth[node] = depth
+        self.var[node] = f"({self._statement(node)})"
+        return True
 
     def _constant(self, node) -> None:
         literal = _literal(node.value)
@@ -280,11 +317,11 @@ class Function:
             self._build(inputs, outputs, name, bool(nan_guard))
 
     def _build(self, inputs, outputs, name: str, nan_guard: bool) -> None:
-        self.inputs, self.outputs, self._single = check_signature(inputs, outputs)
+        self.inputs, self.outputs, self._single, order = check_signature(inputs, outputs)
         self.name = name
         self.nan_guard = nan_guard
         guard_nodes: list | None = [] if self.nan_guard else None
-        self.source = _generate(self.inputs, self.outputs, name, guard_nodes)
+        self.source = _generate(self.inputs, self.outputs, order, name, guard_nodes)
         filename = f"<symgrad-{next(_COUNTER)}:{name}>"
         linecache.cache[filename] = (len(self.source), None, self.source.splitlines(True), filename)
         namespace: dict = {GUARD_NAME: make_guard(guard_nodes)} if self.nan_guard else {}

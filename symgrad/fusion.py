@@ -22,15 +22,18 @@ from .ops.structure import FULL
 MIN_TERMS = 3
 
 
-def fuse(outputs: list) -> list:
-    """``outputs`` with both rewrites applied (each when it finds ``MIN_TERMS`` terms)."""
-    return _fuse_outer_sums(_batch_row_products(outputs))
+def fuse(outputs: list, order: list | None = None) -> tuple:
+    """(``outputs`` with both rewrites applied (each when it finds ``MIN_TERMS``
+    terms), their toposort). ``order``, the toposort of ``outputs`` when the
+    caller has it, is reused (and returned) while no rewrite applies."""
+    order = toposort(outputs) if order is None else order
+    return _fuse_outer_sums(*_batch_row_products(outputs, order))
 
 
-def _batch_row_products(outputs: list) -> list:
+def _batch_row_products(outputs: list, order: list) -> tuple:
     """``U @ X[t]`` for T rows t of the same ``X`` -> ``(X @ U.T)[t]``."""
     groups: dict = {}
-    for node in toposort(outputs):
+    for node in order:
         if node.op.name == "matmul" and node.operands[1].op.name == "getitem":
             matrix, row = node.operands
             source, index = row.operands[0], row.attrs["index"]
@@ -42,14 +45,20 @@ def _batch_row_products(outputs: list) -> list:
             product = REGISTRY["matmul"](source, REGISTRY["transpose"](matrix))
             for node in nodes:
                 mapping[node] = REGISTRY["getitem"](product, index=node.operands[1].attrs["index"])
-    return replace(outputs, mapping) if mapping else outputs
+    return _replaced(outputs, order, mapping)
 
 
-def _fuse_outer_sums(outputs: list) -> list:
+def _replaced(outputs: list, order: list, mapping: dict) -> tuple:
+    if not mapping:
+        return outputs, order
+    outputs = replace(outputs, mapping)
+    return outputs, toposort(outputs)
+
+
+def _fuse_outer_sums(outputs: list, order: list) -> tuple:
     """Every sum of ``MIN_TERMS`` or more outer products -> one GEMM."""
-    order = toposort(outputs)
     if not any(node.op.name == "outer" for node in order):
-        return outputs
+        return outputs, order
     consumers = _consumers(order, outputs)
     mapping = {}
     for node in order:
@@ -60,7 +69,7 @@ def _fuse_outer_sums(outputs: list) -> list:
         if len(outers) >= MIN_TERMS:
             rest = [t for t in terms if t not in outers]
             mapping[node] = _sum([_stacked_product(outers, node.shape)] + rest)
-    return replace(outputs, mapping) if mapping else outputs
+    return _replaced(outputs, order, mapping)
 
 
 def _consumers(order, outputs) -> dict:

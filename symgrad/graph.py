@@ -15,6 +15,7 @@ import gc
 import threading
 import types
 import weakref
+from _weakref import _remove_dead_weakref  # what WeakValueDictionary uses, atomic
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
@@ -24,8 +25,16 @@ from .shapes import ShapeError, format_shape, normalize_shape
 
 DTYPES = ("float64", "int64", "bool")
 REGISTRY: dict = {}
-_TABLE: "weakref.WeakValueDictionary" = weakref.WeakValueDictionary()
+#: The intern table: key -> weakref.KeyedRef to the node. A plain dict read
+#: in ``Op.__call__`` (a WeakValueDictionary's Python-level get/set cost a
+#: fifth of node construction); an entry leaves when its node dies.
+_TABLE: dict = {}
 _LOCK = threading.Lock()
+
+
+def _forget(ref: weakref.KeyedRef) -> None:
+    """Weakref callback: drop the dead node's entry (atomically, only if still dead)."""
+    _remove_dead_weakref(_TABLE, ref.key)
 
 
 @functools.lru_cache(maxsize=None)
@@ -65,7 +74,7 @@ class Op:
     samples: Callable = field(default=lambda: [])
 
     def __call__(self, *operands, **attrs) -> "Node":
-        operands = tuple(as_node(o) for o in operands)
+        operands = tuple(o if type(o) is Node else as_node(o) for o in operands)
         if self.prepare is not None:
             try:
                 attrs = self.prepare(*operands, **attrs)
@@ -75,18 +84,21 @@ class Op:
             folded = self.fold(*operands, **attrs)
             if folded is not None:
                 return folded
-        key = (self.name, operands, _freeze(attrs))
-        node = _TABLE.get(key)
+        key = (self.name, operands, _freeze(attrs) if attrs else ())
+        ref = _TABLE.get(key)
+        node = ref() if ref is not None else None
         if node is None:
             try:
                 shape, dtype = self.infer(*operands, **attrs)
             except ShapeError as err:
                 raise self._located(err, operands) from None
             with _LOCK:
-                node = _TABLE.get(key)
+                ref = _TABLE.get(key)
+                node = ref() if ref is not None else None
                 if node is None:
-                    node = Node(self, operands, attrs, normalize_shape(shape), dtype)
-                    _TABLE[key] = node
+                    shape = shape if shape == () else normalize_shape(shape)
+                    node = Node(self, operands, attrs, shape, dtype)
+                    _TABLE[key] = weakref.KeyedRef(node, _forget, key)
         return node
 
     def _located(self, err: ShapeError, operands) -> ShapeError:
@@ -119,6 +131,9 @@ def _freeze(value):
     return value
 
 
+_NO_ATTRS = types.MappingProxyType({})  # shared by every node without attributes
+
+
 class Node:
     """One immutable, interned expression node.
 
@@ -133,7 +148,7 @@ class Node:
         set_ = object.__setattr__
         set_(self, "op", op)
         set_(self, "operands", operands)
-        set_(self, "attrs", types.MappingProxyType(dict(attrs)))
+        set_(self, "attrs", types.MappingProxyType(dict(attrs)) if attrs else _NO_ATTRS)
         set_(self, "shape", shape)
         set_(self, "dtype", dtype)
 
@@ -365,9 +380,10 @@ def toposort(outputs) -> list:
     return order
 
 
-def inputs_of(outputs) -> list:
-    """Input nodes the outputs depend on; two inputs sharing a name is an error."""
-    found = [n for n in toposort(outputs) if n.op.name == "input"]
+def inputs_of(outputs=(), order=None) -> list:
+    """Input nodes the outputs depend on (or of ``order``, their toposort when
+    the caller has it already); two inputs sharing a name is an error."""
+    found = [n for n in (toposort(outputs) if order is None else order) if n.op.name == "input"]
     by_name: dict = {}
     for node in found:
         other = by_name.setdefault(node.name, node)

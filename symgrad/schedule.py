@@ -54,51 +54,52 @@ class Plan:
     uses: dict = field(default_factory=dict)
 
 
-def _root(node, roots: dict):
-    """The node owning the buffer ``node``'s value lives in (itself unless a view)."""
-    if node.op.view and node.operands:
-        return roots[node.operands[0]]
-    return node
-
-
 def plan(order, outputs, inplace: bool = True) -> Plan:
     """Liveness over ``order`` (topological, operands first) with ``outputs`` kept
-    alive; buffer reuse only when ``inplace``."""
-    position = {node: i for i, node in enumerate(order)}
-    roots: dict = {}
+    alive; buffer reuse only when ``inplace``. Linear: one pass recording the
+    last read of every value (``last_use``) and of every buffer read through a
+    view (``view_last``, keyed by the buffer's owner), one pass deciding."""
+    owner: dict = {}  # view node -> the node owning its buffer (views only)
     last_use: dict = {}
-    group_last: dict = {}
-    end = len(order)
+    view_last: dict = {}
     result = Plan()
     uses = result.uses
-    for node in order:
-        roots[node] = _root(node, roots)
+    for i, node in enumerate(order):  # positions grow, so the last write is the last read
+        if node.op.view and node.operands:
+            base = node.operands[0]
+            owner[node] = owner.get(base, base)
         for operand in node.operands:
             uses[operand] = uses.get(operand, 0) + 1
-            last_use[operand] = position[node]
-            root = roots[operand]
-            group_last[root] = max(group_last.get(root, -1), position[node])
+            last_use[operand] = i
+            if operand in owner:
+                view_last[owner[operand]] = i
+    end = len(order)
     for node in outputs:
         uses[node] = uses.get(node, 0) + 1
         last_use[node] = end
-        group_last[roots[node]] = end
-    for node in order:
-        target = _reusable_operand(node, roots, group_last, position) if inplace else None
-        if target is not None:
-            result.reuse[node] = target
-        for operand in dict.fromkeys(node.operands):
-            if last_use.get(operand) == position[node]:
-                result.dies_after.setdefault(node, []).append(operand)
+        if node in owner:
+            view_last[owner[node]] = end
+    dies_after = result.dies_after
+    for i, node in enumerate(order):
+        if inplace and node.op.name in INPLACE:
+            target = _reusable_operand(node, i, owner, last_use, view_last)
+            if target is not None:
+                result.reuse[node] = target
+        dead = [o for o in node.operands if last_use[o] == i]
+        if dead:
+            dies_after[node] = list(dict.fromkeys(dead))
     return result
 
 
-def _reusable_operand(node, roots, group_last, position):
-    """An operand ``node`` may overwrite with its own result, or None."""
-    if node.op.name not in INPLACE or node.dtype != "float64" or node.ndim == 0:
+def _reusable_operand(node, i, owner, last_use, view_last):
+    """An operand ``node`` (at position ``i``, an INPLACE op) may overwrite
+    with its own result, or None: a fresh buffer read for the last time here,
+    directly and through every view of it."""
+    if node.dtype != "float64" or node.ndim == 0:
         return None
     for operand in node.operands:
-        if (operand.op.name in FRESH_OPS and roots[operand] is operand
+        if (operand.op.name in FRESH_OPS and operand not in owner
                 and operand.dtype == "float64" and operand.shape == node.shape
-                and group_last.get(operand) == position[node]):
+                and last_use[operand] == i and view_last.get(operand, -1) <= i):
             return operand
     return None

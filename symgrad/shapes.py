@@ -58,6 +58,8 @@ def dim_names(shape: Shape) -> tuple:
 
 def broadcast_shapes(*shapes: Shape) -> Shape:
     """NumPy broadcasting of shapes with named dimensions; ShapeError on conflict."""
+    if shapes and all(s == shapes[0] for s in shapes):  # the common case, fast
+        return tuple(shapes[0])
     ndim = max((len(s) for s in shapes), default=0)
     result = []
     for axis in range(ndim):

@@ -1,8 +1,7 @@
 """Both directions between symgrad graphs and SymPy expressions.
 
 ``to_sympy``: a scalar becomes a SymPy scalar expression (inputs are
-``Symbol(name, real=True)``: symgrad scalars are real, and SymPy then knows
-``Abs(exp(x)) = exp(x)``), a matrix a ``MatrixSymbol``-based matrix expression, and a
+``Symbol(name, real=True)``: symgrad scalars are real), a matrix a ``MatrixSymbol``-based matrix expression, and a
 vector ``(n,)`` an ``(n, 1)`` column. Named dimensions become
 ``Symbol(name, integer=True, positive=True)``, int dimensions Integers.
 Elementwise functions of arrays use ``applyfunc`` and ``HadamardProduct``;
@@ -24,7 +23,6 @@ direction parses strings: no ``sympify``, no ``eval``.
 from __future__ import annotations
 
 import sympy as sp
-from sympy.functions.elementary.piecewise import ExprCondPair
 from sympy.matrices.expressions.matexpr import MatrixElement
 
 from .graph import as_node_list, describe, toposort
@@ -74,21 +72,15 @@ def _T(matrix):
     return sp.Transpose(matrix)
 
 
-def _piecewise(a, cond, b):
-    """``Piecewise((a, cond), (b, True))`` built without SymPy's evaluation: the
-    constructor rewrites a condition containing a Piecewise (a ``where`` whose test
-    depends on another ``where``) through ITE and sets, exponentially in the nesting."""
-    pairs = (sp.Basic.__new__(ExprCondPair, a, cond), sp.Basic.__new__(ExprCondPair, b, sp.true))
-    return sp.Basic.__new__(sp.Piecewise, *pairs)
-
-
 def _ones(rows, cols):
     return sp.OneMatrix(rows, cols)
 
 
 SCALAR_FUNCTIONS = {
     "exp": sp.exp, "log": sp.log, "sqrt": sp.sqrt, "sin": sp.sin, "cos": sp.cos,
-    "tanh": sp.tanh, "abs": sp.Abs, "sign": sp.sign,
+    "tanh": sp.tanh, "sign": sp.sign,
+    # unevaluated: SymPy would rewrite |f(x)| with re/im/atan2 when it cannot prove f(x) real
+    "abs": lambda x: sp.Abs(x, evaluate=False),
     "log1p": lambda x: sp.log(1 + x),
     "sigmoid": lambda x: 1 / (1 + sp.exp(-x)),
     "relu": lambda x: sp.Max(x, 0),
@@ -219,7 +211,10 @@ class _ToSympy:
         return self.scalars_only(node, sp.Min, a, b)
 
     def _op_where(self, node, cond, a, b):
-        return self.scalars_only(node, _piecewise, a, cond, b)
+        if cond.has(sp.Piecewise):  # SymPy would rewrite it in exponential time
+            raise ValueError(f"{describe(node)}: a where whose condition depends on another "
+                             "where has no practical SymPy form")
+        return self.scalars_only(node, lambda: sp.Piecewise((a, cond), (b, True)))
 
     def _op_matmul(self, node, a, b):
         left, right = node.operands

@@ -280,6 +280,11 @@ BUILDERS = {
     sp.exp: _unary(F.exp), sp.log: _FromSympy.log, sp.sin: _unary(F.sin), sp.cos: _unary(F.cos),
     sp.tan: _unary(lambda x: F.sin(x) / F.cos(x)), sp.tanh: _unary(F.tanh),
     sp.Abs: _unary(F.abs), sp.sign: _unary(F.sign),
+    # symgrad values are real: SymPy's re/im (from e.g. Abs(exp(log(x)))) are x and 0
+    sp.re: _unary(lambda x: x), sp.im: _unary(lambda x: F.broadcast_to(0.0, x.shape)),
+    sp.arg: _unary(lambda x: F.where(x < 0.0, np.pi, 0.0)),
+    sp.cosh: _unary(lambda x: (F.exp(x) + F.exp(-x)) / 2.0),
+    sp.sinh: _unary(lambda x: (F.exp(x) - F.exp(-x)) / 2.0),
     sp.Max: _nary(F.maximum), sp.Min: _nary(F.minimum), sp.Piecewise: _FromSympy.piecewise,
     sp.StrictGreaterThan: _nary(Node.__gt__), sp.GreaterThan: _nary(Node.__ge__),
     sp.StrictLessThan: _nary(Node.__lt__), sp.LessThan: _nary(Node.__le__),

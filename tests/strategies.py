@@ -23,7 +23,7 @@ from symgrad.ops import Spec, draw
 from symgrad.shapes import broadcast_shapes
 
 KINK = 1e-3  # minimum distance of a kink's argument from the kink
-LARGE = 1e5  # values beyond this make finite differences meaningless
+LARGE = 1e3  # values beyond this make finite differences unreliable (e.g. cos(7200))
 DOMAINS = {"p": "positive", "lab": "labels:3"}
 
 

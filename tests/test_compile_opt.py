@@ -238,3 +238,83 @@ def test_logdet_of_a_provably_psd_matrix_goes_through_cholesky(rng):
     singular = np.zeros((3, 5))
     singular[:, 0] = 1.0  # rank one: Cholesky fails, the slogdet fallback gives -inf
     assert f(singular, b)[0] == -np.inf
+
+
+def _scalar_chain(depth, tag):
+    """u_i = sigmoid(w_i u_{i-1} + b_i): inputs and the cost u_depth."""
+    x = sg.scalar(f"x{tag}")
+    ws = [sg.scalar(f"w{i}{tag}") for i in range(depth)]
+    bs = [sg.scalar(f"b{i}{tag}") for i in range(depth)]
+    u = x
+    for w, b in zip(ws, bs):
+        u = sg.sigmoid(w * u + b)
+    return [x] + ws + bs, u
+
+
+def _chain_by_hand(values, depth):
+    """Forward, then ū_d = 1, z̄_i = ū_i u_i (1 - u_i), w̄_i = z̄_i u_{i-1}, b̄_i = z̄_i."""
+    x, ws, bs = values[0], values[1:depth + 1], values[depth + 1:]
+    us = [x]
+    for w, b in zip(ws, bs):
+        us.append(1.0 / (1.0 + np.exp(-(w * us[-1] + b))))
+    ubar, gw, gb = 1.0, [0.0] * depth, [0.0] * depth
+    for i in reversed(range(depth)):
+        zbar = ubar * us[i + 1] * (1 - us[i + 1])
+        gw[i], gb[i] = zbar * us[i], zbar
+        ubar = zbar * ws[i]
+    return [us[-1], ubar] + gw + gb
+
+
+def test_single_use_scalars_are_inlined_and_values_stay_exact(rng):
+    depth = 300
+    inputs, cost = _scalar_chain(depth, "_inl")
+    outputs = [cost] + sg.grad(cost, inputs)
+    f = sg.function(inputs, outputs)
+    statements = [line for line in f.source.splitlines() if line.startswith("    ") and " = " in line]
+    assert len(statements) < sg.op_count(outputs) / 2    # one-use temporaries went inline
+    assert "(w0_inl * x_inl)" in f.source
+    values = list(rng.uniform(-1, 1, len(inputs)))
+    np.testing.assert_allclose(f(*values), _chain_by_hand(values, depth), rtol=1e-12, atol=1e-300)
+    guarded = sg.function(inputs, outputs, nan_guard=True)      # the guard names every node
+    assert guarded.source.count(" = ") > len(statements)
+    np.testing.assert_allclose(guarded(*values), f(*values), rtol=0, atol=0)
+
+
+def _max_nesting(source: str) -> int:
+    depth = deepest = 0
+    for char in source:
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        deepest = max(deepest, depth)
+    return deepest
+
+
+def test_inlining_depth_is_bounded_for_long_scalar_sums(rng):
+    """A sum of 2000 scalars nests 2000 deep; inlined whole it would exceed the parser's limit."""
+    xs = [sg.scalar(f"s{i}") for i in range(2000)]
+    total = xs[0]
+    for x in xs[1:]:
+        total = total * 1.0001 + x
+    f = sg.function(xs, [total, sg.grad(total, xs[0])])
+    body = f.source.split('float64."""\n')[-1]
+    assert _max_nesting(body) <= 4 + 1          # INLINE_DEPTH, plus the tuple's own level
+    values = rng.standard_normal(2000)
+    want = values[0]
+    for v in values[1:]:
+        want = want * 1.0001 + v
+    got, slope = f(*values)
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    np.testing.assert_allclose(slope, 1.0001 ** 1999, rtol=1e-12)
+
+
+def test_interned_nodes_leave_the_table_when_unreferenced():
+    import gc
+    from symgrad.graph import _TABLE
+    x = sg.scalar("x_weak_table")
+    gc.collect()
+    size = len(_TABLE)
+    nodes = [sg.exp(x * (i + 2.0123456789)) for i in range(50)]  # constants new to the table
+    assert len(_TABLE) >= size + 150                           # 50 constants, products, exps
+    assert sg.exp(x * 5.0123456789) is nodes[3]                         # still interned while alive
+    del nodes
+    gc.collect()
+    assert len(_TABLE) <= size + 1

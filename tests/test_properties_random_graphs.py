@@ -141,7 +141,14 @@ def test_simplify_preserves_values_and_never_grows(case):
 @given(graphs(kind="scalar") | graphs(kind="matrix"))
 def test_sympy_round_trip_preserves_values(case):
     cost, inputs, values = _setup(case)
-    back = sg.from_sympy(sg.to_sympy(case.out))
+    try:
+        expr = sg.to_sympy(case.out)
+    except ValueError as err:
+        # Nested data-dependent where: refused on purpose (SymPy's Piecewise
+        # construction is exponential in the nesting); anything else is a bug.
+        assert "no practical SymPy form" in str(err), err
+        assume(False)
+    back = sg.from_sympy(expr)
     assert back.shape == case.out.shape
     got, want = _values_of([back, case.out], inputs, values)
     _close(got, want, 1e-7, "to_sympy -> from_sympy changed the value", _scale(want))
