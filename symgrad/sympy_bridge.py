@@ -202,7 +202,8 @@ class _ToSympy:
         base, exponent = node.operands
         if exponent.ndim:
             _unsupported(node)
-        return a ** b if not base.ndim else sp.HadamardPower(self.broadcast(a, base, node), b)
+        # unevaluated: SymPy's power rules can expand nested exponentials for minutes
+        return sp.Pow(a, b, evaluate=False) if not base.ndim else sp.HadamardPower(self.broadcast(a, base, node), b)
 
     def _op_maximum(self, node, a, b):
         return self.scalars_only(node, sp.Max, a, b)
