@@ -11,27 +11,20 @@ hand-written backward pass.
 
 Run: ``python benchmarks/chain_graph_size.py [depth ...]`` (default 300 1000 10000).
 """
+import os
 import statistics
 import sys
 import time
 
 import numpy as np
 
-import symgrad as sg
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import symgrad as sg  # noqa: E402
+from benchmarks.w4_chain import chain, hand_gradient  # noqa: E402  (one chain, one reference)
 
 
-def chain(depth: int, tag: str):
-    x = sg.scalar(f"x{tag}")
-    ws = [sg.scalar(f"w{i}{tag}") for i in range(depth)]
-    bs = [sg.scalar(f"b{i}{tag}") for i in range(depth)]
-    u = x
-    for w, b in zip(ws, bs):
-        u = sg.sigmoid(w * u + b)
-    return [x] + ws + bs, u
-
-
-def timed_run(depth: int, tag: str):
-    inputs, cost = chain(depth, tag)
+def timed_run(depth: int):
+    inputs, cost = chain(sg, depth)
     start = time.perf_counter()
     grads = sg.grad(cost, inputs)
     middle = time.perf_counter()
@@ -40,29 +33,16 @@ def timed_run(depth: int, tag: str):
     return inputs, cost, grads, f, middle - start, end - middle
 
 
-def hand_gradient(values, depth):
-    """Backward pass by hand: ū_d = 1, z̄_i = ū_i u_i (1 - u_i), w̄_i = z̄_i u_{i-1}, ..."""
-    x, ws, bs = values[0], values[1:depth + 1], values[depth + 1:]
-    us = [x]
-    for w, b in zip(ws, bs):
-        us.append(1.0 / (1.0 + np.exp(-(w * us[-1] + b))))
-    ubar, gw, gb = 1.0, [0.0] * depth, [0.0] * depth
-    for i in reversed(range(depth)):
-        zbar = ubar * us[i + 1] * (1 - us[i + 1])
-        gw[i], gb[i] = zbar * us[i], zbar
-        ubar = zbar * ws[i]
-    return us[-1], [ubar] + gw + gb
-
-
 def measure(depth: int, repeats: int):
-    runs = [timed_run(depth, f"_{depth}_{r}") for r in range(repeats)]
+    runs = [timed_run(depth) for _ in range(repeats)]
     inputs, cost, grads, f, _, _ = runs[-1]
     forward, total = sg.op_count(cost), sg.op_count([cost] + grads)
     t_grad = statistics.median(r[4] for r in runs)
     t_func = statistics.median(r[5] for r in runs)
     values = list(np.random.default_rng(0).uniform(-1, 1, len(inputs)))
     value, *got = f(*values)
-    want_value, want = hand_gradient(values, depth)
+    want_value, gx, gw, gb = hand_gradient(values[0], values[1:depth + 1], values[depth + 1:])
+    want = [gx, *gw, *gb]
     error = max(abs(value - want_value), max(abs(a - b) for a, b in zip(got, want)))
     print(f"{depth:6d} {forward:8d} {total:10d} {total / forward:6.2f} "
           f"{t_grad * 1e3:9.1f} {t_func * 1e3:10.1f} {(t_grad + t_func) * 1e3:12.1f} {error:9.1e}")
