@@ -40,7 +40,7 @@ def symgrad_column(values, V) -> list:
     def build():
         inputs, loss, params = w1_mlp.symgrad_graph(sg)
         v = sg.matrix("V", params[0].shape)
-        return sg.function(inputs + [v], sg.hvp(loss, params[0], v))
+        return sg.function(inputs + [v], sg.simplify(sg.hvp(loss, params[0], v)))
     f, seconds = common.timed(build)
     return [common.Column("symgrad", lambda: [f(*values, V)], compile_s=seconds)]
 

@@ -25,7 +25,7 @@ FRESH_OPS = frozenset({
     "add", "subtract", "multiply", "divide", "power", "negative", "exp", "log", "log1p",
     "sqrt", "sin", "cos", "tanh", "abs", "relu", "softplus", "sigmoid", "maximum", "minimum",
     "where", "sign", "matmul", "outer", "sum", "softmax", "log_softmax", "inv", "solve",
-    "scatter", "zeros", "eye", "concatenate",
+    "scatter", "zeros", "eye", "concatenate", "spd_solve", "spd_inv",
 })
 
 #: In-place forms of elementwise lowerings: ``{0}``, ``{1}`` operands, ``{out}`` the buffer.

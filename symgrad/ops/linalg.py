@@ -89,25 +89,7 @@ def _logdet(x):
     sign, logabs = np.linalg.slogdet(x)
     return logabs if sign > 0 else (-np.inf if sign == 0 else np.nan)
 ''')
-LOGDET_PSD_HELPER = ("_logdet_psd", '''
-def _logdet_psd(x):
-    """log det of a matrix proven symmetric PSD: Cholesky (half the work of LU),
-    2 * sum(log(diag(L))); slogdet when it is numerically singular."""
-    try:
-        return 2.0 * np.sum(np.log(np.diagonal(np.linalg.cholesky(x))))
-    except np.linalg.LinAlgError:
-        return _logdet(x)
-''')
-
-
-def _logdet_numpy(args, attrs, ctx):
-    """Cholesky when the graph proves the operand symmetric PSD (``A @ A.T``, ...)."""
-    from ..properties import is_psd
-    return f"_logdet_psd({args[0]})" if is_psd(ctx.operands[0]) else f"_logdet({args[0]})"
-
-
-logdet = op("logdet", infer=_square_infer(True), numpy=_logdet_numpy,
-            helpers=(LOGDET_HELPER, LOGDET_PSD_HELPER),
+logdet = op("logdet", infer=_square_infer(True), numpy="_logdet({0})", helpers=(LOGDET_HELPER,),
             vjp=lambda g, out, x: [g * inv(x).T],
             jvp=lambda ts, out, x: trace(solve(x, ts[0])),
             latex=r"\log\left|{0}\right|", samples=SQUARE("spd"))
@@ -156,3 +138,94 @@ norm = op("norm", infer=lambda x: ((), "float64"), numpy="np.linalg.norm({0})",
           jvp=lambda ts, out, x: REGISTRY["sum"](_safe_unit(x, out) * ts[0]),
           latex=r"\left\|{0}\right\|",
           samples=lambda: [Sample((Spec((3,)),)), Sample((Spec((2, 3)),)), Sample((Spec(("n",)),))])
+
+
+# Compile-time lowering ops. The compiler (symgrad.lowering) rewrites
+# ``logdet(M)`` and ``solve(M, B)`` of a provably symmetric PSD ``M`` into these,
+# after differentiation, so one Cholesky factorization serves both. They
+# appear only in compiled code and are not differentiable.
+
+SPD_FACTOR_HELPER = ("_spd_factor", '''
+def _spd_factor(m):
+    """Lower Cholesky factor of the symmetric matrix m, or None when m is not
+    numerically positive definite. (From SciPy the strict upper triangle is left
+    over from m and never read.)"""
+    if _lapack is None:
+        try:
+            return np.linalg.cholesky(m)
+        except np.linalg.LinAlgError:
+            return None
+    factor, info = _lapack.dpotrf(m.T, lower=True, clean=False)
+    return factor if info == 0 else None
+
+
+try:  # SciPy's LAPACK/BLAS wrappers when installed (Cholesky solves); NumPy otherwise
+    from scipy.linalg import blas as _blas, lapack as _lapack
+except ImportError:
+    _blas = _lapack = None
+''')
+SPD_LOGDET_HELPER = ("_spd_logdet", '''
+def _spd_logdet(factor, m):
+    """log det m = 2 sum(log(diag L)); slogdet when m had no Cholesky factor."""
+    if factor is None:
+        return _logdet(m)
+    return 2.0 * np.log(np.diagonal(factor)).sum()
+''')
+SPD_SOLVE_HELPER = ("_spd_solve", '''
+def _spd_solve(factor, m, b):
+    """m^-1 b from m's Cholesky factor: with as many right-hand sides as rows,
+    the inverse from the factor (potri) times b (symm, one BLAS-3 call) beats two
+    triangular solves; else potrs. LU (np.linalg.solve) without SciPy or factor."""
+    if factor is None or _lapack is None:
+        return np.linalg.solve(m, b)
+    if b.ndim == 2 and b.shape[1] >= m.shape[0]:
+        inverse, info = _lapack.dpotri(factor, lower=True)
+        if info == 0:
+            return _blas.dsymm(1.0, inverse, b, side=0, lower=True)
+    x, info = _lapack.dpotrs(factor, b, lower=True)
+    return x if info == 0 else np.linalg.solve(m, b)
+''')
+SPD_INV_HELPER = ("_spd_inv", '''
+def _spd_inv(factor, m):
+    """m^-1 from m's Cholesky factor (potri fills one triangle; mirrored);
+    np.linalg.inv without SciPy or factor."""
+    if factor is None or _lapack is None:
+        return np.linalg.inv(m)
+    inverse, info = _lapack.dpotri(factor, lower=True)
+    if info:
+        return np.linalg.inv(m)
+    lower = np.tril(inverse)
+    return np.add(lower, np.tril(lower, -1).T, out=lower)
+''')
+
+
+def _same_matrix(factor, m):
+    if factor.op.name != "spd_factor" or factor.operands[0] is not m:
+        raise ShapeError("the factor operand must be spd_factor of the matrix operand")
+
+
+def _spd_logdet_infer(factor, m):
+    _same_matrix(factor, m)
+    return (), "float64"
+
+
+def _spd_inv_infer(factor, m):
+    _same_matrix(factor, m)
+    return m.shape, "float64"
+
+
+def _spd_solve_infer(factor, m, b):
+    _same_matrix(factor, m)
+    return _solve_infer(m, b)
+
+
+_LOWERED = lambda **fields: dict(differentiable=False, **fields)  # noqa: E731
+
+spd_factor = op("spd_factor", **_LOWERED(infer=_square_infer(False), numpy="_spd_factor({0})",
+                                         helpers=(SPD_FACTOR_HELPER,)))
+spd_logdet = op("spd_logdet", **_LOWERED(infer=_spd_logdet_infer, numpy="_spd_logdet({0}, {1})",
+                                         helpers=(LOGDET_HELPER, SPD_LOGDET_HELPER)))
+spd_inv = op("spd_inv", **_LOWERED(infer=_spd_inv_infer, numpy="_spd_inv({0}, {1})",
+                                   helpers=(SPD_INV_HELPER,)))
+spd_solve = op("spd_solve", **_LOWERED(infer=_spd_solve_infer, numpy="_spd_solve({0}, {1}, {2})",
+                                       helpers=(SPD_SOLVE_HELPER,)))
