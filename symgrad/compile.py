@@ -32,7 +32,7 @@ import numpy as np
 
 from .arguments import bind_arguments, fast_checker, match_arguments
 from .fusion import fuse
-from .lowering import lower_spd
+from .lowering import lower
 from .graph import Node, as_node_list, gc_paused, inputs_of, toposort
 from .nanguard import GUARD_NAME, make_guard
 from .schedule import INPLACE, plan
@@ -161,7 +161,7 @@ def _generate(inputs, outputs, order, name: str, guard_nodes: list | None = None
     namer = Namer()
     namer.taken.update((name, GUARD_NAME))
     if guard_nodes is None:  # the guard names the user's nodes, so no rewriting there
-        outputs, order = lower_spd(*fuse(outputs, order))
+        outputs, order = lower(*fuse(outputs, order))
     helpers = _helper_sources(order)
     for source in helpers:
         namer.taken.add(source.split("(")[0].split()[-1])

@@ -1,35 +1,108 @@
-"""Compile-time lowering of symmetric positive (semi)definite linear algebra.
+"""Compile-time lowerings: cheaper forms of the same values, after differentiation.
 
-After differentiation a graph often holds ``logdet(M)`` together with
-``solve(M, B)`` or ``inv(M)`` for one matrix ``M`` (the gradient of a
-log-determinant is ``M⁻¹``-shaped). When the graph proves ``M`` symmetric PSD
-(``A @ A.T``, ``X.T @ X + λI``, ...: :func:`symgrad.properties.is_psd`), all
-of them are rewritten to use one Cholesky factorization, ``spd_factor(M)``,
-an interned node shared by every consumer: the log-determinant becomes
-``2 Σ log diag L``, the solve a Cholesky solve and the inverse LAPACK's
-``potri`` (SciPy's LAPACK when installed, else NumPy's LU). A matrix that is
-PSD but numerically singular has no factor; its consumers fall back to
-``slogdet`` and LU at run time, so values never change meaning.
+The graph a user writes, and its gradient, say *what* to compute; these rules
+choose *how*, for the compiler only (printing, ``simplify`` and ``grad`` never
+see them). Each rule maps a node to a replacement or ``None``:
+
+* **Shared Cholesky factor.** ``logdet(M)``, ``solve(M, B)`` and ``inv(M)``
+  of a matrix the graph proves symmetric PSD (``A @ A.T``, ``X.T @ X + λI``,
+  ...: :func:`symgrad.properties.is_psd`) use one factorization,
+  ``spd_factor(M)``, an interned node shared by every consumer: the
+  log-determinant becomes ``2 Σ log diag L``, the solve a Cholesky solve and
+  the inverse LAPACK's ``potri`` (SciPy's LAPACK when installed, else NumPy).
+  A matrix that is PSD but numerically singular has no factor; its consumers
+  fall back to ``slogdet`` and LU at run time.
+* **Labels index instead of a one_hot matrix.** ``sum(one_hot(y) * X, axis=-1)``
+  becomes ``pick(X, y)`` (``X[..., y]``), and ``X ± one_hot(y)`` /
+  ``one_hot(y) - X`` become ``one_hot_add`` (a copy of ``±X`` with ``±1``
+  added at the labels). Both keep one_hot's range check. Where ``X`` holds
+  ``-inf`` (a log-probability underflowed) the indexed form gives the picked
+  entry, where ``0 * -inf`` made the one_hot product NaN.
+* **Softmax from log-softmax.** ``softmax(z)`` next to ``log_softmax(z)``
+  (cross-entropy and its gradient) is ``exp(log_softmax(z))``: one ``exp``
+  instead of a second max/exp/sum/divide pass.
 """
 from __future__ import annotations
 
-from .graph import REGISTRY, replace, toposort
+from .graph import REGISTRY, toposort
 from .properties import is_psd
 
-LOWERED = {"logdet": "spd_logdet", "solve": "spd_solve", "inv": "spd_inv"}
+SPD_LOWERED = {"logdet": "spd_logdet", "solve": "spd_solve", "inv": "spd_inv"}
 
 
-def lower_spd(outputs: list, order: list) -> tuple:
-    """(``outputs`` with PSD ``logdet``/``solve``/``inv`` on a shared Cholesky factor,
-    their toposort); ``order`` is returned unchanged when nothing applies."""
-    mapping = {}
+def lower(outputs: list, order: list) -> tuple:
+    """(``outputs`` with every rule applied, their toposort); ``order`` (the
+    toposort of ``outputs``) is returned unchanged when no rule applies."""
+    new: dict = {}
+    present = None
     for node in order:
-        lowered = LOWERED.get(node.op.name)
-        if lowered is not None and is_psd(node.operands[0]):
-            matrix = node.operands[0]
-            factor = REGISTRY["spd_factor"](matrix)
-            mapping[node] = REGISTRY[lowered](factor, *node.operands)
-    if not mapping:
+        rebuilt = node
+        if new and node.operands:
+            operands = tuple(new.get(o, o) for o in node.operands)
+            if any(a is not b for a, b in zip(operands, node.operands)):
+                rebuilt = node.op(*operands, **node.attrs)
+        rule = RULES.get(node.op.name)
+        if rule is not None:
+            if present is None:
+                present = set(order)
+            replacement = rule(rebuilt, present)
+            if replacement is not None:
+                rebuilt = replacement
+        if rebuilt is not node:
+            new[node] = rebuilt
+    if not new:
         return outputs, order
-    outputs = replace(outputs, mapping)
+    outputs = [new.get(o, o) for o in outputs]
     return outputs, toposort(outputs)
+
+
+def _spd(node, present):
+    matrix = node.operands[0]
+    if not is_psd(matrix):
+        return None
+    return REGISTRY[SPD_LOWERED[node.op.name]](REGISTRY["spd_factor"](matrix), *node.operands)
+
+
+def _one_hot_labels(node, like):
+    """The labels of ``node`` when it is ``one_hot(labels)`` of ``like``'s shape."""
+    if node.op.name == "one_hot" and node.shape == like.shape:
+        return node.operands[0]
+    return None
+
+
+def _pick(node, present):
+    """``sum(one_hot(y) * X, axis=last)`` -> ``pick(X, y)``."""
+    product = node.operands[0]
+    if (product.op.name != "multiply" or node.attrs["keepdims"]
+            or node.attrs["axis"] != (product.ndim - 1,)):
+        return None
+    a, b = product.operands
+    for labels_node, other in ((a, b), (b, a)):
+        labels = _one_hot_labels(labels_node, product)
+        if labels is not None and other.shape == product.shape:
+            return REGISTRY["pick"](other, labels)
+    return None
+
+
+def _one_hot_add(node, present):
+    """``X + one_hot(y)``, ``X - one_hot(y)``, ``one_hot(y) - X`` -> ``one_hot_add``."""
+    a, b = node.operands
+    sign = -1.0 if node.op.name == "subtract" else 1.0
+    labels = _one_hot_labels(b, a)
+    if labels is not None:
+        return REGISTRY["one_hot_add"](a, labels, sign=sign)
+    labels = _one_hot_labels(a, b)
+    if labels is not None:
+        other = REGISTRY["negative"](b) if sign < 0 else b
+        return REGISTRY["one_hot_add"](other, labels, sign=1.0)
+    return None
+
+
+def _softmax(node, present):
+    """``softmax(z)`` -> ``exp(log_softmax(z))`` when the graph has the latter."""
+    log_softmax = REGISTRY["log_softmax"](node.operands[0], **node.attrs)
+    return REGISTRY["exp"](log_softmax) if log_softmax in present else None
+
+
+RULES = {"logdet": _spd, "solve": _spd, "inv": _spd, "sum": _pick, "add": _one_hot_add,
+         "subtract": _one_hot_add, "softmax": _softmax}

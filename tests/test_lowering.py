@@ -140,3 +140,102 @@ def test_the_nan_guard_compiles_the_user_graph_unlowered(rng):
     a = rng.standard_normal((3, 6))
     value, gradient = f(a)
     np.testing.assert_allclose(gradient, -GAMMA * np.linalg.solve(a @ a.T, a), rtol=1e-10)
+
+
+def _cross_entropy(k=4):
+    z = sg.matrix("z", ("b", k))
+    y = sg.vector("y", "b", dtype="int64")
+    loss = -sg.mean(sg.sum(sg.one_hot(y, k) * sg.log_softmax(z, axis=1), axis=1))
+    return z, y, loss
+
+
+def _cross_entropy_by_hand(z, y):
+    shifted = z - z.max(axis=1, keepdims=True)
+    logp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    p = np.exp(logp)
+    p[np.arange(len(y)), y] -= 1.0
+    return -logp[np.arange(len(y)), y].mean(), p / len(y)
+
+
+@pytest.mark.parametrize("simplified", [False, True])
+def test_cross_entropy_indexes_labels_instead_of_forming_one_hot(rng, simplified):
+    z, y, loss = _cross_entropy()
+    outputs = [loss, sg.grad(loss, z)]
+    f = sg.function([z, y], sg.simplify(outputs) if simplified else outputs)
+    body = _body(f)
+    assert "_pick(" in body and "= _softmax(" not in body
+    if simplified:  # softmax(z) - one_hot(y): no one_hot matrix at all
+        assert "_one_hot(" not in body and "_one_hot_add(" in body
+    zv, yv = rng.standard_normal((6, 4)), rng.integers(0, 4, size=6)
+    value, gradient = f(zv, yv)
+    hand_value, hand_gradient = _cross_entropy_by_hand(zv, yv)
+    assert value == pytest.approx(hand_value, rel=1e-13)
+    np.testing.assert_allclose(gradient, hand_gradient, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("bad", [-1, 4])
+def test_lowered_labels_keep_the_range_check(rng, bad):
+    z, y, loss = _cross_entropy()
+    f = sg.function([z, y], sg.simplify([loss, sg.grad(loss, z)]))
+    with pytest.raises(ValueError, match=r"labels must lie in \[0, 4\)"):
+        f(rng.standard_normal((3, 4)), np.array([0, bad, 1]))
+
+
+def test_picking_a_log_probability_ignores_minus_infinity_elsewhere():
+    """0 * -inf made the one_hot product NaN; the indexed form picks the entry."""
+    x = sg.matrix("x", (2, 3))
+    y = sg.vector("y", 2, dtype="int64")
+    f = sg.function([x, y], sg.sum(sg.one_hot(y, 3) * x, axis=1))
+    value = np.array([[0.0, -np.inf, -1.0], [-2.0, -3.0, -np.inf]])
+    np.testing.assert_array_equal(f(value, np.array([0, 1])), [0.0, -3.0])
+
+
+@pytest.mark.parametrize("form", ["x + oh", "oh + x", "x - oh", "oh - x"])
+def test_adding_a_one_hot_matrix_becomes_an_indexed_update(rng, form):
+    x = sg.tensor("x", ("n", 2, 3))
+    y = sg.tensor("y", ("n", 2), dtype="int64")
+    oh = sg.one_hot(y, 3)
+    expr = {"x + oh": x + oh, "oh + x": oh + x, "x - oh": x - oh, "oh - x": oh - x}[form]
+    f = sg.function([x, y], expr)
+    assert "_one_hot_add(" in _body(f) and "_one_hot(" not in _body(f)
+    xv, yv = rng.standard_normal((4, 2, 3)), rng.integers(0, 3, size=(4, 2))
+    ohv = np.eye(3)[yv]
+    expected = {"x + oh": xv + ohv, "oh + x": ohv + xv, "x - oh": xv - ohv, "oh - x": ohv - xv}[form]
+    np.testing.assert_array_equal(f(xv, yv), expected)
+    assert not np.shares_memory(f(xv, yv), xv)
+
+
+def test_one_hot_broadcast_against_a_larger_operand_is_left_alone(rng):
+    x = sg.vector("x", 4)
+    y = sg.vector("y", 4, dtype="int64")
+    f = sg.function([x, y], x * 2.0 + sg.one_hot(y, 4))  # x broadcasts over the rows
+    xv, yv = rng.standard_normal(4), np.array([0, 1, 2, 3])
+    assert "_one_hot_add(" not in _body(f)
+    np.testing.assert_allclose(f(xv, yv), xv * 2.0 + np.eye(4)[yv])
+
+
+def test_softmax_next_to_log_softmax_is_its_exponential(rng):
+    z = sg.matrix("z", (3, 5))
+    both = sg.function([z], [sg.log_softmax(z, axis=1), sg.softmax(z, axis=1)])
+    alone = sg.function([z], sg.softmax(z, axis=1))
+    assert "= _softmax(" not in _body(both) and "np.exp(" in _body(both)
+    assert "= _softmax(" in _body(alone)
+    zv = rng.standard_normal((3, 5)) * 30
+    np.testing.assert_allclose(both(zv)[1], alone(zv), rtol=1e-13, atol=1e-300)
+
+
+def test_label_ops_reject_labels_that_do_not_index_the_rows():
+    x = sg.matrix("x", (3, 4))
+    with pytest.raises(ShapeError):
+        sg.REGISTRY["pick"](x, sg.vector("y", 2, dtype="int64"))
+    with pytest.raises(ShapeError, match="integers"):
+        sg.REGISTRY["one_hot_add"](x, sg.vector("y", 3), sign=1.0)
+
+
+@pytest.mark.parametrize("rows,columns,swapped", [(7, 3, True), (3, 7, False), (4, 4, False)])
+def test_tall_transposed_products_are_formed_the_other_way_round(rng, rows, columns, swapped):
+    X, D = sg.matrix("X", (5, rows)), sg.matrix("D", (5, columns))
+    f = sg.function([X, D], X.T @ D)
+    assert (".T).T" in _body(f)) == swapped
+    xv, dv = rng.standard_normal((5, rows)), rng.standard_normal((5, columns))
+    np.testing.assert_allclose(f(xv, dv), xv.T @ dv, rtol=1e-13)

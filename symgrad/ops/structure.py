@@ -300,18 +300,75 @@ def _one_hot_infer(labels, k):
     return labels.shape + (k,), "float64"
 
 
-ONE_HOT_HELPER = ("_one_hot", '''
-def _one_hot(labels, k):
-    """Rows of the k x k identity picked by integer labels (range-checked)."""
+CHECK_LABELS_HELPER = ("_check_labels", '''
+def _check_labels(labels, k):
+    """Raise unless every label lies in [0, k)."""
     if labels.size and (labels.min() < 0 or labels.max() >= k):
         raise ValueError(f"labels must lie in [0, {k}), got values in "
                          f"[{labels.min()}, {labels.max()}]")
+''')
+ONE_HOT_HELPER = ("_one_hot", '''
+def _one_hot(labels, k):
+    """Rows of the k x k identity picked by integer labels (range-checked)."""
+    _check_labels(labels, k)
     return (labels[..., None] == np.arange(k)).astype(np.float64)
 ''')
 one_hot = op("one_hot", infer=_one_hot_infer,
              prepare=lambda labels, k: {"k": normalize_shape((k,))[0]},
              numpy=lambda args, attrs, ctx: f"_one_hot({args[0]}, {ctx.dim(attrs['k'])})",
-             helpers=(ONE_HOT_HELPER,), differentiable=False)
+             helpers=(CHECK_LABELS_HELPER, ONE_HOT_HELPER), differentiable=False)
+
+
+# Compile-time lowering ops for labels (symgrad.lowering): indexing instead of
+# a materialized one_hot. Not differentiable; they appear only in compiled code.
+
+LABELS_HELPER = ("_label_rows", '''
+def _label_rows(labels, k):
+    """(row indices, labels) of the flattened label array, range-checked as one_hot's."""
+    _check_labels(labels, k)
+    flat = labels.reshape(-1)
+    return np.arange(flat.size), flat
+''')
+PICK_HELPER = ("_pick", '''
+def _pick(x, labels):
+    """x[..., labels]: the entry of each row of x that labels select."""
+    k = x.shape[-1]
+    return x.reshape(-1, k)[_label_rows(labels, k)].reshape(labels.shape)
+''')
+ONE_HOT_ADD_HELPER = ("_one_hot_add", '''
+def _one_hot_add(x, labels, sign):
+    """x + sign * one_hot(labels, k) as a fresh array, without forming one_hot."""
+    k = x.shape[-1]
+    out = np.array(x, dtype=np.float64)
+    out.reshape(-1, k)[_label_rows(labels, k)] += sign
+    return out
+''')
+
+
+def _labels_of(x, labels):
+    if labels.dtype != "int64":
+        raise ShapeError(f"labels must be integers, got {labels.dtype}")
+    if x.ndim != labels.ndim + 1:
+        raise ShapeError(f"labels of shape {format_shape(labels.shape)} do not index the rows "
+                         f"of shape {format_shape(x.shape)}")
+    for d, e in zip(x.shape, labels.shape):
+        unify_dims(d, e, "rows and labels")
+
+
+def _pick_infer(x, labels):
+    _labels_of(x, labels)
+    return labels.shape, "float64"
+
+
+def _one_hot_add_infer(x, labels, sign):
+    _labels_of(x, labels)
+    return x.shape, "float64"
+
+
+pick = op("pick", infer=_pick_infer, numpy="_pick({0}, {1})",
+          helpers=(CHECK_LABELS_HELPER, LABELS_HELPER, PICK_HELPER), differentiable=False)
+one_hot_add = op("one_hot_add", infer=_one_hot_add_infer, numpy="_one_hot_add({0}, {1}, {sign!r})",
+                 helpers=(CHECK_LABELS_HELPER, LABELS_HELPER, ONE_HOT_ADD_HELPER), differentiable=False)
 
 
 def stack_rows(rows, shape) -> Node:
