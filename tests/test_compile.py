@@ -79,7 +79,7 @@ def test_codegen_is_a_standalone_numpy_module():
     source = sg.codegen(inputs, outputs, name="loss_and_grads")
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
-            assert [a.name for a in node.names] == ["numpy"], ast.dump(node)
+            assert [a.name for a in node.names] in (["numpy"], ["threading"]), ast.dump(node)
         assert not isinstance(node, ast.ImportFrom)
         assert not (isinstance(node, ast.Name) and node.id in ("sg", "symgrad"))
     namespace = {"__name__": "generated"}

@@ -1,0 +1,132 @@
+"""Scratch buffers kept across calls: intermediates reuse per-thread memory, and
+no output, argument or earlier result ever shares memory with them."""
+import threading
+
+import numpy as np
+import pytest
+
+import symgrad as sg
+from symgrad.buffers import assign_slots
+from symgrad.schedule import plan
+
+
+def _mlp():
+    x = sg.matrix("x", ("b", 5))
+    W1, b1, W2 = sg.matrix("W1", (5, 4)), sg.vector("b1", 4), sg.matrix("W2", (4, 3))
+    h = sg.tanh(x @ W1 + b1)
+    loss = sg.sum(sg.square(h @ W2))
+    params = [W1, b1, W2]
+    return [x] + params, [loss] + sg.grad(loss, params)
+
+
+def _mlp_by_hand(x, W1, b1, W2):
+    h = np.tanh(x @ W1 + b1)
+    z = h @ W2
+    dz = 2 * z
+    dh = (dz @ W2.T) * (1 - h * h)
+    return [np.sum(z * z), x.T @ dh, dh.sum(0), h.T @ dz]
+
+
+def _values(rng, batch):
+    return [rng.standard_normal((batch, 5)), rng.standard_normal((5, 4)),
+            rng.standard_normal(4), rng.standard_normal((4, 3))]
+
+
+def test_intermediates_go_to_scratch_and_results_stay_the_callers(rng):
+    inputs, outputs = _mlp()
+    f = sg.function(inputs, outputs)
+    assert "_scratch(_slots, 0, (b, 4))" in f.source
+    first_values = _values(rng, 6)
+    first = f(*first_values)
+    kept = [np.array(r) for r in first]
+    for batch in (6, 2, 9, 6):  # the slots are reallocated when the batch changes
+        values = _values(rng, batch)
+        for got, want in zip(f(*values), _mlp_by_hand(*values)):
+            np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    for old, copy in zip(first, kept):  # later calls never wrote into earlier results
+        np.testing.assert_array_equal(old, copy)
+    for old, want in zip(first, _mlp_by_hand(*first_values)):
+        np.testing.assert_allclose(old, want, rtol=1e-12, atol=1e-12)
+
+
+def test_no_output_is_built_in_a_scratch_buffer(rng):
+    x, W, b = sg.matrix("x", (3, 4)), sg.matrix("W", (4, 2)), sg.vector("b", 2)
+    z = x @ W + b  # matmul, then an in-place add: the buffer is the output's
+    f = sg.function([x, W, b], [z, (x @ W).T, sg.tanh(z)])
+    assert "_scratch(" not in f.source
+    xv, Wv, bv = rng.standard_normal((3, 4)), rng.standard_normal((4, 2)), rng.standard_normal(2)
+    out = f(xv, Wv, bv)
+    again = f(xv + 1.0, Wv, bv)
+    assert not any(np.shares_memory(a, c) for a in out for c in again)
+
+
+def test_slots_are_shared_by_buffers_whose_lifetimes_do_not_overlap(rng):
+    x, W = sg.matrix("x", ("n", 4)), sg.matrix("W", (4, 4))
+    z = x
+    for _ in range(6):
+        z = sg.tanh(z @ W)
+    outputs = [sg.sum(z)]
+    order = sg.toposort(outputs)
+    memory = plan(order, outputs)
+    slots = assign_slots(order, outputs, memory)
+    assert len(slots) == 6 and len(set(slots.values())) == 2  # ping-pong between two
+    root = {}
+    for node in order:  # the buffer each value lives in: in-place writes keep it
+        target = memory.reuse.get(node)
+        root[node] = root.get(target, target) if target is not None else node
+    last_read = {}
+    for i, node in enumerate(order):
+        for operand in node.operands:
+            last_read[root[operand]] = i
+    position = {node: i for i, node in enumerate(order)}
+    for a in slots:
+        for b in slots:
+            if a is not b and slots[a] == slots[b] and position[a] < position[b]:
+                assert last_read[a] < position[b], "a slot was reused while still read"
+    f = sg.function([x, W], outputs)
+    xv, Wv = rng.standard_normal((5, 4)), rng.standard_normal((4, 4))
+    want = xv
+    for _ in range(6):
+        want = np.tanh(want @ Wv)
+    for _ in range(2):
+        assert f(xv, Wv) == pytest.approx(want.sum(), rel=1e-12)
+
+
+def test_threads_use_their_own_buffers(rng):
+    inputs, outputs = _mlp()
+    f = sg.function(inputs, outputs)
+    cases = [_values(np.random.default_rng(seed), 50) for seed in range(4)]
+    wanted = [_mlp_by_hand(*values) for values in cases]
+    errors = []
+
+    def work(k):
+        for _ in range(200):
+            for got, want in zip(f(*cases[k]), wanted[k]):
+                if not np.allclose(got, want, rtol=1e-12, atol=1e-12):
+                    errors.append(k)
+                    return
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+
+
+def test_the_nan_guard_variant_keeps_fresh_arrays(rng):
+    inputs, outputs = _mlp()
+    f = sg.function(inputs, outputs, nan_guard=True)
+    assert "_scratch(" not in f.source
+    values = _values(rng, 3)
+    for got, want in zip(f(*values), _mlp_by_hand(*values)):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", ["int64", "bool"])
+def test_non_float_products_allocate_as_before(rng, dtype):
+    a = sg.matrix("a", (3, 3), dtype=dtype)
+    f = sg.function([a], sg.sum(a @ a))
+    assert "_scratch(" not in f.source
+    value = rng.integers(0, 2, size=(3, 3)).astype(dtype)
+    assert f(value) == np.sum(value @ value)
