@@ -28,12 +28,17 @@ from .schedule import INPLACE
 OUT_FORMS = {**INPLACE, "matmul": "np.dot({0}, {1}, out={out})"}
 
 SLOTS_NAME = "_slots"
-SCRATCH_HELPER = '''
+#: Smaller arrays are not kept: glibc serves them from its heap (below its
+#: 128 KiB mmap threshold), already without page faults.
+MIN_KEPT_BYTES = 128 * 1024
+SCRATCH_HELPER = f'''
 def _scratch(slots, k, shape):
-    """Slot k's buffer, (re)allocated when the shape changed."""
+    """Slot k's buffer, (re)allocated when the shape changed; small ones fresh."""
     buffer = slots[k]
     if buffer is None or buffer.shape != shape:
-        buffer = slots[k] = np.empty(shape)
+        buffer = np.empty(shape)
+        if buffer.nbytes >= {MIN_KEPT_BYTES}:
+            slots[k] = buffer
     return buffer
 
 
