@@ -73,31 +73,34 @@ def _is_tall(node) -> bool:
 
 def assign_slots(order, outputs, memory) -> dict:
     """{node: slot index} for the nodes computed into scratch buffers."""
+    reuse = memory.reuse
+    candidates = {node for node in order if node.shape and node not in reuse
+                  and _can_write_out(node)}
+    if not candidates:  # e.g. scalar graphs: no walk over the operands at all
+        return {}
     root: dict = {}  # node -> the node that allocated the buffer it lives in
     for node in order:
-        target = memory.reuse.get(node)
+        target = reuse.get(node)
         if target is not None:
             root[node] = root.get(target, target)
         elif node.op.view and node.operands:
             base = node.operands[0]
             root[node] = root.get(base, base)
-    escaped = {root.get(node, node) for node in outputs}
-    position = {node: i for i, node in enumerate(order)}
+    candidates -= {root.get(node, node) for node in outputs}  # escapes to the caller
     end: dict = {}  # buffer root -> last position reading that buffer
     for i, node in enumerate(order):
         for operand in node.operands:
-            owner = root.get(operand, operand)
-            end[owner] = i
+            end[root.get(operand, operand)] = i
     slots, free, releases = {}, {}, {}
     count = 0
     for i, node in enumerate(order):
         for done in releases.pop(i - 1, ()):  # read for the last time by statement i - 1
             free[done.shape].append(slots[done])
-        if node not in root and node not in escaped and _can_write_out(node):
+        if node in candidates:
             pool = free.setdefault(node.shape, [])
             if pool:
                 slots[node] = pool.pop()
             else:
                 slots[node], count = count, count + 1
-            releases.setdefault(end.get(node, position[node]), []).append(node)
+            releases.setdefault(end.get(node, i), []).append(node)
     return slots

@@ -33,18 +33,20 @@ SPD_LOWERED = {"logdet": "spd_logdet", "solve": "spd_solve", "inv": "spd_inv"}
 def lower(outputs: list, order: list) -> tuple:
     """(``outputs`` with every rule applied, their toposort); ``order`` (the
     toposort of ``outputs``) is returned unchanged when no rule applies."""
+    names = {node.op.name for node in order}
+    rules = {op: rule for op, (rule, needs) in RULES.items() if op in names and needs in names}
+    if not rules:
+        return outputs, order
     new: dict = {}
-    present = None
+    present = _Members(order)
     for node in order:
         rebuilt = node
         if new and node.operands:
             operands = tuple(new.get(o, o) for o in node.operands)
             if any(a is not b for a, b in zip(operands, node.operands)):
                 rebuilt = node.op(*operands, **node.attrs)
-        rule = RULES.get(node.op.name)
+        rule = rules.get(node.op.name)
         if rule is not None:
-            if present is None:
-                present = set(order)
             replacement = rule(rebuilt, present)
             if replacement is not None:
                 rebuilt = replacement
@@ -54,6 +56,18 @@ def lower(outputs: list, order: list) -> tuple:
         return outputs, order
     outputs = [new.get(o, o) for o in outputs]
     return outputs, toposort(outputs)
+
+
+class _Members:
+    """``node in members`` for the nodes of ``order``, the set built on first use."""
+
+    def __init__(self, order):
+        self.order, self.nodes = order, None
+
+    def __contains__(self, node) -> bool:
+        if self.nodes is None:
+            self.nodes = set(self.order)
+        return node in self.nodes
 
 
 def _spd(node, present):
@@ -104,5 +118,7 @@ def _softmax(node, present):
     return REGISTRY["exp"](log_softmax) if log_softmax in present else None
 
 
-RULES = {"logdet": _spd, "solve": _spd, "inv": _spd, "sum": _pick, "add": _one_hot_add,
-         "subtract": _one_hot_add, "softmax": _softmax}
+#: op name -> (rule, an op the graph must contain for the rule to ever apply)
+RULES = {"logdet": (_spd, "logdet"), "solve": (_spd, "solve"), "inv": (_spd, "inv"),
+         "sum": (_pick, "one_hot"), "add": (_one_hot_add, "one_hot"),
+         "subtract": (_one_hot_add, "one_hot"), "softmax": (_softmax, "log_softmax")}
