@@ -31,8 +31,11 @@ def _depending_on(order, sources) -> set:
     """Nodes of ``order`` that depend on (or are) one of ``sources``."""
     found = set(sources)
     for node in order:
-        if node not in found and any(o in found for o in node.operands):
-            found.add(node)
+        if node not in found:
+            for operand in node.operands:
+                if operand in found:
+                    found.add(node)
+                    break
     return found
 
 
@@ -69,21 +72,23 @@ def grad(cost, wrt):
         inputs_of(order=order)
         before = set(order)
         relevant = _depending_on(order, wrts)
-        adjoints = _reverse_sweep(order, relevant, {cost: [constant(1.0)]})
+        adjoints = _reverse_sweep(order, relevant, {cost: constant(1.0)})
         results = [adjoints.get(w) if w in relevant else None for w in wrts]
         results = [r if r is not None else zeros(w.shape) for r, w in zip(results, wrts)]
         _mark(before, results)
     return results[0] if single else results
 
 
-def _reverse_sweep(order, relevant, contributions) -> dict:
-    """Adjoint of every relevant node, consumers before producers."""
-    adjoints = {}
+def _reverse_sweep(order, relevant, adjoints) -> dict:
+    """Adjoint of every relevant node, consumers before producers.
+
+    ``adjoints`` starts with the seed; a node's adjoint is the running sum of
+    the contributions its consumers sent, in the order they came (the left
+    fold ``add_all`` would build, without a list per node)."""
     for node in reversed(order):
-        parts = contributions.pop(node, None)
-        if not parts or node not in relevant:
+        g = adjoints.get(node)
+        if g is None or node not in relevant:
             continue
-        g = adjoints[node] = parts[0] if len(parts) == 1 else add_all(parts)
         if not node.operands or not node.op.differentiable:
             continue
         rules = node.op.vjp(g, node, *node.operands, **node.attrs)
@@ -92,7 +97,8 @@ def _reverse_sweep(order, relevant, contributions) -> dict:
                 continue
             if node.op.elementwise and rule.shape != operand.shape:
                 rule = unbroadcast(rule, operand.shape)
-            contributions.setdefault(operand, []).append(rule)
+            earlier = adjoints.get(operand)
+            adjoints[operand] = rule if earlier is None else earlier + rule
     return adjoints
 
 

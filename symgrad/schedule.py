@@ -45,9 +45,9 @@ INPLACE = {
 @dataclass
 class Plan:
     """Per-node decisions: ``reuse[node]`` is the operand whose buffer the node
-    writes into; ``dies_after[node]`` lists the nodes whose variables can be
-    deleted once ``node`` has been computed; ``uses[node]`` counts the operand
-    slots (and outputs) reading it."""
+    writes into; ``dies_after[node]`` lists the arrays (nodes with at least one
+    axis) whose variables can be deleted once ``node`` has been computed;
+    ``uses[node]`` counts the operand slots (and outputs) reading it."""
 
     reuse: dict = field(default_factory=dict)
     dies_after: dict = field(default_factory=dict)
@@ -58,17 +58,21 @@ def plan(order, outputs, inplace: bool = True) -> Plan:
     """Liveness over ``order`` (topological, operands first) with ``outputs`` kept
     alive; buffer reuse only when ``inplace``. Linear: one pass recording the
     last read of every value (``last_use``) and of every buffer read through a
-    view (``view_last``, keyed by the buffer's owner), one pass deciding."""
+    view (``view_last``, keyed by the buffer's owner), then decisions only where
+    an array dies: a 0-d value needs no ``del`` and lends no buffer, and deep
+    scalar graphs have 10^5 of them."""
     owner: dict = {}  # view node -> the node owning its buffer (views only)
     last_use: dict = {}
     view_last: dict = {}
     result = Plan()
     uses = result.uses
     for i, node in enumerate(order):  # positions grow, so the last write is the last read
-        if node.op.view and node.operands:
-            base = node.operands[0]
-            owner[node] = owner.get(base, base)
-        for operand in node.operands:
+        operands = node.operands
+        if not operands:
+            continue
+        if node.op.view:
+            owner[node] = owner.get(operands[0], operands[0])
+        for operand in operands:
             uses[operand] = uses.get(operand, 0) + 1
             last_use[operand] = i
             if operand in owner:
@@ -79,15 +83,17 @@ def plan(order, outputs, inplace: bool = True) -> Plan:
         last_use[node] = end
         if node in owner:
             view_last[owner[node]] = end
-    dies_after = result.dies_after
-    for i, node in enumerate(order):
+    dying: dict = {}  # position -> the arrays read there for the last time
+    for value, i in last_use.items():
+        if i != end and value.shape:
+            dying.setdefault(i, set()).add(value)
+    for i, dead in dying.items():
+        node = order[i]
+        result.dies_after[node] = [o for o in dict.fromkeys(node.operands) if o in dead]
         if inplace and node.op.name in INPLACE:
             target = _reusable_operand(node, i, owner, last_use, view_last)
             if target is not None:
                 result.reuse[node] = target
-        dead = [o for o in node.operands if last_use[o] == i]
-        if dead:
-            dies_after[node] = list(dict.fromkeys(dead))
     return result
 
 

@@ -258,12 +258,35 @@ def test_single_use_scalars_are_inlined_and_values_stay_exact(rng):
     f = sg.function(inputs, outputs)
     statements = [line for line in f.source.splitlines() if line.startswith("    ") and " = " in line]
     assert len(statements) < sg.op_count(outputs) / 2    # one-use temporaries went inline
-    assert "(w0_inl * x_inl)" in f.source
+    assert "-(w0_inl * x_inl + b0_inl)" in f.source     # no parentheses Python does not need
     values = list(rng.uniform(-1, 1, len(inputs)))
     np.testing.assert_allclose(f(*values), _chain_by_hand(values, depth), rtol=1e-12, atol=1e-300)
     guarded = sg.function(inputs, outputs, nan_guard=True)      # the guard names every node
     assert guarded.source.count(" = ") > len(statements)
     np.testing.assert_allclose(guarded(*values), f(*values), rtol=0, atol=0)
+
+
+def test_inlined_scalars_keep_the_parentheses_python_needs(rng):
+    """Same-precedence right operands, looser operands and opaque lowerings stay
+    parenthesized; the rest go in bare; values equal the guarded (uninlined)
+    function bit for bit, so every expression parsed as its graph."""
+    a, b, c = sg.scalar("a"), sg.scalar("b"), sg.scalar("c")
+    cases = {"a - (b - c)": a - (b - c), "a - b - c": (a - b) - c, "a / (b / c)": a / (b / c),
+             "a * b * c": (a * b) * c, "c * (b * a)": c * (b * a), "-(a * c)": -(a * c),
+             "-(-a + b)": -(-a + b), "(a + b) ** 2.0": (a + b) ** 2.0,
+             "np.exp(c + b) * a": sg.exp(c + b) * a, "a - -b": a - (-b),
+             "-c ** a": -(c ** a), "(-c) ** 3.0": (-c) ** 3.0, "(b ** a) ** c": (b ** a) ** c,
+             "b ** a ** c": b ** (a ** c), "a ** -(c * b)": a ** -(c * b),
+             "np.maximum(b * c - a, 0.5 * a)": sg.maximum(b * c - a, 0.5 * a),
+             "(1.0 / (1.0 + np.exp(-(b / a)))) * 2.0": sg.sigmoid(b / a) * 2.0}
+    outputs = list(cases.values())
+    f = sg.function([a, b, c], outputs)
+    returns = f.source.splitlines()[-1]
+    assert returns == "    return " + ", ".join(cases)
+    guarded = sg.function([a, b, c], outputs, nan_guard=True)
+    assert guarded.source.count(" = ") > f.source.count(" = ")
+    for values in rng.uniform(0.5, 2.0, (20, 3)):
+        assert [float(v) for v in f(*values)] == [float(v) for v in guarded(*values)]
 
 
 def _max_nesting(source: str) -> int:

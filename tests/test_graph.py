@@ -32,6 +32,29 @@ def test_constants_interned_by_value():
     assert sg.constant(2.0).value == 2.0
 
 
+def test_python_number_constants_match_array_built_ones_and_die_unreferenced():
+    """Python numbers take a cached path (by type and exact bits): it must give
+    the node the general path gives, tell apart what the value key tells apart,
+    and keep nothing alive."""
+    import gc
+    from symgrad.graph import _NUMBERS
+    for number, array in [(2.5, np.float64(2.5)), (-0.0, np.array(-0.0)), (7, np.int64(7)),
+                          (True, np.bool_(True)), (float("inf"), np.array(np.inf))]:
+        node = sg.constant(number)
+        assert node is sg.constant(number) is sg.constant(array)
+        assert node.dtype == np.asarray(array).dtype.name and node.value == array
+    distinct = [sg.constant(v) for v in (1, 1.0, True, 0.0, -0.0, 0, False)]
+    assert len(set(distinct)) == 7
+    x = sg.scalar("x_numbers")
+    gc.collect()
+    size = len(_NUMBERS)
+    kept = [x * (i + 0.123456789) for i in range(20)]
+    assert len(_NUMBERS) == size + 20 and kept[3].operands[1] is sg.constant(3.123456789)
+    del kept
+    gc.collect()
+    assert len(_NUMBERS) == size
+
+
 def test_constant_value_is_a_read_only_copy():
     source = np.array([1.0, 2.0])
     c = sg.constant(source)
