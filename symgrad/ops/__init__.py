@@ -101,6 +101,8 @@ def add_all(terms, shape=None) -> Node:
 # Elementwise ------------------------------------------------------------------
 
 def broadcast_infer(*operands, float_result: bool = False, dtype: str | None = None):
+    if dtype is None and all(o.shape == () and o.dtype == "float64" for o in operands):
+        return (), "float64"  # scalar arithmetic, the bulk of deep scalar graphs
     shape = broadcast_shapes(*(o.shape for o in operands))
     if dtype is None:
         dtype = result_dtype(*(o.dtype for o in operands))

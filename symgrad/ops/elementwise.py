@@ -33,19 +33,23 @@ def _first_fold(a, b, *folds):
     return None
 
 
+_ADD_FOLDS = (_identity_fold(0, 0), _identity_fold(0, 1))
+_MULTIPLY_FOLDS = (_identity_fold(1, 0), _identity_fold(1, 1))
+
+
 def _fold_add(a, b):
-    return _first_fold(a, b, _identity_fold(0, 0), _identity_fold(0, 1))
+    return _first_fold(a, b, *_ADD_FOLDS)
 
 
 def _fold_subtract(a, b):
-    folded = _identity_fold(0, 0)(a, b)
+    folded = _ADD_FOLDS[0](a, b)
     if folded is None and a.op.name == "zeros" and a.shape == b.shape:
         return -b
     return folded
 
 
 def _fold_multiply(a, b):
-    folded = _first_fold(a, b, _identity_fold(1, 0), _identity_fold(1, 1))
+    folded = _first_fold(a, b, *_MULTIPLY_FOLDS)
     if folded is None and (a.op.name == "zeros" or b.op.name == "zeros"):
         try:
             return zeros(broadcast_shapes(a.shape, b.shape), result_dtype(a.dtype, b.dtype))
@@ -94,25 +98,22 @@ softplus = unary("softplus", "np.logaddexp(0.0, {0})", lambda g, out, x: [g * si
 
 SIGMOID_HELPER = ("_sigmoid", '''
 def _sigmoid(x, out=None):
-    """Logistic function 1 / (1 + exp(-x)) of a float array, into ``out`` if given.
+    """Logistic function 1 / (1 + exp(-x)), into ``out`` if given (arrays: three
+    passes in one buffer); as float64.
 
     Relative error of a few ulp wherever the result is normal; exp(-x) = inf
     below x = -709 gives 0, where the true value is subnormal anyway.
     """
-    e = np.negative(x, out=out)
+    if not isinstance(x, np.ndarray) or x.ndim == 0:
+        return 1.0 / (1.0 + np.exp(-x))
+    e = np.negative(x, out=out, dtype=np.float64)
     np.exp(e, out=e)
     e += 1.0
     return np.reciprocal(e, out=e)
 ''')
 
 
-def _sigmoid_numpy(args, attrs, ctx):
-    """Inline for scalars (no call overhead), the in-place helper for arrays."""
-    x = args[0] if ctx.operands[0].dtype == "float64" else f"np.asarray({args[0]}, np.float64)"
-    return f"1.0 / (1.0 + np.exp(-{x}))" if ctx.ndim(0) == 0 else f"_sigmoid({x})"
-
-
-sigmoid = unary("sigmoid", _sigmoid_numpy, lambda g, out, x: [g * (out * (1.0 - out))],
+sigmoid = unary("sigmoid", "_sigmoid({0})", lambda g, out, x: [g * (out * (1.0 - out))],
                 helpers=(SIGMOID_HELPER,), latex=r"\sigma\left({0}\right)")
 
 
