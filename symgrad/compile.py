@@ -39,9 +39,9 @@ from .arguments import bind_arguments, fast_checker, match_arguments
 from .buffers import OUT_FORMS, SCRATCH_HELPER, SLOTS_NAME, assign_slots
 from .fusion import fuse
 from .lowering import lower
-from .graph import Node, as_node_list, gc_paused, inputs_of, toposort
+from .graph import Node, as_node_list, gc_paused, inputs_of
 from .nanguard import GUARD_NAME, make_guard
-from .schedule import INPLACE, plan
+from .schedule import INPLACE, plan, statement_order
 from .shapes import format_shape
 
 RESERVED = frozenset(dir(builtins)) | {"np", "numpy"}
@@ -155,7 +155,7 @@ def check_signature(inputs, outputs) -> tuple:
     if len(set(inputs)) != len(inputs):
         raise ValueError("an input is listed twice in inputs")
     listed = set(inputs)
-    order = toposort(outs + inputs)
+    order = statement_order(outs, inputs)
     for node in inputs_of(order=order):  # also checks that names are unambiguous
         if node not in listed:
             raise ValueError(f"the outputs depend on input {node.name!r} "

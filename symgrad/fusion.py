@@ -42,6 +42,7 @@ from __future__ import annotations
 from collections import Counter
 
 from .graph import REGISTRY, replace, toposort
+from .schedule import statement_order
 from .ops.structure import FULL
 from .shapes import ShapeError, broadcast_shapes
 
@@ -55,7 +56,7 @@ def fuse(outputs: list, order: list | None = None) -> tuple:
     """(``outputs`` with every rewrite applied where it pays, their toposort).
     ``order``, the toposort of ``outputs`` when the caller has it, is reused
     (and returned) while no rewrite applies."""
-    order = toposort(outputs) if order is None else order
+    order = statement_order(outputs) if order is None else order
     stacks: dict = {}  # stack node (pieces along a new leading axis) -> its pieces, in order
     outputs, order = _batch_row_products(outputs, order)
     outputs, order = _fuse_product_sums(outputs, order, stacks)
@@ -110,7 +111,7 @@ def _replaced(outputs: list, order: list, mapping: dict) -> tuple:
     if not mapping:
         return outputs, order
     outputs = replace(outputs, mapping)
-    return outputs, toposort(outputs)
+    return outputs, statement_order(outputs)
 
 
 # Graph helpers -------------------------------------------------------------------
@@ -342,7 +343,7 @@ def _lift_rows(outputs: list, order: list, stacks: dict) -> tuple:
             rule = rules.get(node)
             new[node] = rule(new) if rule else _rebuilt(node, new)
         outputs = [new[node] for node in outputs]
-        order = toposort(outputs)
+        order = statement_order(outputs)
         stacks = {_renewed(stack, new): tuple(new.get(p, p) for p in pieces)
                   for stack, pieces in stacks.items()}
     return outputs, order

@@ -24,7 +24,8 @@ see them). Each rule maps a node to a replacement or ``None``:
 """
 from __future__ import annotations
 
-from .graph import REGISTRY, toposort
+from .graph import REGISTRY
+from .schedule import statement_order
 from .properties import is_psd
 
 SPD_LOWERED = {"logdet": "spd_logdet", "solve": "spd_solve", "inv": "spd_inv"}
@@ -55,7 +56,7 @@ def lower(outputs: list, order: list) -> tuple:
     if not new:
         return outputs, order
     outputs = [new.get(o, o) for o in outputs]
-    return outputs, toposort(outputs)
+    return outputs, statement_order(outputs)
 
 
 class _Members:
