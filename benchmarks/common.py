@@ -110,23 +110,35 @@ def interleaved_medians(calls: dict, repeats: int, block: float) -> dict:
 
 
 def compare(workload: str, case: str, columns: list, settings: dict, rtol=1e-6,
-            atol=1e-9) -> list:
-    """Check every column against the first (hand-written), then time the good ones."""
+            atol=1e-9, timed: bool = True) -> list:
+    """Check every column against the first (hand-written), then time the good
+    ones (unless ``timed`` is False: the caller times them, see ``time_together``)."""
     hand = columns[0]
     reference = hand.arrays(hand.call())
-    results, good = [], {}
+    results = []
     for column in columns:
         error = None if column is hand else check(column, reference, rtol, atol)
         results.append(Result(workload, case, column.name, error=error, note=column.note,
                               compile_s=column.compile_s))
-        if error is None:
-            good[column.name] = column.call
-    times = interleaved_medians(good, settings["repeats"], settings["block"])
-    for result in results:
-        if result.column in times:
-            result.seconds = times[result.column]
-            result.ratio = times[result.column] / times[hand.name]
+    if timed:
+        time_together([(results, columns)], settings)
     return results
+
+
+def time_together(groups: list, settings: dict) -> None:
+    """Time every checked column of every (results, columns) group in one
+    interleaved set, so that ratios across groups (an HVP over a gradient) see
+    the same machine; fill in seconds and the ratio to each group's first column."""
+    calls = {(g, column.name): column.call
+             for g, (results, columns) in enumerate(groups)
+             for result, column in zip(results, columns) if result.error is None}
+    times = interleaved_medians(calls, settings["repeats"], settings["block"])
+    for g, (results, columns) in enumerate(groups):
+        hand = times[(g, columns[0].name)]
+        for result in results:
+            if (g, result.column) in times:
+                result.seconds = times[(g, result.column)]
+                result.ratio = result.seconds / hand
 
 
 def timed(build: Callable) -> tuple:

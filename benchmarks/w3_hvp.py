@@ -139,13 +139,14 @@ def run(settings: dict, peers=common.PEERS) -> list:
         name = build.__name__.split("_")[0]
         if name == "symgrad" or name in peers:
             columns += build(values, V)
-    hvp = common.compare("W3", f"hvp batch {BATCH}", columns, settings, rtol=1e-6)
+    hvp = common.compare("W3", f"hvp batch {BATCH}", columns, settings, rtol=1e-6, timed=False)
     grads = [common.Column("hand", lambda: w1_mlp.hand_grad(*values))]
     for build in w1_mlp.BUILDERS:
         name = build.__name__.split("_")[0]
         if name == "symgrad" or name in peers:
             grads += build(values, False)
-    grad = common.compare("W3", f"grad batch {BATCH}", grads, settings, rtol=1e-7)
+    grad = common.compare("W3", f"grad batch {BATCH}", grads, settings, rtol=1e-7, timed=False)
+    common.time_together([(hvp, columns), (grad, grads)], settings)  # one interleaved set
     grad_times = {r.column: r.seconds for r in grad}
     for result in hvp:
         if result.seconds and grad_times.get(result.column):
