@@ -37,9 +37,12 @@ def _scratch(slots, k, shape):
     buffer = slots[k]
     if buffer is None or buffer.shape != shape:
         buffer = np.empty(shape)
-        if buffer.nbytes >= {MIN_KEPT_BYTES}:
+        if buffer.nbytes >= _KEPT_BYTES:
             slots[k] = buffer
     return buffer
+
+
+_KEPT_BYTES = {MIN_KEPT_BYTES}  # smallest buffer kept across calls
 
 
 _thread_state = threading.local()
