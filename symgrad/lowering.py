@@ -15,7 +15,8 @@ see them). Each rule maps a node to a replacement or ``None``:
 * **Labels index instead of a one_hot matrix.** ``sum(one_hot(y) * X, axis=-1)``
   becomes ``pick(X, y)`` (``X[..., y]``), and ``X ± one_hot(y)`` /
   ``one_hot(y) - X`` become ``one_hot_add`` (a copy of ``±X`` with ``±1``
-  added at the labels). Both keep one_hot's range check. Where ``X`` holds
+  added at the labels). Both index through one ``label_rows(y)`` node, so
+  one_hot's range check runs once per label array. Where ``X`` holds
   ``-inf`` (a log-probability underflowed) the indexed form gives the picked
   entry, where ``0 * -inf`` made the one_hot product NaN.
 * **Softmax from log-softmax.** ``softmax(z)`` next to ``log_softmax(z)``
@@ -79,9 +80,9 @@ def _spd(node, present):
 
 
 def _one_hot_labels(node, like):
-    """The labels of ``node`` when it is ``one_hot(labels)`` of ``like``'s shape."""
+    """``label_rows`` of ``node``'s labels when it is a one_hot of ``like``'s shape."""
     if node.op.name == "one_hot" and node.shape == like.shape:
-        return node.operands[0]
+        return REGISTRY["label_rows"](node.operands[0], k=node.attrs["k"])
     return None
 
 
@@ -92,10 +93,10 @@ def _pick(node, present):
             or node.attrs["axis"] != (product.ndim - 1,)):
         return None
     a, b = product.operands
-    for labels_node, other in ((a, b), (b, a)):
-        labels = _one_hot_labels(labels_node, product)
-        if labels is not None and other.shape == product.shape:
-            return REGISTRY["pick"](other, labels)
+    for one_hot, other in ((a, b), (b, a)):
+        rows = _one_hot_labels(one_hot, product)
+        if rows is not None and other.shape == product.shape:
+            return REGISTRY["pick"](other, rows)
     return None
 
 
@@ -103,13 +104,13 @@ def _one_hot_add(node, present):
     """``X + one_hot(y)``, ``X - one_hot(y)``, ``one_hot(y) - X`` -> ``one_hot_add``."""
     a, b = node.operands
     sign = -1.0 if node.op.name == "subtract" else 1.0
-    labels = _one_hot_labels(b, a)
-    if labels is not None:
-        return REGISTRY["one_hot_add"](a, labels, sign=sign)
-    labels = _one_hot_labels(a, b)
-    if labels is not None:
+    rows = _one_hot_labels(b, a)
+    if rows is not None:
+        return REGISTRY["one_hot_add"](a, rows, sign=sign)
+    rows = _one_hot_labels(a, b)
+    if rows is not None:
         other = REGISTRY["negative"](b) if sign < 0 else b
-        return REGISTRY["one_hot_add"](other, labels, sign=1.0)
+        return REGISTRY["one_hot_add"](other, rows, sign=1.0)
     return None
 
 

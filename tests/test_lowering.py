@@ -226,10 +226,22 @@ def test_softmax_next_to_log_softmax_is_its_exponential(rng):
 
 def test_label_ops_reject_labels_that_do_not_index_the_rows():
     x = sg.matrix("x", (3, 4))
+    rows_of = lambda labels, k=4: sg.REGISTRY["label_rows"](labels, k=k)  # noqa: E731
     with pytest.raises(ShapeError):
-        sg.REGISTRY["pick"](x, sg.vector("y", 2, dtype="int64"))
+        sg.REGISTRY["pick"](x, rows_of(sg.vector("y", 2, dtype="int64")))
+    with pytest.raises(ShapeError):
+        sg.REGISTRY["pick"](x, rows_of(sg.vector("y", 3, dtype="int64"), k=5))
+    with pytest.raises(ShapeError, match="label_rows"):
+        sg.REGISTRY["pick"](x, sg.vector("y", 3, dtype="int64"))
     with pytest.raises(ShapeError, match="integers"):
-        sg.REGISTRY["one_hot_add"](x, sg.vector("y", 3), sign=1.0)
+        sg.REGISTRY["one_hot_add"](x, rows_of(sg.vector("y", 3)), sign=1.0)
+
+
+def test_one_range_check_serves_every_lowered_use_of_the_labels():
+    z, y, loss = _cross_entropy()
+    f = sg.function([z, y], sg.simplify([loss, sg.grad(loss, z)]))
+    body = _body(f)
+    assert body.count("_label_rows(") == 1 and "_pick(" in body and "_one_hot_add(" in body
 
 
 @pytest.mark.parametrize("rows,columns,swapped", [(7, 3, True), (3, 7, False), (4, 4, False)])

@@ -321,8 +321,10 @@ one_hot = op("one_hot", infer=_one_hot_infer,
 
 # Compile-time lowering ops for labels (symgrad.lowering): indexing instead of
 # a materialized one_hot. Not differentiable; they appear only in compiled code.
+# ``label_rows(y, k)`` is one node per label array, so the range check and the
+# index arrays are computed once for every ``pick`` and ``one_hot_add`` of it.
 
-LABELS_HELPER = ("_label_rows", '''
+LABEL_ROWS_HELPER = ("_label_rows", '''
 def _label_rows(labels, k):
     """(row indices, labels) of the flattened label array, range-checked as one_hot's."""
     _check_labels(labels, k)
@@ -330,45 +332,54 @@ def _label_rows(labels, k):
     return np.arange(flat.size), flat
 ''')
 PICK_HELPER = ("_pick", '''
-def _pick(x, labels):
-    """x[..., labels]: the entry of each row of x that labels select."""
-    k = x.shape[-1]
-    return x.reshape(-1, k)[_label_rows(labels, k)].reshape(labels.shape)
+def _pick(x, rows):
+    """x[..., labels]: the entry of each row of x that the labels (as rows) select."""
+    return x.reshape(-1, x.shape[-1])[rows].reshape(x.shape[:-1])
 ''')
 ONE_HOT_ADD_HELPER = ("_one_hot_add", '''
-def _one_hot_add(x, labels, sign):
+def _one_hot_add(x, rows, sign):
     """x + sign * one_hot(labels, k) as a fresh array, without forming one_hot."""
-    k = x.shape[-1]
     out = np.array(x, dtype=np.float64)
-    out.reshape(-1, k)[_label_rows(labels, k)] += sign
+    out.reshape(-1, out.shape[-1])[rows] += sign
     return out
 ''')
 
 
-def _labels_of(x, labels):
-    if labels.dtype != "int64":
-        raise ShapeError(f"labels must be integers, got {labels.dtype}")
-    if x.ndim != labels.ndim + 1:
-        raise ShapeError(f"labels of shape {format_shape(labels.shape)} do not index the rows "
+def _label_rows_infer(labels, k):
+    _one_hot_infer(labels, k)
+    return labels.shape, "int64"
+
+
+label_rows = op("label_rows", infer=_label_rows_infer,
+                prepare=lambda labels, k: {"k": normalize_shape((k,))[0]},
+                numpy=lambda args, attrs, ctx: f"_label_rows({args[0]}, {ctx.dim(attrs['k'])})",
+                helpers=(CHECK_LABELS_HELPER, LABEL_ROWS_HELPER), differentiable=False)
+
+
+def _rows_of(x, rows):
+    if rows.op is not label_rows:
+        raise ShapeError("the rows operand must be label_rows of the labels")
+    if x.ndim != rows.ndim + 1:
+        raise ShapeError(f"labels of shape {format_shape(rows.shape)} do not index the rows "
                          f"of shape {format_shape(x.shape)}")
-    for d, e in zip(x.shape, labels.shape):
+    for d, e in zip(x.shape, rows.shape + (rows.attrs["k"],)):
         unify_dims(d, e, "rows and labels")
 
 
-def _pick_infer(x, labels):
-    _labels_of(x, labels)
-    return labels.shape, "float64"
+def _pick_infer(x, rows):
+    _rows_of(x, rows)
+    return rows.shape, "float64"
 
 
-def _one_hot_add_infer(x, labels, sign):
-    _labels_of(x, labels)
+def _one_hot_add_infer(x, rows, sign):
+    _rows_of(x, rows)
     return x.shape, "float64"
 
 
-pick = op("pick", infer=_pick_infer, numpy="_pick({0}, {1})",
-          helpers=(CHECK_LABELS_HELPER, LABELS_HELPER, PICK_HELPER), differentiable=False)
+pick = op("pick", infer=_pick_infer, numpy="_pick({0}, {1})", helpers=(PICK_HELPER,),
+          differentiable=False)
 one_hot_add = op("one_hot_add", infer=_one_hot_add_infer, numpy="_one_hot_add({0}, {1}, {sign!r})",
-                 helpers=(CHECK_LABELS_HELPER, LABELS_HELPER, ONE_HOT_ADD_HELPER), differentiable=False)
+                 helpers=(ONE_HOT_ADD_HELPER,), differentiable=False)
 
 
 def stack_rows(rows, shape) -> Node:
