@@ -16,6 +16,7 @@ from .graph import Node
 from .shapes import bind_dims, format_shape
 
 _ALLOWED_KINDS = {"float64": "fiub", "int64": "iub", "bool": "b"}
+_DTYPES = {name: np.dtype(name) for name in _ALLOWED_KINDS}  # np.dtype(name) costs ~0.3 µs a call
 
 
 def convert(node: Node, value, who: str) -> np.ndarray:
@@ -88,15 +89,14 @@ def fast_checker(inputs):
                 first_seen[dim] = size
     body = "\n        and ".join(tests) or "True"
     source = f"def fast_check({', '.join(params)}):\n    return ({body})\n"
-    namespace = {"ndarray": np.ndarray, "float64_": np.dtype("float64"),
-                 "int64_": np.dtype("int64"), "bool_": np.dtype("bool")}
+    namespace = {"ndarray": np.ndarray, **{f"{name}_": dtype for name, dtype in _DTYPES.items()}}
     exec(compile(source, "<symgrad argument checker>", "exec"), namespace)
     return namespace["fast_check"]
 
 
 def _table_checker(inputs):
     """The fast-path test as a loop: (dtype, shape) per input, named sizes bound on the way."""
-    table = [(np.dtype(node.dtype), node.shape) for node in inputs]
+    table = [(_DTYPES[node.dtype], node.shape) for node in inputs]
 
     def fast_check(*args):
         sizes: dict = {}

@@ -6,7 +6,8 @@ schedules the nodes (topological order, dead code never emitted), names them
 (user names where they are safe identifiers, mangled otherwise), and emits
 one statement per node into a self-contained module that imports NumPy and
 ``threading`` only (a scalar computed from scalars with a single consumer is
-written inline into it, nesting at most ``INLINE_DEPTH`` deep).
+written inline into it, nesting at most ``INLINE_DEPTH`` deep, with only the
+parentheses :mod:`symgrad.templates` finds Python needs).
 The graph is walked once up front (``check_signature``); fusion, the memory
 plan and emission reuse that order. The memory plan (:mod:`symgrad.schedule`)
 adds ``del`` where arrays die and lets elementwise statements write into a
@@ -26,12 +27,11 @@ safe.
 from __future__ import annotations
 
 import builtins
-import functools
 import itertools
 import keyword
 import linecache
 import math
-import re
+import operator
 
 import numpy as np
 
@@ -43,6 +43,7 @@ from .graph import Node, as_node_list, gc_paused, inputs_of
 from .nanguard import GUARD_NAME, make_guard
 from .schedule import INPLACE, plan, statement_order
 from .shapes import format_shape
+from .templates import ATOM, template_form
 
 RESERVED = frozenset(dir(builtins)) | {"np", "numpy"}
 _COUNTER = itertools.count()
@@ -138,8 +139,8 @@ def _constant_source(array: np.ndarray) -> str:
 
 def _helper_sources(order) -> list:
     seen: dict = {}
-    for node in order:
-        for name, source in node.op.helpers:
+    for op in dict.fromkeys(map(operator.attrgetter("op"), order)):  # each op once, in order
+        for name, source in op.helpers:
             seen.setdefault(name, source.strip("\n"))
     return list(seen.values())
 
@@ -220,56 +221,6 @@ def _dimension_variables(inputs, var: dict, namer: Namer) -> tuple:
 
 #: How deeply inlined scalar expressions may nest (Python's parser caps nesting).
 INLINE_DEPTH = 4
-#: Binding strength of names, literals and calls: no parentheses needed anywhere.
-ATOM = 100
-_INFIX = {" + ": 10, " - ": 10, " * ": 20, " / ": 20}
-_OPAQUE = (-1, ())
-_CALL_HEAD = re.compile(r"[A-Za-z_][\w.]*\(")
-_SLOT = re.compile(r"\{(\d+)\}")
-
-
-@functools.lru_cache(maxsize=None)
-def template_form(template) -> tuple:
-    """(strength, needs) of a lowering: how tightly its result binds, and per
-    operand slot how tightly an expression must bind to go in unparenthesized.
-
-    Known forms: ``{0} op {1}`` for + - * / (left-associative: the right slot
-    needs more), ``-{0}``, ``{0} ** {1}``, and a single call whose bare ``{i}``
-    arguments take any expression. Anything else (emitter functions too) is
-    opaque: strength -1, every slot needs ATOM. Dropping only parentheses the
-    grammar does not need leaves the parse, hence the arithmetic, unchanged;
-    CPython's ``compile()`` of deep scalar chains is ~20 % cheaper without them.
-    """
-    if type(template) is not str:
-        return _OPAQUE
-    for symbol, strength in _INFIX.items():
-        if template == "{0}" + symbol + "{1}":
-            return strength, (strength, strength + 1)
-    if template == "-{0}":
-        return 30, (31,)
-    if template == "{0} ** {1}":  # binds tighter than unary minus on its left only
-        return 40, (41, 30)
-    if not _is_one_call(template):
-        return _OPAQUE
-    needs = {}
-    for match in _SLOT.finditer(template):
-        before, after = template[:match.start()], template[match.end()]
-        whole_argument = before.endswith(("(", ", ")) and after in "),"
-        needs[int(match.group(1))] = 0 if whole_argument else ATOM
-    return ATOM, tuple(needs.get(i, ATOM) for i in range(max(needs, default=-1) + 1))
-
-
-def _is_one_call(template: str) -> bool:
-    """Whether ``template`` is ``name(...)`` with the call's parenthesis closing at its end."""
-    head = _CALL_HEAD.match(template)
-    if head is None:
-        return False
-    depth = 0
-    for i in range(head.end() - 1, len(template)):
-        depth += (template[i] == "(") - (template[i] == ")")
-        if depth == 0:
-            return i == len(template) - 1
-    return False
 
 
 class _BodyEmitter:
@@ -288,8 +239,8 @@ class _BodyEmitter:
         self.guard_nodes, self.slots = guard_nodes, slots
         self.constants: list = []
         self.assigned: set = set()
-        self.depth: dict = {}  # inlined node -> nesting depth of its expression
-        self.bare: dict = {}  # inlined node of known form -> (source unparenthesized, strength)
+        #: inlined node -> (its source unparenthesized, how tightly it binds, nesting depth)
+        self.inline: dict = {}
 
     def guard_inputs(self, inputs) -> list:
         if self.guard_nodes is None:
@@ -328,21 +279,17 @@ class _BodyEmitter:
     def _inlined(self, node) -> bool:
         """Write ``node``, a scalar read once, into its consumer instead of a
         statement when its operands are scalars too and the nesting allows."""
-        depth = 1
+        depth, inline = 1, self.inline
         for operand in node.operands:
             if operand.shape:
                 return False
-            below = self.depth.get(operand, 0)
-            if below >= depth:
-                depth = below + 1
+            below = inline.get(operand)
+            if below is not None and below[2] >= depth:
+                depth = below[2] + 1
         if depth > INLINE_DEPTH:
             return False
-        self.depth[node] = depth
         form = template_form(node.op.numpy)
-        source = self._lower(node, form)  # 0-d: no buffer to reuse
-        self.var[node] = f"({source})"
-        if form[0] >= 0:
-            self.bare[node] = (source, form[0])
+        inline[node] = (self._lower(node, form), form[0], depth)  # 0-d: no buffer to reuse
         return True
 
     def _constant(self, node) -> None:
@@ -376,14 +323,16 @@ class _BodyEmitter:
     def sources(self, operands, needs=()) -> list:
         """Source of each operand; an inlined one goes in without its parentheses
         when it binds at least as tightly as its slot ``needs`` (default ATOM).
-        Inlined nodes have one reader, so their bare form is used up here."""
-        args = [self.var[o] for o in operands]
-        bare = self.bare
-        if bare:
-            for i, operand in enumerate(operands):
-                inlined = bare.pop(operand, None)
-                if inlined is not None and inlined[1] >= (needs[i] if i < len(needs) else ATOM):
-                    args[i] = inlined[0]
+        Inlined nodes have one reader (and no variable), so they are used up here."""
+        args, var, inline = [], self.var, self.inline
+        for i, operand in enumerate(operands):
+            inlined = inline.pop(operand, None)
+            if inlined is None:
+                args.append(var[operand])
+            elif inlined[1] >= (needs[i] if i < len(needs) else ATOM):
+                args.append(inlined[0])
+            else:
+                args.append(f"({inlined[0]})")
         return args
 
 

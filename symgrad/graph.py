@@ -5,15 +5,14 @@ A :class:`Node` is ``op(*operands, **attrs)`` plus its inferred ``shape`` and
 so building the same subexpression twice returns the very same object: common
 subexpressions are merged for free and ``is`` is equality. The rebuild
 invariant ``node.op(*node.operands, **node.attrs) is node`` holds for every
-node, which keeps rewriting, bridges and pickling generic.
+node, which keeps rewriting, bridges and pickling generic. The leaves (inputs
+and constants) are built in :mod:`symgrad.leaves`, re-exported here.
 """
 from __future__ import annotations
 
 import contextlib
 import functools
 import gc
-import struct
-import threading
 import types
 import weakref
 from _weakref import _remove_dead_weakref  # what WeakValueDictionary uses, atomic
@@ -30,12 +29,6 @@ REGISTRY: dict = {}
 #: read in ``Op.__call__`` (a WeakValueDictionary's Python-level get/set cost a
 #: fifth of node construction); an entry leaves when its node dies.
 _TABLE: dict = {}
-_LOCK = threading.Lock()
-#: Constants built from Python numbers, keyed by (type, exact value): a weak
-#: index in front of ``_TABLE``, whose ConstValue key (an array copy and its
-#: bytes) costs ~7 µs to build; VJP rules use ``1.0 - out`` and the like per node.
-_NUMBERS: dict = {}
-_DOUBLE_BITS = struct.Struct("<d").pack  # tells 0.0 from -0.0; a NaN matches itself
 
 
 class _Ref(weakref.ref):
@@ -45,19 +38,30 @@ class _Ref(weakref.ref):
     __slots__ = ("key",)
 
 
-def _remember(table: dict, key, node, forget) -> None:
-    """``table[key]`` = a weak reference to ``node``, removed by ``forget`` when it dies."""
-    ref = _Ref(node, forget)
-    ref.key = key
-    table[key] = ref
-
-
 def _forgetter(table: dict) -> Callable:
     """Weakref callback for ``table``: drop a dead node's entry (atomically, only if still dead)."""
     return lambda ref: _remove_dead_weakref(table, ref.key)
 
 
-_forget, _forget_number = _forgetter(_TABLE), _forgetter(_NUMBERS)
+_forget = _forgetter(_TABLE)
+
+
+def _intern(key, node):
+    """The node interned under ``key``: ``node``, or the live node another thread
+    interned first. ``dict.setdefault`` checks and inserts atomically (no lock);
+    a losing node is dropped, and its reference's callback removes an entry only
+    if that entry is dead, so never the winner's. A dead entry (its node dying
+    in another thread) is removed and the insert retried."""
+    ref = _Ref(node, _forget)
+    ref.key = key
+    while True:
+        entry = _TABLE.setdefault(key, ref)
+        if entry is ref:
+            return node
+        winner = entry()
+        if winner is not None:
+            return winner
+        _remove_dead_weakref(_TABLE, key)
 
 
 @functools.lru_cache(maxsize=None)
@@ -112,20 +116,16 @@ class Op:
                 return folded
         key = (self.name, operands, _freeze(attrs) if attrs else ())
         ref = _TABLE.get(key)
-        node = ref() if ref is not None else None
-        if node is None:
-            try:
-                shape, dtype = self.infer(*operands, **attrs)
-            except ShapeError as err:
-                raise self._located(err, operands) from None
-            with _LOCK:
-                ref = _TABLE.get(key)
-                node = ref() if ref is not None else None
-                if node is None:
-                    shape = shape if shape == () else normalize_shape(shape)
-                    node = _new_node(self, operands, attrs, shape, dtype)
-                    _remember(_TABLE, key, node, _forget)
-        return node
+        if ref is not None:
+            node = ref()
+            if node is not None:
+                return node
+        try:
+            shape, dtype = self.infer(*operands, **attrs)
+        except ShapeError as err:
+            raise self._located(err, operands) from None
+        shape = shape if shape == () else normalize_shape(shape)
+        return _intern(key, _new_node(self, operands, attrs, shape, dtype))
 
     def _located(self, err: ShapeError, operands) -> ShapeError:
         """The error prefixed with this op and its operands' names and shapes."""
@@ -307,97 +307,6 @@ def describe(node) -> str:
     return f"{node.op.name} node {format_shape(node.shape)} [{_short(node, 40)}]"
 
 
-class ConstValue:
-    """A constant's array, hashed and compared by (dtype, shape, bytes)."""
-
-    __slots__ = ("array", "key")
-
-    def __init__(self, array: np.ndarray):
-        array = np.array(array, copy=True)
-        array.flags.writeable = False
-        self.array = array
-        self.key = (array.dtype.str, array.shape, array.tobytes())
-
-    def __eq__(self, other):
-        return isinstance(other, ConstValue) and self.key == other.key
-
-    def __hash__(self):
-        return hash(self.key)
-
-    def __repr__(self):
-        return repr(self.array)
-
-    def __reduce__(self):
-        return (ConstValue, (self.array,))
-
-
-def _as_array(value) -> np.ndarray:
-    array = np.asarray(value)
-    kind = array.dtype.kind
-    if kind == "b":
-        return array
-    if kind in "iu":
-        return array.astype(np.int64)
-    if kind == "f":
-        return array.astype(np.float64)
-    raise TypeError(f"cannot make a symgrad constant from {type(value).__name__} of dtype {array.dtype}")
-
-
-def constant(value) -> Node:
-    """A constant node from a Python number or NumPy array (interned by value)."""
-    kind = type(value)
-    if kind is float or kind is int or kind is bool:
-        key = (kind, _DOUBLE_BITS(value) if kind is float else value)
-        ref = _NUMBERS.get(key)
-        node = ref() if ref is not None else None
-        if node is None:
-            node = REGISTRY["constant"](value=ConstValue(_as_array(value)))
-            _remember(_NUMBERS, key, node, _forget_number)
-        return node
-    if isinstance(value, Node):
-        return value
-    return REGISTRY["constant"](value=ConstValue(_as_array(value)))
-
-
-def as_node(value) -> Node:
-    if isinstance(value, Node):
-        return value
-    if isinstance(value, (int, float, bool, np.ndarray, np.generic, list, tuple)):
-        return constant(value)
-    raise TypeError(f"cannot use {type(value).__name__} {value!r:.40} as a symgrad node")
-
-
-def check_name(name) -> str:
-    if not isinstance(name, str):
-        raise TypeError(f"an input name must be a str, got {type(name).__name__}")
-    if not name:
-        raise ValueError("an input name must be a non-empty string")
-    return name
-
-
-def tensor(name: str, shape=(), dtype: str = "float64") -> Node:
-    """An input of any rank; ``shape`` entries are ints or dimension names."""
-    dtype = np.dtype(dtype).name
-    if dtype not in DTYPES:
-        raise TypeError(f"input {name!r}: dtype {dtype} is not one of {DTYPES}")
-    return REGISTRY["input"](name=check_name(name), shape=normalize_shape(shape), dtype=dtype)
-
-
-def scalar(name: str, dtype: str = "float64") -> Node:
-    return tensor(name, (), dtype)
-
-
-def vector(name: str, n, dtype: str = "float64") -> Node:
-    return tensor(name, (n,), dtype)
-
-
-def matrix(name: str, shape, dtype: str = "float64") -> Node:
-    shape = normalize_shape(shape)
-    if len(shape) != 2:
-        raise ValueError(f"matrix {name!r} needs a 2-d shape, got {format_shape(shape)}")
-    return tensor(name, shape, dtype)
-
-
 def toposort(outputs) -> list:
     """Every node the outputs depend on, operands before users.
 
@@ -415,6 +324,9 @@ def toposort(outputs) -> list:
             for operand in pending:
                 if operand not in visited:
                     visited.add(operand)
+                    if not operand.operands:  # a leaf: no stack entry for it
+                        order.append(operand)
+                        continue
                     stack.append((operand, iter(operand.operands)))
                     break
             else:
@@ -429,7 +341,7 @@ def inputs_of(outputs=(), order=None) -> list:
     found = [n for n in (toposort(outputs) if order is None else order) if n.op.name == "input"]
     by_name: dict = {}
     for node in found:
-        other = by_name.setdefault(node.name, node)
+        other = by_name.setdefault(node.attrs["name"], node)
         if other is not node:
             raise ValueError(f"one graph holds two different inputs named {node.name!r}: "
                              f"{format_shape(other.shape)} {other.dtype} and "
@@ -479,3 +391,9 @@ def gc_paused():
     finally:
         if enabled:
             gc.enable()
+
+
+# The leaf constructors (inputs and constants) live in leaves.py; re-exported here,
+# where the rest of the package and older code import them from.
+from .leaves import (ConstValue, as_node, check_name, constant, matrix, scalar,  # noqa: E402,F401
+                     tensor, vector)

@@ -18,9 +18,12 @@ its arguments, and every output is a fresh array the caller owns.
 """
 from __future__ import annotations
 
+import itertools
+from collections import Counter
 from dataclasses import dataclass, field
 
 from .graph import toposort
+
 
 def statement_order(outputs, extra=()) -> list:
     """The order statements are emitted in: a topological order that completes
@@ -68,33 +71,29 @@ class Plan:
 
 def plan(order, outputs, inplace: bool = True) -> Plan:
     """Liveness over ``order`` (topological, operands first) with ``outputs`` kept
-    alive; buffer reuse only when ``inplace``. Linear: one pass recording the
-    last read of every value (``last_use``) and of every buffer read through a
-    view (``view_last``, keyed by the buffer's owner), then decisions only where
-    an array dies: a 0-d value needs no ``del`` and lends no buffer, and deep
-    scalar graphs have 10^5 of them."""
-    owner: dict = {}  # view node -> the node owning its buffer (views only)
-    last_use: dict = {}
-    view_last: dict = {}
+    alive; buffer reuse only when ``inplace``. Linear: the last read of every
+    value (``last_use``) and of every buffer read through a view (``view_last``,
+    keyed by the buffer's owner: the latest last read of its views), then
+    decisions only where an array dies: a 0-d value needs no ``del`` and lends
+    no buffer, and deep scalar graphs have 10^5 of them."""
     result = Plan()
-    uses = result.uses
-    for i, node in enumerate(order):  # positions grow, so the last write is the last read
-        operands = node.operands
-        if not operands:
-            continue
-        if node.op.view:
-            owner[node] = owner.get(operands[0], operands[0])
-        for operand in operands:
-            uses[operand] = uses.get(operand, 0) + 1
-            last_use[operand] = i
-            if operand in owner:
-                view_last[owner[operand]] = i
+    reads = [node.operands for node in order]
+    # Positions grow, so the last entry written for a value is its last read. A 0-d
+    # value that is no view neither dies as an array nor lends a buffer: not recorded.
+    last_use = {operand: i for i, operands in enumerate(reads) for operand in operands
+                if operand.shape or operand.op.view}
+    uses = result.uses = Counter(itertools.chain.from_iterable(reads))
     end = len(order)
     for node in outputs:
-        uses[node] = uses.get(node, 0) + 1
+        uses[node] += 1
         last_use[node] = end
-        if node in owner:
-            view_last[owner[node]] = end
+    owner: dict = {}  # view node -> the node owning its buffer (views of operands only)
+    view_last: dict = {}
+    for node in order:
+        if node.op.view and node.operands:  # inputs and constants count as views too
+            buffer = owner[node] = owner.get(node.operands[0], node.operands[0])
+            if last_use.get(node, -1) > view_last.get(buffer, -1):
+                view_last[buffer] = last_use[node]
     dying: dict = {}  # position -> the arrays read there for the last time
     for value, i in last_use.items():
         if i != end and value.shape:

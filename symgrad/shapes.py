@@ -44,6 +44,8 @@ def normalize_shape(shape) -> Shape:
 
 
 def format_shape(shape: Shape) -> str:
+    if not shape:
+        return "()"  # scalars: most inputs of deep scalar graphs (one per name in a docstring)
     inner = ", ".join(str(d) for d in shape)
     return f"({inner},)" if len(shape) == 1 else f"({inner})"
 

@@ -83,6 +83,21 @@ def test_a_buffer_read_through_a_view_later_is_not_overwritten(rng):
     np.testing.assert_allclose(f(value), e.T @ np.tanh(e), rtol=1e-12)
 
 
+def test_a_buffer_read_through_a_view_of_a_view_is_not_overwritten(rng):
+    """The plan takes a buffer's last read as the latest last read of any view
+    chained onto it (here a reshape, then a transpose of that)."""
+    x = sg.vector("x_view_chain", 3)
+    t = sg.exp(x)
+    u = sg.reshape(t, (3, 1)).T     # (1, 3), a view of a view of t's buffer
+    v = sg.tanh(t)                  # t's last direct read; u is read after it
+    f = sg.function([x], [u * v, sg.sum(u)])
+    value = rng.standard_normal(3)
+    e = np.exp(value)
+    product, total = f(value)
+    np.testing.assert_array_equal(product, (e * np.tanh(e))[None, :])
+    np.testing.assert_array_equal(total, np.sum(e))
+    assert "out=exp" not in f.source                 # tanh is not written into t's buffer
+
 def test_freeing_dead_intermediates_bounds_peak_memory(rng):
     x = sg.vector("x", "n")
     y = x

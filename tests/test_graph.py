@@ -37,7 +37,7 @@ def test_python_number_constants_match_array_built_ones_and_die_unreferenced():
     the node the general path gives, tell apart what the value key tells apart,
     and keep nothing alive."""
     import gc
-    from symgrad.graph import _NUMBERS
+    from symgrad.leaves import _NUMBERS
     for number, array in [(2.5, np.float64(2.5)), (-0.0, np.array(-0.0)), (7, np.int64(7)),
                           (True, np.bool_(True)), (float("inf"), np.array(np.inf))]:
         node = sg.constant(number)
@@ -211,3 +211,100 @@ def test_neutral_elements_fold_away():
     assert x * 1.0 is x and 1.0 * x is x
     assert x - 0.0 is x and x / 1.0 is x
     assert (x + np.zeros((2, 3))).shape == (2, 3)   # broadcasting: not the identity
+
+
+def test_leaf_constructors_live_in_leaves_and_are_reexported_by_graph():
+    import symgrad.graph as graph
+    import symgrad.leaves as leaves
+    for name in ("ConstValue", "as_node", "check_name", "constant", "matrix", "scalar", "tensor",
+                 "vector"):
+        assert getattr(graph, name) is getattr(leaves, name)
+    assert sg.constant is leaves.constant and sg.scalar is leaves.scalar
+
+
+def test_threads_building_the_same_expressions_get_the_same_nodes():
+    """Interning checks and inserts atomically without a lock: threads racing
+    to build the same new nodes all get one object per expression."""
+    import sys
+    import threading
+    x = sg.scalar("x_racing_threads")
+    barrier = threading.Barrier(4)
+    built = [None] * 4
+
+    def build(k):
+        barrier.wait()
+        built[k] = [sg.exp(x * (i + 0.25)) + x for i in range(1500)]
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible
+    try:
+        threads = [threading.Thread(target=build, args=(k,)) for k in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert len({id(n) for n in built[0]}) == 1500
+    for other in built[1:]:
+        assert all(a is b for a, b in zip(built[0], other))
+
+
+def test_a_dead_entry_in_the_intern_table_is_replaced():
+    """An entry whose node died but whose removal has not run yet (possible
+    only mid-deallocation in another thread) must not block a rebuild."""
+    from symgrad.graph import _TABLE, _Ref
+
+    class Gone:
+        pass
+    x = sg.scalar("x_dead_entry")
+    key = ("exp", (x,), ())
+    ghost = Gone()
+    _TABLE[key] = _Ref(ghost)
+    del ghost                                  # the entry is now a dead reference
+    node = sg.exp(x)
+    assert node.op.name == "exp" and node.operands == (x,)
+    assert _TABLE[key]() is node and sg.exp(x) is node
+
+
+def test_scalar_binary_ops_infer_what_the_broadcasting_rule_infers():
+    """0-d float operands take a fast path in the shape rule; every other dtype
+    combination must come out as it does for the same operands as vectors."""
+    ops = [sg.REGISTRY[name] for name in ("add", "subtract", "multiply", "divide", "power",
+                                          "maximum", "greater")]
+    dtypes = ("float64", "int64", "bool")
+    for op in ops:
+        for a in dtypes:
+            for b in dtypes:
+                scalar = op(sg.scalar(f"sa_{a}", a), sg.scalar(f"sb_{b}", b))
+                vector = op(sg.vector(f"va_{a}", 2, a), sg.vector(f"vb_{b}", 2, b))
+                assert (scalar.shape, scalar.dtype) == ((), vector.dtype), (op.name, a, b)
+
+
+def test_folds_still_see_constants_through_views_and_zeros():
+    """Folds give up at once unless an operand can be a known constant; those
+    that can (a constant, zeros, or a reshape/broadcast of one) still fold."""
+    x = sg.vector("x_folds", 3)
+    one = sg.broadcast_to(sg.constant(1.0), (3,))
+    zero = sg.reshape(sg.constant(np.zeros((1, 3))), (3,))
+    assert x * one is x and one * x is x and x / one is x
+    assert x + zero is x and zero + x is x and x - zero is x
+    assert (x * sg.zeros((3,))).op.name == "zeros" and (sg.zeros((3,)) - x) is -x
+    assert (x * sg.exp(x)).op.name == "multiply" and (x + 2.0).op.name == "add"
+
+
+def test_grad_marks_exactly_the_nodes_it_builds_and_holds_them_weakly():
+    import gc
+    from symgrad.autodiff import DERIVATIVE_NODES
+    x, w = sg.scalar("x_marks"), sg.scalar("w_marks")
+    cost = sg.sigmoid(w * x) * x
+    before = set(sg.toposort([cost]))
+    grads = sg.grad(cost, [x, w])
+    new = set(sg.toposort(grads)) - before
+    assert len(new) >= 4 and all(n in DERIVATIVE_NODES for n in new)
+    assert not any(n in DERIVATIVE_NODES for n in before)
+    gc.collect()
+    size = len(DERIVATIVE_NODES)
+    del grads, new
+    gc.collect()
+    assert len(DERIVATIVE_NODES) < size

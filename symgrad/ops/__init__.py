@@ -67,8 +67,15 @@ def op(name: str, **fields) -> Op:
     return register(Op(name, **fields))
 
 
+#: Ops whose nodes ``is_constant`` can recognize (a constant, zeros, or a view of one):
+#: folds test this first and give up at once on any other operand.
+CONSTANT_FORMS = frozenset({"constant", "zeros", "broadcast_to", "reshape"})
+
+
 def is_constant(node: Node, value: float) -> bool:
     """Whether ``node`` is known to equal ``value`` everywhere."""
+    if node.op.name not in CONSTANT_FORMS:
+        return False
     while node.op.name in ("broadcast_to", "reshape"):
         node = node.operands[0]
     if node.op.name == "zeros":
@@ -100,9 +107,12 @@ def add_all(terms, shape=None) -> Node:
 
 # Elementwise ------------------------------------------------------------------
 
+_SCALAR = ((), "float64")
+
+
 def broadcast_infer(*operands, float_result: bool = False, dtype: str | None = None):
     if dtype is None and all(o.shape == () and o.dtype == "float64" for o in operands):
-        return (), "float64"  # scalar arithmetic, the bulk of deep scalar graphs
+        return _SCALAR  # scalar arithmetic, the bulk of deep scalar graphs
     shape = broadcast_shapes(*(o.shape for o in operands))
     if dtype is None:
         dtype = result_dtype(*(o.dtype for o in operands))
@@ -145,8 +155,11 @@ def unary(name: str, numpy: str, vjp, domain: str = "real", latex: str | None = 
 def binary(name: str, numpy: str, vjp, left: str = "real", right: str = "real",
            float_result: bool = False, **fields) -> Op:
     """An elementwise function of two broadcast operands."""
-    return op(name, infer=lambda a, b: broadcast_infer(a, b, float_result=float_result),
-              numpy=numpy, vjp=vjp, jvp=diagonal_jvp(vjp), elementwise=True,
+    def infer(a, b):
+        if a.shape == () == b.shape and a.dtype == "float64" == b.dtype:
+            return _SCALAR  # broadcast_infer's fast path, without its generic argument handling
+        return broadcast_infer(a, b, float_result=float_result)
+    return op(name, infer=infer, numpy=numpy, vjp=vjp, jvp=diagonal_jvp(vjp), elementwise=True,
               samples=binary_samples(left, right), **fields)
 
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from ..graph import Node, REGISTRY, result_dtype
 from ..shapes import ShapeError, broadcast_shapes
-from . import (Sample, Spec, binary, broadcast_infer, diagonal_jvp, is_constant, op, unary,
-               zeros)
+from . import (CONSTANT_FORMS, Sample, Spec, binary, broadcast_infer, diagonal_jvp,
+               is_constant, op, unary, zeros)
 
 
 def _identity_fold(neutral: float, keep: int):
@@ -37,11 +37,18 @@ _ADD_FOLDS = (_identity_fold(0, 0), _identity_fold(0, 1))
 _MULTIPLY_FOLDS = (_identity_fold(1, 0), _identity_fold(1, 1))
 
 
+def _may_fold(a: Node, b: Node) -> bool:
+    """Whether an operand may be a known constant; if not (the common case), no fold applies."""
+    return a.op.name in CONSTANT_FORMS or b.op.name in CONSTANT_FORMS
+
+
 def _fold_add(a, b):
-    return _first_fold(a, b, *_ADD_FOLDS)
+    return _first_fold(a, b, *_ADD_FOLDS) if _may_fold(a, b) else None
 
 
 def _fold_subtract(a, b):
+    if not _may_fold(a, b):
+        return None
     folded = _ADD_FOLDS[0](a, b)
     if folded is None and a.op.name == "zeros" and a.shape == b.shape:
         return -b
@@ -49,6 +56,8 @@ def _fold_subtract(a, b):
 
 
 def _fold_multiply(a, b):
+    if not _may_fold(a, b):
+        return None
     folded = _first_fold(a, b, *_MULTIPLY_FOLDS)
     if folded is None and (a.op.name == "zeros" or b.op.name == "zeros"):
         try:

@@ -1,0 +1,120 @@
+"""The leaves of every graph: named inputs and constants.
+
+``tensor``/``scalar``/``vector``/``matrix`` build input nodes (interned by
+name, shape and dtype), ``constant`` and ``as_node`` constant nodes (interned
+by dtype, shape and bytes, with a fast index for Python numbers). Split from
+:mod:`symgrad.graph`, which re-exports every name here.
+"""
+from __future__ import annotations
+
+import struct
+
+import numpy as np
+
+from .graph import DTYPES, REGISTRY, Node, _forgetter, _Ref
+from .shapes import format_shape, normalize_shape
+
+#: Constants built from Python numbers, keyed by (type, exact value): a weak
+#: index in front of the intern table, whose ConstValue key (an array copy and its
+#: bytes) costs ~7 µs to build; VJP rules use ``1.0 - out`` and the like per node.
+_NUMBERS: dict = {}
+_DOUBLE_BITS = struct.Struct("<d").pack  # tells 0.0 from -0.0; a NaN matches itself
+_forget_number = _forgetter(_NUMBERS)
+
+
+def _remember(key, node: Node) -> None:
+    """``_NUMBERS[key]`` = a weak reference to ``node``, removed when it dies."""
+    ref = _Ref(node, _forget_number)
+    ref.key = key
+    _NUMBERS[key] = ref
+
+
+class ConstValue:
+    """A constant's array, hashed and compared by (dtype, shape, bytes)."""
+
+    __slots__ = ("array", "key")
+
+    def __init__(self, array: np.ndarray):
+        array = np.array(array, copy=True)
+        array.flags.writeable = False
+        self.array = array
+        self.key = (array.dtype.str, array.shape, array.tobytes())
+
+    def __eq__(self, other):
+        return isinstance(other, ConstValue) and self.key == other.key
+
+    def __hash__(self):
+        return hash(self.key)
+
+    def __repr__(self):
+        return repr(self.array)
+
+    def __reduce__(self):
+        return (ConstValue, (self.array,))
+
+
+def _as_array(value) -> np.ndarray:
+    array = np.asarray(value)
+    kind = array.dtype.kind
+    if kind == "b":
+        return array
+    if kind in "iu":
+        return array.astype(np.int64)
+    if kind == "f":
+        return array.astype(np.float64)
+    raise TypeError(f"cannot make a symgrad constant from {type(value).__name__} of dtype {array.dtype}")
+
+
+def constant(value) -> Node:
+    """A constant node from a Python number or NumPy array (interned by value)."""
+    kind = type(value)
+    if kind is float or kind is int or kind is bool:
+        key = (kind, _DOUBLE_BITS(value) if kind is float else value)
+        ref = _NUMBERS.get(key)
+        node = ref() if ref is not None else None
+        if node is None:
+            node = REGISTRY["constant"](value=ConstValue(_as_array(value)))
+            _remember(key, node)
+        return node
+    if isinstance(value, Node):
+        return value
+    return REGISTRY["constant"](value=ConstValue(_as_array(value)))
+
+
+def as_node(value) -> Node:
+    if isinstance(value, Node):
+        return value
+    if isinstance(value, (int, float, bool, np.ndarray, np.generic, list, tuple)):
+        return constant(value)
+    raise TypeError(f"cannot use {type(value).__name__} {value!r:.40} as a symgrad node")
+
+
+def check_name(name) -> str:
+    if not isinstance(name, str):
+        raise TypeError(f"an input name must be a str, got {type(name).__name__}")
+    if not name:
+        raise ValueError("an input name must be a non-empty string")
+    return name
+
+
+def tensor(name: str, shape=(), dtype: str = "float64") -> Node:
+    """An input of any rank; ``shape`` entries are ints or dimension names."""
+    dtype = np.dtype(dtype).name
+    if dtype not in DTYPES:
+        raise TypeError(f"input {name!r}: dtype {dtype} is not one of {DTYPES}")
+    return REGISTRY["input"](name=check_name(name), shape=normalize_shape(shape), dtype=dtype)
+
+
+def scalar(name: str, dtype: str = "float64") -> Node:
+    return tensor(name, (), dtype)
+
+
+def vector(name: str, n, dtype: str = "float64") -> Node:
+    return tensor(name, (n,), dtype)
+
+
+def matrix(name: str, shape, dtype: str = "float64") -> Node:
+    shape = normalize_shape(shape)
+    if len(shape) != 2:
+        raise ValueError(f"matrix {name!r} needs a 2-d shape, got {format_shape(shape)}")
+    return tensor(name, shape, dtype)
