@@ -175,11 +175,8 @@ def autograd_columns(values, forward: bool) -> list:
                           lambda r: [r[0]] + [np.asarray(g) for g in r[1]])]
 
 
-def pytensor_columns(values, forward: bool) -> list:
-    pytensor = common.peer("pytensor")
-    if pytensor is None:
-        return []
-    pt = pytensor.tensor
+def pytensor_graph(pt) -> tuple:
+    """(x, y, params, loss): the W1 loss as a PyTensor graph (W3 differentiates it too)."""
     x, y = pt.dmatrix("x"), pt.lvector("y")
     params = [pt.dmatrix("W1"), pt.dvector("b1"), pt.dmatrix("W2"), pt.dvector("b2"),
               pt.dmatrix("W3"), pt.dvector("b3")]
@@ -188,7 +185,14 @@ def pytensor_columns(values, forward: bool) -> list:
         h = pt.dot(h, params[i]) + params[i + 1]
         h = pt.sigmoid(h) if i < 4 else h
     logp = pt.special.log_softmax(h, axis=1)
-    loss = -pt.mean(logp[pt.arange(x.shape[0]), y])
+    return x, y, params, -pt.mean(logp[pt.arange(x.shape[0]), y])
+
+
+def pytensor_columns(values, forward: bool) -> list:
+    pytensor = common.peer("pytensor")
+    if pytensor is None:
+        return []
+    x, y, params, loss = pytensor_graph(pytensor.tensor)
     outputs = [loss] if forward else [loss] + pytensor.grad(loss, params)
     columns = []
     for label, mode in (("pytensor", None), ("pytensor-c", pytensor.compile.mode.Mode(linker="cvm"))):

@@ -106,15 +106,8 @@ def pytensor_column(values, V) -> list:
     pytensor = common.peer("pytensor")
     if pytensor is None:
         return []
-    pt = pytensor.tensor
-    x, y = pt.dmatrix("x"), pt.lvector("y")
-    params = [pt.dmatrix("W1"), pt.dvector("b1"), pt.dmatrix("W2"), pt.dvector("b2"),
-              pt.dmatrix("W3"), pt.dvector("b3")]
-    v = pt.dmatrix("V")
-    h = pt.sigmoid(pt.dot(x, params[0]) + params[1])
-    h = pt.sigmoid(pt.dot(h, params[2]) + params[3])
-    logp = pt.special.log_softmax(pt.dot(h, params[4]) + params[5], axis=1)
-    loss = -pt.mean(logp[pt.arange(x.shape[0]), y])
+    x, y, params, loss = w1_mlp.pytensor_graph(pytensor.tensor)
+    v = pytensor.tensor.dmatrix("V")
     hv = pytensor.gradient.hessian_vector_product(loss, params[0], v)
     columns = []
     for label, mode in (("pytensor", None), ("pytensor-c", pytensor.compile.mode.Mode(linker="cvm"))):

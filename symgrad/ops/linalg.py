@@ -233,13 +233,15 @@ def _spd_solve_infer(factor, m, b):
     return _solve_infer(m, b)
 
 
-_LOWERED = lambda **fields: dict(differentiable=False, **fields)  # noqa: E731
+def _lowered(name: str, infer, template: str, helpers: tuple):
+    """A compile-time lowering op: not differentiable, one helper call."""
+    return op(name, infer=infer, numpy=template, helpers=helpers, differentiable=False)
 
-spd_factor = op("spd_factor", **_LOWERED(infer=_square_infer(False), numpy="_spd_factor({0})",
-                                         helpers=(SPD_FACTOR_HELPER,)))
-spd_logdet = op("spd_logdet", **_LOWERED(infer=_spd_logdet_infer, numpy="_spd_logdet({0}, {1})",
-                                         helpers=(LOGDET_HELPER, SPD_LOGDET_HELPER)))
-spd_inv = op("spd_inv", **_LOWERED(infer=_spd_inv_infer, numpy="_spd_inv({0}, {1})",
-                                   helpers=(SPD_INV_HELPER,)))
-spd_solve = op("spd_solve", **_LOWERED(infer=_spd_solve_infer, numpy="_spd_solve({0}, {1}, {2})",
-                                       helpers=(SPD_SOLVE_HELPER,)))
+
+spd_factor = _lowered("spd_factor", _square_infer(False), "_spd_factor({0})",
+                      (SPD_FACTOR_HELPER,))
+spd_logdet = _lowered("spd_logdet", _spd_logdet_infer, "_spd_logdet({0}, {1})",
+                      (LOGDET_HELPER, SPD_LOGDET_HELPER))
+spd_inv = _lowered("spd_inv", _spd_inv_infer, "_spd_inv({0}, {1})", (SPD_INV_HELPER,))
+spd_solve = _lowered("spd_solve", _spd_solve_infer, "_spd_solve({0}, {1}, {2})",
+                     (SPD_SOLVE_HELPER,))
