@@ -11,7 +11,7 @@ import itertools
 import weakref
 
 from .graph import REGISTRY, Node, as_node_list, constant, describe, gc_paused, inputs_of, toposort
-from .jacobians import RULES as JACOBIAN_RULES, forward_jacobian
+from .jacobians import forward_jacobian
 from .ops import add_all, zeros
 from .ops.structure import stack_rows, unbroadcast
 from .shapes import format_shape, is_concrete
@@ -230,7 +230,7 @@ def _jacobian_by_rows(y, x, order, relevant):
         return grad(y, x)
     if not (is_concrete(y.shape) and is_concrete(x.shape)):
         missing = sorted({n.op.name for n in order if n in relevant and n.operands
-                          and n.op.name not in JACOBIAN_RULES and not n.op.elementwise})
+                          and n.op.jacobian is None and not n.op.elementwise})
         raise ValueError(f"jacobian of {describe(y)} with respect to {describe(x)} needs "
                          f"concrete shapes: the ops {missing} have no whole-Jacobian rule, "
                          f"so it is built entry by entry (declare the dimensions as ints)")

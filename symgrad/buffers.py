@@ -8,8 +8,8 @@ JAX and PyTorch avoid it with caching allocators; symgrad keeps, per thread,
 one buffer per *slot* and writes intermediates into it (``out=``).
 
 Which nodes get a slot: those whose lowering can write into a given array
-(a ``matmul`` of two float64 matrices, the elementwise ops of
-:data:`symgrad.schedule.INPLACE`) and that do not already write into a dying
+(ops whose record has an ``out_form``: a ``matmul`` of two float64
+matrices, elementwise ops) and that do not already write into a dying
 operand. A buffer may never reach the caller: a node whose buffer is later
 overwritten in place, or viewed, by a node that is an output keeps a fresh
 array. Slots are shared by nodes of the same (symbolic) shape whose buffers'
@@ -22,10 +22,8 @@ so concurrent calls from several threads stay safe.
 """
 from __future__ import annotations
 
-from .schedule import INPLACE
-
-#: Lowerings with an ``out=`` buffer (besides the elementwise INPLACE forms).
-OUT_FORMS = {**INPLACE, "matmul": "np.dot({0}, {1}, out={out})"}
+from .ops.linalg import matmul
+from .ops.structure import transpose
 
 SLOTS_NAME = "_slots"
 #: Smaller arrays are not kept: glibc serves them from its heap (below its
@@ -59,12 +57,12 @@ def _thread_slots(n):
 
 
 def _can_write_out(node) -> bool:
-    if node.dtype != "float64" or node.ndim == 0 or node.op.name not in OUT_FORMS:
+    if node.dtype != "float64" or node.ndim == 0 or node.op.out_form is None:
         return False
-    if node.op.name == "matmul":
+    if node.op is matmul:
         a, b = node.operands
         return (a.ndim == 2 and b.ndim == 2 and a.dtype == "float64" and b.dtype == "float64"
-                and not (a.op.name == "transpose" and _is_tall(node)))
+                and not (a.op is transpose and _is_tall(node)))
     return True
 
 

@@ -25,8 +25,6 @@ from .slips import diagnose, mirror_candidates
 
 #: Central differences are accurate to ~1e-8 relative; their checks use at least this rtol.
 FD_RTOL = 1e-5
-#: Ops where finite differences can straddle a kink or jump.
-KINKS = frozenset({"abs", "relu", "maximum", "minimum", "where", "sign"})
 #: Attempts at drawing a point where the cost and its gradient are finite.
 DRAWS = 20
 
@@ -210,7 +208,7 @@ class _Plan:
         self.sizes = choose_sizes(outputs)
         self.domains = infer_domains(outputs)
         self.failure = ""
-        self.kinks = sorted({n.op.name for n in toposort([cost]) if n.op.name in KINKS})
+        self.kinks = sorted({n.op.name for n in toposort([cost]) if n.op.kink})
 
     def domain_text(self) -> str:
         return ", ".join(f"{n.name}: {d}" for n, d in self.domains.items())

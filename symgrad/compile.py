@@ -36,12 +36,12 @@ import operator
 import numpy as np
 
 from .arguments import bind_arguments, fast_checker, match_arguments
-from .buffers import OUT_FORMS, SCRATCH_HELPER, SLOTS_NAME, assign_slots
+from .buffers import SCRATCH_HELPER, SLOTS_NAME, assign_slots
 from .fusion import fuse
 from .lowering import lower
 from .graph import Node, as_node_list, gc_paused, inputs_of
 from .nanguard import GUARD_NAME, make_guard
-from .schedule import INPLACE, plan, statement_order
+from .schedule import plan, statement_order
 from .shapes import format_shape
 from .templates import ATOM, template_form
 
@@ -305,7 +305,7 @@ class _BodyEmitter:
         slot = self.slots.get(node)
         if target is None and slot is None:
             return self._lower(node)
-        form = INPLACE[node.op.name] if target is not None else OUT_FORMS[node.op.name]
+        form = node.op.out_form
         args = self.sources(node.operands, template_form(form)[1])
         if target is not None:
             return form.format(*args, out=self.var[target])

@@ -81,24 +81,59 @@ class Op:
     ``jvp(tangents, out, *operands, **attrs)`` returns the output tangent
     (tangents hold None for operands without one). ``samples`` gives operand
     specs and attrs on which the tests and ``check_grad`` exercise the op.
+
+    The other fields are the facts the rest of the package reads, so that no
+    side module keeps a table of op names:
+
+    * ``leaf``: an input or constant (no operands, no statement).
+    * ``jacobian(sweep, node, operand_jacobians)``: the whole-Jacobian rule of
+      :mod:`symgrad.jacobians` (None: ``jacobian`` falls back to rows).
+    * ``fresh``: the lowering returns a freshly allocated writable array
+      (when the result has an axis), so a later statement may write into it.
+    * ``out_form``: the lowering writing into a given buffer, ``{out}``
+      (``"np.add({0}, {1}, out={out})"``); elementwise ops with one may reuse a
+      dying operand's buffer, others (matmul) only scratch buffers.
+    * ``linear_in``: operand positions the op is linear in (zeros, signs and
+      0-d factors move out); ``odd_in`` those a sign moves out of (default
+      ``linear_in``).
+    * ``facts(node, facts_of)``: the structural facts :mod:`symgrad.properties`
+      proves for a node of this op from its operands' facts.
+    * ``kink``: piecewise, so finite differences may straddle a kink;
+      ``positive_result``: the value is positive whatever the operands;
+      ``keeps_positive``: positive when the (float) operands are.
     """
 
+    # What the op is and how it is built.
     name: str
     infer: Callable
     numpy: object
-    vjp: Optional[Callable] = None
-    jvp: Optional[Callable] = None
-    differentiable: bool = True
-    elementwise: bool = False
     prepare: Optional[Callable] = None
     fold: Optional[Callable] = None
+    leaf: bool = False
+    # Derivatives: reverse, forward, whole Jacobian.
+    vjp: Optional[Callable] = None
+    jvp: Optional[Callable] = None
+    jacobian: Optional[Callable] = None
+    differentiable: bool = True
+    elementwise: bool = False
+    # Compiler facts.
     helpers: tuple = ()
     view: bool = False
-    infix: Optional[str] = None
-    precedence: int = 100
-    fmt: Optional[str] = None
-    latex: Optional[str] = None
+    fresh: bool = False
+    out_form: Optional[str] = None
+    # Algebra and structure.
+    linear_in: tuple = ()
+    odd_in: Optional[tuple] = None
+    facts: Optional[Callable] = None
+    # Checking: input domains, kinks, positivity.
     samples: Callable = field(default=lambda: [])
+    kink: bool = False
+    positive_result: bool = False
+    keeps_positive: bool = False
+
+    def __post_init__(self):
+        if self.odd_in is None:
+            object.__setattr__(self, "odd_in", self.linear_in)
 
     def __call__(self, *operands, **attrs) -> "Node":
         for o in operands:  # nearly always nodes already: convert only if one is not
@@ -347,6 +382,12 @@ def inputs_of(outputs=(), order=None) -> list:
                              f"{format_shape(other.shape)} {other.dtype} and "
                              f"{format_shape(node.shape)} {node.dtype}")
     return found
+
+
+def op_count(nodes) -> int:
+    """Number of operation nodes (inputs and constants excluded)."""
+    nodes, _ = as_node_list(nodes, "nodes")
+    return sum(1 for n in toposort(nodes) if not n.op.leaf)
 
 
 def as_node_list(nodes, what: str) -> tuple:

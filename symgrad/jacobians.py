@@ -10,7 +10,8 @@ per output entry. Because the seed is the identity, ``A @ I`` is written ``A``
 directly, which yields the closed forms: ``hessian(x @ M @ x)`` is ``M.T + M``,
 ``hessian(logsumexp(x))`` is ``diag(p) - outer(p, p)``.
 
-Ops without a rule here (det, inv, solve, norm, ...) make the sweep return
+Each op's rule is its record's ``jacobian`` field (elementwise ops share
+:func:`_elementwise`). Ops without one (det, inv, solve, norm, ...) make the sweep return
 ``None`` and ``autodiff.jacobian`` falls back to one reverse pass per entry.
 """
 from __future__ import annotations
@@ -19,8 +20,6 @@ import math
 
 from .graph import REGISTRY, Node, constant
 from .ops import add_all, broadcast_to, is_constant, zeros
-from .ops.reductions import _logsumexp_weights
-from .ops.structure import FULL
 from .shapes import is_concrete
 
 ONE = constant(1.0)
@@ -92,7 +91,7 @@ def forward_jacobian(order, relevant: set, x: Node, y: Node):
         js = [sweep.J.get(o) if o.dtype == "float64" else None for o in node.operands]
         if all(j is None for j in js):
             continue
-        rule = _elementwise if node.op.elementwise else RULES.get(node.op.name)
+        rule = _elementwise if node.op.elementwise else node.op.jacobian
         if rule is None:
             return None
         sweep.J[node] = rule(sweep, node, js)
@@ -115,65 +114,3 @@ def _elementwise(sweep, node, js):
         else:
             terms.append(sweep.trailing(partial) * sweep.lift(j, node.shape))
     return broadcast_to(add_all(terms), node.shape + sweep.x.shape)
-
-
-def _matmul(sweep, node, js):
-    """Product rule: ``J[a] @ b + a @ J[b]`` with the contractions spelled out."""
-    a, b = node.operands
-    ja, jb = js
-    return add_all([_matmul_left_operand(sweep, a, b, ja) if ja is not None else None,
-                    sweep.left(a, jb) if jb is not None else None])
-
-
-def _matmul_left_operand(sweep, a, b, ja):
-    """J of ``a @ b`` through ``a``: ``b.T @ J[a]`` for vectors, a contraction otherwise."""
-    if a.ndim == 1:
-        return sweep.left(b.T if b.ndim == 2 else b, ja)
-    k = sweep.k
-    if b.ndim == 1:
-        return REGISTRY["sum"](ja * reshape(b, (1,) + b.shape + (1,) * k), axis=1)
-    spread = reshape(ja, a.shape + (1,) + sweep.x.shape)
-    scale = reshape(b, (1,) + b.shape + (1,) * k)
-    return REGISTRY["sum"](spread * scale, axis=1)
-
-
-RULES = {
-    "matmul": _matmul,
-    "sum": lambda s, node, js: REGISTRY["sum"](js[0], **node.attrs),
-    "transpose": lambda s, node, js: REGISTRY["transpose"](
-        js[0], axes=node.attrs["axes"] + tuple(range(node.ndim, node.ndim + s.k))),
-    "reshape": lambda s, node, js: reshape(js[0], node.shape + s.x.shape),
-    "broadcast_to": lambda s, node, js: s.lift(js[0], node.shape),
-    "getitem": lambda s, node, js: REGISTRY["getitem"](
-        js[0], index=tuple(node.attrs["index"]) + (FULL,) * s.k),
-    "scatter": lambda s, node, js: REGISTRY["scatter"](
-        js[0], shape=node.shape + s.x.shape, index=tuple(node.attrs["index"]) + (FULL,) * s.k),
-    "concatenate": lambda s, node, js: REGISTRY["concatenate"](
-        *[j if j is not None else zeros(o.shape + s.x.shape)
-          for j, o in zip(js, node.operands)], axis=node.attrs["axis"]),
-}
-
-
-def _softmax(sweep, node, js):
-    """J = p * (J[u] - sum(p * J[u])); with the seed, ``diag(p) - outer(p, p)``."""
-    (j,), axis = js, node.attrs["axis"]
-    if j is sweep.seed and node.ndim == 1:
-        return REGISTRY["diag"](node) - REGISTRY["outer"](node, node)
-    p = sweep.trailing(node)
-    return p * (j - REGISTRY["sum"](p * j, axis=axis, keepdims=True))
-
-
-def _log_softmax(sweep, node, js):
-    (j,), (u,) = js, node.operands
-    p = sweep.trailing(REGISTRY["softmax"](u, axis=node.attrs["axis"]))
-    return j - REGISTRY["sum"](p * j, axis=node.attrs["axis"], keepdims=True)
-
-
-def _logsumexp(sweep, node, js):
-    (j,), (u,) = js, node.operands
-    axis, keepdims = node.attrs["axis"], node.attrs["keepdims"]
-    weights = sweep.trailing(_logsumexp_weights(node, u, axis, keepdims))
-    return REGISTRY["sum"](weights * j, axis=axis, keepdims=keepdims)
-
-
-RULES.update(softmax=_softmax, log_softmax=_log_softmax, logsumexp=_logsumexp)

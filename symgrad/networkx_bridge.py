@@ -10,15 +10,15 @@ from __future__ import annotations
 import shutil
 import subprocess
 
-import networkx as nx
-
-from .graph import as_node_list, toposort
+from .graph import as_node_list, op_count, toposort  # noqa: F401  (op_count re-exported)
 from .shapes import format_shape
 
 
-def to_networkx(nodes) -> nx.DiGraph:
+def to_networkx(nodes) -> "networkx.DiGraph":
     """One graph node per expression node (keyed by the node itself), edges from
-    operand to result; attributes ``op`` (str), ``shape``, ``dtype`` and ``label``."""
+    operand to result; attributes ``op`` (str), ``shape``, ``dtype`` and ``label``.
+    networkx is imported here, on first use: ``import symgrad`` does not load it."""
+    import networkx as nx
     nodes, _ = as_node_list(nodes, "nodes")
     from .autodiff import DERIVATIVE_NODES
     graph = nx.DiGraph()
@@ -30,11 +30,6 @@ def to_networkx(nodes) -> nx.DiGraph:
             graph.add_edge(operand, node)
     return graph
 
-
-def op_count(nodes) -> int:
-    """Number of operation nodes (inputs and constants excluded)."""
-    nodes, _ = as_node_list(nodes, "nodes")
-    return sum(1 for n in toposort(nodes) if n.op.name not in ("input", "constant"))
 
 
 # DOT ----------------------------------------------------------------------------

@@ -17,19 +17,14 @@ import numpy as np
 
 from .graph import Node, toposort
 from .ops import Spec, draw
+from .ops.elementwise import add, divide, multiply, power, subtract
+from .ops.linalg import inv, matmul
+from .ops.structure import constant, input_, transpose
 
 #: Array scale below which errors are judged absolutely rather than relatively.
 FLOOR = 1e-8
 #: Domains from weakest to strongest; an input needed in two domains gets the stronger.
 STRENGTH = ("real", "kinkfree", "nonzero", "positive", "wellcond", "spd")
-#: Ops whose result is positive whatever their operands: a positivity need stops there.
-POSITIVE_RESULTS = frozenset({"exp", "softplus", "sigmoid", "softmax", "abs", "norm", "eye",
-                              "dimsize", "one_hot"})
-#: Ops whose result is positive when their (float) operands are.
-POSITIVE_PRESERVING = frozenset({"add", "multiply", "divide", "sum", "transpose", "reshape",
-                                 "getitem", "broadcast_to", "matmul", "outer", "trace", "sqrt",
-                                 "diag", "concatenate", "maximum", "minimum", "logsumexp",
-                                 "scatter"})
 
 
 def _stronger(a: str | None, b: str | None) -> str | None:
@@ -50,24 +45,24 @@ def _own_needs(op) -> tuple:
 
 
 def _is_integral_constant(node: Node) -> bool:
-    return node.op.name == "constant" and bool(np.all(np.mod(node.value, 1) == 0))
+    return node.op is constant and bool(np.all(np.mod(node.value, 1) == 0))
 
 
 def _passed_down(node: Node, need: str | None, index: int) -> str | None:
     """The domain operand ``index`` of ``node`` needs so that ``node`` meets ``need``."""
-    name, operand = node.op.name, node.operands[index]
+    op, operand = node.op, node.operands[index]
     if need in ("positive", "nonzero"):
-        if name in POSITIVE_PRESERVING or (name in ("power", "subtract") and index == 0):
+        if op.keeps_positive or (op in (power, subtract) and index == 0):
             return "positive"
         return None
     if need in ("spd", "wellcond"):
-        if name in ("transpose", "inv"):
+        if op in (transpose, inv):
             return need
-        if name == "add":
+        if op is add:
             return "spd" if operand.ndim == 2 else "positive"
-        if name in ("multiply", "divide"):
+        if op in (multiply, divide):
             return need if operand.ndim == 2 else "positive"
-        if name == "matmul" and operand.ndim == 2 and operand.shape[0] == operand.shape[1]:
+        if op is matmul and operand.ndim == 2 and operand.shape[0] == operand.shape[1]:
             return "wellcond"
     return None
 
@@ -75,9 +70,9 @@ def _passed_down(node: Node, need: str | None, index: int) -> str | None:
 def _operand_need(node: Node, index: int, need: str | None) -> str | None:
     own = _own_needs(node.op)
     intrinsic = own[index] if index < len(own) else None
-    if node.op.name == "power" and index == 0 and _is_integral_constant(node.operands[1]):
+    if node.op is power and index == 0 and _is_integral_constant(node.operands[1]):
         intrinsic = None  # x ** 2 is defined for every real x
-    if node.op.name in POSITIVE_RESULTS:
+    if node.op.positive_result:
         need = None
     return _stronger(intrinsic, _passed_down(node, need, index) if need else None)
 

@@ -8,7 +8,8 @@ and decides, per statement,
 * which variables die right after it (``del`` them, so NumPy frees arrays as
   early as a hand-written function would: peak memory follows the live set,
   not the whole graph), and
-* whether the statement can reuse an operand's buffer (``np.add(a, b, out=a)``)
+* whether the statement can reuse an operand's buffer (``np.add(a, b, out=a)``,
+  the op record's ``out_form``; the operand's op must be ``fresh``)
   instead of allocating: allowed only when that operand is a fresh array of
   the result's shape and dtype that nothing reads afterwards, not even through
   a view (transpose, reshape, slice, broadcast), and that is not an output.
@@ -101,7 +102,7 @@ def plan(order, outputs, inplace: bool = True) -> Plan:
     for i, dead in dying.items():
         node = order[i]
         result.dies_after[node] = [o for o in dict.fromkeys(node.operands) if o in dead]
-        if inplace and node.op.name in INPLACE:
+        if inplace and node.op.elementwise and node.op.out_form is not None:
             target = _reusable_operand(node, i, owner, last_use, view_last)
             if target is not None:
                 result.reuse[node] = target
@@ -109,13 +110,13 @@ def plan(order, outputs, inplace: bool = True) -> Plan:
 
 
 def _reusable_operand(node, i, owner, last_use, view_last):
-    """An operand ``node`` (at position ``i``, an INPLACE op) may overwrite
+    """An operand ``node`` (at position ``i``, an elementwise op with an ``out_form``) may overwrite
     with its own result, or None: a fresh buffer read for the last time here,
     directly and through every view of it."""
     if node.dtype != "float64" or node.ndim == 0:
         return None
     for operand in node.operands:
-        if (operand.op.name in FRESH_OPS and operand not in owner
+        if (operand.op.fresh and operand not in owner
                 and operand.dtype == "float64" and operand.shape == node.shape
                 and last_use[operand] == i and view_last.get(operand, -1) <= i):
             return operand

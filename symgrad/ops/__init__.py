@@ -144,23 +144,23 @@ def binary_samples(left: str = "real", right: str = "real"):
     return lambda: [Sample((Spec(a, left), Spec(b, right))) for a, b in BINARY_SAMPLES]
 
 
-def unary(name: str, numpy: str, vjp, domain: str = "real", latex: str | None = None,
-          **fields) -> Op:
-    """A float-valued elementwise function of one operand: ``f(x)``."""
+def unary(name: str, numpy: str, vjp, domain: str = "real", fresh: bool = True, **fields) -> Op:
+    """A float-valued elementwise function of one operand: ``f(x)`` (a ufunc call:
+    a fresh array)."""
     return op(name, infer=lambda x: broadcast_infer(x, float_result=True), numpy=numpy,
               vjp=vjp, jvp=diagonal_jvp(vjp), elementwise=True, samples=unary_samples(domain),
-              latex=latex, **fields)
+              fresh=fresh, **fields)
 
 
 def binary(name: str, numpy: str, vjp, left: str = "real", right: str = "real",
-           float_result: bool = False, **fields) -> Op:
+           float_result: bool = False, fresh: bool = True, **fields) -> Op:
     """An elementwise function of two broadcast operands."""
     def infer(a, b):
         if a.shape == () == b.shape and a.dtype == "float64" == b.dtype:
             return _SCALAR  # broadcast_infer's fast path, without its generic argument handling
         return broadcast_infer(a, b, float_result=float_result)
     return op(name, infer=infer, numpy=numpy, vjp=vjp, jvp=diagonal_jvp(vjp), elementwise=True,
-              samples=binary_samples(left, right), **fields)
+              samples=binary_samples(left, right), fresh=fresh, **fields)
 
 
 def linear_jvp(op_name: str):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from ..graph import Node, REGISTRY, result_dtype
 from ..shapes import ShapeError, broadcast_shapes
+from . import facts as F
 from . import (CONSTANT_FORMS, Sample, Spec, binary, broadcast_infer, diagonal_jvp,
                is_constant, op, unary, zeros)
 
@@ -76,34 +77,39 @@ def _fold_negative(x):
 
 
 add = binary("add", "{0} + {1}", lambda g, out, a, b: [g, g], fold=_fold_add,
-             infix="+", precedence=10)
+             out_form="np.add({0}, {1}, out={out})", keeps_positive=True, facts=F.add_facts)
 subtract = binary("subtract", "{0} - {1}", lambda g, out, a, b: [g, -g], fold=_fold_subtract,
-                  infix="-", precedence=10)
+                  out_form="np.subtract({0}, {1}, out={out})")
 multiply = binary("multiply", "{0} * {1}", lambda g, out, a, b: [g * b, g * a],
-                  fold=_fold_multiply, infix="*", precedence=20)
+                  fold=_fold_multiply, out_form="np.multiply({0}, {1}, out={out})",
+                  linear_in=(0, 1), keeps_positive=True, facts=F.multiply_facts)
 divide = binary("divide", "{0} / {1}", lambda g, out, a, b: [g / b, -(g * out) / b],
                 right="nonzero", float_result=True, fold=_identity_fold(1, 0),
-                infix="/", precedence=20)
+                out_form="np.divide({0}, {1}, out={out})", odd_in=(0, 1), keeps_positive=True,
+                facts=F.divide_facts)
 power = binary("power", "{0} ** {1}",
                lambda g, out, a, b: [g * b * a ** (b - 1.0), g * out * log(a)],
-               left="positive", fold=_identity_fold(1, 0), infix="**", precedence=40)
+               left="positive", fold=_identity_fold(1, 0))
 negative = unary("negative", "-{0}", lambda g, out, x: [-g], fold=_fold_negative,
-                 infix="-", precedence=30)
+                 out_form="np.negative({0}, out={out})", facts=F.keeps("nonzero"))
 
-exp = unary("exp", "np.exp({0})", lambda g, out, x: [g * out], latex=r"e^{{{0}}}")
+exp = unary("exp", "np.exp({0})", lambda g, out, x: [g * out], out_form="np.exp({0}, out={out})",
+            positive_result=True, facts=F.POSITIVE)
 log = unary("log", "np.log({0})", lambda g, out, x: [g / x], domain="positive",
-            latex=r"\log{{\left({0}\right)}}")
+            out_form="np.log({0}, out={out})")
 log1p = unary("log1p", "np.log1p({0})", lambda g, out, x: [g / (1.0 + x)], domain="positive")
 sqrt = unary("sqrt", "np.sqrt({0})", lambda g, out, x: [g / (2.0 * out)], domain="positive",
-             latex=r"\sqrt{{{0}}}")
+             keeps_positive=True, facts=F.sqrt_facts)
 sin = unary("sin", "np.sin({0})", lambda g, out, x: [g * cos(x)])
 cos = unary("cos", "np.cos({0})", lambda g, out, x: [-(g * sin(x))])
-tanh = unary("tanh", "np.tanh({0})", lambda g, out, x: [g * (1.0 - out * out)])
+tanh = unary("tanh", "np.tanh({0})", lambda g, out, x: [g * (1.0 - out * out)],
+             out_form="np.tanh({0}, out={out})")
 abs_ = unary("abs", "np.abs({0})", lambda g, out, x: [g * sign(x)], domain="kinkfree",
-             latex=r"\left|{0}\right|")
+             kink=True, positive_result=True, facts=F.abs_facts)
 relu = unary("relu", "np.maximum({0}, 0.0)", lambda g, out, x: [g * (x > 0.0)],
-             domain="kinkfree")
-softplus = unary("softplus", "np.logaddexp(0.0, {0})", lambda g, out, x: [g * sigmoid(x)])
+             domain="kinkfree", kink=True, facts=F.NONNEGATIVE)
+softplus = unary("softplus", "np.logaddexp(0.0, {0})", lambda g, out, x: [g * sigmoid(x)],
+                 positive_result=True, facts=F.POSITIVE)
 
 SIGMOID_HELPER = ("_sigmoid", '''
 def _sigmoid(x, out=None):
@@ -123,7 +129,8 @@ def _sigmoid(x, out=None):
 
 
 sigmoid = unary("sigmoid", "_sigmoid({0})", lambda g, out, x: [g * (out * (1.0 - out))],
-                helpers=(SIGMOID_HELPER,), latex=r"\sigma\left({0}\right)")
+                helpers=(SIGMOID_HELPER,), out_form="_sigmoid({0}, out={out})",
+                positive_result=True, facts=F.POSITIVE)
 
 
 def _maximum_vjp(g, out, a, b):
@@ -131,9 +138,9 @@ def _maximum_vjp(g, out, a, b):
 
 
 maximum = binary("maximum", "np.maximum({0}, {1})", _maximum_vjp, left="kinkfree",
-                 right="kinkfree")
+                 right="kinkfree", kink=True, keeps_positive=True)
 minimum = binary("minimum", "np.minimum({0}, {1})",
-                 lambda g, out, a, b: [g * (a <= b), g * (a > b)])
+                 lambda g, out, a, b: [g * (a <= b), g * (a > b)], kink=True, keeps_positive=True)
 
 
 def _where_infer(cond, a, b):
@@ -149,29 +156,29 @@ def _where_vjp(g, out, cond, a, b):
 
 
 where = op("where", infer=_where_infer, numpy="np.where({0}, {1}, {2})", vjp=_where_vjp,
-           jvp=diagonal_jvp(_where_vjp), elementwise=True,
+           jvp=diagonal_jvp(_where_vjp), elementwise=True, fresh=True, kink=True,
            samples=lambda: [Sample((Spec((3,), "bool"), Spec((3,)), Spec((3,)))),
                             Sample((Spec((2, 3), "bool"), Spec((3,)), Spec(())))])
 
 
-def _piecewise_constant(name: str, numpy: str, infix: str | None = None, dtype: str = "float64"):
+def _piecewise_constant(name: str, numpy: str, dtype: str = "float64", **fields):
     """An op whose derivative is zero wherever it exists (not differentiated)."""
     return op(name, infer=lambda *xs: broadcast_infer(*xs, dtype=dtype), numpy=numpy,
-              differentiable=False, elementwise=True, infix=infix, precedence=5)
+              differentiable=False, elementwise=True, **fields)
 
 
-sign = _piecewise_constant("sign", "np.sign({0})")
-greater = _piecewise_constant("greater", "{0} > {1}", ">", "bool")
-greater_equal = _piecewise_constant("greater_equal", "{0} >= {1}", "≥", "bool")
-less = _piecewise_constant("less", "{0} < {1}", "<", "bool")
-less_equal = _piecewise_constant("less_equal", "{0} <= {1}", "≤", "bool")
-equal = _piecewise_constant("equal", "{0} == {1}", "=", "bool")
+sign = _piecewise_constant("sign", "np.sign({0})", fresh=True, kink=True)
+greater = _piecewise_constant("greater", "{0} > {1}", "bool")
+greater_equal = _piecewise_constant("greater_equal", "{0} >= {1}", "bool")
+less = _piecewise_constant("less", "{0} < {1}", "bool")
+less_equal = _piecewise_constant("less_equal", "{0} <= {1}", "bool")
+equal = _piecewise_constant("equal", "{0} == {1}", "bool")
 
 
 # log(sigmoid(x)) = -softplus(-x) as one op, so the stability rewrite of a naive
 # log(sigmoid(x)) does not grow the graph; finite for any x.
 log_sigmoid = unary("log_sigmoid", "-np.logaddexp(0.0, -{0})",
-                    lambda g, out, x: [g * sigmoid(-x)], latex=r"\log\sigma\left({0}\right)")
+                    lambda g, out, x: [g * sigmoid(-x)])
 
 
 def square(x) -> Node:

@@ -10,6 +10,7 @@ import numpy as np
 from ..graph import REGISTRY, as_node, result_dtype
 from ..shapes import ShapeError, unify_dims
 from . import Sample, Spec, add_all, bilinear_jvp, linear_jvp, op
+from . import facts as F
 
 
 def _matmul_infer(a, b):
@@ -46,7 +47,9 @@ def _matmul_numpy(args, attrs, ctx):
 
 
 matmul = op("matmul", infer=_matmul_infer, numpy=_matmul_numpy, vjp=_matmul_vjp,
-            jvp=bilinear_jvp("matmul"), infix="@", precedence=20,
+            jvp=bilinear_jvp("matmul"), fresh=True, out_form="np.dot({0}, {1}, out={out})",
+            linear_in=(0, 1), keeps_positive=True, facts=lambda node, facts: _matmul_facts(node, facts),
+            jacobian=lambda s, node, js: _matmul_jacobian(s, node, js),
             samples=lambda: [Sample((Spec((2, 3)), Spec((3, 4)))),
                              Sample((Spec(("n", "k")), Spec(("k",)))),
                              Sample((Spec((3,)), Spec((3, 2)))),
@@ -68,7 +71,9 @@ def _outer_infer(a, b):
 
 
 outer = op("outer", infer=_outer_infer, numpy="np.outer({0}, {1})",
-           vjp=lambda g, out, a, b: [g @ b, a @ g], jvp=bilinear_jvp("outer"),
+           vjp=lambda g, out, a, b: [g @ b, a @ g], jvp=bilinear_jvp("outer"), fresh=True,
+           linear_in=(0, 1), keeps_positive=True,
+           facts=lambda node, facts: {"psd"} if node.operands[0] is node.operands[1] else F.NONE,
            samples=lambda: [Sample((Spec((3,)), Spec((2,)))), Sample((Spec(("n",)), Spec(("m",))))])
 
 
@@ -90,12 +95,12 @@ SQUARE = lambda domain: lambda: [Sample((Spec((3, 3), domain),)),  # noqa: E731
 
 trace = op("trace", infer=_square_infer(True), numpy="np.trace({0})",
            vjp=lambda g, out, x: [g * REGISTRY["eye"](n=x.shape[0])], jvp=linear_jvp("trace"),
-           latex=r"\operatorname{{tr}}\left({0}\right)", samples=SQUARE("real"))
+           linear_in=(0,), keeps_positive=True, facts=F.of_spd("positive"), samples=SQUARE("real"))
 
 det = op("det", infer=_square_infer(True), numpy="np.linalg.det({0})",
          vjp=lambda g, out, x: [(g * out) * inv(x).T],
          jvp=lambda ts, out, x: out * trace(solve(x, ts[0])),
-         latex=r"\left|{0}\right|", samples=SQUARE("wellcond"))
+         facts=F.of_spd("positive"), samples=SQUARE("wellcond"))
 
 LOGDET_HELPER = ("_logdet", '''
 def _logdet(x):
@@ -106,12 +111,13 @@ def _logdet(x):
 logdet = op("logdet", infer=_square_infer(True), numpy="_logdet({0})", helpers=(LOGDET_HELPER,),
             vjp=lambda g, out, x: [g * inv(x).T],
             jvp=lambda ts, out, x: trace(solve(x, ts[0])),
-            latex=r"\log\left|{0}\right|", samples=SQUARE("spd"))
+            samples=SQUARE("spd"))
 
 inv = op("inv", infer=_square_infer(False), numpy="np.linalg.inv({0})",
          vjp=lambda g, out, x: [-(out.T @ g @ out.T)],
          jvp=lambda ts, out, x: -(out @ ts[0] @ out),
-         latex="{0}^{{-1}}", samples=SQUARE("wellcond"))
+         fresh=True, facts=lambda node, facts: {"symmetric", "spd"} & facts(node.operands[0]),
+         samples=SQUARE("wellcond"))
 
 
 def _solve_infer(a, b):
@@ -135,7 +141,7 @@ def _solve_jvp(tangents, out, a, b):
 
 
 solve = op("solve", infer=_solve_infer, numpy="np.linalg.solve({0}, {1})", vjp=_solve_vjp,
-           jvp=_solve_jvp,
+           jvp=_solve_jvp, fresh=True, linear_in=(1,),
            samples=lambda: [Sample((Spec((3, 3), "wellcond"), Spec((3,)))),
                             Sample((Spec(("n", "n"), "wellcond"), Spec(("n", 2))))])
 
@@ -150,7 +156,7 @@ def _safe_unit(x, out):
 norm = op("norm", infer=lambda x: ((), "float64"), numpy="np.linalg.norm({0})",
           vjp=lambda g, out, x: [g * _safe_unit(x, out)],
           jvp=lambda ts, out, x: REGISTRY["sum"](_safe_unit(x, out) * ts[0]),
-          latex=r"\left\|{0}\right\|",
+          positive_result=True, facts=F.NONNEGATIVE,
           samples=lambda: [Sample((Spec((3,)),)), Sample((Spec((2, 3)),)), Sample((Spec(("n",)),))])
 
 
@@ -233,15 +239,77 @@ def _spd_solve_infer(factor, m, b):
     return _solve_infer(m, b)
 
 
-def _lowered(name: str, infer, template: str, helpers: tuple):
+def _lowered(name: str, infer, template: str, helpers: tuple, fresh: bool = False):
     """A compile-time lowering op: not differentiable, one helper call."""
-    return op(name, infer=infer, numpy=template, helpers=helpers, differentiable=False)
+    return op(name, infer=infer, numpy=template, helpers=helpers, differentiable=False,
+              fresh=fresh)
 
 
 spd_factor = _lowered("spd_factor", _square_infer(False), "_spd_factor({0})",
                       (SPD_FACTOR_HELPER,))
 spd_logdet = _lowered("spd_logdet", _spd_logdet_infer, "_spd_logdet({0}, {1})",
                       (LOGDET_HELPER, SPD_LOGDET_HELPER))
-spd_inv = _lowered("spd_inv", _spd_inv_infer, "_spd_inv({0}, {1})", (SPD_INV_HELPER,))
+spd_inv = _lowered("spd_inv", _spd_inv_infer, "_spd_inv({0}, {1})", (SPD_INV_HELPER,), True)
 spd_solve = _lowered("spd_solve", _spd_solve_infer, "_spd_solve({0}, {1}, {2})",
-                     (SPD_SOLVE_HELPER,))
+                     (SPD_SOLVE_HELPER,), True)
+
+
+# Structural facts of products (symgrad.properties) --------------------------------
+
+def _gram(a, b) -> bool:
+    """``X @ Xᵀ`` or ``Xᵀ @ X``."""
+    return F.is_transpose_of(b, a) or F.is_transpose_of(a, b)
+
+
+def _mirrors(a, b, facts) -> bool:
+    """Whether ``b`` is ``aᵀ``: structurally, or ``a`` itself when ``a`` is symmetric."""
+    return _gram(a, b) or (a is b and "symmetric" in facts(a))
+
+
+def _sandwich(a, b, facts, fact: str) -> bool:
+    """``X S Xᵀ`` with ``fact`` holding for ``S``: ``(X @ S) @ Xᵀ``, ``X @ (S @ Xᵀ)``,
+    or ``solve(K, S) @ inv(K)`` (``K⁻¹ S K⁻¹``) for a symmetric ``K``."""
+    if a.op is matmul and _mirrors(a.operands[0], b, facts):
+        return fact in facts(a.operands[1])
+    if b.op is matmul and _mirrors(a, b.operands[1], facts):
+        return fact in facts(b.operands[0])
+    if a.op is solve and b.op is inv and a.operands[0] is b.operands[0]:
+        return "symmetric" in facts(b) and fact in facts(a.operands[1])
+    return False
+
+
+def _matmul_facts(node, facts):
+    a, b = node.operands
+    if not F.is_square(node):
+        return F.NONE
+    if _gram(a, b):
+        return {"psd"}
+    found = set()
+    if _sandwich(a, b, facts, "psd"):
+        found.add("psd")
+    if _sandwich(a, b, facts, "symmetric") or (a is b and "symmetric" in facts(a)):
+        found.add("symmetric")
+    return found
+
+
+# Whole-Jacobian rule (symgrad.jacobians) ---------------------------------------------
+
+def _matmul_jacobian(sweep, node, js):
+    """Product rule: ``J[a] @ b + a @ J[b]`` with the contractions spelled out."""
+    a, b = node.operands
+    ja, jb = js
+    return add_all([_matmul_left_operand(sweep, a, b, ja) if ja is not None else None,
+                    sweep.left(a, jb) if jb is not None else None])
+
+
+def _matmul_left_operand(sweep, a, b, ja):
+    """J of ``a @ b`` through ``a``: ``b.T @ J[a]`` for vectors, a contraction otherwise."""
+    reshape, sum_ = REGISTRY["reshape"], REGISTRY["sum"]
+    if a.ndim == 1:
+        return sweep.left(b.T if b.ndim == 2 else b, ja)
+    k = sweep.k
+    if b.ndim == 1:
+        return sum_(ja * reshape(b, shape=(1,) + b.shape + (1,) * k), axis=1)
+    spread = reshape(ja, shape=a.shape + (1,) + sweep.x.shape)
+    scale = reshape(b, shape=(1,) + b.shape + (1,) * k)
+    return sum_(spread * scale, axis=1)

@@ -60,7 +60,8 @@ REDUCE_SAMPLES = lambda domain="real": lambda: [  # noqa: E731
 sum_ = op("sum", infer=_sum_infer, numpy=_sum_numpy, prepare=_reduce_prepare,
           vjp=lambda g, out, x, axis, keepdims: [expand_reduced(g, x, axis, keepdims)],
           jvp=lambda ts, out, x, axis, keepdims: sum_(ts[0], axis=axis, keepdims=keepdims),
-          fmt="sum", samples=REDUCE_SAMPLES())
+          fresh=True, linear_in=(0,), keeps_positive=True,
+          jacobian=lambda s, node, js: sum_(js[0], **node.attrs), samples=REDUCE_SAMPLES())
 
 
 def count(shape) -> Node:
@@ -122,6 +123,8 @@ def _softmax_vjp(g, out, x, axis):
 
 softmax = op("softmax", infer=_same_shape_float, prepare=_axis_prepare,
              numpy="_softmax({0}, axis={axis})", helpers=(SOFTMAX_HELPER,), vjp=_softmax_vjp,
+             fresh=True, positive_result=True, facts=lambda node, facts: {"positive"},
+             jacobian=lambda s, node, js: _softmax_jacobian(s, node, js),
              jvp=lambda ts, out, x, axis: _softmax_vjp(ts[0], out, x, axis)[0],
              samples=AXIS_SAMPLES)
 
@@ -132,7 +135,8 @@ def _log_softmax_vjp(g, out, x, axis):
 
 log_softmax = op("log_softmax", infer=_same_shape_float, prepare=_axis_prepare,
                  numpy="_log_softmax({0}, axis={axis})", helpers=(LOG_SOFTMAX_HELPER,),
-                 vjp=_log_softmax_vjp,
+                 vjp=_log_softmax_vjp, fresh=True,
+                 jacobian=lambda s, node, js: _log_softmax_jacobian(s, node, js),
                  jvp=lambda ts, out, x, axis: ts[0] - sum_(softmax(x, axis=axis) * ts[0],
                                                             axis=axis, keepdims=True),
                  samples=AXIS_SAMPLES)
@@ -148,9 +152,34 @@ def _logsumexp_weights(out, x, axis, keepdims):
 logsumexp = op("logsumexp", infer=lambda x, axis, keepdims: (_reduced_shape(x.shape, axis, keepdims),
                                                             "float64"),
                prepare=_reduce_prepare, numpy="_logsumexp({0}, axis={axis!r}, keepdims={keepdims})",
-               helpers=(LOGSUMEXP_HELPER,),
+               helpers=(LOGSUMEXP_HELPER,), keeps_positive=True,
+               jacobian=lambda s, node, js: _logsumexp_jacobian(s, node, js),
                vjp=lambda g, out, x, axis, keepdims: [
                    expand_reduced(g, x, axis, keepdims) * _logsumexp_weights(out, x, axis, keepdims)],
                jvp=lambda ts, out, x, axis, keepdims: sum_(
                    _logsumexp_weights(out, x, axis, keepdims) * ts[0], axis=axis, keepdims=keepdims),
                samples=REDUCE_SAMPLES())
+
+
+# Whole-Jacobian rules (symgrad.jacobians): J[node] from the operand's J.
+
+def _softmax_jacobian(sweep, node, js):
+    """J = p * (J[u] - sum(p * J[u])); with the seed, ``diag(p) - outer(p, p)``."""
+    (j,), axis = js, node.attrs["axis"]
+    if j is sweep.seed and node.ndim == 1:
+        return REGISTRY["diag"](node) - REGISTRY["outer"](node, node)
+    p = sweep.trailing(node)
+    return p * (j - sum_(p * j, axis=axis, keepdims=True))
+
+
+def _log_softmax_jacobian(sweep, node, js):
+    (j,), (u,) = js, node.operands
+    p = sweep.trailing(softmax(u, axis=node.attrs["axis"]))
+    return j - sum_(p * j, axis=node.attrs["axis"], keepdims=True)
+
+
+def _logsumexp_jacobian(sweep, node, js):
+    (j,), (u,) = js, node.operands
+    axis, keepdims = node.attrs["axis"], node.attrs["keepdims"]
+    weights = sweep.trailing(_logsumexp_weights(node, u, axis, keepdims))
+    return sum_(weights * j, axis=axis, keepdims=keepdims)

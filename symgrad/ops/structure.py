@@ -2,25 +2,51 @@
 broadcast_to, indexing, concatenate, diag, one_hot. All but one_hot are linear."""
 from __future__ import annotations
 
+import numpy as np
+
 from ..graph import REGISTRY, Node, result_dtype
 from ..shapes import (ShapeError, broadcast_shapes, format_shape, normalize_axis,
                       normalize_shape, symbolic_size, unify_dims)
 from . import Sample, Spec, linear_jvp, op, zeros
+from . import facts as F
 
 # Leaves --------------------------------------------------------------------------
 
-input_ = op("input", infer=lambda name, shape, dtype: (shape, dtype), numpy=None, view=True)
+def _constant_facts(node, facts):
+    value = node.value
+    found = F.sign_facts(value)
+    if value.ndim == 2 and value.shape[0] == value.shape[1] and np.array_equal(value, value.T):
+        found.add("symmetric")
+        if value.size and value.dtype.kind == "f" and _cholesky_ok(value):
+            found.add("spd")
+    return found
+
+
+def _cholesky_ok(value: np.ndarray) -> bool:
+    try:
+        np.linalg.cholesky(value)
+    except np.linalg.LinAlgError:
+        return False
+    return True
+
+
+input_ = op("input", infer=lambda name, shape, dtype: (shape, dtype), numpy=None, view=True,
+            leaf=True)
 constant = op("constant", infer=lambda value: (value.array.shape, value.array.dtype.name),
-              numpy=None, view=True)
+              numpy=None, view=True, leaf=True, facts=_constant_facts)
 zeros_op = op("zeros", infer=lambda shape, dtype="float64": (normalize_shape(shape), dtype),
               # one spelling, so zeros((2, 3)) and zeros((2, 3), "float64") intern together
               prepare=lambda shape, dtype="float64": {"shape": normalize_shape(shape), "dtype": dtype},
               numpy=lambda args, attrs, ctx: f"np.zeros({ctx.shape(attrs['shape'])})"
-              + ("" if attrs.get("dtype", "float64") == "float64" else f", dtype=np.{attrs['dtype']}"))
+              + ("" if attrs.get("dtype", "float64") == "float64" else f", dtype=np.{attrs['dtype']}"),
+              fresh=True,
+              facts=lambda node, facts: {"psd", "nonnegative"} if F.is_square(node) else {"nonnegative"})
 eye = op("eye", infer=lambda n: ((n, n), "float64"),
-         numpy=lambda args, attrs, ctx: f"np.eye({ctx.dim(attrs['n'])})")
+         numpy=lambda args, attrs, ctx: f"np.eye({ctx.dim(attrs['n'])})", fresh=True,
+         positive_result=True, facts=F.constant_rule({"spd", "nonnegative"}))
 dimsize = op("dimsize", infer=lambda dims: ((), "float64"),
-             numpy=lambda args, attrs, ctx: "float(" + " * ".join(ctx.dim(d) for d in attrs["dims"]) + ")")
+             numpy=lambda args, attrs, ctx: "float(" + " * ".join(ctx.dim(d) for d in attrs["dims"]) + ")",
+             positive_result=True)
 
 
 # Transpose, reshape, broadcast ---------------------------------------------------
@@ -60,7 +86,10 @@ def _inverse_permutation(axes):
 transpose = op("transpose", infer=lambda x, axes: (tuple(x.shape[a] for a in axes), x.dtype),
                prepare=_transpose_prepare, fold=_transpose_fold, numpy=_transpose_numpy,
                vjp=lambda g, out, x, axes: [transpose(g, axes=_inverse_permutation(axes))],
-               jvp=linear_jvp("transpose"), view=True, latex="{0}^{{T}}",
+               jvp=linear_jvp("transpose"), view=True, linear_in=(0,), keeps_positive=True,
+               facts=F.keeps("symmetric", "psd", "spd", *F.SIGN),
+               jacobian=lambda s, node, js: transpose(
+                   js[0], axes=node.attrs["axes"] + tuple(range(node.ndim, node.ndim + s.k))),
                samples=lambda: [Sample((Spec((2, 3)),)), Sample((Spec(("n", "m")),)),
                                 Sample((Spec((2, 3, 4)),), {"axes": (1, 2, 0)})])
 
@@ -106,7 +135,9 @@ reshape = op("reshape", infer=lambda x, shape: (shape, x.dtype), prepare=_reshap
              fold=_reshape_fold,
              numpy=lambda args, attrs, ctx: f"np.reshape({args[0]}, {ctx.shape(attrs['shape'])})",
              vjp=lambda g, out, x, shape: [reshape(g, shape=x.shape)],
-             jvp=linear_jvp("reshape"), view=True,
+             jvp=linear_jvp("reshape"), view=True, linear_in=(0,), keeps_positive=True,
+             facts=F.keeps(*F.SIGN),
+             jacobian=lambda s, node, js: reshape(js[0], shape=node.shape + s.x.shape),
              samples=lambda: [Sample((Spec((2, 3)),), {"shape": (6,)}),
                               Sample((Spec(("n", 3)),), {"shape": (3, "n")}),
                               Sample((Spec((4,)),), {"shape": (2, -1)})])
@@ -125,6 +156,14 @@ def unbroadcast(g: Node, shape) -> Node:
     return reshape(summed, shape=shape)
 
 
+def _broadcast_facts(node, facts):
+    (x,) = node.operands
+    found = F.sign_facts_of(facts(x))
+    if F.is_square(node) and x.ndim == 0:
+        found.add("symmetric")
+    return found
+
+
 def _broadcast_infer(x, shape):
     shape = normalize_shape(shape)
     if broadcast_shapes(x.shape, shape) != shape:
@@ -138,7 +177,9 @@ broadcast_to_op = op("broadcast_to", infer=_broadcast_infer,
                      numpy=lambda args, attrs, ctx:
                      f"np.broadcast_to({args[0]}, {ctx.shape(attrs['shape'])})",
                      vjp=lambda g, out, x, shape: [unbroadcast(g, x.shape)],
-                     jvp=linear_jvp("broadcast_to"), view=True,
+                     jvp=linear_jvp("broadcast_to"), view=True, linear_in=(0,),
+                     keeps_positive=True, facts=_broadcast_facts,
+                     jacobian=lambda s, node, js: s.lift(js[0], node.shape),
                      samples=lambda: [Sample((Spec((3,)),), {"shape": (2, 3)}),
                                       Sample((Spec(("n", 1)),), {"shape": ("n", 4)})])
 
@@ -207,7 +248,9 @@ getitem = op("getitem", infer=_getitem_infer, prepare=_getitem_prepare,
              fold=lambda x, index: x if all(e == FULL for e in index) else None,
              numpy=lambda args, attrs, ctx: f"{args[0]}[{index_source(attrs['index'])}]",
              vjp=lambda g, out, x, index: [scatter(g, shape=x.shape, index=index)],
-             jvp=linear_jvp("getitem"), view=True,
+             jvp=linear_jvp("getitem"), view=True, linear_in=(0,), keeps_positive=True,
+             facts=F.keeps(*F.SIGN),
+             jacobian=lambda s, node, js: getitem(js[0], index=tuple(node.attrs["index"]) + (FULL,) * s.k),
              samples=lambda: [Sample((Spec((4,)),), {"index": 1}),
                               Sample((Spec((3, 4)),), {"index": (slice(None), 2)}),
                               Sample((Spec((3, "n")),), {"index": (slice(0, 2),)})])
@@ -223,9 +266,11 @@ scatter = op("scatter", infer=_scatter_infer,
              prepare=lambda g, shape, index: {"shape": normalize_shape(shape), "index": index},
              numpy=lambda args, attrs, ctx: f"_scatter({args[0]}, {ctx.shape(attrs['shape'])}, "
                                             f"np.s_[{index_source(attrs['index'])}])",
-             helpers=(SCATTER_HELPER,),
+             helpers=(SCATTER_HELPER,), fresh=True, linear_in=(0,), keeps_positive=True,
              vjp=lambda g, out, x, shape, index: [getitem(g, index=index)],
              jvp=linear_jvp("scatter"),
+             jacobian=lambda s, node, js: scatter(js[0], shape=node.shape + s.x.shape,
+                                                  index=tuple(node.attrs["index"]) + (FULL,) * s.k),
              samples=lambda: [Sample((Spec((2,)),), {"shape": (3, 2), "index": (1, FULL)})])
 
 
@@ -275,7 +320,10 @@ def _concatenate_jvp(tangents, out, *xs, axis):
 
 concatenate = op("concatenate", infer=_concatenate_infer, prepare=_concatenate_prepare,
                  numpy=lambda args, attrs, ctx: f"np.concatenate(({', '.join(args)},), axis={attrs['axis']})",
-                 vjp=_concatenate_vjp, jvp=_concatenate_jvp,
+                 vjp=_concatenate_vjp, jvp=_concatenate_jvp, fresh=True, keeps_positive=True,
+                 jacobian=lambda s, node, js: concatenate(
+                     *[j if j is not None else zeros(o.shape + s.x.shape)
+                       for j, o in zip(js, node.operands)], axis=node.attrs["axis"]),
                  samples=lambda: [Sample((Spec((2,)), Spec((3,))), {}),
                                   Sample((Spec(("n", 2)), Spec(("n", 1))), {"axis": 1})])
 
@@ -288,7 +336,21 @@ def _diag_infer(x):
     raise ShapeError("diag needs a vector or a square matrix")
 
 
-diag = op("diag", infer=_diag_infer, numpy="np.diag({0})",
+def _diag_facts(node, facts):
+    (x,) = node.operands
+    if x.ndim != 1:
+        return F.NONE
+    fx = facts(x)
+    found = {"symmetric"}
+    if "nonnegative" in fx:
+        found.add("psd")
+    if "positive" in fx:
+        found.add("spd")
+    return found
+
+
+diag = op("diag", infer=_diag_infer, numpy="np.diag({0})", linear_in=(0,), keeps_positive=True,
+          facts=_diag_facts,
           vjp=lambda g, out, x: [diag(g)], jvp=linear_jvp("diag"),
           view=True,  # np.diag of a matrix is a read-only view of it
           samples=lambda: [Sample((Spec((3,)),)), Sample((Spec(("n", "n")),))])
@@ -316,7 +378,8 @@ def _one_hot(labels, k):
 one_hot = op("one_hot", infer=_one_hot_infer,
              prepare=lambda labels, k: {"k": normalize_shape((k,))[0]},
              numpy=lambda args, attrs, ctx: f"_one_hot({args[0]}, {ctx.dim(attrs['k'])})",
-             helpers=(CHECK_LABELS_HELPER, ONE_HOT_HELPER), differentiable=False)
+             helpers=(CHECK_LABELS_HELPER, ONE_HOT_HELPER), differentiable=False,
+             positive_result=True, facts=F.NONNEGATIVE)
 
 
 # Compile-time lowering ops for labels (symgrad.lowering): indexing instead of
