@@ -21,12 +21,6 @@ s, t = (P.var(name, lambda n: n.shape == () and n.dtype != "bool") for name in "
 c, d = P.const("c", scalar=True), P.const("d", scalar=True)
 zero, one, minus_one = P.value(0.0), P.value(1.0), P.value(-1.0)
 
-#: The operand positions each op is linear in: zeros, signs and 0-d factors move out.
-LINEAR = {"sum": (0,), "transpose": (0,), "trace": (0,), "reshape": (0,), "getitem": (0,),
-          "broadcast_to": (0,), "diag": (0,), "scatter": (0,), "matmul": (0, 1),
-          "outer": (0, 1), "multiply": (0, 1), "solve": (1,)}
-#: Signs also move out of a denominator: a / (-b) = -(a / b).
-ODD = {**LINEAR, "divide": (0, 1)}
 FOLD_LIMIT = 10 ** 6
 
 
@@ -88,8 +82,10 @@ FOLDING = RuleSet("constant folding", [
 
 # Neutral and absorbing elements ----------------------------------------------------
 
-def _linear_operands(node: Node, table: dict = LINEAR) -> list:
-    return [node.operands[i] for i in table.get(node.op.name, ())]
+def _linear_operands(node: Node, odd: bool = False) -> list:
+    """The operands ``node``'s op is linear in (``Op.linear_in``), or odd in (``Op.odd_in``:
+    a sign also moves out of a denominator, a / (-b) = -(a / b))."""
+    return [node.operands[i] for i in (node.op.odd_in if odd else node.op.linear_in)]
 
 
 def _is_linear_in_zero(node: Node) -> bool:
@@ -137,13 +133,13 @@ NEUTRAL = RuleSet("neutral and absorbing elements", [
 # Signs --------------------------------------------------------------------------------
 
 def _has_negated_operand(node: Node) -> bool:
-    return any(o.op.name == "negative" for o in _linear_operands(node, ODD))
+    return any(o.op.name == "negative" for o in _linear_operands(node, odd=True))
 
 
 def _pull_negation(out: Node) -> Node:
     """op(-a, b) = -op(a, b) in an operand the op is linear in (signs multiply)."""
     operands, flips = list(out.operands), 0
-    for i in ODD[out.op.name]:
+    for i in out.op.odd_in:
         if operands[i].op.name == "negative":
             operands[i] = operands[i].operands[0]
             flips += 1
@@ -176,7 +172,7 @@ def _scaled_operand(node: Node) -> bool:
 def _pull_scalars(out: Node):
     """op(s X, Y) = s op(X, Y) for a 0-d ``s`` in an operand the op is linear in."""
     factors, operands = [], list(out.operands)
-    for i in LINEAR[out.op.name]:
+    for i in out.op.linear_in:
         if _scaled_operand(operands[i]):
             a, b = operands[i].operands
             factor, operands[i] = (a, b) if a.ndim == 0 else (b, a)
