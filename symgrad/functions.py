@@ -89,6 +89,9 @@ def stack(xs, axis=0):
     if not xs:
         raise ValueError("stack needs at least one node")
     shape = xs[0].shape
+    if not -len(shape) - 1 <= axis <= len(shape):
+        raise ValueError(f"stack: axis {axis} is out of bounds for result of "
+                         f"ndim {len(shape) + 1} (operand shape {shape})")
     axis = axis % (len(shape) + 1)
     expanded = shape[:axis] + (1,) + shape[axis:]
     return concatenate([reshape(x, expanded) for x in xs], axis=axis)
