@@ -1,6 +1,8 @@
 """Elementwise ops (NumPy broadcasting). Each VJP returns ``g`` times the partial."""
 from __future__ import annotations
 
+import numpy as np
+
 from ..graph import Node, REGISTRY, result_dtype
 from ..shapes import ShapeError, broadcast_shapes
 from . import facts as F
@@ -87,8 +89,31 @@ divide = binary("divide", "{0} / {1}", lambda g, out, a, b: [g / b, -(g * out) /
                 right="nonzero", float_result=True, fold=_identity_fold(1, 0),
                 out_form="np.divide({0}, {1}, out={out})", odd_in=(0, 1), keeps_positive=True,
                 facts=F.divide_facts)
+
+
+def _nonzero_constant(node) -> bool:
+    """Whether ``node`` is a constant with no zero entry (no guard needed)."""
+    return node.value is not None and bool(np.all(node.value != 0))
+
+
+def _power_vjp(g, out, a, b):
+    """Power rule, 0 where the function is locally constant (JAX/PyTorch values).
+
+    The base partial is 0 when b == 0 (x**0 is constant even at x = 0) and the
+    exponent partial is 0 when a == 0 (0**y is constant for y > 0); the guarded
+    branches are never selected where they would give NaN.
+    """
+    from ..functions import where as _where
+    base, expo = b * a ** (b - 1.0), out * log(a)
+    if not _nonzero_constant(b):
+        base = _where(equal(b, 0.0), 0.0, base)
+    if not _nonzero_constant(a):
+        expo = _where(equal(a, 0.0), 0.0, expo)
+    return [g * base, g * expo]
+
+
 power = binary("power", "{0} ** {1}",
-               lambda g, out, a, b: [g * b * a ** (b - 1.0), g * out * log(a)],
+               lambda g, out, a, b: _power_vjp(g, out, a, b),
                left="positive", fold=_identity_fold(1, 0))
 negative = unary("negative", "-{0}", lambda g, out, x: [-g], fold=_fold_negative,
                  out_form="np.negative({0}, out={out})", facts=F.keeps("nonzero"))
