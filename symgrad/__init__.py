@@ -17,7 +17,7 @@ from .functions import (abs, broadcast_to, concatenate, cos, det, diag, dot, equ
 from .autodiff import grad, hessian, hvp, jacobian, jvp
 from .compile import Function, codegen, function
 from .printing import latex, pretty
-from .sympy_bridge import from_sympy, to_sympy
+from .bridges_lazy import from_sympy, to_sympy
 from .networkx_bridge import op_count, to_dot, to_networkx
 from .explain import explain
 from .check import GradReport, check_grad

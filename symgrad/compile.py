@@ -32,6 +32,7 @@ import keyword
 import linecache
 import math
 import operator
+import weakref
 
 import numpy as np
 
@@ -368,6 +369,8 @@ class Function:
         self.source = _generate(self.inputs, self.outputs, order, name, guard_nodes)
         filename = f"<symgrad-{next(_COUNTER)}:{name}>"
         linecache.cache[filename] = (len(self.source), None, self.source.splitlines(True), filename)
+        # the source stays readable in tracebacks while the function lives, and goes with it
+        weakref.finalize(self, linecache.cache.pop, filename, None)
         namespace: dict = {GUARD_NAME: make_guard(guard_nodes)} if self.nan_guard else {}
         exec(compile(self.source, filename, "exec"), namespace)
         self._fn = namespace[name]

@@ -1,0 +1,30 @@
+"""No leaked global state: import cost, compiled sources in linecache."""
+import gc
+import linecache
+import subprocess
+import sys
+
+import symgrad as sg
+
+
+def test_import_loads_neither_sympy_nor_networkx():
+    code = ("import symgrad, sys; "
+            "assert 'sympy' not in sys.modules and 'networkx' not in sys.modules")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+def test_bridges_still_work_after_lazy_import():
+    x = sg.scalar("x")
+    assert sg.from_sympy(sg.to_sympy(sg.exp(x))) is sg.exp(x)
+
+
+def test_compiled_source_leaves_linecache_with_the_function():
+    x = sg.vector("x", 3)
+    before = {k for k in linecache.cache if k.startswith("<symgrad-")}
+    f = sg.function([x], sg.exp(x) * 2.0)
+    added = {k for k in linecache.cache if k.startswith("<symgrad-")} - before
+    assert len(added) == 1
+    del f
+    gc.collect()
+    assert not added & set(linecache.cache)
