@@ -81,6 +81,7 @@ def grad(cost, wrt):
     with gc_paused():  # one walk: cost's nodes first, so reversed it serves the sweep
         order = toposort([cost] + wrts)
         inputs_of(order=order)
+        _check_in_graph(cost, wrts, order)
         before = set(order)
         relevant = _depending_on(order, wrts)
         adjoints = _reverse_sweep(order, relevant, {cost: constant(1.0)})
@@ -88,6 +89,20 @@ def grad(cost, wrt):
         results = [r if r is not None else zeros(w.shape) for r, w in zip(results, wrts)]
         _mark(before, results)
     return results[0] if single else results
+
+
+def _check_in_graph(cost, wrts, order) -> None:
+    """A ``wrt`` that is not an input must be a node of ``cost``'s graph (API.md: misuse
+    raises); an input the cost does not depend on gets zeros. ``order`` is the toposort
+    of ``[cost] + wrts``, whose prefix up to ``cost`` is ``cost``'s graph."""
+    graph = None
+    for w in wrts:
+        if w.name is None and w is not cost:
+            graph = set(order[:order.index(cost) + 1]) if graph is None else graph
+            if w not in graph:
+                raise ValueError(f"wrt {describe(w)} is not a node of the cost's graph "
+                                 f"(cost: {describe(cost)}); differentiate with respect to "
+                                 "inputs or nodes the cost is built from")
 
 
 def _reverse_sweep(order, relevant, adjoints) -> dict:

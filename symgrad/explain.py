@@ -109,6 +109,10 @@ class Explanation:
     def __str__(self):
         return format_report(self)
 
+    def __repr__(self):
+        """A notebook shows the table too, not ``<Explanation at 0x...>``."""
+        return format_report(self)
+
 
 def explain(cost, wrt, at, index=None, names=None) -> Explanation:
     """Backprop of ``cost`` with respect to ``wrt`` at the values ``at``.

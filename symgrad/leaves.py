@@ -53,13 +53,23 @@ class ConstValue:
         return (ConstValue, (self.array,))
 
 
+_INT64_MAX = np.iinfo(np.int64).max
+
+
 def _as_array(value) -> np.ndarray:
+    """``value`` as a bool, int64 or float64 array. Integers beyond int64 (a Python
+    ``2**63``, a uint64 ``2**63``) become float64, their nearest value: an int64 cast
+    would wrap them to negative numbers."""
     array = np.asarray(value)
     kind = array.dtype.kind
     if kind == "b":
         return array
+    if kind == "u" and array.size and array.max() > _INT64_MAX:
+        return array.astype(np.float64)
     if kind in "iu":
         return array.astype(np.int64)
+    if kind == "O" and all(type(v) is int for v in array.flat):  # Python ints of any size
+        return array.astype(np.float64)
     if kind == "f":
         return array.astype(np.float64)
     raise TypeError(f"cannot make a symgrad constant from {type(value).__name__} of dtype {array.dtype}")

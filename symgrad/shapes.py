@@ -87,8 +87,10 @@ def unify_dims(a: Dim, b: Dim, what: str = "") -> Dim:
 
 
 def normalize_axis(axis: int, ndim: int) -> int:
+    """``axis`` as a plain non-negative int (an int subclass never reaches generated source)."""
     if not isinstance(axis, int) or isinstance(axis, bool):
-        raise TypeError(f"axis {axis!r} must be an int")
+        raise TypeError(f"axis {axis!r} must be an int, got {type(axis).__name__}")
+    axis = int(axis)
     if not -ndim <= axis < ndim:
         raise ShapeError(f"axis {axis} is out of bounds for rank {ndim}")
     return axis % ndim
@@ -100,8 +102,13 @@ def normalize_axes(axis, ndim: int) -> tuple:
         return tuple(range(ndim))
     if isinstance(axis, int) and not isinstance(axis, bool):
         axis = (axis,)
-    axes = tuple(sorted({normalize_axis(a, ndim) for a in axis}))
-    return axes
+    if not isinstance(axis, (tuple, list)):
+        raise TypeError(f"axis must be None, an int or a tuple of ints, got "
+                        f"{type(axis).__name__} {axis!r}")
+    axes = [normalize_axis(a, ndim) for a in axis]
+    if len(set(axes)) != len(axes):
+        raise ShapeError(f"duplicate value in axis {tuple(axis)} (as NumPy raises)")
+    return tuple(sorted(axes))
 
 
 def symbolic_size(shape: Shape) -> tuple:
