@@ -59,3 +59,14 @@ def test_hostile_int_axis_is_stored_as_a_plain_int():  # item 9, axes (a guard: 
     assert type(node.attrs["axis"][0]) is int
     f = sg.function([x], node)
     np.testing.assert_allclose(f(np.ones((2, 3))), [3.0, 3.0])
+
+
+def test_mean_gradient_over_an_empty_named_batch():  # item 11
+    x = sg.vector("x", "n")
+    cost = sg.mean(x)
+    f = sg.function([x], [cost, sg.grad(cost, x)])
+    value, gradient = f(np.zeros(0))
+    assert np.isnan(value) and gradient.shape == (0,)
+    value, gradient = f(np.arange(4.0))
+    assert float(value) == 1.5
+    np.testing.assert_allclose(gradient, np.full(4, 0.25))

@@ -45,7 +45,9 @@ eye = op("eye", infer=lambda n: ((n, n), "float64"),
          numpy=lambda args, attrs, ctx: f"np.eye({ctx.dim(attrs['n'])})", fresh=True,
          positive_result=True, facts=F.constant_rule({"spd", "nonnegative"}))
 dimsize = op("dimsize", infer=lambda dims: ((), "float64"),
-             numpy=lambda args, attrs, ctx: "float(" + " * ".join(ctx.dim(d) for d in attrs["dims"]) + ")",
+             # a NumPy float, so that dividing by an empty size gives inf/nan as NumPy does
+             # (a Python float raises ZeroDivisionError)
+             numpy=lambda args, attrs, ctx: "np.float64(" + " * ".join(ctx.dim(d) for d in attrs["dims"]) + ")",
              positive_result=True)
 
 
