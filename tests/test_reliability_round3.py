@@ -70,3 +70,11 @@ def test_mean_gradient_over_an_empty_named_batch():  # item 11
     value, gradient = f(np.arange(4.0))
     assert float(value) == 1.5
     np.testing.assert_allclose(gradient, np.full(4, 0.25))
+
+
+def test_normalized_exponentials_over_an_empty_axis():  # item 12
+    x = sg.matrix("X", (2, 0))
+    f = sg.function([x], [sg.softmax(x), sg.log_softmax(x), sg.logsumexp(x, axis=1)])
+    soft, log_soft, lse = f(np.zeros((2, 0)))
+    assert soft.shape == log_soft.shape == (2, 0)
+    np.testing.assert_array_equal(lse, [-np.inf, -np.inf])  # NumPy/SciPy: log(0)

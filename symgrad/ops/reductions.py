@@ -94,20 +94,20 @@ def _same_shape_float(x, **attrs):
 SOFTMAX_HELPER = ("_softmax", '''
 def _softmax(x, axis):
     """exp(x) normalized along axis, shifted by the max."""
-    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    e = np.exp(x - np.max(x, axis=axis, keepdims=True, initial=-np.inf))
     e /= e.sum(axis=axis, keepdims=True)
     return e
 ''')
 LOG_SOFTMAX_HELPER = ("_log_softmax", '''
 def _log_softmax(x, axis):
     """log(softmax(x)) without forming softmax."""
-    s = x - x.max(axis=axis, keepdims=True)
+    s = x - np.max(x, axis=axis, keepdims=True, initial=-np.inf)
     return s - np.log(np.exp(s).sum(axis=axis, keepdims=True))
 ''')
 LOGSUMEXP_HELPER = ("_logsumexp", '''
 def _logsumexp(x, axis, keepdims):
-    """log(sum(exp(x))) over axis, shifted by the (finite) max."""
-    m = x.max(axis=axis, keepdims=True)
+    """log(sum(exp(x))) over axis, shifted by the (finite) max; -inf over an empty axis."""
+    m = np.max(x, axis=axis, keepdims=True, initial=-np.inf)
     m = np.where(np.isfinite(m), m, 0.0)
     r = np.log(np.exp(x - m).sum(axis=axis, keepdims=True)) + m
     return r if keepdims else np.squeeze(r, axis=axis)
