@@ -54,9 +54,15 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
+def _version() -> str:
+    from . import __version__
+    return __version__
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="symgrad", description="Symbolic gradients from the command line.",
                      epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"symgrad {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     grad = commands.add_parser("grad", help="print the simplified gradient")
     _common(grad, "the scalar cost")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import gc
+import threading
 import types
 import weakref
 from _weakref import _remove_dead_weakref  # what WeakValueDictionary uses, atomic
@@ -423,8 +424,12 @@ def gc_paused():
 
     Differentiating or compiling a graph of 10^5 nodes allocates millions of small, acyclic
     objects; each full collection would walk the whole graph again, which made
-    compile time grow faster than the graph (5x at 10^5 nodes).
+    compile time grow faster than the graph (5x at 10^5 nodes). Only while this is
+    the process's one thread: ``gc.disable`` would stop collection for every thread.
     """
+    if threading.active_count() > 1:  # the collector is process-wide: never switch it off
+        yield                         # under another thread's feet
+        return
     enabled = gc.isenabled()
     gc.disable()
     try:

@@ -28,3 +28,29 @@ def test_compiled_source_leaves_linecache_with_the_function():
     del f
     gc.collect()
     assert not added & set(linecache.cache)
+
+
+def test_gc_pause_never_disables_collection_under_another_thread():
+    import threading
+
+    from symgrad.graph import gc_paused
+    seen = []
+    started, release = threading.Event(), threading.Event()
+
+    def other():
+        started.set()
+        release.wait(5)
+
+    worker = threading.Thread(target=other)
+    worker.start()
+    started.wait(5)
+    try:
+        with gc_paused():
+            seen.append(gc.isenabled())
+    finally:
+        release.set()
+        worker.join()
+    assert seen == [True]
+    with gc_paused():  # alone again: paused, and restored after
+        assert not gc.isenabled()
+    assert gc.isenabled()

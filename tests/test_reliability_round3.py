@@ -78,3 +78,11 @@ def test_normalized_exponentials_over_an_empty_axis():  # item 12
     soft, log_soft, lse = f(np.zeros((2, 0)))
     assert soft.shape == log_soft.shape == (2, 0)
     np.testing.assert_array_equal(lse, [-np.inf, -np.inf])  # NumPy/SciPy: log(0)
+
+
+def test_cli_version():  # item 23
+    import subprocess
+    import sys
+    done = subprocess.run([sys.executable, "-m", "symgrad", "--version"], capture_output=True,
+                          text=True)
+    assert done.returncode == 0 and done.stdout.strip() == f"symgrad {sg.__version__}"
