@@ -14,6 +14,9 @@ from .functions import (abs, broadcast_to, concatenate, cos, det, diag, dot, equ
                         logsumexp, matmul, maximum, mean, minimum, norm, one_hot, outer, relu,
                         reshape, sigmoid, sign, sin, softmax, softplus, solve, sqrt, square,
                         stack, sum, tanh, trace, transpose, where, zeros)
+from .functions import (arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, cosh,
+                        deg2rad, exp2, expm1, log10, log2, logaddexp, logaddexp2, power,
+                        rad2deg, reciprocal, sinh, tan)
 from .autodiff import grad, hessian, hvp, jacobian, jvp
 from .compile import Function, codegen, function
 from .printing import latex, pretty
@@ -35,6 +38,9 @@ __all__ = [
     "logsumexp", "matmul", "maximum", "mean", "minimum", "norm", "one_hot", "outer", "relu",
     "reshape", "sigmoid", "sign", "sin", "softmax", "softplus", "solve", "sqrt", "square",
     "stack", "sum", "tanh", "trace", "transpose", "where", "zeros",
+    "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "cosh", "deg2rad",
+    "exp2", "expm1", "log10", "log2", "logaddexp", "logaddexp2", "power", "rad2deg",
+    "reciprocal", "sinh", "tan",
     "grad", "hessian", "hvp", "jacobian", "jvp",
     "Function", "codegen", "function",
     "latex", "pretty", "to_sympy", "from_sympy", "op_count", "to_networkx", "to_dot", "explain",

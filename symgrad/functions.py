@@ -25,6 +25,10 @@ exp, log, log1p, sqrt, abs, sin, cos, tanh = map(  # noqa: A001
     _unary, ["exp", "log", "log1p", "sqrt", "abs", "sin", "cos", "tanh"])
 sigmoid, relu, softplus, sign = map(_unary, ["sigmoid", "relu", "softplus", "sign"])
 trace, det, logdet, inv, norm, diag = map(_unary, ["trace", "det", "logdet", "inv", "norm", "diag"])
+(tan, arcsin, arccos, arctan, sinh, cosh, arcsinh, arccosh, arctanh, exp2, expm1, log2, log10,
+ reciprocal, deg2rad, rad2deg) = map(_unary, [
+    "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "arcsinh", "arccosh", "arctanh", "exp2",
+    "expm1", "log2", "log10", "reciprocal", "deg2rad", "rad2deg"])
 
 
 def maximum(a, b):
@@ -38,6 +42,26 @@ def minimum(a, b):
 def where(cond, a, b):
     """``a`` where ``cond`` holds, else ``b`` (``cond`` a boolean node, e.g. ``x > 0``)."""
     return REGISTRY["where"](cond, a, b)
+
+
+def arctan2(x1, x2):
+    """Elementwise NumPy ``arctan2``: the angle of the point (x2, x1)."""
+    return REGISTRY["arctan2"](x1, x2)
+
+
+def logaddexp(x1, x2):
+    """Elementwise ``log(exp(x1) + exp(x2))`` without overflow (NumPy ``logaddexp``)."""
+    return REGISTRY["logaddexp"](x1, x2)
+
+
+def logaddexp2(x1, x2):
+    """Elementwise ``log2(2**x1 + 2**x2)`` without overflow (NumPy ``logaddexp2``)."""
+    return REGISTRY["logaddexp2"](x1, x2)
+
+
+def power(x1, x2):
+    """Elementwise NumPy ``power`` (``x1 ** x2``)."""
+    return REGISTRY["power"](x1, x2)
 
 
 def greater(a, b):

@@ -27,8 +27,11 @@ MAX_DIM = 100_000
 # Parameter kinds: node (an expression), dim (int or dimension name), axis (int,
 # tuple of ints or None), ints (tuple of ints), shape (tuple of dims), bool.
 UNARY = ("exp", "log", "log1p", "sqrt", "abs", "sin", "cos", "tanh", "sigmoid", "relu",
-         "softplus", "log_sigmoid", "square", "trace", "det", "logdet", "inv", "norm", "diag")
-BINARY = ("dot", "outer", "solve", "maximum", "minimum", "matmul")
+         "softplus", "log_sigmoid", "square", "trace", "det", "logdet", "inv", "norm", "diag",
+         "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "arcsinh", "arccosh", "arctanh",
+         "exp2", "expm1", "log2", "log10", "reciprocal", "deg2rad", "rad2deg")
+BINARY = ("dot", "outer", "solve", "maximum", "minimum", "matmul", "arctan2", "logaddexp",
+          "logaddexp2", "power")
 REDUCE = (("node", None), ("axis", None), ("bool", False))
 FUNCTIONS = {name: (getattr(F, name), (("node", None),)) for name in UNARY}
 FUNCTIONS.update({name: (getattr(F, name), (("node", None), ("node", None))) for name in BINARY})
