@@ -16,7 +16,7 @@ from .functions import (abs, broadcast_to, concatenate, cos, det, diag, dot, equ
                         stack, sum, tanh, trace, transpose, where, zeros)
 from .functions import (arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, cosh,
                         deg2rad, exp2, expm1, log10, log2, logaddexp, logaddexp2, power,
-                        rad2deg, reciprocal, sinh, tan)
+                        rad2deg, reciprocal, sinh, tan, max, min, amax, amin)
 from .autodiff import grad, hessian, hvp, jacobian, jvp
 from .compile import Function, codegen, function
 from .printing import latex, pretty
@@ -40,7 +40,7 @@ __all__ = [
     "stack", "sum", "tanh", "trace", "transpose", "where", "zeros",
     "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "cosh", "deg2rad",
     "exp2", "expm1", "log10", "log2", "logaddexp", "logaddexp2", "power", "rad2deg",
-    "reciprocal", "sinh", "tan",
+    "reciprocal", "sinh", "tan", "max", "min", "amax", "amin",
     "grad", "hessian", "hvp", "jacobian", "jvp",
     "Function", "codegen", "function",
     "latex", "pretty", "to_sympy", "from_sympy", "op_count", "to_networkx", "to_dot", "explain",

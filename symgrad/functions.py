@@ -80,6 +80,20 @@ def sum(x, axis=None, keepdims=False):  # noqa: A001
     return REGISTRY["sum"](x, axis=axis, keepdims=keepdims)
 
 
+def max(a, axis=None, keepdims=False):  # noqa: A001
+    """NumPy ``max``/``amax``: the largest entry along ``axis``; tied maxima share the
+    gradient equally (JAX's convention)."""
+    return REGISTRY["max"](a, axis=axis, keepdims=keepdims)
+
+
+def min(a, axis=None, keepdims=False):  # noqa: A001
+    """NumPy ``min``/``amin``: the smallest entry along ``axis``; ties share the gradient."""
+    return REGISTRY["min"](a, axis=axis, keepdims=keepdims)
+
+
+amax, amin = max, min
+
+
 def outer(a, b):
     return REGISTRY["outer"](a, b)
 

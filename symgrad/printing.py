@@ -294,6 +294,12 @@ class Printer:
     def _print_logsumexp(self, node: Node, x: Piece) -> Piece:
         return self.reduction(node, x, "logsumexp")
 
+    def _print_max(self, node: Node, x: Piece) -> Piece:
+        return self.reduction(node, x, "max")
+
+    def _print_min(self, node: Node, x: Piece) -> Piece:
+        return self.reduction(node, x, "min")
+
     def along_axis(self, node: Node, x: Piece, name: str) -> Piece:
         axis = node.attrs["axis"]
         last = axis == node.operands[0].ndim - 1

@@ -183,3 +183,36 @@ def _logsumexp_jacobian(sweep, node, js):
     axis, keepdims = node.attrs["axis"], node.attrs["keepdims"]
     weights = sweep.trailing(_logsumexp_weights(node, u, axis, keepdims))
     return sum_(weights * j, axis=axis, keepdims=keepdims)
+
+
+# max and min ---------------------------------------------------------------------------
+
+def _extreme_weights(out, x, axis, keepdims):
+    """The subgradient's weights: 1 / (number of ties) at each extreme entry, else 0.
+    Ties share the cotangent equally, as in JAX (``jnp.max``); so VJP, JVP and the
+    Jacobian agree, and the weights are piecewise constant (no second-order term)."""
+    hits = REGISTRY["where"](REGISTRY["equal"](x, expand_reduced(out, x, axis, keepdims)),
+                             1.0, 0.0)
+    return hits / expand_reduced(sum_(hits, axis=axis, keepdims=True), x, axis, True)
+
+
+def _extreme(name: str, numpy_name: str):
+    def numpy(args, attrs, ctx):
+        return f"np.{numpy_name}({args[0]}, axis={attrs['axis']!r}, keepdims={attrs['keepdims']})"
+
+    def vjp(g, out, x, axis, keepdims):
+        return [expand_reduced(g, x, axis, keepdims) * _extreme_weights(out, x, axis, keepdims)]
+
+    def jvp(tangents, out, x, axis, keepdims):
+        return sum_(_extreme_weights(out, x, axis, keepdims) * tangents[0], axis=axis,
+                    keepdims=keepdims)
+
+    return op(name, infer=lambda x, axis, keepdims: (_reduced_shape(x.shape, axis, keepdims),
+                                                   x.dtype if x.dtype != "bool" else "bool"),
+              prepare=_reduce_prepare, numpy=numpy, vjp=vjp, jvp=jvp, fresh=True,
+              keeps_positive=True, kink=True, samples=REDUCE_SAMPLES())
+
+
+#: NumPy's ``max``/``amax`` and ``min``/``amin`` (ties: the gradient is shared equally).
+max_ = _extreme("max", "max")
+min_ = _extreme("min", "min")
