@@ -284,6 +284,44 @@ class Node:
     def __le__(self, other): return REGISTRY["less_equal"](self, other)
     def __getitem__(self, index): return REGISTRY["getitem"](self, index=index)
 
+    # NumPy's array methods: each the symgrad function of the same name.
+    def sum(self, axis=None, keepdims=False): return REGISTRY["sum"](self, axis=axis, keepdims=keepdims)
+    def max(self, axis=None, keepdims=False): return REGISTRY["max"](self, axis=axis, keepdims=keepdims)
+    def min(self, axis=None, keepdims=False): return REGISTRY["min"](self, axis=axis, keepdims=keepdims)
+    def dot(self, other): return _api().dot(self, other)
+
+    def mean(self, axis=None, keepdims=False):
+        return _api().mean(self, axis=axis, keepdims=keepdims)
+
+    def reshape(self, *shape):
+        """``x.reshape(2, 3)`` or ``x.reshape((2, 3))``, as NumPy's method."""
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        return REGISTRY["reshape"](self, shape=shape)
+
+    def transpose(self, *axes):
+        """``x.transpose()``, ``x.transpose(1, 0, 2)`` or ``x.transpose((1, 0, 2))``."""
+        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+            axes = tuple(axes[0])
+        return REGISTRY["transpose"](self, axes=axes or None)
+
+    def ravel(self):
+        """The entries as a vector (a reshape to ``(-1,)``)."""
+        return REGISTRY["reshape"](self, shape=(-1,))
+
+    flatten = ravel
+
+    @property
+    def size(self):
+        """The number of entries: an int, or raises for named dimensions."""
+        for d in self.shape:
+            if not isinstance(d, int):
+                raise TypeError(f"the size of {describe(self)} depends on the named dimension {d!r}")
+        size = 1
+        for d in self.shape:
+            size *= d
+        return size
+
     __hash__ = object.__hash__
 
     def __eq__(self, other):
@@ -291,6 +329,12 @@ class Node:
 
     def __ne__(self, other):
         return self is not other
+
+
+def _api():
+    """The NumPy-named functions (imported late: they are built on this module)."""
+    from . import functions
+    return functions
 
 
 # The slots' own setters (``__setattr__`` refuses): half the cost of calling
