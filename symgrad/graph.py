@@ -204,7 +204,27 @@ class Node:
     """
 
     __slots__ = ("op", "operands", "attrs", "shape", "dtype", "__weakref__")
-    __array_ufunc__ = None  # make NumPy defer to our reflected operators
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        """``np.exp(node)``, ``A + node``, ``np.maximum(node, 0)``: the symgrad op or
+        function of the ufunc's name builds a node. Methods (``reduce``, ``at``, ...)
+        and ``out=`` have no graph meaning: NumPy then raises its TypeError."""
+        if method != "__call__" or kwargs:
+            return NotImplemented
+        build = _numpy_counterpart(ufunc.__name__)
+        return NotImplemented if build is None else build(*inputs)
+
+    def __array_function__(self, func, types, args, kwargs):
+        """``np.sum(node, axis=0)``, ``np.dot(A, node)``, ``np.stack([a, b])``,
+        ``np.linalg.det(node)``: the symgrad function of the same name (NumPy raises
+        its TypeError when symgrad has none)."""
+        build = getattr(_api(), func.__name__, None)
+        return NotImplemented if build is None else build(*args, **kwargs)
+
+    def __array__(self, dtype=None, copy=None):
+        """Never silently an object array (``np.asarray(node)``, ``np.dot(A, node)``)."""
+        raise TypeError(f"a symgrad node ({describe(self)}) is symbolic and has no array value; "
+                        "use the symgrad function (sg.dot, sg.sum, ...) or compile it with "
+                        "sg.function")
 
     def __setattr__(self, name, value):
         raise AttributeError("symgrad nodes are immutable")
@@ -329,6 +349,19 @@ class Node:
 
     def __ne__(self, other):
         return self is not other
+
+
+#: NumPy ufunc names whose symgrad function has another name.
+_UFUNC_ALIASES = {"absolute": "abs", "true_divide": "divide", "negative": "negative"}
+
+
+def _numpy_counterpart(name: str):
+    """The symgrad builder for a NumPy ufunc name: the elementwise op, else the function."""
+    name = _UFUNC_ALIASES.get(name, name)
+    op = REGISTRY.get(name)
+    if op is not None and op.elementwise:
+        return op
+    return getattr(_api(), name, None)
 
 
 def _api():
