@@ -17,6 +17,8 @@ from .functions import (abs, broadcast_to, concatenate, cos, det, diag, dot, equ
 from .functions import (arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, cosh,
                         deg2rad, exp2, expm1, log10, log2, logaddexp, logaddexp2, power,
                         rad2deg, reciprocal, sinh, tan, max, min, amax, amin)
+from .functions import slogdet
+from . import linalg
 from .autodiff import grad, hessian, hvp, jacobian, jvp
 from .compile import Function, codegen, function
 from .printing import latex, pretty
@@ -40,7 +42,7 @@ __all__ = [
     "stack", "sum", "tanh", "trace", "transpose", "where", "zeros",
     "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "cosh", "deg2rad",
     "exp2", "expm1", "log10", "log2", "logaddexp", "logaddexp2", "power", "rad2deg",
-    "reciprocal", "sinh", "tan", "max", "min", "amax", "amin",
+    "reciprocal", "sinh", "tan", "max", "min", "amax", "amin", "slogdet", "linalg",
     "grad", "hessian", "hvp", "jacobian", "jvp",
     "Function", "codegen", "function",
     "latex", "pretty", "to_sympy", "from_sympy", "op_count", "to_networkx", "to_dot", "explain",

@@ -144,6 +144,12 @@ def zeros(shape):
     return REGISTRY["zeros"](shape=tuple(shape) if isinstance(shape, (list, tuple)) else (shape,))
 
 
+def slogdet(a):
+    """NumPy ``linalg.slogdet``: (sign, log|det a|) as two nodes; the sign is not
+    differentiated, ``d log|det A| / dA = A⁻ᵀ``."""
+    return REGISTRY["det_sign"](a), REGISTRY["logabsdet"](a)
+
+
 def solve(a, b):
     """x with a @ x = b, by LU (never inv(a) @ b)."""
     return REGISTRY["solve"](a, b)

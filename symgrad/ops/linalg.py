@@ -113,6 +113,14 @@ logdet = op("logdet", infer=_square_infer(True), numpy="_logdet({0})", helpers=(
             jvp=lambda ts, out, x: trace(solve(x, ts[0])),
             samples=SQUARE("spd"))
 
+# slogdet's two parts: log|det x| (differentiable, accurate where det over/underflows)
+# and the sign (piecewise constant, not differentiated).
+logabsdet = op("logabsdet", infer=_square_infer(True), numpy="np.linalg.slogdet({0})[1]",
+               vjp=lambda g, out, x: [g * inv(x).T],  # d log|det X| = X⁻ᵀ (Cookbook (57))
+               jvp=lambda ts, out, x: trace(solve(x, ts[0])), samples=SQUARE("wellcond"))
+det_sign = op("det_sign", infer=_square_infer(True), numpy="np.linalg.slogdet({0})[0]",
+              differentiable=False)
+
 inv = op("inv", infer=_square_infer(False), numpy="np.linalg.inv({0})",
          vjp=lambda g, out, x: [-(out.T @ g @ out.T)],
          jvp=lambda ts, out, x: -(out @ ts[0] @ out),
