@@ -17,7 +17,7 @@ from .functions import (abs, broadcast_to, concatenate, cos, det, diag, dot, equ
 from .functions import (arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, cosh,
                         deg2rad, exp2, expm1, log10, log2, logaddexp, logaddexp2, power,
                         rad2deg, reciprocal, sinh, tan, max, min, amax, amin)
-from .functions import slogdet
+from .functions import slogdet, floor, ceil, round, around, fmax, fmin, clip
 from . import linalg
 from .autodiff import grad, hessian, hvp, jacobian, jvp
 from .compile import Function, codegen, function
@@ -43,6 +43,7 @@ __all__ = [
     "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh", "cosh", "deg2rad",
     "exp2", "expm1", "log10", "log2", "logaddexp", "logaddexp2", "power", "rad2deg",
     "reciprocal", "sinh", "tan", "max", "min", "amax", "amin", "slogdet", "linalg",
+    "floor", "ceil", "round", "around", "fmax", "fmin", "clip",
     "grad", "hessian", "hvp", "jacobian", "jvp",
     "Function", "codegen", "function",
     "latex", "pretty", "to_sympy", "from_sympy", "op_count", "to_networkx", "to_dot", "explain",

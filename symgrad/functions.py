@@ -59,6 +59,41 @@ def logaddexp2(x1, x2):
     return REGISTRY["logaddexp2"](x1, x2)
 
 
+def floor(x):
+    """Elementwise NumPy ``floor``; its derivative is 0 (between the jumps)."""
+    return REGISTRY["floor"](x)
+
+
+def ceil(x):
+    """Elementwise NumPy ``ceil``; its derivative is 0 (between the jumps)."""
+    return REGISTRY["ceil"](x)
+
+
+def round(a, decimals=0):  # noqa: A001
+    """NumPy ``round``/``around`` (half to even); its derivative is 0."""
+    return REGISTRY["round"](a, decimals=decimals)
+
+
+around = round
+
+
+def fmax(x1, x2):
+    """NumPy ``fmax``: the maximum, ignoring NaN; the gradient follows ``maximum``'s."""
+    return REGISTRY["fmax"](x1, x2)
+
+
+def fmin(x1, x2):
+    """NumPy ``fmin``: the minimum, ignoring NaN; the gradient follows ``minimum``'s."""
+    return REGISTRY["fmin"](x1, x2)
+
+
+def clip(a, a_min, a_max):
+    """NumPy ``clip``: ``minimum(maximum(a, a_min), a_max)``; the gradient is 1 inside
+    the bounds, 0 outside, and at a bound follows ``maximum``/``minimum`` (to ``a``)."""
+    result = a if a_min is None else REGISTRY["maximum"](a, a_min)
+    return result if a_max is None else REGISTRY["minimum"](result, a_max)
+
+
 def power(x1, x2):
     """Elementwise NumPy ``power`` (``x1 ** x2``)."""
     return REGISTRY["power"](x1, x2)

@@ -71,3 +71,19 @@ def test_cli_knows_the_new_names():
     from symgrad.parse import parse_expression as parse
     node = parse("arctan(x) + logaddexp(x, y)", {}, {})
     assert "arctan" in str(node) and "logaddexp" in str(node)
+
+
+def test_rounding_clip_fmax_fmin_match_numpy_with_their_subgradients():
+    x = sg.vector("x", 6)
+    v = np.array([-2.5, -0.5, 0.5, 1.5, 3.0, np.nan])
+    nodes = [sg.floor(x), sg.ceil(x), sg.round(x), sg.around(x * 10.0, -1),
+             sg.clip(x, -1.0, 2.0), sg.fmax(x, 0.0), sg.fmin(x, 0.0)]
+    expected = [np.floor(v), np.ceil(v), np.round(v), np.around(v * 10.0, -1),
+                np.clip(v, -1.0, 2.0), np.fmax(v, 0.0), np.fmin(v, 0.0)]
+    for result, reference in zip(sg.function([x], nodes)(v), expected):
+        np.testing.assert_array_equal(result, reference)
+    finite = v[:5]
+    y = sg.vector("y", 5)
+    cost = sg.sum(sg.clip(y, -1.0, 2.0)) + sg.sum(sg.floor(y))  # floor contributes 0
+    gradient = sg.function([y], sg.grad(cost, y))(finite)
+    np.testing.assert_array_equal(gradient, [0.0, 1.0, 1.0, 1.0, 0.0])

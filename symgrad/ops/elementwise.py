@@ -1,6 +1,8 @@
 """Elementwise ops (NumPy broadcasting). Each VJP returns ``g`` times the partial."""
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from ..graph import Node, REGISTRY, result_dtype
@@ -164,6 +166,10 @@ def _maximum_vjp(g, out, a, b):
 
 maximum = binary("maximum", "np.maximum({0}, {1})", _maximum_vjp, left="kinkfree",
                  right="kinkfree", kink=True, keeps_positive=True)
+fmax = binary("fmax", "np.fmax({0}, {1})", _maximum_vjp, left="kinkfree", right="kinkfree",
+              kink=True, keeps_positive=True)  # maximum that ignores NaN; same subgradient
+fmin = binary("fmin", "np.fmin({0}, {1})", lambda g, out, a, b: [g * (a <= b), g * (a > b)],
+              kink=True, keeps_positive=True)
 minimum = binary("minimum", "np.minimum({0}, {1})",
                  lambda g, out, a, b: [g * (a <= b), g * (a > b)], kink=True, keeps_positive=True)
 
@@ -193,6 +199,13 @@ def _piecewise_constant(name: str, numpy: str, dtype: str = "float64", **fields)
 
 
 sign = _piecewise_constant("sign", "np.sign({0})", fresh=True, kink=True)
+# Rounding: derivative 0 wherever it exists (between the jumps), as in JAX.
+floor = _piecewise_constant("floor", "np.floor({0})", fresh=True, kink=True)
+ceil = _piecewise_constant("ceil", "np.ceil({0})", fresh=True, kink=True)
+round_ = op("round", infer=lambda x, decimals: broadcast_infer(x, dtype="float64"),
+            prepare=lambda x, decimals=0: {"decimals": int(operator.index(decimals))},
+            numpy="np.round({0}, {decimals})", differentiable=False, elementwise=True,
+            fresh=True, kink=True)
 greater = _piecewise_constant("greater", "{0} > {1}", "bool")
 greater_equal = _piecewise_constant("greater_equal", "{0} >= {1}", "bool")
 less = _piecewise_constant("less", "{0} < {1}", "bool")
