@@ -5,20 +5,28 @@ add the few composites that need no op of their own (``mean``, ``dot``).
 """
 from __future__ import annotations
 
-from .graph import REGISTRY, as_node
+from .graph import NUMPY_FUNCTIONS, REGISTRY, as_node
 from .ops.elementwise import log_sigmoid, square  # noqa: F401  (re-exported)
 from .ops.linalg import dot  # noqa: F401
 from .ops.reductions import mean  # noqa: F401
 
 
-def _unary(name: str):
-    op = REGISTRY[name]
-
-    def apply(x):
-        return op(x)
+def _named(apply, name: str, doc: str | None):
     apply.__name__ = apply.__qualname__ = name
-    apply.__doc__ = f"Elementwise NumPy ``{name}`` as a graph node."
+    apply.__doc__ = doc or f"Elementwise NumPy ``{name}`` as a graph node."
     return apply
+
+
+def _unary(name: str, doc: str | None = None):
+    """The NumPy function ``name(x)``: the op of that name."""
+    op = REGISTRY[name]
+    return _named(lambda x: op(x), name, doc)
+
+
+def _binary(name: str, doc: str | None = None):
+    """The NumPy function ``name(x1, x2)``: the op of that name."""
+    op = REGISTRY[name]
+    return _named(lambda x1, x2: op(x1, x2), name, doc)
 
 
 exp, log, log1p, sqrt, abs, sin, cos, tanh = map(  # noqa: A001
@@ -29,44 +37,21 @@ trace, det, logdet, inv, norm, diag = map(_unary, ["trace", "det", "logdet", "in
  reciprocal, deg2rad, rad2deg) = map(_unary, [
     "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "arcsinh", "arccosh", "arctanh", "exp2",
     "expm1", "log2", "log10", "reciprocal", "deg2rad", "rad2deg"])
-
-
-def maximum(a, b):
-    return REGISTRY["maximum"](a, b)
-
-
-def minimum(a, b):
-    return REGISTRY["minimum"](a, b)
+floor = _unary("floor", "Elementwise NumPy ``floor``; its derivative is 0 (between the jumps).")
+ceil = _unary("ceil", "Elementwise NumPy ``ceil``; its derivative is 0 (between the jumps).")
+arctan2 = _binary("arctan2", "Elementwise NumPy ``arctan2``: the angle of the point (x2, x1).")
+logaddexp = _binary("logaddexp", "``log(exp(x1) + exp(x2))`` without overflow (NumPy).")
+logaddexp2 = _binary("logaddexp2", "``log2(2**x1 + 2**x2)`` without overflow (NumPy).")
+fmax = _binary("fmax", "NumPy ``fmax``: the maximum ignoring NaN; gradient as ``maximum``.")
+fmin = _binary("fmin", "NumPy ``fmin``: the minimum ignoring NaN; gradient as ``minimum``.")
+power = _binary("power", "Elementwise NumPy ``power`` (``x1 ** x2``).")
+maximum, minimum, greater, less, equal = map(
+    _binary, ["maximum", "minimum", "greater", "less", "equal"])
 
 
 def where(cond, a, b):
     """``a`` where ``cond`` holds, else ``b`` (``cond`` a boolean node, e.g. ``x > 0``)."""
     return REGISTRY["where"](cond, a, b)
-
-
-def arctan2(x1, x2):
-    """Elementwise NumPy ``arctan2``: the angle of the point (x2, x1)."""
-    return REGISTRY["arctan2"](x1, x2)
-
-
-def logaddexp(x1, x2):
-    """Elementwise ``log(exp(x1) + exp(x2))`` without overflow (NumPy ``logaddexp``)."""
-    return REGISTRY["logaddexp"](x1, x2)
-
-
-def logaddexp2(x1, x2):
-    """Elementwise ``log2(2**x1 + 2**x2)`` without overflow (NumPy ``logaddexp2``)."""
-    return REGISTRY["logaddexp2"](x1, x2)
-
-
-def floor(x):
-    """Elementwise NumPy ``floor``; its derivative is 0 (between the jumps)."""
-    return REGISTRY["floor"](x)
-
-
-def ceil(x):
-    """Elementwise NumPy ``ceil``; its derivative is 0 (between the jumps)."""
-    return REGISTRY["ceil"](x)
 
 
 def round(a, decimals=0):  # noqa: A001
@@ -77,38 +62,11 @@ def round(a, decimals=0):  # noqa: A001
 around = round
 
 
-def fmax(x1, x2):
-    """NumPy ``fmax``: the maximum, ignoring NaN; the gradient follows ``maximum``'s."""
-    return REGISTRY["fmax"](x1, x2)
-
-
-def fmin(x1, x2):
-    """NumPy ``fmin``: the minimum, ignoring NaN; the gradient follows ``minimum``'s."""
-    return REGISTRY["fmin"](x1, x2)
-
-
 def clip(a, a_min, a_max):
     """NumPy ``clip``: ``minimum(maximum(a, a_min), a_max)``; the gradient is 1 inside
     the bounds, 0 outside, and at a bound follows ``maximum``/``minimum`` (to ``a``)."""
     result = a if a_min is None else REGISTRY["maximum"](a, a_min)
     return result if a_max is None else REGISTRY["minimum"](result, a_max)
-
-
-def power(x1, x2):
-    """Elementwise NumPy ``power`` (``x1 ** x2``)."""
-    return REGISTRY["power"](x1, x2)
-
-
-def greater(a, b):
-    return REGISTRY["greater"](a, b)
-
-
-def less(a, b):
-    return REGISTRY["less"](a, b)
-
-
-def equal(a, b):
-    return REGISTRY["equal"](a, b)
 
 
 def sum(x, axis=None, keepdims=False):  # noqa: A001
@@ -205,3 +163,9 @@ def logsumexp(x, axis=None, keepdims=False):
 def one_hot(labels, k):
     """Float rows of the k x k identity picked by integer ``labels``."""
     return REGISTRY["one_hot"](labels, k=k)
+
+
+# The hook the nodes' methods and NumPy's protocols read: every public function here.
+NUMPY_FUNCTIONS.update({name: value for name, value in globals().items()
+                        if callable(value) and not name.startswith("_")
+                        and value not in (as_node, NUMPY_FUNCTIONS)})

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import gc
+import math
 import threading
 import types
 import weakref
@@ -217,7 +218,7 @@ class Node:
         """``np.sum(node, axis=0)``, ``np.dot(A, node)``, ``np.stack([a, b])``,
         ``np.linalg.det(node)``: the symgrad function of the same name (NumPy raises
         its TypeError when symgrad has none)."""
-        build = getattr(_api(), func.__name__, None)
+        build = NUMPY_FUNCTIONS.get(func.__name__)
         return NotImplemented if build is None else build(*args, **kwargs)
 
     def __array__(self, dtype=None, copy=None):
@@ -308,10 +309,10 @@ class Node:
     def sum(self, axis=None, keepdims=False): return REGISTRY["sum"](self, axis=axis, keepdims=keepdims)
     def max(self, axis=None, keepdims=False): return REGISTRY["max"](self, axis=axis, keepdims=keepdims)
     def min(self, axis=None, keepdims=False): return REGISTRY["min"](self, axis=axis, keepdims=keepdims)
-    def dot(self, other): return _api().dot(self, other)
+    def dot(self, other): return NUMPY_FUNCTIONS["dot"](self, other)
 
     def mean(self, axis=None, keepdims=False):
-        return _api().mean(self, axis=axis, keepdims=keepdims)
+        return NUMPY_FUNCTIONS["mean"](self, axis=axis, keepdims=keepdims)
 
     def reshape(self, *shape):
         """``x.reshape(2, 3)`` or ``x.reshape((2, 3))``, as NumPy's method."""
@@ -337,10 +338,7 @@ class Node:
         for d in self.shape:
             if not isinstance(d, int):
                 raise TypeError(f"the size of {describe(self)} depends on the named dimension {d!r}")
-        size = 1
-        for d in self.shape:
-            size *= d
-        return size
+        return math.prod(self.shape)
 
     __hash__ = object.__hash__
 
@@ -351,8 +349,12 @@ class Node:
         return self is not other
 
 
+#: The NumPy-named functions, by name: filled by :mod:`symgrad.functions` when it is
+#: imported (a hook, so this module never imports the layer built on it). Read by the
+#: node methods and NumPy's dispatch protocols.
+NUMPY_FUNCTIONS: dict = {}
 #: NumPy ufunc names whose symgrad function has another name.
-_UFUNC_ALIASES = {"absolute": "abs", "true_divide": "divide", "negative": "negative"}
+_UFUNC_ALIASES = {"absolute": "abs", "true_divide": "divide"}
 
 
 def _numpy_counterpart(name: str):
@@ -361,13 +363,7 @@ def _numpy_counterpart(name: str):
     op = REGISTRY.get(name)
     if op is not None and op.elementwise:
         return op
-    return getattr(_api(), name, None)
-
-
-def _api():
-    """The NumPy-named functions (imported late: they are built on this module)."""
-    from . import functions
-    return functions
+    return NUMPY_FUNCTIONS.get(name)
 
 
 # The slots' own setters (``__setattr__`` refuses): half the cost of calling

@@ -2,6 +2,7 @@
 NumPy's names (``sg.det``, ``sg.inv``, ``sg.solve``, ``sg.norm`` are the same functions)."""
 from __future__ import annotations
 
+from .graph import as_node
 from .functions import det, inv, logdet, norm as _norm, slogdet, solve
 
 __all__ = ["det", "inv", "logdet", "norm", "slogdet", "solve"]
@@ -10,7 +11,9 @@ __all__ = ["det", "inv", "logdet", "norm", "slogdet", "solve"]
 def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002  (NumPy's keyword)
     """The 2-norm of a vector or the Frobenius norm of a matrix (NumPy ``linalg.norm``
     with its defaults); other ``ord``/``axis`` values are not supported yet and raise."""
-    if ord not in (None, "fro", 2 if getattr(x, "ndim", 0) == 1 else None) or axis is not None:
+    ndim = as_node(x).ndim
+    default = ord is None or (ord == "fro" and ndim == 2) or (ord == 2 and ndim == 1)
+    if not default or axis is not None:
         raise NotImplementedError(f"sg.linalg.norm supports ord=None/'fro' (and 2 for vectors) "
                                   f"over all axes; got ord={ord!r}, axis={axis!r}")
     if keepdims:

@@ -14,9 +14,10 @@ from .graph import as_node_list, op_count, toposort  # noqa: F401  (op_count re-
 from .shapes import format_shape
 
 
-def to_networkx(nodes) -> "networkx.DiGraph":
+def to_networkx(nodes):
     """One graph node per expression node (keyed by the node itself), edges from
-    operand to result; attributes ``op`` (str), ``shape``, ``dtype`` and ``label``.
+    operand to result (a ``networkx.DiGraph``); attributes ``op`` (str), ``shape``,
+    ``dtype`` and ``label``.
     networkx is imported here, on first use: ``import symgrad`` does not load it."""
     import networkx as nx
     nodes, _ = as_node_list(nodes, "nodes")

@@ -19,7 +19,7 @@ from .graph import Node, toposort
 from .ops import Spec, draw
 from .ops.elementwise import add, divide, multiply, power, subtract
 from .ops.linalg import inv, matmul
-from .ops.structure import constant, input_, transpose
+from .ops.structure import constant, transpose
 
 #: Array scale below which errors are judged absolutely rather than relatively.
 FLOOR = 1e-8

@@ -105,12 +105,11 @@ def _power_vjp(g, out, a, b):
     exponent partial is 0 when a == 0 (0**y is constant for y > 0); the guarded
     branches are never selected where they would give NaN.
     """
-    from ..functions import where as _where
     base, expo = b * a ** (b - 1.0), out * log(a)
     if not _nonzero_constant(b):
-        base = _where(equal(b, 0.0), 0.0, base)
+        base = where(equal(b, 0.0), 0.0, base)
     if not _nonzero_constant(a):
-        expo = _where(equal(a, 0.0), 0.0, expo)
+        expo = where(equal(a, 0.0), 0.0, expo)
     return [g * base, g * expo]
 
 

@@ -31,9 +31,10 @@ def is_square(node) -> bool:
 
 
 def is_transpose_of(a, b) -> bool:
-    """Whether ``a`` is the matrix ``bᵀ`` (structurally)."""
-    from .structure import transpose
-    return a.op is transpose and a.operands[0] is b and a.ndim == 2
+    """Whether ``a`` is the matrix ``bᵀ`` (structurally): ``b``'s axes permuted to (1, 0).
+    Read off the node's attributes, so this module needs no op record (the op files
+    import it; ``transpose`` is the op with an ``axes`` permutation of one operand)."""
+    return a.ndim == 2 and a.operands == (b,) and a.attrs.get("axes") == (1, 0)
 
 
 def keeps(*kept):

@@ -208,7 +208,7 @@ def _extreme(name: str, numpy_name: str):
                     keepdims=keepdims)
 
     return op(name, infer=lambda x, axis, keepdims: (_reduced_shape(x.shape, axis, keepdims),
-                                                   x.dtype if x.dtype != "bool" else "bool"),
+                                                   x.dtype),
               prepare=_reduce_prepare, numpy=numpy, vjp=vjp, jvp=jvp, fresh=True,
               keeps_positive=True, kink=True, samples=REDUCE_SAMPLES())
 
