@@ -18,7 +18,7 @@ from .autodiff import grad
 from .compile import function
 from .graph import Node, as_node, as_node_list, describe, inputs_of, replace, tensor, toposort
 from .numeric import central_difference
-from .ops import broadcast_to
+from .ops import broadcast_to, structure
 from .sampling import FLOOR, check_options, choose_sizes, draw_point, infer_domains, mismatch
 from .shapes import format_shape
 from .slips import diagnose, mirror_candidates
@@ -201,7 +201,7 @@ class _Plan:
         outputs = [cost] + list(grads) + list(wrts) + extra
         self.inputs = inputs_of(outputs)
         self.program = function(self.inputs, outputs)
-        self.standins = [w if w.op.name == "input" else tensor(f"wrt {i}", w.shape)
+        self.standins = [w if w.op is structure.input_ else tensor(f"wrt {i}", w.shape)
                          for i, w in enumerate(wrts)]
         self.partials = [function(self.inputs + ([s] if s not in self.inputs else []),
                                   replace(cost, {w: s})) for w, s in zip(wrts, self.standins)]

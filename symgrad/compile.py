@@ -36,11 +36,12 @@ import weakref
 
 import numpy as np
 
+from .ops import structure
 from .arguments import bind_arguments, fast_checker, match_arguments
 from .buffers import SCRATCH_HELPER, SLOTS_NAME, assign_slots
 from .fusion import fuse
 from .lowering import lower
-from .graph import Node, as_node_list, gc_paused, inputs_of
+from .graph import as_node_list, gc_paused, inputs_of
 from .nanguard import GUARD_NAME, make_guard
 from .schedule import plan, statement_order
 from .shapes import format_shape
@@ -152,7 +153,7 @@ def check_signature(inputs, outputs) -> tuple:
     inputs, _ = as_node_list(inputs, "inputs")
     outs, single = as_node_list(outputs, "outputs")
     for node in inputs:
-        if node.op.name != "input":
+        if node.op is not structure.input_:
             raise TypeError(f"function inputs must be input nodes, got {node!r}")
     if len(set(inputs)) != len(inputs):
         raise ValueError("an input is listed twice in inputs")
@@ -261,7 +262,7 @@ class _BodyEmitter:
         for node in order:
             if node in var:
                 continue
-            if node.op.name == "constant":
+            if node.op is structure.constant:
                 self._constant(node)
                 continue
             if may_inline and not node.shape and uses.get(node) == 1 and inlined(node):

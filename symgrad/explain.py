@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .ops import structure
 from .autodiff import _depending_on, grad
 from .compile import function
 from .graph import Node, describe, inputs_of, tensor, toposort
@@ -161,7 +162,7 @@ def _forward(order, inputs, values) -> dict:
     computed = [n for n in order if n.op.name not in ("input", "constant")]
     results = function(inputs, computed)(**values) if computed else ()
     found = dict(zip(computed, results))
-    found.update({n: n.value for n in order if n.op.name == "constant"})
+    found.update({n: n.value for n in order if n.op is structure.constant})
     found.update({n: np.asarray(values[n.name], dtype=n.dtype) for n in inputs})
     return {n: np.asarray(found[n]) for n in order}
 
@@ -176,7 +177,7 @@ def _check_index(wrt, value: np.ndarray, index) -> tuple:
 
 def _adjoints(cost, order, inputs, values) -> dict:
     """d cost / d node for every float node, by one compiled reverse sweep."""
-    nodes = [n for n in order if n.dtype == "float64" and n.op.name != "constant"]
+    nodes = [n for n in order if n.dtype == "float64" and n.op is not structure.constant]
     results = function(inputs, grad(cost, nodes))(**values)
     return {n: np.asarray(r) for n, r in zip(nodes, results)}
 
@@ -235,7 +236,7 @@ def _display_names(order, names: dict) -> dict:
     for node in order:
         if node in names:
             display[node] = str(names[node])
-        elif node.op.name == "input":
+        elif node.op is structure.input_:
             display[node] = node.name
         else:
             counts[node.op.name] = counts.get(node.op.name, 0) + 1

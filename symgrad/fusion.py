@@ -41,6 +41,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from .ops import elementwise, linalg as linalg_ops, reductions, structure
 from .graph import REGISTRY, replace, toposort
 from .schedule import statement_order
 from .ops.structure import FULL
@@ -69,7 +70,7 @@ def _batch_row_products(outputs: list, order: list) -> tuple:
     of one product."""
     groups: dict = {}
     for node in order:
-        found = _row_product(node) if node.op.name == "matmul" else None
+        found = _row_product(node) if node.op is linalg_ops.matmul else None
         if found is not None:
             groups.setdefault(found[0], []).append((node, found[1]))
     mapping = {}
@@ -77,7 +78,7 @@ def _batch_row_products(outputs: list, order: list) -> tuple:
         if len(members) >= MIN_TERMS:
             product = _batched_product(*key)
             for node, k in members:
-                mapping[node] = REGISTRY["getitem"](product, index=k)
+                mapping[node] = structure.getitem(product, index=k)
     return _replaced(outputs, order, mapping)
 
 
@@ -97,9 +98,9 @@ def _row_product(node):
 
 def _batched_product(side, matrix, source):
     """The product whose row t is ``matrix @ X[t]`` (left) or ``X[t] @ matrix`` (right)."""
-    matmul, reshape = REGISTRY["matmul"], REGISTRY["reshape"]
+    matmul, reshape = linalg_ops.matmul, structure.reshape
     if side == "left":
-        return matmul(source, REGISTRY["transpose"](matrix))
+        return matmul(source, structure.transpose(matrix))
     if source.ndim == 2:
         return matmul(source, matrix)
     steps, rows, width = source.shape
@@ -133,7 +134,7 @@ def _single_use(node, consumers) -> bool:
 def _add_roots(order, consumers):
     """Each add that is not an inner term of a larger add tree, with the tree's terms."""
     for node in order:
-        if node.op.name == "add" and not _absorbed(node, consumers):
+        if node.op is elementwise.add and not _absorbed(node, consumers):
             yield node, _terms(node, consumers)
 
 
@@ -142,7 +143,7 @@ def _absorbed(node, consumers) -> bool:
     if not _single_use(node, consumers):
         return False
     user = consumers[node][0]
-    return user is not None and user.op.name == "add" and user.shape == node.shape
+    return user is not None and user.op is elementwise.add and user.shape == node.shape
 
 
 def _terms(root, consumers) -> list:
@@ -150,7 +151,7 @@ def _terms(root, consumers) -> list:
     terms, stack = [], list(reversed(root.operands))
     while stack:
         node = stack.pop()
-        if node.op.name == "add" and node.shape == root.shape and _single_use(node, consumers):
+        if node.op is elementwise.add and node.shape == root.shape and _single_use(node, consumers):
             stack.extend(reversed(node.operands))
         else:
             terms.append(node)
@@ -160,14 +161,14 @@ def _terms(root, consumers) -> list:
 def _sum(terms):
     total = terms[0]
     for term in terms[1:]:
-        total = REGISTRY["add"](total, term)
+        total = elementwise.add(total, term)
     return total
 
 
 def _row_of(node):
     """(R, k) when ``node`` is ``R[k]``: an int index on the leading axis of a
     matrix or higher array, the other axes whole."""
-    if node.op.name != "getitem":
+    if node.op is not structure.getitem:
         return None
     source, index = node.operands[0], node.attrs["index"]
     if source.ndim >= 2 and isinstance(index[0], int) and all(entry == FULL for entry in index[1:]):
@@ -208,9 +209,9 @@ def _pieces(node):
     so that a sum of such terms is (A's stacked)ᵀ (B's stacked)."""
     if node.dtype != "float64" or not all(isinstance(d, int) for d in node.shape):
         return None
-    if node.op.name == "outer":
+    if node.op is linalg_ops.outer:
         return node.operands
-    if node.op.name == "matmul" and node.operands[0].op.name == "transpose" and node.ndim == 2:
+    if node.op is linalg_ops.matmul and node.operands[0].op is structure.transpose and node.ndim == 2:
         a, b = node.operands[0].operands[0], node.operands[1]
         return (a, b) if isinstance(a.shape[0], int) else None
     return None
@@ -261,7 +262,7 @@ def _ordered(products, stacks):
 def _stacked_product(products, stacks):
     """Σ_k A_kᵀ B_k as (A's stacked)ᵀ (B's stacked), the pieces' rows one after another."""
     left, right = (_flat(_stack([_pieces(p)[side] for p in products], stacks)) for side in (0, 1))
-    return REGISTRY["matmul"](REGISTRY["transpose"](left), right)
+    return linalg_ops.matmul(structure.transpose(left), right)
 
 
 def _stack(pieces, stacks):
@@ -273,11 +274,11 @@ def _stack(pieces, stacks):
         source, indices = rows
         step = steps.pop()
         whole = indices[0] == 0 and step == 1 and indices[-1] == source.shape[0] - 1
-        stack = source if whole else REGISTRY["getitem"](
+        stack = source if whole else structure.getitem(
             source, index=slice(indices[0], indices[-1] + 1, None if step == 1 else step))
     else:
-        joined = REGISTRY["concatenate"](*pieces, axis=0)
-        stack = REGISTRY["reshape"](joined, shape=(len(pieces),) + pieces[0].shape)
+        joined = structure.concatenate(*pieces, axis=0)
+        stack = structure.reshape(joined, shape=(len(pieces),) + pieces[0].shape)
     stacks[stack] = tuple(pieces)
     return stack
 
@@ -286,7 +287,7 @@ def _flat(stack):
     """A stack of matrices as one matrix, their rows one after another (a view)."""
     if stack.ndim == 2:
         return stack
-    return REGISTRY["reshape"](stack, shape=(stack.shape[0] * stack.shape[1],) + stack.shape[2:])
+    return structure.reshape(stack, shape=(stack.shape[0] * stack.shape[1],) + stack.shape[2:])
 
 
 # Sums of stacked pieces ------------------------------------------------------------
@@ -318,14 +319,14 @@ def _stack_sum(terms, stacks):
             held = all(len(found.get((p, axes), ())) >= n for p, n in need.items())
             if len(pieces) >= MIN_TERMS and held:
                 taken = {i for p, n in need.items() for i in found[(p, axes)][:n]}
-                total = REGISTRY["sum"](stack, axis=(0,) + tuple(a + 1 for a in axes))
+                total = reductions.sum_(stack, axis=(0,) + tuple(a + 1 for a in axes))
                 return _sum([total] + [t for i, t in enumerate(terms) if i not in taken])
     return None
 
 
 def _as_reduction(term):
     """(x, axes) when ``term`` is ``sum(x, axes)`` (dimensions dropped), else (term, ())."""
-    if term.op.name == "sum" and not term.attrs["keepdims"]:
+    if term.op is reductions.sum_ and not term.attrs["keepdims"]:
         return term.operands[0], term.attrs["axis"]
     return term, ()
 
@@ -395,7 +396,7 @@ def _row_table(order, stacks) -> dict:
             for k, piece in enumerate(pieces):
                 rows.setdefault(piece, (stack, k))
     for node in order:
-        row = _counted_row_of(node) if node.op.name == "getitem" else None
+        row = _counted_row_of(node) if node.op is structure.getitem else None
         if row is not None:
             rows[node] = row
     return rows
@@ -407,7 +408,7 @@ def _candidates(node, rows, consumers) -> list:
     larger than a row; for the root of an add tree, also each (row, other term) pair."""
     if not node.op.elementwise or node.attrs:
         return []
-    if node.op.name != "add":
+    if node.op is not elementwise.add:
         return _elementwise_candidate(node, rows)
     if _absorbed(node, consumers):
         return []
@@ -476,5 +477,5 @@ def _lift_rule(key, k, rest):
 
     def rule(new):
         lifted = REGISTRY[name](*[n for _, n in pattern])
-        return _sum([new[t] for t in rest] + [REGISTRY["getitem"](lifted, index=k)])
+        return _sum([new[t] for t in rest] + [structure.getitem(lifted, index=k)])
     return rule

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import math
 
-from .graph import REGISTRY, Node, constant
+from .ops import reductions, structure
+from .graph import Node, constant
 from .ops import add_all, broadcast_to, is_constant, zeros
 from .shapes import is_concrete
 
@@ -58,7 +59,7 @@ class Sweep:
             flat = a @ reshape(j, (j.shape[0], math.prod(rest)))
             return reshape(flat, a.shape[:-1] + rest)
         spread = reshape(a, a.shape + (1,) * len(rest))
-        return REGISTRY["sum"](spread * reshape(j, (1,) * (a.ndim - 1) + j.shape), axis=a.ndim - 1)
+        return reductions.sum_(spread * reshape(j, (1,) * (a.ndim - 1) + j.shape), axis=a.ndim - 1)
 
 
 def identity(x: Node) -> Node:
@@ -69,7 +70,7 @@ def identity(x: Node) -> Node:
         return ONE
     k, result = x.ndim, None
     for axis, dim in enumerate(x.shape):
-        eye = REGISTRY["eye"](n=dim)
+        eye = structure.eye(n=dim)
         if k > 1:
             shape = [1] * (2 * k)
             shape[axis] = shape[k + axis] = dim
@@ -79,7 +80,7 @@ def identity(x: Node) -> Node:
 
 
 def reshape(node: Node, shape) -> Node:
-    return REGISTRY["reshape"](node, shape=tuple(shape))
+    return structure.reshape(node, shape=tuple(shape))
 
 
 def forward_jacobian(order, relevant: set, x: Node, y: Node):
@@ -110,7 +111,7 @@ def _elementwise(sweep, node, js):
         if j is sweep.seed and is_constant(partial, 1.0) and operand.shape == node.shape:
             terms.append(j)
         elif j is sweep.seed and sweep.k == 1 and operand.shape == node.shape:
-            terms.append(REGISTRY["diag"](broadcast_to(partial, node.shape)))
+            terms.append(structure.diag(broadcast_to(partial, node.shape)))
         else:
             terms.append(sweep.trailing(partial) * sweep.lift(j, node.shape))
     return broadcast_to(add_all(terms), node.shape + sweep.x.shape)

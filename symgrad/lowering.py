@@ -25,6 +25,7 @@ see them). Each rule maps a node to a replacement or ``None``:
 """
 from __future__ import annotations
 
+from .ops import elementwise, linalg as linalg_ops, reductions, structure
 from .graph import REGISTRY
 from .schedule import statement_order
 from .properties import is_psd
@@ -76,48 +77,48 @@ def _spd(node, present):
     matrix = node.operands[0]
     if not is_psd(matrix):
         return None
-    return REGISTRY[SPD_LOWERED[node.op.name]](REGISTRY["spd_factor"](matrix), *node.operands)
+    return REGISTRY[SPD_LOWERED[node.op.name]](linalg_ops.spd_factor(matrix), *node.operands)
 
 
 def _one_hot_labels(node, like):
     """``label_rows`` of ``node``'s labels when it is a one_hot of ``like``'s shape."""
-    if node.op.name == "one_hot" and node.shape == like.shape:
-        return REGISTRY["label_rows"](node.operands[0], k=node.attrs["k"])
+    if node.op is structure.one_hot and node.shape == like.shape:
+        return structure.label_rows(node.operands[0], k=node.attrs["k"])
     return None
 
 
 def _pick(node, present):
     """``sum(one_hot(y) * X, axis=last)`` -> ``pick(X, y)``."""
     product = node.operands[0]
-    if (product.op.name != "multiply" or node.attrs["keepdims"]
+    if (product.op is not elementwise.multiply or node.attrs["keepdims"]
             or node.attrs["axis"] != (product.ndim - 1,)):
         return None
     a, b = product.operands
     for one_hot, other in ((a, b), (b, a)):
         rows = _one_hot_labels(one_hot, product)
         if rows is not None and other.shape == product.shape:
-            return REGISTRY["pick"](other, rows)
+            return structure.pick(other, rows)
     return None
 
 
 def _one_hot_add(node, present):
     """``X + one_hot(y)``, ``X - one_hot(y)``, ``one_hot(y) - X`` -> ``one_hot_add``."""
     a, b = node.operands
-    sign = -1.0 if node.op.name == "subtract" else 1.0
+    sign = -1.0 if node.op is elementwise.subtract else 1.0
     rows = _one_hot_labels(b, a)
     if rows is not None:
-        return REGISTRY["one_hot_add"](a, rows, sign=sign)
+        return structure.one_hot_add(a, rows, sign=sign)
     rows = _one_hot_labels(a, b)
     if rows is not None:
-        other = REGISTRY["negative"](b) if sign < 0 else b
-        return REGISTRY["one_hot_add"](other, rows, sign=1.0)
+        other = elementwise.negative(b) if sign < 0 else b
+        return structure.one_hot_add(other, rows, sign=1.0)
     return None
 
 
 def _softmax(node, present):
     """``softmax(z)`` -> ``exp(log_softmax(z))`` when the graph has the latter."""
-    log_softmax = REGISTRY["log_softmax"](node.operands[0], **node.attrs)
-    return REGISTRY["exp"](log_softmax) if log_softmax in present else None
+    log_softmax = reductions.log_softmax(node.operands[0], **node.attrs)
+    return elementwise.exp(log_softmax) if log_softmax in present else None
 
 
 #: op name -> (rule, an op the graph must contain for the rule to ever apply)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .ops import structure
 from .graph import describe
 from .shapes import format_shape
 
@@ -50,7 +51,7 @@ def make_guard(nodes):
         if _is_finite(value):
             return
         node = nodes[index]
-        if node.op.name == "input":
+        if node.op is structure.input_:
             raise FloatingPointError(f"nan_guard: input {node.name!r} {format_shape(node.shape)} "
                                      f"holds non-finite values ({value_range(value)})")
         lines = [f"nan_guard: the value of node {_printed(node)} is not finite",

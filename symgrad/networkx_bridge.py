@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 
+from .ops import structure
 from .graph import as_node_list, op_count, toposort  # noqa: F401  (op_count re-exported)
 from .shapes import format_shape
 
@@ -24,7 +25,7 @@ def to_networkx(nodes):
     from .autodiff import DERIVATIVE_NODES
     graph = nx.DiGraph()
     for node in toposort(nodes):
-        label = node.name if node.op.name == "input" else node.op.name
+        label = node.name if node.op is structure.input_ else node.op.name
         graph.add_node(node, op=node.op.name, shape=node.shape, dtype=node.dtype, label=label,
                        derivative=node in DERIVATIVE_NODES)
         for operand in node.operands:

@@ -15,6 +15,7 @@ import functools
 
 import numpy as np
 
+from .ops import structure
 from .graph import Node, toposort
 from .ops import Spec, draw
 from .ops.elementwise import add, divide, multiply, power, subtract
@@ -82,14 +83,14 @@ def infer_domains(outputs) -> dict:
     needs: dict = {}
     order = toposort(outputs)
     for node in reversed(order):  # consumers before operands
-        if node.op.name == "input" or not node.operands:
+        if node.op is structure.input_ or not node.operands:
             continue
         need = needs.get(node)
         for i, operand in enumerate(node.operands):
             needs[operand] = _stronger(needs.get(operand), _operand_need(node, i, need))
     domains = {}
     for node in order:
-        if node.op.name == "input":
+        if node.op is structure.input_:
             domains[node] = _input_domain(node, needs.get(node), order)
     return domains
 
@@ -99,7 +100,7 @@ def _input_domain(node: Node, need: str | None, order) -> str:
         return "bool"
     if node.dtype == "int64":
         ks = [user.attrs["k"] for user in order
-              if user.op.name == "one_hot" and user.operands[0] is node]
+              if user.op is structure.one_hot and user.operands[0] is node]
         return "labels:" + (",".join(str(k) for k in ks) if ks else "2")
     return need or "real"
 
@@ -108,7 +109,7 @@ def min_sizes(nodes) -> dict:
     """Smallest size each dimension name needs for the graph's integer indices."""
     least: dict = {}
     for node in toposort(nodes):
-        if node.op.name != "getitem":
+        if node.op is not structure.getitem:
             continue
         for entry, dim in zip(node.attrs["index"], node.operands[0].shape):
             if isinstance(entry, int) and isinstance(dim, str):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..ops import elementwise, structure
 from ..graph import Node, constant
 from ..ops import broadcast_to, is_constant, zeros
 from ..properties import is_nonzero
@@ -27,7 +28,7 @@ FOLD_LIMIT = 10 ** 6
 def as_out(x: Node, out: Node):
     """``x`` broadcast to ``out``'s shape (constants cast to its dtype), or None
     when the dtype differs."""
-    if x.op.name == "constant" and x.dtype != out.dtype and out.dtype != "bool":
+    if x.op is structure.constant and x.dtype != out.dtype and out.dtype != "bool":
         x = constant(x.value.astype(out.dtype))
     return broadcast_to(x, out.shape) if x.dtype == out.dtype else None
 
@@ -43,7 +44,7 @@ def is_float(*nodes) -> bool:
 # Constant folding ------------------------------------------------------------------
 
 def _foldable(node: Node) -> bool:
-    return (bool(node.operands) and all(o.op.name == "constant" for o in node.operands)
+    return (bool(node.operands) and all(o.op is structure.constant for o in node.operands)
             and is_concrete(node.shape) and int(np.prod(node.shape)) <= FOLD_LIMIT)
 
 
@@ -62,13 +63,13 @@ def _fold(out: Node):
 
 def _has_int_constant(node: Node) -> bool:
     return node.op.elementwise and node.dtype == "float64" and any(
-        o.op.name == "constant" and o.dtype == "int64" for o in node.operands)
+        o.op is structure.constant and o.dtype == "int64" for o in node.operands)
 
 
 def _promote_int_constants(out: Node) -> Node:
     """2 * x = 2.0 * x for a float x: one spelling, so equal terms intern together."""
     operands = [constant(o.value.astype("float64"))
-                if o.op.name == "constant" and o.dtype == "int64" else o for o in out.operands]
+                if o.op is structure.constant and o.dtype == "int64" else o for o in out.operands]
     return out.op(*operands, **out.attrs)
 
 
@@ -94,7 +95,7 @@ def _is_linear_in_zero(node: Node) -> bool:
 
 def _drop_broadcasts(out: Node):
     """op(broadcast_to(x), y) = op(x, y) when the result shape is unchanged."""
-    operands = [o.operands[0] if o.op.name == "broadcast_to" else o for o in out.operands]
+    operands = [o.operands[0] if o.op is structure.broadcast_to_op else o for o in out.operands]
     try:
         if broadcast_shapes(*(o.shape for o in operands)) != out.shape:
             return None
@@ -104,7 +105,7 @@ def _drop_broadcasts(out: Node):
 
 
 def _has_broadcast_operand(node: Node) -> bool:
-    return node.op.elementwise and any(o.op.name == "broadcast_to" for o in node.operands)
+    return node.op.elementwise and any(o.op is structure.broadcast_to_op for o in node.operands)
 
 
 NEUTRAL = RuleSet("neutral and absorbing elements", [
@@ -133,14 +134,14 @@ NEUTRAL = RuleSet("neutral and absorbing elements", [
 # Signs --------------------------------------------------------------------------------
 
 def _has_negated_operand(node: Node) -> bool:
-    return any(o.op.name == "negative" for o in _linear_operands(node, odd=True))
+    return any(o.op is elementwise.negative for o in _linear_operands(node, odd=True))
 
 
 def _pull_negation(out: Node) -> Node:
     """op(-a, b) = -op(a, b) in an operand the op is linear in (signs multiply)."""
     operands, flips = list(out.operands), 0
     for i in out.op.odd_in:
-        if operands[i].op.name == "negative":
+        if operands[i].op is elementwise.negative:
             operands[i] = operands[i].operands[0]
             flips += 1
     result = out.op(*operands, **out.attrs)
@@ -161,11 +162,11 @@ SIGNS = RuleSet("signs", [
 # Like terms and scalar factors ------------------------------------------------------
 
 def _scalar_out_of_linear(node: Node) -> bool:
-    return node.op.name != "multiply" and any(_scaled_operand(o) for o in _linear_operands(node))
+    return node.op is not elementwise.multiply and any(_scaled_operand(o) for o in _linear_operands(node))
 
 
 def _scaled_operand(node: Node) -> bool:
-    return (node.op.name == "multiply" and node.ndim > 0
+    return (node.op is elementwise.multiply and node.ndim > 0
             and any(o.ndim == 0 for o in node.operands))
 
 
@@ -185,16 +186,16 @@ def _scalar_last(node: Node) -> bool:
     """``x * s`` with the 0-d or constant factor second: reordered to ``s * x``."""
     a, b = node.operands
     return (b.ndim == 0 and a.ndim > 0) or (
-        b.op.name == "constant" and a.op.name != "constant" and b.ndim <= a.ndim)
+        b.op is structure.constant and a.op is not structure.constant and b.ndim <= a.ndim)
 
 
 def _nonzero_constant(node: Node) -> bool:
-    return (node.op.name == "constant" and node.dtype in ("float64", "int64")
+    return (node.op is structure.constant and node.dtype in ("float64", "int64")
             and bool(np.all(node.value != 0)))
 
 
 LIKE_TERMS = RuleSet("like terms and scalar factors", [
-    Rule("x s = s x", P.var("out", lambda n: n.op.name == "multiply" and _scalar_last(n)),
+    Rule("x s = s x", P.var("out", lambda n: n.op is elementwise.multiply and _scalar_last(n)),
          lambda out: out.operands[1] * out.operands[0]),
     Rule("x - x = 0", P.subtract(x, x).named("out"), zeros_like),
     Rule("x + x = 2x", P.add(x, x), lambda x: 2.0 * x, when=lambda x: is_float(x)),

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Optional
 
-from ..graph import REGISTRY, Node
+from ..ops import linalg as linalg_ops, structure
+from ..graph import Node
 from ..properties import is_symmetric
 from .pattern import P, Rule, RuleSet
 
@@ -20,7 +21,7 @@ x, y = P.var("x"), P.var("y")
 
 def free_transpose(node: Node) -> Optional[Node]:
     """``nodeᵀ`` when it costs no new node: a transpose's operand, or a symmetric node."""
-    if node.op.name == "transpose" and node.ndim == 2:
+    if node.op is structure.transpose and node.ndim == 2:
         return node.operands[0]
     if is_symmetric(node):
         return node
@@ -45,9 +46,9 @@ TRANSPOSES = RuleSet("transpose algebra", [
     Rule("Sᵀ = S  (S symmetric)", P.T(A), lambda A: A, when=lambda A: is_symmetric(A)),
     Rule("(A B)ᵀ = Bᵀ Aᵀ  (both free)", P.T(P.matmul(A, B)), _transpose_product),
     Rule("Aᵀ Bᵀ = (B A)ᵀ", P.matmul(P.T(A), P.T(B)), lambda A, B: (B @ A).T),
-    Rule("outer(x, y)ᵀ = outer(y, x)", P.T(P.outer(x, y)), lambda x, y: REGISTRY["outer"](y, x)),
-    Rule("det(Aᵀ) = det(A)", P.det(P.T(A)), lambda A: REGISTRY["det"](A)),
-    Rule("logdet(Aᵀ) = logdet(A)", P.logdet(P.T(A)), lambda A: REGISTRY["logdet"](A)),
+    Rule("outer(x, y)ᵀ = outer(y, x)", P.T(P.outer(x, y)), lambda x, y: linalg_ops.outer(y, x)),
+    Rule("det(Aᵀ) = det(A)", P.det(P.T(A)), lambda A: linalg_ops.det(A)),
+    Rule("logdet(Aᵀ) = logdet(A)", P.logdet(P.T(A)), lambda A: linalg_ops.logdet(A)),
 ])
 
 def _not_broadcast(A: Node, product: Node) -> bool:
@@ -56,11 +57,11 @@ def _not_broadcast(A: Node, product: Node) -> bool:
 
 
 TRACES = RuleSet("trace algebra", [
-    Rule("tr(Aᵀ) = tr(A)", P.trace(P.T(A)), lambda A: REGISTRY["trace"](A)),
+    Rule("tr(Aᵀ) = tr(A)", P.trace(P.T(A)), lambda A: linalg_ops.trace(A)),
     # the adjoint of a trace, g I, summed against A
     Rule("sum(A ⊙ I) = tr(A)",
          P.sum(P.multiply(A, P.eye()).named("product"), axis=(0, 1), keepdims=False),
-         lambda A: REGISTRY["trace"](A), when=_not_broadcast),
+         lambda A: linalg_ops.trace(A), when=_not_broadcast),
     Rule("tr(x yᵀ) = yᵀ x", P.trace(P.outer(x, y)), lambda x, y: x @ y),
     Rule("tr(x yᵀ A) = yᵀ A x", P.trace(P.matmul(P.outer(x, y), A)), lambda x, y, A: y @ A @ x),
     Rule("tr(A x yᵀ) = yᵀ A x", P.trace(P.matmul(A, P.outer(x, y))), lambda x, y, A: y @ A @ x),
@@ -70,7 +71,7 @@ IDENTITIES = RuleSet("matrix identities", [
     Rule("I A = A", P.matmul(P.eye(), A), lambda A: A),
     Rule("A I = A", P.matmul(A, P.eye()), lambda A: A),
     Rule("inv(inv(A)) = A", P.inv(P.inv(A)), lambda A: A),
-    Rule("logdet(inv(A)) = -logdet(A)", P.logdet(P.inv(A)), lambda A: -REGISTRY["logdet"](A)),
+    Rule("logdet(inv(A)) = -logdet(A)", P.logdet(P.inv(A)), lambda A: -linalg_ops.logdet(A)),
     # A X + A Y = A (X + Y) and X A + Y A = (X + Y) A: one product instead of two
     Rule("A x + A y = A (x + y)", P.add(P.matmul(A, x), P.matmul(A, y)),
          lambda A, x, y: A @ (x + y), when=_same_shape),
