@@ -166,9 +166,31 @@ def check_signature(inputs, outputs) -> tuple:
     return inputs, outs, single, order
 
 
-def codegen(inputs, outputs, name: str = "f") -> str:
-    """Source of a self-contained module (imports NumPy and ``threading``) defining ``name``."""
-    inputs, outputs, _, order = check_signature(inputs, outputs)
+BACKENDS = ("numpy",)
+
+
+def optimized_signature(inputs, outputs, optimize: bool, backend: str) -> tuple:
+    """:func:`check_signature` of the graph to compile: with ``optimize`` the
+    outputs after the stability, algebraic and closed-form rewrites
+    (:func:`symgrad.simplify`), else exactly as built."""
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    checked = check_signature(inputs, outputs)
+    if not optimize:
+        return checked
+    from .rewrite import simplify  # the rewriter folds constants by compiling: a late import
+    inputs, outs, single, _ = checked
+    outs = simplify(list(outs))
+    return inputs, outs, single, statement_order(outs, inputs)
+
+
+def codegen(inputs, outputs, name: str = "f", optimize: bool = True,
+            backend: str = "numpy") -> str:
+    """Source of a self-contained module (imports NumPy and ``threading``) defining ``name``.
+
+    ``optimize=True`` (default) compiles the simplified graph; ``False`` the
+    graph exactly as built."""
+    inputs, outputs, _, order = optimized_signature(inputs, outputs, optimize, backend)
     return _generate(inputs, outputs, order, name)
 
 
@@ -358,16 +380,21 @@ class Function:
     the node and its operands' value ranges (slower: a debugging aid).
     """
 
-    def __init__(self, inputs, outputs, name: str = "f", nan_guard: bool = False):
+    def __init__(self, inputs, outputs, name: str = "f", nan_guard: bool = False,
+                 optimize: bool = True, backend: str = "numpy"):
+        self.optimize, self.backend = bool(optimize), backend
         with gc_paused():
             self._build(inputs, outputs, name, bool(nan_guard))
 
     def _build(self, inputs, outputs, name: str, nan_guard: bool) -> None:
-        self.inputs, self.outputs, self._single, order = check_signature(inputs, outputs)
+        # the guard names the user's own nodes, so a guarded build is never rewritten
+        optimize = self.optimize and not nan_guard
+        self.inputs, self.outputs, self._single, _ = check_signature(inputs, outputs)
+        _, compiled, _, order = optimized_signature(inputs, outputs, optimize, self.backend)
         self.name = name
         self.nan_guard = nan_guard
         guard_nodes: list | None = [] if self.nan_guard else None
-        self.source = _generate(self.inputs, self.outputs, order, name, guard_nodes)
+        self.source = _generate(self.inputs, compiled, order, name, guard_nodes)
         filename = f"<symgrad-{next(_COUNTER)}:{name}>"
         linecache.cache[filename] = (len(self.source), None, self.source.splitlines(True), filename)
         # the source stays readable in tracebacks while the function lives, and goes with it
@@ -380,7 +407,8 @@ class Function:
 
     def __reduce__(self):
         outputs = self.outputs[0] if self._single else list(self.outputs)
-        return (Function, (list(self.inputs), outputs, self.name, self.nan_guard))
+        return (Function, (list(self.inputs), outputs, self.name, self.nan_guard,
+                           self.optimize, self.backend))
 
     def __repr__(self):
         args = ", ".join(f"{n.name}{format_shape(n.shape)}" for n in self.inputs)
@@ -399,10 +427,15 @@ class Function:
         return results[0] if self._single else results
 
 
-def function(inputs, outputs, name: str = "f", nan_guard: bool = False) -> Function:
+def function(inputs, outputs, optimize: bool = True, backend: str = "numpy", *,
+             name: str = "f", nan_guard: bool = False) -> Function:
     """Compile ``outputs`` (a node or a list) into a NumPy callable of ``inputs``.
 
-    Every call returns fresh arrays the caller owns; arguments are never
-    modified. ``nan_guard=True``: see :class:`Function`.
+    ``optimize=True`` (default) runs the stability, algebraic and closed-form
+    rewrites first (:func:`symgrad.simplify`), so naive forms such as
+    ``log(softmax(a))`` compile stably; ``optimize=False`` compiles the graph
+    exactly as built. Every call returns fresh arrays the caller owns;
+    arguments are never modified. ``nan_guard=True``: see :class:`Function`
+    (it compiles the graph as built, so that it can name the user's nodes).
     """
-    return Function(inputs, outputs, name, nan_guard)
+    return Function(inputs, outputs, name, nan_guard, optimize, backend)

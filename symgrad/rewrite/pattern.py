@@ -94,22 +94,64 @@ P = _Builder()
 
 def match(pattern: Pat, node: Node, bindings: dict) -> Optional[dict]:
     """Bindings extended by matching ``node`` against ``pattern``, or None."""
-    if pattern.op is not None and node.op.name != pattern.op:
-        return None
-    if pattern.test is not None and not pattern.test(node):
-        return None
-    if pattern.name is not None:
-        bound = bindings.get(pattern.name)
-        if bound is not None and bound is not node:
+    return matcher(pattern)(node, bindings)
+
+
+def matcher(pattern: Pat) -> Callable:
+    """``pattern`` compiled once into a function ``(node, bindings) -> bindings | None``.
+
+    The rewriter tries every rule on every node, so matching is its hot loop:
+    the compiled form resolves the op name to its record once (ops compare as
+    objects), and a failed op or arity test costs one comparison, with no
+    dictionary built.
+    """
+    want_op = None if pattern.op is None else REGISTRY[pattern.op]
+    test, name = pattern.test, pattern.name
+    attrs = tuple(pattern.attrs.items())
+    subs = None
+    if pattern.operands is not None:
+        # the most selective operand first: a fixed op, then a test, then a bare variable
+        order = sorted(range(len(pattern.operands)), key=lambda i: _looseness(pattern.operands[i]))
+        subs = tuple((i, matcher(pattern.operands[i])) for i in order)
+    swap = pattern.op in COMMUTATIVE
+
+    def match_node(node: Node, bindings: dict) -> Optional[dict]:
+        if want_op is not None and node.op is not want_op:
             return None
-        bindings = {**bindings, pattern.name: node}
-    for key, want in pattern.attrs.items():
-        bindings = _match_attr(want, node.attrs.get(key), bindings)
+        if subs is not None and len(node.operands) != len(subs):
+            return None
+        if test is not None and not test(node):
+            return None
+        if name is not None:
+            bound = bindings.get(name)
+            if bound is None:
+                bindings = {**bindings, name: node}
+            elif bound is not node:
+                return None
+        for key, want in attrs:
+            bindings = _match_attr(want, node.attrs.get(key), bindings)
+            if bindings is None:
+                return None
+        if subs is None:
+            return bindings
+        found = _match_sequence(subs, node.operands, bindings)
+        if found is None and swap:
+            found = _match_sequence(subs, node.operands[::-1], bindings)
+        return found
+
+    return match_node
+
+
+def _looseness(pattern: Pat) -> int:
+    return 0 if pattern.op is not None else 1 if pattern.test is not None else 2
+
+
+def _match_sequence(subs: tuple, operands: tuple, bindings: dict) -> Optional[dict]:
+    for i, sub in subs:
+        bindings = sub(operands[i], bindings)
         if bindings is None:
             return None
-    if pattern.operands is None:
-        return bindings
-    return _match_operands(pattern, node, bindings)
+    return bindings
 
 
 def _match_attr(want, have, bindings: dict) -> Optional[dict]:
@@ -118,23 +160,6 @@ def _match_attr(want, have, bindings: dict) -> Optional[dict]:
             return None
         return {**bindings, want.name: have}
     return bindings if want == have else None
-
-
-def _match_operands(pattern: Pat, node: Node, bindings: dict) -> Optional[dict]:
-    if len(pattern.operands) != len(node.operands):
-        return None
-    orders = [node.operands]
-    if pattern.op in COMMUTATIVE:
-        orders.append(node.operands[::-1])
-    for operands in orders:
-        found = bindings
-        for sub, operand in zip(pattern.operands, operands):
-            found = match(sub, operand, found)
-            if found is None:
-                break
-        if found is not None:
-            return found
-    return None
 
 
 def _caller(fn: Callable) -> Callable:
@@ -154,12 +179,13 @@ class Rule:
     def __init__(self, name: str, pattern: Pat, build: Callable, when: Optional[Callable] = None):
         self.name = name
         self.pattern = pattern
+        self.match = matcher(pattern)
         self.build = _caller(build)
         self.when = _caller(when) if when is not None else None
 
     def apply(self, node: Node) -> Optional[Node]:
         """The replacement of ``node``, or None when the rule does not apply."""
-        bindings = match(self.pattern, node, {})
+        bindings = self.match(node, {})
         if bindings is None or (self.when is not None and not self.when(bindings)):
             return None
         result = self.build(bindings)
