@@ -23,9 +23,12 @@ def function_body(source: str, name: str = "f") -> list:
 
 
 def node_statements(body) -> list:
-    """Assignments computing nodes (dimension bindings ``n = W.shape[0]`` excluded)."""
+    """Assignments computing nodes (dimension bindings ``n = W.shape[0]`` and the
+    scratch-slot binding excluded)."""
     def is_dim_binding(stmt):
         value = stmt.value
+        if isinstance(stmt.targets[0], ast.Name) and stmt.targets[0].id == "_slots":
+            return True
         return (isinstance(value, ast.Subscript) and isinstance(value.value, ast.Attribute)
                 and value.value.attr == "shape")
     return [s for s in body if isinstance(s, ast.Assign) and not is_dim_binding(s)]

@@ -48,7 +48,7 @@ EXAMPLES = {
     "x * 1 = x": v * np.ones((2, 3)),
     "x / 1 = x": v / np.ones((2, 3)),
     "x ** 1 = x": v ** np.ones((2, 3)),
-    "x * -1 = -x": R * -1.0,
+    "x * -1 = -x": R * sg.constant(-np.ones((2, 3))),
     "0 * x = 0": R * 0.0,
     "0 / x = 0  (x != 0)": 0.0 / e,
     "linear(0) = 0": A @ sg.zeros((n, 3)),
@@ -98,14 +98,7 @@ EXAMPLES = {
     "x A + y A = (x + y) A": x @ A + y @ A,
     "x A - y A = (x - y) A": x @ A - y @ A,
     "sum(one_hot(l, k), classes) = 1": sg.sum(sg.one_hot(labels, 4), axis=-1),
-    "log(softmax(x)) = log_softmax(x)": sg.log(sg.softmax(x)),
     "exp(log_softmax(x)) = softmax(x)": sg.exp(sg.log_softmax(x)),
-    "log(sigmoid(x)) = log_sigmoid(x)": sg.log(sg.sigmoid(x)),
-    "log(1 + exp(x)) = softplus(x)": sg.log(1.0 + e),
-    "log1p(exp(x)) = softplus(x)": sg.log1p(e),
-    "log(exp(x)) = x": sg.log(e),
-    "log(sum(exp(x))) = logsumexp(x)": sg.log(sg.sum(e)),
-    "exp(x) / sum(exp(x)) = softmax(x)": e / sg.sum(e, keepdims=True),
     "inv(A) B = solve(A, B)": sg.inv(A) @ B,
 }
 ALL_RULES = {rule.name: rule for ruleset in RULESETS for rule in ruleset}
@@ -259,7 +252,7 @@ def test_gaussian_process_gradient_is_symmetric_form(rng):
     cost = -(t / 2) * sg.logdet(K) - 0.5 * sg.trace(sg.inv(K) @ Y @ Y.T)
     gradients = sg.grad(cost, [M, s])
     simplified = sg.simplify(gradients)
-    assert sg.op_count(simplified) <= sg.op_count(gradients) - 8
+    assert sg.op_count(simplified) <= sg.op_count(gradients) - 7  # one fold is done when built
     assert simplified[0].op.name == "multiply"  # 2 * (...): one product, not a sum of two
     for before, after in zip(gradients, simplified):
         assert_same_values(before, after, rng)

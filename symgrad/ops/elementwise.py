@@ -5,7 +5,7 @@ import operator
 
 import numpy as np
 
-from ..graph import Node, REGISTRY, result_dtype
+from ..graph import Node, REGISTRY, as_node, result_dtype
 from ..shapes import ShapeError, broadcast_shapes
 from . import facts as F
 from . import (CONSTANT_FORMS, Sample, Spec, binary, broadcast_infer, diagonal_jvp,
@@ -47,23 +47,64 @@ def _may_fold(a: Node, b: Node) -> bool:
     return a.op.name in CONSTANT_FORMS or b.op.name in CONSTANT_FORMS
 
 
+def _scalar_constants(a: Node, b: Node) -> bool:
+    """Both operands 0-d constants and the result a float: folded once at build time."""
+    return (a.op is b.op and a.value is not None and b.value is not None
+            and a.ndim == 0 == b.ndim and result_dtype(a.dtype, b.dtype) == "float64")
+
+
+def _scalar_fold(ufunc):
+    """``ufunc(a, b)`` of two 0-d constants, evaluated now in float64 as NumPy would
+    at run time (so ``2 - 1.0`` in a power rule's exponent is the constant 1, and
+    ``1.0 / 0.0`` is inf with NumPy's warning, never a Python exception)."""
+    def fold(a: Node, b: Node):
+        if not _scalar_constants(a, b):
+            return None
+        return as_node(float(ufunc(np.float64(a.value), np.float64(b.value))))
+    return fold
+
+
+def _unbroadcast(build):
+    """``op(broadcast_to(c), x) = op(c, x)`` for a 0-d constant ``c`` when ``x`` already
+    has the result's shape: broadcast constants stay scalars (one statement less, and
+    the other folds see the constant)."""
+    def fold(a: Node, b: Node):
+        for i, (c, x) in enumerate(((a, b), (b, a))):
+            if c.op.name == "broadcast_to" and c.operands[0].ndim == 0 \
+                    and c.operands[0].value is not None and x.shape == c.shape:
+                scalar = c.operands[0]
+                return build(scalar, x) if i == 0 else build(x, scalar)
+        return None
+    return fold
+
+
 def _fold_add(a, b):
-    return _first_fold(a, b, *_ADD_FOLDS) if _may_fold(a, b) else None
+    return _first_fold(a, b, _scalar_fold(np.add), *_ADD_FOLDS, _unbroadcast(add)) \
+        if _may_fold(a, b) else None
 
 
 def _fold_subtract(a, b):
     if not _may_fold(a, b):
         return None
-    folded = _ADD_FOLDS[0](a, b)
+    folded = _first_fold(a, b, _scalar_fold(np.subtract), _ADD_FOLDS[0], _unbroadcast(subtract))
     if folded is None and a.op.name == "zeros" and a.shape == b.shape:
         return -b
     return folded
 
 
+def _negated(a, b):
+    """(-1) * b = -b (derivative rules of ``-f`` seed with the constant -1)."""
+    for c, x in ((a, b), (b, a)):
+        if c.op.name == "constant" and c.ndim == 0 and c.value == -1 and x.dtype == "float64":
+            return negative(x)
+    return None
+
+
 def _fold_multiply(a, b):
     if not _may_fold(a, b):
         return None
-    folded = _first_fold(a, b, *_MULTIPLY_FOLDS)
+    folded = _first_fold(a, b, _scalar_fold(np.multiply), *_MULTIPLY_FOLDS, _negated,
+                         _unbroadcast(multiply))
     if folded is None and (a.op.name == "zeros" or b.op.name == "zeros"):
         try:
             return zeros(broadcast_shapes(a.shape, b.shape), result_dtype(a.dtype, b.dtype))
@@ -77,7 +118,30 @@ def _fold_negative(x):
         return x.operands[0]
     if x.op.name == "zeros":
         return x
+    if x.op.name == "constant" and x.ndim == 0 and x.dtype == "float64":
+        return as_node(-float(x.value))
     return None
+
+
+def _fold_divide(a, b):
+    """Constants and ``x / 1`` fold; ``exp(u) / sum(exp(u))`` is built as ``softmax(u)``
+    (the naive quotient overflows to inf / inf = NaN for large u)."""
+    if _may_fold(a, b):
+        return _first_fold(a, b, _scalar_fold(np.divide), _identity_fold(1, 0),
+                           _unbroadcast(divide))
+    return _naive_softmax(a, b)
+
+
+def _naive_softmax(a, b):
+    """softmax(u, axis) for exp(u) / sum(exp(u), axis) over one axis: kept (keepdims)
+    or the leading axis (which broadcasting puts back in place)."""
+    from .reductions import softmax, sum_
+    if a.op is not exp or b.op is not sum_ or b.operands[0] is not a:
+        return None
+    axis = b.attrs["axis"]
+    if len(axis) != 1 or not (b.attrs["keepdims"] or axis == (0,)):
+        return None
+    return softmax(a.operands[0], axis=axis[0])
 
 
 add = binary("add", "{0} + {1}", lambda g, out, a, b: [g, g], fold=_fold_add,
@@ -88,7 +152,7 @@ multiply = binary("multiply", "{0} * {1}", lambda g, out, a, b: [g * b, g * a],
                   fold=_fold_multiply, out_form="np.multiply({0}, {1}, out={out})",
                   linear_in=(0, 1), keeps_positive=True, facts=F.multiply_facts)
 divide = binary("divide", "{0} / {1}", lambda g, out, a, b: [g / b, -(g * out) / b],
-                right="nonzero", float_result=True, fold=_identity_fold(1, 0),
+                right="nonzero", float_result=True, fold=_fold_divide,
                 out_form="np.divide({0}, {1}, out={out})", odd_in=(0, 1), keeps_positive=True,
                 facts=F.divide_facts)
 
@@ -113,17 +177,67 @@ def _power_vjp(g, out, a, b):
     return [g * base, g * expo]
 
 
+def _fold_power(a, b):
+    return _first_fold(a, b, _scalar_fold(np.power), _identity_fold(1, 0))
+
+
 power = binary("power", "{0} ** {1}",
                lambda g, out, a, b: _power_vjp(g, out, a, b),
-               left="positive", fold=_identity_fold(1, 0))
+               left="positive", fold=_fold_power)
 negative = unary("negative", "-{0}", lambda g, out, x: [-g], fold=_fold_negative,
                  out_form="np.negative({0}, out={out})", facts=F.keeps("nonzero"))
+
+
+
+def _fold_log(x):
+    """log of a composition that overflows or cancels, built as the op that does not:
+
+        log(exp(u)) = u                  log σ(u) = log_sigmoid(u)
+        log(1 − σ(u)) = log_sigmoid(−u)  log(1 + exp(u)) = softplus(u)
+        log softmax(u) = log_softmax(u)  log Σ exp(u) = logsumexp(u)
+
+    so a model written naively is finite, and so are its gradients (they are
+    built from the stable op), whether or not it is simplified.
+    """
+    from .reductions import log_softmax, logsumexp, softmax, sum_
+    kind, operands = x.op, x.operands
+    if kind is exp and operands[0].dtype == "float64":
+        return operands[0]
+    if kind is sigmoid:
+        return log_sigmoid(operands[0])
+    if kind is softmax:
+        return log_softmax(operands[0], **x.attrs)
+    if kind is sum_ and operands[0].op is exp and x.dtype == "float64":
+        return logsumexp(operands[0].operands[0], **x.attrs)
+    if kind is subtract and operands[1].op is sigmoid and _one_of_shape(operands[0], x):
+        return log_sigmoid(-operands[1].operands[0])
+    if kind is add:
+        folded = _fold_log1p_of(*operands, x)
+        return folded if folded is not None else _fold_log1p_of(*operands[::-1], x)
+    return None
+
+
+def _one_of_shape(node: Node, out: Node) -> bool:
+    """``node`` is the constant 1 and ``out`` has its partner's shape (no broadcast by it)."""
+    return is_constant(node, 1.0) and node.ndim <= out.ndim and all(d == 1 for d in node.shape)
+
+
+def _fold_log1p_of(one: Node, u: Node, out: Node):
+    """log(1 + u) as :func:`_fold_log1p` of u, when ``one`` is 1."""
+    return _fold_log1p(u) if _one_of_shape(one, out) and u.shape == out.shape else None
+
+
+def _fold_log1p(x):
+    """log1p(exp(u)) = softplus(u)."""
+    return softplus(x.operands[0]) if x.op is exp else None
+
 
 exp = unary("exp", "np.exp({0})", lambda g, out, x: [g * out], out_form="np.exp({0}, out={out})",
             positive_result=True, facts=F.POSITIVE)
 log = unary("log", "np.log({0})", lambda g, out, x: [g / x], domain="positive",
-            out_form="np.log({0}, out={out})")
-log1p = unary("log1p", "np.log1p({0})", lambda g, out, x: [g / (1.0 + x)], domain="positive")
+            out_form="np.log({0}, out={out})", fold=_fold_log)
+log1p = unary("log1p", "np.log1p({0})", lambda g, out, x: [g / (1.0 + x)], domain="positive",
+              fold=_fold_log1p)
 sqrt = unary("sqrt", "np.sqrt({0})", lambda g, out, x: [g / (2.0 * out)], domain="positive",
              keeps_positive=True, facts=F.sqrt_facts)
 sin = unary("sin", "np.sin({0})", lambda g, out, x: [g * cos(x)])

@@ -1,40 +1,26 @@
 """Stability rules: compositions replaced by the op that evaluates them safely.
 
-Each rule replaces a composition by one op (``log(sigmoid(x)) -> log_sigmoid(x)``,
-a registered op lowered as ``-logaddexp(0, -x)``), so none grows the graph.
+Most stable forms are built at construction (``log(sigmoid(x))`` *is*
+``log_sigmoid(x)``, see the ``fold`` of ``log``); the rules here are the
+ones a later phase may undo or that trade one op for another.
 """
 from __future__ import annotations
 
-from ..ops import elementwise, linalg as linalg_ops, reductions
-from .algebra import as_out
+from ..ops import linalg as linalg_ops, reductions
 from .pattern import P, Rule, RuleSet
 
 x, A, B = P.var("x"), P.var("A"), P.var("B")
-one = P.value(1.0)
-axis, keepdims = P.var("axis"), P.var("keepdims")
-
-
-def _softplus_of(x, out):
-    return as_out(elementwise.softplus(x), out)
+axis = P.var("axis")
 
 
 STABILITY = RuleSet("stability", [
-    Rule("log(softmax(x)) = log_softmax(x)", P.log(P.softmax(x, axis=axis)),
-         lambda x, axis: reductions.log_softmax(x, axis=axis)),
+    # The naive log/exp compositions (log σ, log softmax, log Σ exp, exp / Σ exp, ...)
+    # never reach the rewriter: log's and divide's records build them as the stable
+    # op (their ``fold``s in ops/elementwise.py). These two stay rewrites: the
+    # lowering builds exp(log_softmax) on purpose (one pass for both), and solve
+    # for inv(A) B is a choice of the optimizer.
     Rule("exp(log_softmax(x)) = softmax(x)", P.exp(P.log_softmax(x, axis=axis)),
          lambda x, axis: reductions.softmax(x, axis=axis)),
-    Rule("log(sigmoid(x)) = log_sigmoid(x)", P.log(P.sigmoid(x)),
-         lambda x: elementwise.log_sigmoid(x)),
-    Rule("log(1 + exp(x)) = softplus(x)", P.log(P.add(one, P.exp(x))).named("out"), _softplus_of),
-    Rule("log1p(exp(x)) = softplus(x)", P.log1p(P.exp(x)).named("out"), _softplus_of),
-    Rule("log(exp(x)) = x", P.log(P.exp(x)), lambda x: x),
-    Rule("log(sum(exp(x))) = logsumexp(x)",
-         P.log(P.sum(P.exp(x), axis=axis, keepdims=keepdims)),
-         lambda x, axis, keepdims: reductions.logsumexp(x, axis=axis, keepdims=keepdims)),
-    Rule("exp(x) / sum(exp(x)) = softmax(x)",
-         P.divide(P.exp(x), P.sum(P.exp(x), axis=axis, keepdims=True)),
-         lambda x, axis: reductions.softmax(x, axis=axis[0]),
-         when=lambda x, axis: len(axis) == 1),
     Rule("inv(A) B = solve(A, B)", P.matmul(P.inv(A), B), lambda A, B: linalg_ops.solve(A, B)),
 ])
 

@@ -1,0 +1,96 @@
+"""The default path (issue 12): what a user gets with no ``sg.simplify`` call.
+
+Naive log/exp compositions are built as their stable ops, so values and
+gradients are finite in either order (simplify before or after ``grad``, or
+never); constant arithmetic from derivative rules is folded when built; and
+``sg.function``/``sg.codegen`` optimize unless told ``optimize=False``.
+"""
+import numpy as np
+import pytest
+
+import symgrad as sg
+from symgrad.ops import elementwise, reductions
+
+a = sg.vector("a", 3)
+z = sg.scalar("z")
+X = sg.matrix("X", (2, 3))
+BIG = np.array([1000.0, 0.0, -1000.0])
+
+
+@pytest.mark.parametrize("naive, stable", [
+    (lambda: sg.log(sg.sigmoid(z)), lambda: elementwise.log_sigmoid(z)),
+    (lambda: sg.log(1.0 - sg.sigmoid(z)), lambda: elementwise.log_sigmoid(-z)),
+    (lambda: sg.log(1.0 + sg.exp(z)), lambda: elementwise.softplus(z)),
+    (lambda: sg.log(sg.exp(z) + 1.0), lambda: elementwise.softplus(z)),
+    (lambda: sg.log1p(sg.exp(z)), lambda: elementwise.softplus(z)),
+    (lambda: sg.log(sg.exp(z)), lambda: z),
+    (lambda: sg.log(sg.softmax(X, axis=1)), lambda: reductions.log_softmax(X, axis=1)),
+    (lambda: sg.log(sg.sum(sg.exp(X), axis=0)), lambda: reductions.logsumexp(X, axis=0)),
+    (lambda: sg.exp(X) / sg.sum(sg.exp(X), axis=1, keepdims=True), lambda: sg.softmax(X, axis=1)),
+    (lambda: sg.exp(X) / sg.sum(sg.exp(X), axis=0), lambda: sg.softmax(X, axis=0)),
+    (lambda: sg.exp(a) / sg.sum(sg.exp(a)), lambda: sg.softmax(a)),
+])
+def test_naive_compositions_are_built_as_the_stable_op(naive, stable):
+    assert naive() is stable()
+
+
+def test_quotients_that_are_not_a_softmax_stay_quotients():
+    # a sum over the last axis without keepdims broadcasts against the wrong axis
+    square = sg.matrix("S", (3, 3))
+    e = sg.exp(square)
+    wrong_axis = e / sg.sum(e, axis=1)
+    assert wrong_axis.op is elementwise.divide
+    assert (e / sg.sum(e)).op is elementwise.divide  # over both axes: no one-axis softmax
+    assert (sg.log(2.0 - sg.sigmoid(z))).op is elementwise.log
+
+
+@pytest.mark.parametrize("simplify_first", [False, True])
+def test_naive_losses_are_finite_through_function_in_both_orders(simplify_first):
+    e = sg.exp(a)
+    cases = [
+        (-sg.log(sg.softmax(a))[1], a, BIG, 1000.0, [1.0, -1.0, 0.0]),
+        (-sg.log(e / sg.sum(e))[1], a, BIG, 1000.0, [1.0, -1.0, 0.0]),
+        (-sg.log(e / sg.sum(e, keepdims=True))[1], a, BIG, 1000.0, [1.0, -1.0, 0.0]),
+        (sg.log(sg.sum(e)), a, BIG, 1000.0, [1.0, 0.0, 0.0]),
+        (sg.log(sg.sigmoid(z)), z, np.array(-800.0), -800.0, 1.0),
+        (sg.log(1.0 - sg.sigmoid(z)), z, np.array(40.0), -40.0, -1.0),
+    ]
+    for cost, wrt, at, value, gradient in cases:
+        forward = sg.simplify(cost) if simplify_first else cost
+        g = sg.grad(forward, wrt)
+        outputs = [forward, g] if simplify_first else sg.simplify([forward, g])
+        for outs in (outputs, [cost, sg.grad(cost, wrt)]):
+            got_value, got_gradient = sg.function([wrt], outs)(at)
+            np.testing.assert_allclose(got_value, value, rtol=1e-12)
+            np.testing.assert_allclose(got_gradient, gradient, rtol=1e-12, atol=1e-300)
+
+
+def test_readme_gradient_prints_clean_without_simplify():
+    W = sg.matrix("W", ("n", "m"))
+    x, y = sg.vector("x", "m"), sg.vector("y", "n")
+    gW = sg.grad(sg.sum((sg.sigmoid(W @ x) - y) ** 2), W)
+    text = str(gW)
+    assert "2 - 1" not in text and "^∘" not in text and "1 *" not in text
+    assert text == str(sg.simplify(gW))
+
+
+def test_scalar_constant_arithmetic_folds_as_numpy_would():
+    two, zero = sg.constant(2), sg.constant(0.0)
+    assert (two - 1.0) is sg.constant(1.0)
+    assert (two ** 0.5) is sg.constant(float(np.sqrt(2.0)))
+    with pytest.warns(RuntimeWarning):
+        assert np.isinf((sg.constant(1.0) / zero).value)
+    with pytest.warns(RuntimeWarning):
+        assert np.isnan((sg.constant(-8.0) ** 0.5).value)   # NumPy's float64, not complex
+    assert (sg.constant(2) * sg.constant(3)).dtype == "int64"  # integer arithmetic is not folded
+
+
+def test_optimize_false_compiles_the_graph_as_built():
+    x = sg.vector("x", 2)
+    cost = sg.sum(sg.exp(x) - sg.exp(x))
+    at = np.array([1.0, 1000.0])
+    assert sg.function([x], cost)(at) == 0.0
+    assert np.isnan(sg.function([x], cost, optimize=False)(at))
+    assert "np.exp" not in sg.codegen([x], cost) and "np.exp" in sg.codegen([x], cost, optimize=False)
+    with pytest.raises(ValueError, match="backend"):
+        sg.function([x], cost, backend="tensorflow")
