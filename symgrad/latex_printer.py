@@ -24,6 +24,7 @@ ESCAPES = {"\\": r"\backslash{}", "{": r"\{", "}": r"\}", "_": r"\_", "$": r"\$"
 GREEK = ("alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi pi rho sigma "
          "tau upsilon phi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi "
          "Omega").split()
+SUBSCRIPTED = re.compile(r"_\{[^{}]*\}$")
 SIMPLE_NAME = re.compile(r"([A-Za-z]+)(?:_?([0-9]+)|_([A-Za-z0-9]+))?")
 
 
@@ -104,6 +105,8 @@ class LatexPrinter(Printer):
         return rf"\mathrm{{{escape(str(value))}}}"
 
     def number(self, value) -> str:
+        if isinstance(value, (bool, np.bool_)):
+            return rf"\mathrm{{{bool(value)}}}"
         text = short_number(value)
         if text in ("inf", "-inf"):
             return text.replace("inf", r"\infty")
@@ -143,7 +146,10 @@ class LatexPrinter(Printer):
 
     def _print_getitem(self, node: Node, x: Piece) -> Piece:
         index = index_source(node.attrs["index"])
-        return Piece(f"{self.wrap(x, x.prec < POSTFIX)}_{{{index}}}", SCRIPT, weight=x.weight + 1)
+        base = self.wrap(x, x.prec < POSTFIX)
+        if SUBSCRIPTED.search(base):  # W_{1}, t_{2}: group it, TeX rejects a double subscript
+            base = "{" + base + "}"
+        return Piece(f"{base}_{{{index}}}", SCRIPT, weight=x.weight + 1)
 
     def _print_exp(self, node: Node, x: Piece) -> Piece:
         return Piece(f"e^{{{x.text}}}", SCRIPT)

@@ -25,7 +25,9 @@ from typing import Optional
 
 import numpy as np
 
-from .graph import Node, as_node_list, toposort
+from .graph import Node, as_node, as_node_list, toposort
+from .ops import structure
+from .ops.linalg import TINY
 from .ops.structure import index_source
 from .shapes import format_shape
 
@@ -98,7 +100,8 @@ class Printer:
         for node in order:
             piece = self.piece(node, [pieces[o] for o in node.operands])
             count = uses.get(node, 0) + (node in outputs)
-            if piece.weight > 1 and (count > 1 or (count and len(piece.text) > self.long)):
+            # a long piece gets a name where an operand uses it; a result is written out
+            if piece.weight > 1 and (count > 1 or (uses.get(node) and len(piece.text) > self.long)):
                 name = self._fresh_name(len(bindings) + 1, taken)
                 bindings.append((name, piece.text))
                 piece = Piece(name, weight=0)
@@ -172,7 +175,12 @@ class Printer:
             if text.startswith("-"):
                 return Piece(text, UNARY, neg=Piece(text[1:]), weight=0)
             return Piece(text, weight=0)
-        if array.size <= 8 and array.ndim <= 2:
+        if array.size and np.all(array == array.flat[0]):  # a broadcast number
+            return self._print_constant(as_node(array.flat[0].item()))
+        if array.ndim == 2 and array.shape[0] == array.shape[1] and np.array_equal(
+                array, np.eye(len(array))):
+            return Piece(self._identity, weight=0)
+        if array.size <= 16 and array.ndim <= 2:
             return Piece(self.array(array), weight=0)
         return Piece("const" + format_shape(array.shape), weight=0)
 
@@ -184,8 +192,10 @@ class Printer:
     def _print_zeros(self, node: Node) -> Piece:
         return Piece("0", weight=0)
 
+    _identity = "I"
+
     def _print_eye(self, node: Node) -> Piece:
-        return Piece("I", weight=0)
+        return Piece(self._identity, weight=0)
 
     def _print_dimsize(self, node: Node) -> Piece:
         dims = [str(d) for d in node.attrs["dims"]]
@@ -210,7 +220,14 @@ class Printer:
         return Piece(piece.text, PRODUCT, "div", neg=piece.neg)
 
     def _print_matmul(self, node: Node, a: Piece, b: Piece) -> Piece:
-        return self.infix(self.matmul_symbol, PRODUCT, a, b, "matmul", associative=True)
+        # left-associative, as NumPy evaluates it: A @ (B @ C) keeps its parentheses
+        return self.infix(self.matmul_symbol, PRODUCT, a, b, "matmul")
+
+    def _print_maximum(self, node: Node, a: Piece, b: Piece) -> Piece:
+        """max(a, b); the division guard max(‖x‖, tiny) of norm's derivative prints as ‖x‖."""
+        if node.operands[1].op is structure.constant and node.operands[1].value == TINY:
+            return a
+        return self.call("maximum", [a.text, b.text])
 
     def _print_negative(self, node: Node, x: Piece) -> Piece:
         text = "-" + self.wrap(x, x.prec < PRODUCT or x.text.startswith("-"))

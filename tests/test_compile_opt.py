@@ -295,8 +295,8 @@ def test_inlined_scalars_keep_the_parentheses_python_needs(rng):
              "-c ** a": -(c ** a), "(-c) ** 3.0": (-c) ** 3.0, "(b ** a) ** c": (b ** a) ** c,
              "b ** a ** c": b ** (a ** c), "a ** -(c * b)": a ** -(c * b),
              "np.maximum(b * c - a, 0.5 * a)": sg.maximum(b * c - a, 0.5 * a),
-             "_sigmoid(b / a) * 2.0": sg.sigmoid(b / a) * 2.0,
-             "(-np.logaddexp(0.0, -(c / a))) * 2.0": sg.log_sigmoid(c / a) * 2.0}
+             "2.0 * _sigmoid(b / a)": sg.sigmoid(b / a) * 2.0,
+             "2.0 * (-np.logaddexp(0.0, -(c / a)))": sg.log_sigmoid(c / a) * 2.0}
     outputs = list(cases.values())
     f = sg.function([a, b, c], outputs, optimize=False)  # the graph as written
     returns = f.source.splitlines()[-1]

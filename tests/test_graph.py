@@ -49,7 +49,7 @@ def test_python_number_constants_match_array_built_ones_and_die_unreferenced():
     gc.collect()
     size = len(_NUMBERS)
     kept = [x * (i + 0.123456789) for i in range(20)]
-    assert len(_NUMBERS) == size + 20 and kept[3].operands[1] is sg.constant(3.123456789)
+    assert len(_NUMBERS) == size + 20 and kept[3].operands[0] is sg.constant(3.123456789)
     del kept
     gc.collect()
     assert len(_NUMBERS) == size

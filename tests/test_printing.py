@@ -36,7 +36,7 @@ PRETTY = [
     (lambda: a * (-2.0 * b), "a * (-2 * b)"),
     (lambda: (a > b), "a > b"),
     # matrix products, transposes, inverses
-    (lambda: A @ (B @ C), "A @ B @ C"),
+    (lambda: A @ (B @ C), "A @ (B @ C)"),  # NumPy reads A @ B @ C as (A @ B) @ C
     (lambda: (A @ B) @ C, "A @ B @ C"),
     (lambda: 2 * (A @ B), "2 * (A @ B)"),
     (lambda: (2 * A) @ B, "(2 * A) @ B"),
@@ -73,7 +73,7 @@ PRETTY = [
     (lambda: sg.one_hot(sg.vector("l", "n", dtype="int64"), 4), "one_hot(l, 4)"),
     (lambda: A + sg.eye("n"), "A + I"),
     (lambda: sg.reshape(x, ("m", 1)), "reshape(x, shape=(m, 1))"),
-    (lambda: a * 1e-8 + 0.25, "a * 1e-08 + 0.25"),
+    (lambda: a * 1e-8 + 0.25, "1e-08 * a + 0.25"),  # a number factor is built first
     (lambda: sg.vector("y", 3) + np.array([1.0, 2.5, 3.0]), "y + [1, 2.5, 3]"),
     (lambda: sg.where(a > 0, a, -a), "where(a > 0, a, -a)"),
 ]
@@ -92,8 +92,9 @@ LATEX = [
     (lambda: -(a ** 2), "-a^{2}"),
     (lambda: (-a) ** 2, r"\left(-a\right)^{2}"),
     (lambda: 2 * a, r"2 a"),
-    (lambda: a * 2, r"a \cdot 2"),
-    (lambda: a * 1e-8, r"a \cdot 10^{-8}"),
+    (lambda: a * 2, "2 a"),
+    (lambda: a * (2 * a), r"a \cdot 2 a"),  # a digit after juxtaposition needs the dot
+    (lambda: a * 1e-8, r"10^{-8} a"),
     (lambda: A * B, r"A \odot B"),
     (lambda: A ** 2, r"A^{\circ 2}"),
     (lambda: (A @ B).T, r"\left(A B\right)^{T}"),
@@ -142,7 +143,7 @@ def test_gradient_prints_readably():
     h = sg.sigmoid(W @ x + bias)
     gW, gb = sg.grad(sg.sum(h * h), [W, bias])
     assert sg.pretty([gW, gb]) == ("t₁ = σ(W @ x + b)\n"
-                                   "t₂ = (t₁ + t₁) ⊙ t₁ ⊙ (1 - t₁)\n"
+                                   "t₂ = 2 * t₁ ⊙ t₁ ⊙ (1 - t₁)\n"
                                    "outer(t₂, x), t₂")
 
 

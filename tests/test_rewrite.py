@@ -64,13 +64,11 @@ EXAMPLES = {
     "-(x - y) = y - x": -(x - y),
     "x s = s x": R * s,
     "x - x = 0": R - R,
-    "x + x = 2x": R + R,
     "s x + x = (s + 1) x": s * R + R,
     "s x + t x = (s + t) x": s * R + t * R,
     "s x - t x = (s - t) x": s * R - t * R,
     "x y + x z = x (y + z)": x * y + x * z,
     "x y - x z = x (y - z)": x * y - x * z,
-    "c (d x) = (c d) x": 2.0 * (3.0 * s),
     "s (t X) = (s t) X": s * (t * R),
     "x / c = (1/c) x": R / 4.0,
     "op(s X) = s op(X)  (op linear)": sg.sum(s * R, axis=0),
@@ -124,8 +122,8 @@ def test_rule_fires_and_preserves_values(name, rng):
 
 def test_patterns_bind_consistently_and_commute():
     a, b = P.var("a"), P.var("b")
-    assert match(P.add(a, a), x + x, {}) == {"a": x}
-    assert match(P.add(a, a), x + y, {}) is None
+    assert match(P.multiply(a, a), x * x, {}) == {"a": x}
+    assert match(P.multiply(a, a), x * y, {}) is None
     assert match(P.multiply(P.scalar("s"), b), R * s, {}) == {"s": s, "b": R}
     assert match(P.matmul(a, b), R * s, {}) is None
     with pytest.raises(AttributeError, match="matmull"):

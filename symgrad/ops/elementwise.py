@@ -79,6 +79,8 @@ def _unbroadcast(build):
 
 
 def _fold_add(a, b):
+    if a is b and a.dtype == "float64":
+        return multiply(2.0, a)  # x + x = 2x
     return _first_fold(a, b, _scalar_fold(np.add), *_ADD_FOLDS, _unbroadcast(add)) \
         if _may_fold(a, b) else None
 
@@ -100,11 +102,23 @@ def _negated(a, b):
     return None
 
 
+def _scalar_first(a, b):
+    """x * c = c * x for a 0-d constant c (one spelling, so equal terms intern together),
+    and c * (d * x) = (c d) * x."""
+    if b.op.name == "constant" and b.ndim == 0 and a.op.name != "constant":
+        return multiply(b, a)
+    if a.op.name == "constant" and a.ndim == 0 and b.op is multiply:
+        inner = b.operands[0]
+        if inner.op.name == "constant" and inner.ndim == 0:
+            return multiply(multiply(a, inner), b.operands[1])
+    return None
+
+
 def _fold_multiply(a, b):
     if not _may_fold(a, b):
         return None
     folded = _first_fold(a, b, _scalar_fold(np.multiply), *_MULTIPLY_FOLDS, _negated,
-                         _unbroadcast(multiply))
+                         _unbroadcast(multiply), _scalar_first)
     if folded is None and (a.op.name == "zeros" or b.op.name == "zeros"):
         try:
             return zeros(broadcast_shapes(a.shape, b.shape), result_dtype(a.dtype, b.dtype))
