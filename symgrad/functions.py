@@ -70,6 +70,12 @@ def clip(a, a_min, a_max):
     return result if a_max is None else elementwise.minimum(result, a_max)
 
 
+def astype(x, dtype, copy=True, device=None):
+    """NumPy 2's ``astype(x, dtype)``: ``x`` cast to float64, int64 or bool (no gradient;
+    a cast to ``x``'s own dtype is ``x``). ``copy`` and ``device`` have no meaning here."""
+    return elementwise.astype(x, dtype=dtype)
+
+
 def sum(x, axis=None, keepdims=False):  # noqa: A001
     return reductions.sum_(x, axis=axis, keepdims=keepdims)
 
