@@ -19,6 +19,8 @@ from .functions import (arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arcta
                         rad2deg, reciprocal, sinh, tan, max, min, amax, amin)
 from .functions import slogdet, floor, ceil, round, around, fmax, fmin, clip
 from .functions import astype
+from .functions import (remainder, mod, fmod, floor_divide, trunc, sinc, nan_to_num, isfinite,
+                        isnan, isinf, signbit, copysign, heaviside, select)
 from . import linalg
 from .autodiff import grad, hessian, hvp, jacobian, jvp
 from .compile import Function, codegen, function
@@ -46,6 +48,8 @@ __all__ = [
     "reciprocal", "sinh", "tan", "max", "min", "amax", "amin", "slogdet", "linalg",
     "floor", "ceil", "round", "around", "fmax", "fmin", "clip",
     "astype",
+    "remainder", "mod", "fmod", "floor_divide", "trunc", "sinc", "nan_to_num", "isfinite",
+    "isnan", "isinf", "signbit", "copysign", "heaviside", "select",
     "grad", "hessian", "hvp", "jacobian", "jvp",
     "Function", "codegen", "function",
     "latex", "pretty", "to_sympy", "from_sympy", "op_count", "to_networkx", "to_dot", "explain",

@@ -297,6 +297,12 @@ class Node:
     def __matmul__(self, other): return REGISTRY["matmul"](self, other)
     def __rmatmul__(self, other): return REGISTRY["matmul"](other, self)
     def __neg__(self): return REGISTRY["negative"](self)
+    def __mod__(self, other): return REGISTRY["remainder"](self, other)
+    def __rmod__(self, other): return REGISTRY["remainder"](other, self)
+    def __floordiv__(self, other): return REGISTRY["floor_divide"](self, other)
+    def __rfloordiv__(self, other): return REGISTRY["floor_divide"](other, self)
+    def __divmod__(self, other): return self // other, self % other
+    def __rdivmod__(self, other): return other // self, other % self
     def __pos__(self): return self
     def __abs__(self): return REGISTRY["abs"](self)
     def __gt__(self, other): return REGISTRY["greater"](self, other)

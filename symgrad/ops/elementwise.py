@@ -243,3 +243,14 @@ astype = op("astype", infer=lambda x, dtype: (x.shape, dtype), prepare=_astype_p
             fold=lambda x, dtype: x if x.dtype == dtype else None,
             numpy="np.asarray({0}).astype({dtype!r})", differentiable=False,
             elementwise=True, fresh=True)
+
+
+# More piecewise-constant NumPy ufuncs: derivative 0 wherever it exists.
+trunc = _piecewise_constant("trunc", "np.trunc({0})", fresh=True, kink=True)
+floor_divide = _piecewise_constant("floor_divide", "np.floor_divide({0}, {1})", dtype=None,
+                                   fresh=True, kink=True)
+# Boolean masks: never differentiated.
+isfinite = _piecewise_constant("isfinite", "np.isfinite({0})", "bool", fresh=True)
+isnan = _piecewise_constant("isnan", "np.isnan({0})", "bool", fresh=True)
+isinf = _piecewise_constant("isinf", "np.isinf({0})", "bool", fresh=True)
+signbit = _piecewise_constant("signbit", "np.signbit({0})", "bool", fresh=True)
