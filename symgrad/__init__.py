@@ -22,6 +22,8 @@ from .functions import astype
 from .functions import (remainder, mod, fmod, floor_divide, trunc, sinc, nan_to_num, isfinite,
                         isnan, isinf, signbit, copysign, heaviside, select)
 from . import linalg
+from . import special
+from .special import expit, logit, erf, erfc, gammaln
 from .autodiff import grad, hessian, hvp, jacobian, jvp
 from .compile import Function, codegen, function
 from .printing import latex, pretty
@@ -50,6 +52,7 @@ __all__ = [
     "astype",
     "remainder", "mod", "fmod", "floor_divide", "trunc", "sinc", "nan_to_num", "isfinite",
     "isnan", "isinf", "signbit", "copysign", "heaviside", "select",
+    "special", "expit", "logit", "erf", "erfc", "gammaln",
     "grad", "hessian", "hvp", "jacobian", "jvp",
     "Function", "codegen", "function",
     "latex", "pretty", "to_sympy", "from_sympy", "op_count", "to_networkx", "to_dot", "explain",

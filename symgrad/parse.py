@@ -17,6 +17,7 @@ import ast
 import math
 
 from . import functions as F
+from . import special as S
 from .graph import REGISTRY, Node, constant, tensor
 from .shapes import ShapeError
 
@@ -37,6 +38,8 @@ BINARY = ("dot", "outer", "solve", "maximum", "minimum", "matmul", "arctan2", "l
 REDUCE = (("node", None), ("axis", None), ("bool", False))
 FUNCTIONS = {name: (getattr(F, name), (("node", None),)) for name in UNARY}
 FUNCTIONS.update({name: (getattr(F, name), (("node", None), ("node", None))) for name in BINARY})
+SPECIAL = ("expit", "logit", "erf", "erfc", "gammaln", "digamma")  # sg.special's, unary
+FUNCTIONS.update({name: (getattr(S, name), (("node", None),)) for name in SPECIAL})
 FUNCTIONS.update({
     "sum": (F.sum, REDUCE), "mean": (F.mean, REDUCE), "logsumexp": (F.logsumexp, REDUCE),
     "softmax": (F.softmax, (("node", None), ("axis", -1))),

@@ -223,3 +223,108 @@ def test_cli_parser_knows_the_new_names_and_operators():
     assert parse("x % y + x // 2", {}, {}) is (x % y) + x // 2.0
     assert parse("sinc(x) * fmod(x, y) - copysign(x, y)", {}, {}) is \
         sg.sinc(x) * sg.fmod(x, y) - sg.copysign(x, y)
+
+
+# SciPy's special functions ----------------------------------------------------------
+
+def _scipy_special():
+    return pytest.importorskip("scipy.special", reason="SciPy is not installed: the "
+                               "SciPy-lowered special functions cannot be evaluated")
+
+
+PROBABILITY = 0.5 + 0.45 * np.tanh(RNG.standard_normal(6))
+POSITIVE = np.abs(RNG.standard_normal(6)) + 0.5
+SPECIAL = [("expit", REAL, lambda s: s.expit), ("logit", PROBABILITY, lambda s: s.logit),
+           ("erf", REAL, lambda s: s.erf), ("erfc", REAL, lambda s: s.erfc),
+           ("gammaln", POSITIVE, lambda s: s.gammaln), ("digamma", POSITIVE, lambda s: s.digamma),
+           ("psi", POSITIVE, lambda s: s.psi)]
+
+
+@pytest.mark.parametrize("name,value,reference", SPECIAL, ids=[s[0] for s in SPECIAL])
+def test_special_values_gradients_and_hessians(name, value, reference):
+    special = _scipy_special()
+    out = _value_gradient_hessian(getattr(sg.special, name), value)
+    np.testing.assert_allclose(out, reference(special)(value), rtol=1e-14)
+    if hasattr(sg, name):
+        assert getattr(sg, name) is getattr(sg.special, name)
+
+
+def test_polygamma_and_its_derivatives():
+    special = _scipy_special()
+    for n in (0, 1, 3):
+        out = _value_gradient_hessian(lambda x: sg.special.polygamma(n, x), POSITIVE)
+        np.testing.assert_allclose(out, special.polygamma(n, POSITIVE), rtol=1e-13)
+    x = sg.vector("x", 3)
+    assert sg.special.polygamma(0, x) is sg.special.digamma(x)
+    with pytest.raises(TypeError, match="order n"):
+        sg.special.polygamma(-1, x)
+
+
+def test_special_derivative_rules_are_the_textbook_ones():
+    _scipy_special()
+    x = sg.vector("x", 6)
+    value = RNG.standard_normal(6)
+    rules = [(sg.erf(x), 2 / np.sqrt(np.pi) * np.exp(-value ** 2)),
+             (sg.erfc(x), -2 / np.sqrt(np.pi) * np.exp(-value ** 2)),
+             (sg.expit(x), np.exp(-value) / (1 + np.exp(-value)) ** 2)]
+    got = sg.function([x], [sg.grad(sg.sum(node), x) for node, _ in rules])(value)
+    for g, (_, want) in zip(got, rules):
+        np.testing.assert_allclose(g, want, rtol=1e-13)
+
+
+def test_logit_is_accurate_in_both_tails_without_scipy():
+    p = sg.vector("p", 4)
+    value = np.array([1e-300, 1e-10, 1 - 1e-10, 1 - 2.0 ** -52])
+    f = sg.function([p], sg.logit(p))
+    assert "scipy" not in f.source
+    expected = np.log(value) - np.log1p(-value)  # 1 - p is exact for p >= 0.5
+    np.testing.assert_allclose(f(value), expected, rtol=1e-15)
+    np.testing.assert_allclose(f(value)[:2], [np.log(1e-300), np.log(1e-10) - np.log1p(-1e-10)])
+    np.testing.assert_allclose(sg.function([p], sg.expit(sg.logit(p)))(value), value, rtol=1e-9)
+
+
+def test_erfc_keeps_its_relative_accuracy_in_the_tail():
+    special = _scipy_special()
+    x = sg.vector("x", 3)
+    value = np.array([5.0, 10.0, 26.0])
+    np.testing.assert_allclose(sg.function([x], sg.erfc(x))(value), special.erfc(value),
+                               rtol=1e-15)
+    assert np.all(sg.function([x], sg.erfc(x))(value) > 0)
+
+
+def test_scipy_ufuncs_dispatch_to_the_special_ops():
+    special = _scipy_special()
+    x = sg.vector("x", 3)
+    assert special.erf(x) is sg.erf(x) and special.erfc(x) is sg.erfc(x)
+    assert special.gammaln(x) is sg.gammaln(x) and special.logit(x) is sg.logit(x)
+    assert special.expit(x) is sg.sigmoid(x) and special.psi(x) is sg.special.digamma(x)
+
+
+def test_missing_scipy_is_an_import_error_naming_scipy_at_call_time(monkeypatch):
+    import sys
+    x = sg.vector("x", 3)
+    f = sg.function([x], sg.grad(sg.sum(sg.erf(x) + sg.gammaln(x + 2.0)), x))  # builds without
+    source = sg.codegen([x], sg.erf(x))
+    assert "import scipy" not in source.split("def ")[0]  # the module imports NumPy only
+    monkeypatch.setitem(sys.modules, "scipy", None)
+    with pytest.raises(ImportError, match="scipy.special.erf.*SciPy"):
+        sg.function([x], sg.erf(x))(np.ones(3))
+    with pytest.raises(ImportError, match="SciPy"):
+        f(np.ones(3))
+    assert sg.function([x], sg.logit(x * 0.1))(np.ones(3)).shape == (3,)  # NumPy only
+
+
+def test_sympy_knows_the_special_functions():
+    import sympy as sp
+    x = sg.scalar("x")
+    assert sg.to_sympy(sg.erf(x)) == sp.erf(sg.to_sympy(x))
+    assert sg.to_sympy(sg.gammaln(x)) == sp.loggamma(sg.to_sympy(x))
+    assert sg.from_sympy(sp.erfc(sg.to_sympy(x))) is sg.erfc(x)
+    assert sg.equivalent(sg.grad(sg.erf(x), x), 2 / np.sqrt(np.pi) * sg.exp(-(x * x)))
+
+
+def test_cli_parser_knows_the_special_names():
+    from symgrad.parse import parse_expression as parse
+    x = sg.scalar("x")
+    assert parse("erf(x) + gammaln(x) * logit(x) - expit(x)", {}, {}) is \
+        sg.erf(x) + sg.gammaln(x) * sg.logit(x) - sg.expit(x)
