@@ -20,7 +20,7 @@ from .functions import (arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arcta
 from .functions import slogdet, floor, ceil, round, around, fmax, fmin, clip
 from .functions import astype
 from .functions import (remainder, mod, fmod, floor_divide, trunc, sinc, nan_to_num, isfinite,
-                        isnan, isinf, signbit, copysign, heaviside, select)
+                        isnan, isinf, signbit, copysign, heaviside, select, divmod)
 from . import linalg
 from . import special
 from .special import expit, logit, erf, erfc, gammaln
@@ -51,7 +51,7 @@ __all__ = [
     "floor", "ceil", "round", "around", "fmax", "fmin", "clip",
     "astype",
     "remainder", "mod", "fmod", "floor_divide", "trunc", "sinc", "nan_to_num", "isfinite",
-    "isnan", "isinf", "signbit", "copysign", "heaviside", "select",
+    "isnan", "isinf", "signbit", "copysign", "heaviside", "select", "divmod",
     "special", "expit", "logit", "erf", "erfc", "gammaln",
     "grad", "hessian", "hvp", "jacobian", "jvp",
     "Function", "codegen", "function",

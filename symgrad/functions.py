@@ -61,6 +61,11 @@ heaviside = _binary(T.heaviside, "NumPy ``heaviside``: 0 below 0, ``x2`` at 0, 1
 del E, T, L
 
 
+def divmod(x1, x2):  # noqa: A001  (NumPy's name)
+    """NumPy ``divmod``: ``(floor_divide(x1, x2), remainder(x1, x2))`` as two nodes."""
+    return floor_divide(x1, x2), remainder(x1, x2)
+
+
 def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
     """NumPy ``nan_to_num``: NaN -> ``nan``, ±inf -> ``posinf``/``neginf`` (default the
     largest/smallest finite float); derivative 1 where ``x`` is finite, else 0.

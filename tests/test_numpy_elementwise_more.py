@@ -117,9 +117,12 @@ def test_integer_remainder_floor_divide_and_divmod_stay_integer():
     k = sg.vector("k", 4, dtype="int64")
     kv = np.array([-7, -2, 3, 8])
     q, r = divmod(k, 3)
-    nodes = [k % 3, 10 % (k + 10), k // 3, -9 // (k + 10), q, r, sg.floor_divide(k, -2)]
+    nq, nr = np.divmod(k, -4)
+    assert (nq, nr) == sg.divmod(k, -4)
+    nodes = [k % 3, 10 % (k + 10), k // 3, -9 // (k + 10), q, r, sg.floor_divide(k, -2), nq, nr]
     results = sg.function([k], nodes)(kv)
-    expected = [kv % 3, 10 % (kv + 10), kv // 3, -9 // (kv + 10), kv // 3, kv % 3, kv // -2]
+    expected = [kv % 3, 10 % (kv + 10), kv // 3, -9 // (kv + 10), kv // 3, kv % 3, kv // -2,
+                *np.divmod(kv, -4)]
     for got, want in zip(results, expected):
         assert got.dtype == np.int64
         np.testing.assert_array_equal(got, want)
