@@ -18,7 +18,12 @@ from .functions import (arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arcta
                         deg2rad, exp2, expm1, log10, log2, logaddexp, logaddexp2, power,
                         rad2deg, reciprocal, sinh, tan, max, min, amax, amin)
 from .functions import slogdet, floor, ceil, round, around, fmax, fmin, clip
+from .functions import astype
+from .functions import (remainder, mod, fmod, floor_divide, trunc, sinc, nan_to_num, isfinite,
+                        isnan, isinf, signbit, copysign, heaviside, select, divmod)
 from . import linalg
+from . import special
+from .special import expit, logit, erf, erfc, gammaln
 from .autodiff import grad, hessian, hvp, jacobian, jvp
 from .compile import Function, codegen, function
 from .printing import latex, pretty
@@ -44,6 +49,10 @@ __all__ = [
     "exp2", "expm1", "log10", "log2", "logaddexp", "logaddexp2", "power", "rad2deg",
     "reciprocal", "sinh", "tan", "max", "min", "amax", "amin", "slogdet", "linalg",
     "floor", "ceil", "round", "around", "fmax", "fmin", "clip",
+    "astype",
+    "remainder", "mod", "fmod", "floor_divide", "trunc", "sinc", "nan_to_num", "isfinite",
+    "isnan", "isinf", "signbit", "copysign", "heaviside", "select", "divmod",
+    "special", "expit", "logit", "erf", "erfc", "gammaln",
     "grad", "hessian", "hvp", "jacobian", "jvp",
     "Function", "codegen", "function",
     "latex", "pretty", "to_sympy", "from_sympy", "op_count", "to_networkx", "to_dot", "explain",

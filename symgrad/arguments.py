@@ -25,7 +25,7 @@ def convert(node: Node, value, who: str) -> np.ndarray:
         array = np.asarray(value)
     except Exception as err:
         raise TypeError(f"{who}: cannot convert {type(value).__name__} to an array ({err})") from None
-    kind, want = array.dtype.kind, node.dtype
+    kind, want = array.dtype.kind, node.dtype.name
     if kind not in _ALLOWED_KINDS[want]:
         raise TypeError(f"{who} must be {want}, got {array.dtype} (not safely castable)")
     if kind == "u" and want == "int64" and array.size and array.max() > np.iinfo(np.int64).max:
@@ -77,7 +77,7 @@ def fast_checker(inputs):
     params = [f"a{i}" for i in range(len(inputs))]
     tests, first_seen = [], {}
     for param, node in zip(params, inputs):
-        tests += [f"type({param}) is ndarray", f"{param}.dtype is {node.dtype}_",
+        tests += [f"type({param}) is ndarray", f"{param}.dtype is {node.dtype.name}_",
                   f"{param}.ndim == {node.ndim}"]
         for axis, dim in enumerate(node.shape):
             size = f"{param}.shape[{axis}]"
@@ -96,7 +96,7 @@ def fast_checker(inputs):
 
 def _table_checker(inputs):
     """The fast-path test as a loop: (dtype, shape) per input, named sizes bound on the way."""
-    table = [(_DTYPES[node.dtype], node.shape) for node in inputs]
+    table = [(node.dtype, node.shape) for node in inputs]
 
     def fast_check(*args):
         sizes: dict = {}

@@ -5,7 +5,7 @@ add the few composites that need no op of their own (``mean``, ``dot``).
 """
 from __future__ import annotations
 
-from .graph import NUMPY_FUNCTIONS, as_node
+from .graph import NUMPY_FUNCTIONS, as_node, describe
 from .ops import elementwise, linalg as linalg_ops, reductions, structure, transcendental
 from .ops.elementwise import log_sigmoid, square  # noqa: F401  (re-exported)
 from .ops.linalg import dot  # noqa: F401
@@ -48,7 +48,47 @@ fmin = _binary(E.fmin, "NumPy ``fmin``: the minimum ignoring NaN; gradient as ``
 power = _binary(E.power, "Elementwise NumPy ``power`` (``x1 ** x2``).")
 maximum, minimum, greater, less, equal = map(
     _binary, [E.maximum, E.minimum, E.greater, E.less, E.equal])
+(sinc, trunc, isfinite, isnan, isinf, signbit) = map(
+    _unary, [T.sinc, E.trunc, E.isfinite, E.isnan, E.isinf, E.signbit])
+remainder = _binary(T.remainder, "NumPy ``remainder``/``mod`` (Python's ``%``): the sign "
+                    "of ``x2``; gradient 1 wrt x1 and ``-floor(x1 / x2)`` wrt x2.")
+mod = remainder
+fmod = _binary(T.fmod, "NumPy ``fmod`` (C's): the sign of ``x1``; gradient 1 wrt x1 and "
+                       "``-trunc(x1 / x2)`` wrt x2.")
+floor_divide = _binary(E.floor_divide, "NumPy ``floor_divide`` (``//``); its derivative is 0.")
+copysign = _binary(T.copysign, "NumPy ``copysign``: ``|x1|`` with the sign of ``x2``.")
+heaviside = _binary(T.heaviside, "NumPy ``heaviside``: 0 below 0, ``x2`` at 0, 1 above.")
 del E, T, L
+
+
+def divmod(x1, x2):  # noqa: A001  (NumPy's name)
+    """NumPy ``divmod``: ``(floor_divide(x1, x2), remainder(x1, x2))`` as two nodes."""
+    return floor_divide(x1, x2), remainder(x1, x2)
+
+
+def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
+    """NumPy ``nan_to_num``: NaN -> ``nan``, ±inf -> ``posinf``/``neginf`` (default the
+    largest/smallest finite float); derivative 1 where ``x`` is finite, else 0.
+    ``copy`` has no meaning for an immutable node."""
+    return transcendental.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
+
+
+def select(condlist, choicelist, default=0):
+    """NumPy ``select``: the choice of the first true condition, else ``default``,
+    as nested ``where`` nodes (so each choice gets the gradient where it is chosen)."""
+    if len(condlist) != len(choicelist):
+        raise ValueError("select: list of cases must be same length as list of conditions "
+                         f"(got {len(choicelist)} choices, {len(condlist)} conditions)")
+    if not condlist:
+        raise ValueError("select with an empty condition list is not possible")
+    result = as_node(default)
+    for i in reversed(range(len(condlist))):
+        cond = as_node(condlist[i])
+        if cond.dtype != "bool":
+            raise TypeError(f"select: invalid entry {i} in condlist: should be boolean, got "
+                            f"{cond.dtype} ({describe(cond)})")
+        result = elementwise.where(cond, choicelist[i], result)
+    return result
 
 def where(cond, a, b):
     """``a`` where ``cond`` holds, else ``b`` (``cond`` a boolean node, e.g. ``x > 0``)."""
@@ -68,6 +108,12 @@ def clip(a, a_min, a_max):
     the bounds, 0 outside, and at a bound follows ``maximum``/``minimum`` (to ``a``)."""
     result = a if a_min is None else elementwise.maximum(a, a_min)
     return result if a_max is None else elementwise.minimum(result, a_max)
+
+
+def astype(x, dtype, copy=True, device=None):
+    """NumPy 2's ``astype(x, dtype)``: ``x`` cast to float64, int64 or bool (no gradient;
+    a cast to ``x``'s own dtype is ``x``). ``copy`` and ``device`` have no meaning here."""
+    return elementwise.astype(x, dtype=dtype)
 
 
 def sum(x, axis=None, keepdims=False):  # noqa: A001
@@ -169,4 +215,4 @@ def one_hot(labels, k):
 # The hook the nodes' methods and NumPy's protocols read: every public function here.
 NUMPY_FUNCTIONS.update({name: value for name, value in globals().items()
                         if callable(value) and not name.startswith("_")
-                        and value not in (as_node, NUMPY_FUNCTIONS)})
+                        and value not in (as_node, describe, NUMPY_FUNCTIONS)})

@@ -1,7 +1,7 @@
 """A restricted parser for expressions typed on the command line.
 
 The text is parsed by Python's :mod:`ast` and then *walked*, never evaluated:
-only names, numbers, ``+ - * / ** @``, unary minus, ``.T``, indexing with
+only names, numbers, ``+ - * / ** @ % //``, unary minus, ``.T``, indexing with
 ints and slices, and calls to the functions in :data:`FUNCTIONS` are
 accepted; anything else is a :class:`ParseError` that names the offending
 token and its (1-based) column. Input length and nesting depth are bounded,
@@ -17,6 +17,7 @@ import ast
 import math
 
 from . import functions as F
+from . import special as S
 from .graph import REGISTRY, Node, constant, tensor
 from .shapes import ShapeError
 
@@ -29,12 +30,16 @@ MAX_DIM = 100_000
 UNARY = ("exp", "log", "log1p", "sqrt", "abs", "sin", "cos", "tanh", "sigmoid", "relu",
          "softplus", "log_sigmoid", "square", "trace", "det", "logdet", "inv", "norm", "diag",
          "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "arcsinh", "arccosh", "arctanh",
-         "exp2", "expm1", "log2", "log10", "reciprocal", "deg2rad", "rad2deg")
+         "exp2", "expm1", "log2", "log10", "reciprocal", "deg2rad", "rad2deg",
+         "sinc", "trunc", "nan_to_num")
 BINARY = ("dot", "outer", "solve", "maximum", "minimum", "matmul", "arctan2", "logaddexp",
-          "logaddexp2", "power")
+          "logaddexp2", "power",
+          "remainder", "mod", "fmod", "floor_divide", "copysign", "heaviside")
 REDUCE = (("node", None), ("axis", None), ("bool", False))
 FUNCTIONS = {name: (getattr(F, name), (("node", None),)) for name in UNARY}
 FUNCTIONS.update({name: (getattr(F, name), (("node", None), ("node", None))) for name in BINARY})
+SPECIAL = ("expit", "logit", "erf", "erfc", "gammaln", "digamma")  # sg.special's, unary
+FUNCTIONS.update({name: (getattr(S, name), (("node", None),)) for name in SPECIAL})
 FUNCTIONS.update({
     "sum": (F.sum, REDUCE), "mean": (F.mean, REDUCE), "logsumexp": (F.logsumexp, REDUCE),
     "softmax": (F.softmax, (("node", None), ("axis", -1))),
@@ -46,7 +51,8 @@ FUNCTIONS.update({
 })
 #: Keyword names of the parameters, position by position.
 OPERATORS = {ast.Add: "add", ast.Sub: "subtract", ast.Mult: "multiply", ast.Div: "divide",
-             ast.Pow: "power", ast.MatMult: "matmul"}
+             ast.Pow: "power", ast.MatMult: "matmul",
+             ast.Mod: "remainder", ast.FloorDiv: "floor_divide"}
 KEYWORDS = {"sum": ("x", "axis", "keepdims"), "mean": ("x", "axis", "keepdims"),
             "logsumexp": ("x", "axis", "keepdims"), "softmax": ("x", "axis"),
             "log_softmax": ("x", "axis"), "transpose": ("x", "axes"), "reshape": ("x", "shape"),
@@ -170,7 +176,7 @@ class _Builder:
             name = OPERATORS.get(type(link.op))
             if name is None:
                 self.fail_at_operator(link, f"operator {type(link.op).__name__} is not "
-                                      "allowed (use + - * / ** @)")
+                                      "allowed (use + - * / ** @ % //)")
             right = self.build(link.right, depth)
             try:
                 result = REGISTRY[name](result, right)

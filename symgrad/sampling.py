@@ -25,7 +25,8 @@ from .ops.structure import constant, transpose
 #: Array scale below which errors are judged absolutely rather than relatively.
 FLOOR = 1e-8
 #: Domains from weakest to strongest; an input needed in two domains gets the stronger.
-STRENGTH = ("real", "kinkfree", "nonzero", "unit", "positive", "above_one", "wellcond", "spd")
+STRENGTH = ("real", "kinkfree", "nonzero", "unit", "positive", "probability", "above_one",
+            "wellcond", "spd")
 
 
 def _stronger(a: str | None, b: str | None) -> str | None:

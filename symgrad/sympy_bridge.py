@@ -86,6 +86,9 @@ SCALAR_FUNCTIONS = {
     "relu": lambda x: sp.Max(x, 0),
     "softplus": lambda x: sp.log(1 + sp.exp(x)),
     "log_sigmoid": lambda x: -sp.log(1 + sp.exp(-x)),
+    "erf": sp.erf, "erfc": sp.erfc, "gammaln": sp.loggamma, "digamma": sp.digamma,
+    "logit": lambda p: sp.log(p) - sp.log(1 - p),
+    "sinc": lambda x: sp.sinc(sp.pi * x),  # SymPy's sinc is the unnormalized sin(x) / x
 }
 RELATIONS = {"greater": sp.StrictGreaterThan, "greater_equal": sp.GreaterThan,
              "less": sp.StrictLessThan, "less_equal": sp.LessThan, "equal": sp.Eq}

@@ -16,6 +16,7 @@ from sympy.matrices.expressions.matexpr import MatrixElement
 from sympy.matrices.expressions.slice import MatrixSlice
 
 from . import functions as F
+from . import special as S
 from .graph import REGISTRY, Node, constant, tensor
 from .shapes import normalize_shape
 
@@ -286,6 +287,8 @@ BUILDERS = {
     sp.cosh: _unary(lambda x: (F.exp(x) + F.exp(-x)) / 2.0),
     sp.sinh: _unary(lambda x: (F.exp(x) - F.exp(-x)) / 2.0),
     sp.Max: _nary(F.maximum), sp.Min: _nary(F.minimum), sp.Piecewise: _FromSympy.piecewise,
+    sp.erf: _unary(S.erf), sp.erfc: _unary(S.erfc), sp.loggamma: _unary(S.gammaln),
+    sp.digamma: _unary(S.digamma),
     sp.StrictGreaterThan: _nary(Node.__gt__), sp.GreaterThan: _nary(Node.__ge__),
     sp.StrictLessThan: _nary(Node.__lt__), sp.LessThan: _nary(Node.__le__),
     sp.Eq: _nary(F.equal), sp.ITE: lambda self, e: F.where(*self.args(e)),

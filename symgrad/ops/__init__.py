@@ -22,7 +22,8 @@ class Spec:
     """One operand of a sample: its shape and the domain values are drawn from.
 
     Domains: ``real``, ``positive``, ``nonzero``, ``kinkfree`` (|x| > 0.1),
-    ``unit`` (in (-0.9, 0.9)), ``above_one`` (> 1.5), ``spd`` (symmetric positive definite),
+    ``unit`` (in (-0.9, 0.9)), ``probability`` (in (0.05, 0.95)),
+    ``above_one`` (> 1.5), ``spd`` (symmetric positive definite),
     ``wellcond`` (well-conditioned square), ``bool``, ``labels:K`` (ints < K).
     """
 
@@ -61,6 +62,8 @@ def draw(spec: Spec, rng: np.random.Generator, sizes: dict) -> np.ndarray:
         return np.abs(x) + 1.5
     if domain == "unit":
         return 0.9 * np.tanh(x)
+    if domain == "probability":
+        return 0.5 + 0.45 * np.tanh(x)
     return x
 
 
@@ -182,3 +185,4 @@ def bilinear_jvp(op_name: str):
 
 # Importing the op modules registers every op.
 from . import elementwise, reductions, structure, linalg, transcendental  # noqa: E402,F401
+from . import special  # noqa: E402,F401

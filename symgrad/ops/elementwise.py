@@ -5,7 +5,7 @@ import operator
 
 import numpy as np
 
-from ..graph import Node, REGISTRY, as_node, result_dtype
+from ..graph import DTYPES, Node, REGISTRY, as_node, describe, result_dtype
 from ..shapes import ShapeError, broadcast_shapes
 from . import facts as F
 from . import (CONSTANT_FORMS, Sample, Spec, binary, broadcast_infer, diagonal_jvp,
@@ -348,3 +348,37 @@ log_sigmoid = unary("log_sigmoid", "-np.logaddexp(0.0, -{0})",
 
 def square(x) -> Node:
     return REGISTRY["multiply"](x, x)
+
+
+def _astype_prepare(x, dtype, casting="unsafe"):
+    """The target dtype's name; TypeError for a dtype nodes cannot hold, or for a cast
+    ``casting`` forbids (NumPy's message)."""
+    target = np.dtype(dtype)
+    if target.name not in DTYPES:
+        raise TypeError(f"astype({describe(x)}, {dtype!r}): symgrad nodes hold one of "
+                        f"{', '.join(DTYPES)}, not {target.name}")
+    if not np.can_cast(x.dtype, target, casting):
+        raise TypeError(f"Cannot cast array data from {x.dtype!r} to {target!r} according to "
+                        f"the rule {casting!r}")
+    return {"dtype": target.name}
+
+
+# A cast to another dtype (a cast to the node's own dtype folds to the node). Its
+# gradient is none: a float64 node cast to int or bool loses its derivative, and an
+# int or bool node has none to pass on (float -> float, the one cast with a gradient
+# of 1, is folded away).
+astype = op("astype", infer=lambda x, dtype: (x.shape, dtype), prepare=_astype_prepare,
+            fold=lambda x, dtype: x if x.dtype == dtype else None,
+            numpy="np.asarray({0}).astype({dtype!r})", differentiable=False,
+            elementwise=True, fresh=True)
+
+
+# More piecewise-constant NumPy ufuncs: derivative 0 wherever it exists.
+trunc = _piecewise_constant("trunc", "np.trunc({0})", fresh=True, kink=True)
+floor_divide = _piecewise_constant("floor_divide", "np.floor_divide({0}, {1})", dtype=None,
+                                   fresh=True, kink=True)
+# Boolean masks: never differentiated.
+isfinite = _piecewise_constant("isfinite", "np.isfinite({0})", "bool", fresh=True)
+isnan = _piecewise_constant("isnan", "np.isnan({0})", "bool", fresh=True)
+isinf = _piecewise_constant("isinf", "np.isinf({0})", "bool", fresh=True)
+signbit = _piecewise_constant("signbit", "np.signbit({0})", "bool", fresh=True)

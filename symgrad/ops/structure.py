@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..graph import REGISTRY, Node, result_dtype
+from ..graph import REGISTRY, Node, as_dtype, result_dtype
 from ..shapes import (ShapeError, broadcast_shapes, format_shape, normalize_axis,
                       normalize_shape, symbolic_size, unify_dims)
 from . import Sample, Spec, linear_jvp, op, zeros
@@ -36,7 +36,8 @@ constant = op("constant", infer=lambda value: (value.array.shape, value.array.dt
               numpy=None, view=True, leaf=True, facts=_constant_facts)
 zeros_op = op("zeros", infer=lambda shape, dtype="float64": (normalize_shape(shape), dtype),
               # one spelling, so zeros((2, 3)) and zeros((2, 3), "float64") intern together
-              prepare=lambda shape, dtype="float64": {"shape": normalize_shape(shape), "dtype": dtype},
+              prepare=lambda shape, dtype="float64": {"shape": normalize_shape(shape),
+                                                     "dtype": as_dtype(dtype).name},
               numpy=lambda args, attrs, ctx: f"np.zeros({ctx.shape(attrs['shape'])}"
               + ("" if attrs.get("dtype", "float64") == "float64" else f", dtype=np.{attrs['dtype']}")
               + ")",

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import math
 
-from . import binary, unary
+from . import binary, op, unary, unary_samples
 from . import facts as F
-from .elementwise import exp, sqrt
+from .elementwise import (abs_, cos, equal, exp, floor, isfinite, less, sign, signbit, sqrt,
+                          trunc, where)
 
 LN2, LN10 = math.log(2.0), math.log(10.0)
 
@@ -65,6 +66,87 @@ logaddexp2 = binary("logaddexp2", "np.logaddexp2({0}, {1})",
                     lambda g, out, a, b: [g * exp2(a - out), g * exp2(b - out)],
                     float_result=True)
 
+
+# x1 mod x2 with the sign of x2 (NumPy's ``remainder``/``mod``, Python's ``%``) and with
+# the sign of x1 (``fmod``, C's): x1 - q x2 with q = floor(x1 / x2), resp. trunc(x1 / x2),
+# piecewise constant, so ∂/∂x1 = 1 and ∂/∂x2 = -q between the jumps (autograd's rule).
+remainder = binary("remainder", "np.remainder({0}, {1})",
+                   lambda g, out, a, b: [g, -(g * floor(a / b))], right="nonzero", kink=True)
+fmod = binary("fmod", "np.fmod({0}, {1})", lambda g, out, a, b: [g, -(g * trunc(a / b))],
+              right="nonzero", kink=True)
+
+#: Below this |x| the derivative of sinc is its Taylor series (the closed form cancels).
+SINC_SERIES_BELOW = 0.2
+#: sinc'(x) = Σₖ cₖ x^(2k-1), cₖ = (-1)ᵏ 2k π^(2k) / (2k+1)!, k = 1..10 (error < 1e-20 there)
+SINC_SERIES = tuple((-1) ** k * 2 * k * math.pi ** (2 * k) / math.factorial(2 * k + 1)
+                    for k in range(1, 11))
+
+
+def _sinc_derivative(x, out):
+    """sinc'(x) = (cos πx - sinc x) / x, finite and accurate at and near 0.
+
+    Near 0 the closed form loses its digits (both terms tend to 1), so there the
+    derivative is the Taylor series, whose own derivatives (the Hessian) are
+    right at 0 too. The closed form divides by x replaced with 1 near 0, so the
+    branch ``where`` does not select stays finite and sends no NaN backwards.
+    """
+    near = less(abs_(x), SINC_SERIES_BELOW)
+    x2 = x * x
+    series = SINC_SERIES[-1]
+    for c in reversed(SINC_SERIES[:-1]):
+        series = series * x2 + c
+    closed = (cos(math.pi * x) - out) / where(near, 1.0, x)
+    return where(near, x * series, closed)
+
+
+# NumPy's normalized sinc, sin(πx) / (πx), 1 at 0.
+sinc = unary("sinc", "np.sinc({0})", lambda g, out, x: [g * _sinc_derivative(x, out)])
+
+
+def _float_source(value) -> str:
+    """Source for a float attribute: ``None``, a literal, or ``float('inf')``/``float('nan')``."""
+    if value is None:
+        return "None"
+    return repr(value) if math.isfinite(value) else f"float({repr(value)!r})"
+
+
+def _nan_to_num_prepare(x, nan=0.0, posinf=None, neginf=None):
+    """Float attributes (None kept: NumPy's largest/smallest float), NaN spelled as
+    ``math.nan`` so that equal calls intern together."""
+    def as_float(value):
+        value = float(value)
+        return math.nan if math.isnan(value) else value
+    return {"nan": as_float(nan), "posinf": None if posinf is None else as_float(posinf),
+            "neginf": None if neginf is None else as_float(neginf)}
+
+
+# NaN -> nan, ±inf -> posinf/neginf (default the largest finite floats); the identity
+# elsewhere, so the derivative is 1 where x is finite and 0 where it was replaced.
+nan_to_num = op("nan_to_num", infer=lambda x, **_: (x.shape, x.dtype),
+                prepare=_nan_to_num_prepare,
+                numpy=lambda args, attrs, ctx: (
+                    f"np.nan_to_num({args[0]}, nan={_float_source(attrs['nan'])}, "
+                    f"posinf={_float_source(attrs['posinf'])}, "
+                    f"neginf={_float_source(attrs['neginf'])})"),
+                vjp=lambda g, out, x, **_: [g * isfinite(x)],
+                jvp=lambda tangents, out, x, **_: tangents[0] * isfinite(x),
+                elementwise=True, fresh=True, samples=unary_samples())
+
+
+def _copysign_vjp(g, out, a, b):
+    """copysign(a, b) = ±|a| by the sign bit of b: ∂/∂a = ±sign(a) (0 at a = 0, as
+    JAX), nothing for b (piecewise constant in it)."""
+    return [where(signbit(b), -g, g) * sign(a), None]
+
+
+copysign = binary("copysign", "np.copysign({0}, {1})", _copysign_vjp, left="kinkfree",
+                  right="kinkfree", float_result=True, kink=True)
+# Heaviside step: 0 below 0, x2 at 0, 1 above; ∂/∂x2 = [x1 = 0] (JAX's), none for x1.
+heaviside = binary("heaviside", "np.heaviside({0}, {1})",
+                   lambda g, out, a, b: [None, g * equal(a, 0.0)], left="kinkfree",
+                   float_result=True, kink=True)
+
 __all__ = ["tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "arcsinh", "arccosh", "arctanh",
            "exp2", "expm1", "log2", "log10", "reciprocal", "deg2rad", "rad2deg", "arctan2",
-           "logaddexp", "logaddexp2"]
+           "logaddexp", "logaddexp2", "remainder", "fmod", "sinc", "nan_to_num", "copysign",
+           "heaviside"]

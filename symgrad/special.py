@@ -1,0 +1,59 @@
+"""``sg.special``: the functions of ``scipy.special`` that symgrad supports, under
+SciPy's names and signatures (``expit``, ``logit``, ``erf``, ``erfc``, ``gammaln``,
+``digamma``/``psi``, ``polygamma(n, x)``). ``sg.expit``, ``sg.logit``, ``sg.erf``,
+``sg.erfc`` and ``sg.gammaln`` are the same functions.
+
+Evaluating ``erf``, ``erfc``, ``gammaln``, ``digamma`` and ``polygamma`` needs SciPy
+(see :mod:`symgrad.ops.special`); ``expit`` and ``logit`` are NumPy only. SciPy's
+own ufuncs dispatch here too: ``scipy.special.erf(node)`` builds ``sg.erf(node)``.
+"""
+from __future__ import annotations
+
+from .graph import NUMPY_FUNCTIONS
+from .ops import special as S
+from .ops.elementwise import sigmoid
+
+__all__ = ["expit", "logit", "erf", "erfc", "gammaln", "digamma", "psi", "polygamma"]
+
+
+def expit(x):
+    """The logistic function 1 / (1 + e⁻ˣ) (SciPy's name for ``sg.sigmoid``)."""
+    return sigmoid(x)
+
+
+def logit(x):
+    """log(x / (1 - x)), the inverse of ``expit``; derivative 1 / (x (1 - x))."""
+    return S.logit(x)
+
+
+def erf(z):
+    """The error function 2/√π ∫₀ᶻ e^(-t²) dt; derivative 2/√π e^(-z²)."""
+    return S.erf(z)
+
+
+def erfc(x):
+    """1 - erf(x), without the cancellation for large x."""
+    return S.erfc(x)
+
+
+def gammaln(x):
+    """log|Γ(x)|; derivative ``digamma(x)``."""
+    return S.gammaln(x)
+
+
+def digamma(x):
+    """ψ(x) = d log Γ(x) / dx; derivative ``polygamma(1, x)``."""
+    return S.digamma(x)
+
+
+psi = digamma
+
+
+def polygamma(n, x):
+    """ψ⁽ⁿ⁾(x), the n-th derivative of ``digamma`` (``n`` an int >= 0, SciPy's order of
+    arguments); derivative ``polygamma(n + 1, x)``."""
+    return S.polygamma(x, n=n)
+
+
+# SciPy ufuncs without an op of their name: scipy.special.expit(node), psi(node).
+NUMPY_FUNCTIONS.update({"expit": expit, "psi": digamma})
