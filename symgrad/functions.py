@@ -166,6 +166,11 @@ def one_hot(labels, k):
     return structure.one_hot(labels, k=k)
 
 
+# Products of any rank (symgrad.ops.products); they replace the 2-D-only ``dot``,
+# ``outer``, ``matmul``, ``trace`` and ``diag`` above, whose 2-D forms they keep.
+from .ops.products import (cross, diag, diagonal, dot, einsum, inner, kron, matmul,  # noqa: E402,F811
+                           outer, tensordot, trace, vdot)
+
 # The hook the nodes' methods and NumPy's protocols read: every public function here.
 NUMPY_FUNCTIONS.update({name: value for name, value in globals().items()
                         if callable(value) and not name.startswith("_")

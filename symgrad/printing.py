@@ -212,6 +212,14 @@ class Printer:
     def _print_matmul(self, node: Node, a: Piece, b: Piece) -> Piece:
         return self.infix(self.matmul_symbol, PRODUCT, a, b, "matmul", associative=True)
 
+    def _print_einsum(self, node: Node, *operands: Piece) -> Piece:
+        """NumPy's spelling, ``einsum('ij,jk->ik', A, B)``."""
+        args = [self.subscripts(node.attrs["spec"])] + [o.text for o in operands]
+        return self.call("einsum", args)
+
+    def subscripts(self, spec: str) -> str:
+        return repr(spec)
+
     def _print_negative(self, node: Node, x: Piece) -> Piece:
         text = "-" + self.wrap(x, x.prec < PRODUCT or x.text.startswith("-"))
         prec = x.prec if x.prec == PRODUCT else UNARY
