@@ -53,10 +53,21 @@ def test_einsum_matches_numpy_and_finite_differences(spec_shapes):
     _check(lambda *x: sg.einsum(spec, *x), lambda *v: np.einsum(spec, *v), *shapes)
 
 
+def test_two_dimensional_einsum_products_are_matmul_nodes():
+    A, B, x = sg.matrix("A", ("n", "m")), sg.matrix("B", ("m", "k")), sg.vector("x", "m")
+    assert sg.einsum("ij,jk->ik", A, B) is A @ B
+    assert sg.einsum("ij,kj->ki", B.T, A) is A @ B
+    assert sg.einsum("ij,j", A, x) is A @ x
+    assert sg.einsum("i,i", x, x) is x @ x
+    assert str(sg.einsum("ij,jk", A, B)) == "A @ B"
+    C = sg.matrix("C", ("m", "n"))
+    assert sg.equivalent(sg.einsum("ij,jk", A, C), (C.T @ A.T).T).method == "symbolic"
+
+
 def test_einsum_interleaved_form_and_dispatch():
     (a, b), (va, vb) = _inputs([(2, 3), (3, 4)])
     node = sg.einsum(a, [0, 1], b, [1, 2], [0, 2])
-    assert node is sg.einsum("ab,bc->ac", a, b)
+    assert node is sg.einsum("ab,bc->ac", a, b) is a @ b
     dispatched = np.einsum("ij,jk->ik", a, b, optimize=True)
     np.testing.assert_allclose(sg.function([a, b], dispatched)(va, vb), va @ vb)
     np.testing.assert_allclose(sg.function([a, b], node)(va, vb), va @ vb)
@@ -299,8 +310,27 @@ def test_jacobian_of_einsum_with_named_dims():
 
 
 def test_printing_is_readable():
-    A, B = sg.matrix("A", (2, 3)), sg.matrix("B", (3, 4))
-    assert str(sg.einsum("ij,jk->ik", A, B)) == "einsum('ij,jk->ik', A, B)"
-    assert r"\mathtt{ij,jk \to ik}" in sg.latex(sg.einsum("ij,jk->ik", A, B))
-    source = sg.function([A, B], sg.einsum("ij,kj->ik", A, B.T)).source
-    assert "np.einsum('ij,kj->ik', A, " in source
+    A, B = sg.tensor("A", (5, 2, 3)), sg.matrix("B", (3, 4))
+    assert str(sg.einsum("bij,jk->bik", A, B)) == "einsum('bij,jk->bik', A, B)"
+    assert r"\mathtt{bij,jk \to bik}" in sg.latex(sg.einsum("bij,jk->bik", A, B))
+    assert sg.einsum("bij,kj->bik", A, B.T) is sg.einsum("bij,jk->bik", A, B)  # Bᵀ absorbed
+    source = sg.function([A, B], sg.einsum("bij,kj->bik", A, B.T)).source
+    assert "np.matmul(A, B)" in source
+    T = sg.tensor("T", (2, 3, 4))
+    source = sg.function([T], sg.einsum("ijk,ijl->jkl", T, T)).source
+    assert "np.einsum('ijk,ijl->jkl', T, T, optimize=True)" in source
+
+
+@pytest.mark.parametrize("spec,shapes,lowered", [
+    ("bik,bjk->bij", [(5, 2, 3), (5, 4, 3)], "np.matmul(x0, np.swapaxes(x1, -1, -2))"),
+    ("bki,bkj->bij", [(5, 3, 2), (5, 3, 4)], "np.matmul(np.swapaxes(x0, -1, -2), x1)"),
+    ("bij,bjk->bki", [(5, 2, 3), (5, 3, 4)],
+     "np.matmul(np.swapaxes(x1, -1, -2), np.swapaxes(x0, -1, -2))"),
+    ("ij,jk->ki", [(2, 3), (3, 4)], "np.dot("),
+    ("jk,bij->bik", [(3, 4), (5, 2, 3)], "np.matmul(x1, x0)"),
+])
+def test_matmul_patterns_lower_to_np_matmul(spec, shapes, lowered):
+    nodes, values = _inputs(shapes)
+    f = sg.function(nodes, sg.einsum(spec, *nodes))
+    assert lowered in f.source
+    np.testing.assert_allclose(f(*values), np.einsum(spec, *values), rtol=1e-12)

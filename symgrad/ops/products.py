@@ -18,7 +18,6 @@ printing and generated code of the 2-D products stay what they were.
 """
 from __future__ import annotations
 
-import math
 import string
 
 import numpy as np
@@ -153,9 +152,10 @@ def _einsum_infer(*operands, spec):
 
 
 def _einsum_fold(*operands, spec):
-    """Broadcast size-1 axes squeezed away; a permutation of one operand as a
-    transpose (a view, printed as one); 0-d factors 1 dropped; a product with a
-    zero factor as zeros."""
+    """Broadcast size-1 axes squeezed away; transposed operands read through permuted
+    subscripts; a product of matrices and vectors as the 2-D ``matmul`` op; a
+    permutation of one operand as a transpose (a view, printed as one); 0-d factors 1
+    dropped; a product with a zero factor as zeros."""
     inputs, output = parse(spec)
     try:
         sizes, broadcast = label_sizes(inputs, operands)
@@ -163,6 +163,13 @@ def _einsum_fold(*operands, spec):
         return None  # the shape rule raises it, naming the op and the operands
     if broadcast:
         return _squeeze_broadcast(operands, inputs, output, broadcast)
+    if any(x.op is transpose for x in operands):
+        return _absorb_transposes(operands, inputs, output)
+    plan = matmul_plan(inputs, output) if len(operands) == 2 else None
+    if plan is not None and all(x.ndim <= 2 for x in operands):
+        # a 2-D product: the matmul op, its rewrite rules, facts and lowering
+        left, right = (transpose(operands[k]) if swap else operands[k] for k, swap in plan)
+        return matmul_op(left, right)
     if len(operands) == 1 and sorted(inputs[0]) == sorted(output) \
             and len(set(output)) == len(output):
         return transpose(operands[0], axes=tuple(inputs[0].index(c) for c in output))
@@ -177,6 +184,19 @@ def _einsum_fold(*operands, spec):
     return None
 
 
+def _absorb_transposes(operands, inputs, output):
+    """A transposed operand read through permuted subscripts instead: ``Bᵀ`` as ``'ij'``
+    is ``B`` as ``'ji'``."""
+    operands, inputs = list(operands), list(inputs)
+    for k, x in enumerate(operands):
+        if x.op is transpose:
+            letters = [""] * x.ndim
+            for position, axis in enumerate(x.attrs["axes"]):
+                letters[axis] = inputs[k][position]
+            operands[k], inputs[k] = x.operands[0], "".join(letters)
+    return einsum_op(*operands, spec=_join(inputs, output))
+
+
 def _squeeze_broadcast(operands, inputs, output, broadcast):
     operands, inputs = list(operands), list(inputs)
     for k in sorted({k for k, _ in broadcast}):
@@ -189,32 +209,50 @@ def _squeeze_broadcast(operands, inputs, output, broadcast):
 
 # Lowering ------------------------------------------------------------------------------
 
-def matmul_pattern(inputs, output) -> bool:
-    """Whether the spec is ``np.matmul``'s: ``...ij,...jk->...ik`` where one operand's
-    batch labels end the other's (NumPy's batch broadcasting), or with a vector side
-    (``...ij,j->...i``, ``j,...jk->...k``)."""
+def matmul_plan(inputs, output):
+    """How ``np.matmul`` computes a two-operand spec, or None: ``(first, second)``,
+    each ``(operand index, swap its last two axes)``. The pattern is
+    ``...ij,...jk->...ik`` up to the order of each operand's last two labels and of
+    the operands, one operand's batch labels ending the other's (NumPy's batch
+    broadcasting); or a vector side (``...ij,j->...i``, ``j,...jk->...k``, ``j,j->``)."""
     a, b = inputs
     if not a or not b or len(set(a)) != len(a) or len(set(b)) != len(b):
-        return False
+        return None
     if len(b) == 1:
-        return len(a) >= 2 and b == a[-1] and output == a[:-1]
+        return ((0, False), (1, False)) if b == a[-1] and output == a[:-1] else None
     if len(a) == 1:
-        return a == b[-2] and output == b[:-2] + b[-1]
+        return ((0, False), (1, False)) if a == b[-2] and output == b[:-2] + b[-1] else None
+    if len(output) < 2:
+        return None
+    row, col = output[-2], output[-1]
+    first, second = (0, 1) if row in a[-2:] else (1, 0)
+    left, right = inputs[first], inputs[second]
+    contracted = set(left[-2:]) - {row}
+    if row not in left[-2:] or col not in right[-2:] or len(contracted) != 1:
+        return None
+    (c,) = contracted
     long, short = sorted((a[:-2], b[:-2]), key=len, reverse=True)
-    shared = set(a) & set(b)
-    return (a[-1] == b[-2] and long.endswith(short) and shared == set(short) | {a[-1]}
-            and a[-2] != b[-1] and output == long + a[-2] + b[-1])
+    if (set(right[-2:]) != {c, col} or not long.endswith(short) or row == col
+            or set(a) & set(b) != set(short) | {c} or output != long + row + col):
+        return None
+    return (first, left[-1] != c), (second, right[-2] != c)
+
+
+def _swapped(source: str, ndim: int) -> str:
+    return f"{source}.T" if ndim == 2 else f"np.swapaxes({source}, -1, -2)"
 
 
 def _einsum_numpy(args, attrs, ctx):
-    """``np.matmul`` for its pattern; ``np.einsum`` otherwise (``optimize=True`` for
-    several operands, which contracts pairs through BLAS ``tensordot``). One
-    operand's einsum without summation is a view of it ('ii->i'): copied, so the
-    result is always a fresh array."""
+    """``np.matmul`` for its pattern (operands transposed as needed); ``np.einsum``
+    otherwise (``optimize=True`` for several operands, which contracts pairs through
+    BLAS ``tensordot``). One operand's einsum without summation is a view of it
+    ('ii->i'): copied, so the result is always a fresh array."""
     spec = attrs["spec"]
     inputs, output = parse(spec)
-    if len(inputs) == 2 and matmul_pattern(inputs, output):
-        return f"np.matmul({args[0]}, {args[1]})"
+    plan = matmul_plan(inputs, output) if len(inputs) == 2 else None
+    if plan is not None:
+        parts = [_swapped(args[k], len(inputs[k])) if swap else args[k] for k, swap in plan]
+        return f"np.matmul({parts[0]}, {parts[1]})"
     call = f"np.einsum({spec!r}, {', '.join(args)}"
     if len(inputs) > 1:
         return call + ", optimize=True)"
@@ -282,9 +320,9 @@ def _einsum_jacobian(sweep, node, js):
 
 
 EINSUM_SAMPLES = [
-    ("ij,jk->ik", (2, 3), (3, 4)), ("ii->i", (3, 3)), ("ii", ("n", "n")),
+    ("bij,jk->bik", (2, 2, 3), (3, 4)), ("ii->i", (3, 3)), ("ii", ("n", "n")),
     ("bij,bjk->bik", ("n", 2, 3), ("n", 3, 2)), ("ij->", (2, 3)), ("ij->j", ("n", 3)),
-    ("i,i->", ("n",), ("n",)), ("ij,ij->ij", (2, 3), (2, 3)), ("ij,kj->ikj", (2, 3), (4, 3)),
+    ("i,i->i", ("n",), ("n",)), ("ij,ij->ij", (2, 3), (2, 3)), ("ij,kj->ikj", (2, 3), (4, 3)),
     ("ij,jk,kl->il", (2, 3), (3, 4), (4, 2)), ("iij->j", (2, 2, 3)),
     ("...ij,...jk->...ik", (2, 2, 3), (3, 2)), ("ij,j->ij", (2, 3), (1,)),
     ("i,j->ij", ("n",), ("m",)), ("iji->j", (2, "k", 2)),
