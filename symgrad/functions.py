@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from .graph import NUMPY_FUNCTIONS, as_node
 from .ops import elementwise, linalg as linalg_ops, reductions, structure, transcendental
+from .ops import products
 from .ops.elementwise import log_sigmoid, square  # noqa: F401  (re-exported)
 from .ops.linalg import dot  # noqa: F401
 from .ops.reductions import mean  # noqa: F401
@@ -169,9 +170,14 @@ def one_hot(labels, k):
 # Products of any rank (symgrad.ops.products); they replace the 2-D-only ``dot``,
 # ``outer``, ``matmul``, ``trace`` and ``diag`` above, whose 2-D forms they keep.
 from .ops.products import (cross, diag, diagonal, dot, einsum, inner, kron, matmul,  # noqa: E402,F811
-                           outer, tensordot, trace, vdot)
+                           outer, tensordot, trace, vdot, vecdot)
 
 # The hook the nodes' methods and NumPy's protocols read: every public function here.
 NUMPY_FUNCTIONS.update({name: value for name, value in globals().items()
                         if callable(value) and not name.startswith("_")
                         and value not in (as_node, NUMPY_FUNCTIONS)})
+# numpy.linalg's functions whose conventions differ from the top-level ones of the same
+# name (last two axes): what ``np.linalg.trace(node)`` dispatches to.
+NUMPY_FUNCTIONS.update({"linalg." + f.__name__.replace("linalg_", ""): f for f in (
+    products.linalg_trace, products.linalg_diagonal, products.linalg_cross,
+    products.linalg_outer)})

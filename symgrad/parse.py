@@ -32,6 +32,8 @@ UNARY = ("exp", "log", "log1p", "sqrt", "abs", "sin", "cos", "tanh", "sigmoid", 
          "exp2", "expm1", "log2", "log10", "reciprocal", "deg2rad", "rad2deg")
 BINARY = ("dot", "outer", "solve", "maximum", "minimum", "matmul", "arctan2", "logaddexp",
           "logaddexp2", "power")
+UNARY += ("diagonal",)
+BINARY += ("inner", "kron", "cross", "vdot", "tensordot", "vecdot")  # products of any rank
 REDUCE = (("node", None), ("axis", None), ("bool", False))
 FUNCTIONS = {name: (getattr(F, name), (("node", None),)) for name in UNARY}
 FUNCTIONS.update({name: (getattr(F, name), (("node", None), ("node", None))) for name in BINARY})

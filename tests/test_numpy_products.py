@@ -334,3 +334,45 @@ def test_matmul_patterns_lower_to_np_matmul(spec, shapes, lowered):
     f = sg.function(nodes, sg.einsum(spec, *nodes))
     assert lowered in f.source
     np.testing.assert_allclose(f(*values), np.einsum(spec, *values), rtol=1e-12)
+
+
+@pytest.mark.parametrize("shapes,axis", [(((3,), (3,)), -1), (((2, 3), (3,)), -1),
+                                         (((4, 2), (4, 1)), 0), (((2, 1, 3), (4, 3)), -1)], ids=str)
+def test_vecdot_matches_numpy(shapes, axis):
+    _check(lambda a, b: sg.vecdot(a, b, axis=axis), lambda a, b: np.vecdot(a, b, axis=axis),
+           *shapes)
+
+
+def test_numpy_linalg_products_use_the_last_two_axes():
+    T, u = sg.tensor("T", (2, 3, 3)), sg.tensor("u", (2, 3))
+    vt, vu = RNG.standard_normal((2, 3, 3)), RNG.standard_normal((2, 3))
+    cases = [(np.linalg.trace(T), np.linalg.trace(vt)), (sg.linalg.trace(T, offset=1),
+                                                         np.linalg.trace(vt, offset=1)),
+             (np.linalg.diagonal(T, offset=-1), np.linalg.diagonal(vt, offset=-1)),
+             (sg.linalg.diagonal(T), np.linalg.diagonal(vt)),
+             (np.linalg.cross(u, T[0, :2]), np.linalg.cross(vu, vt[0, :2])),
+             (np.linalg.vecdot(T, u[0]), np.linalg.vecdot(vt, vu[0])),
+             (np.linalg.outer(u[0], u[1]), np.linalg.outer(vu[0], vu[1])),
+             (np.linalg.tensordot(T, u, axes=([0, 1], [0, 1])),
+              np.linalg.tensordot(vt, vu, axes=([0, 1], [0, 1]))),
+             (np.linalg.matmul(T, T), vt @ vt), (sg.linalg.matmul(u, T), vu @ vt)]
+    for node, expected in cases:
+        np.testing.assert_allclose(sg.function([T, u], node)(vt, vu), expected, rtol=1e-12)
+    with pytest.raises(ValueError, match="1-D"):
+        np.linalg.outer(T, u)
+    with pytest.raises(ValueError, match="3-vectors"):
+        sg.linalg.cross(sg.vector("p", 2), sg.vector("q", 2))
+    with pytest.raises(ValueError, match=r"cross\('u' \(2, 3\).*batch dimensions \(2,\) and \(3,\)"):
+        sg.cross(u, T[0])
+
+
+def test_cli_parser_knows_the_products():
+    from symgrad.parse import parse_expression
+    shapes = {"A": (2, 3), "B": (2, 3), "a": (3,), "b": (3,)}
+    A, B, a, b = (sg.tensor(n, s) for n, s in shapes.items())
+    assert parse_expression("tensordot(A, B)", shapes) is sg.tensordot(A, B)
+    assert parse_expression("cross(a, b) + inner(A, b)[0]", shapes) is \
+        sg.cross(a, b) + sg.inner(A, b)[0]
+    assert parse_expression("kron(a, b)", shapes) is sg.kron(a, b)
+    assert parse_expression("vdot(A, B) + vecdot(a, b)", shapes) is sg.vdot(A, B) + sg.vecdot(a, b)
+    assert parse_expression("diagonal(A)", shapes) is sg.diagonal(A)

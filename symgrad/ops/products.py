@@ -152,10 +152,11 @@ def _einsum_infer(*operands, spec):
 
 
 def _einsum_fold(*operands, spec):
-    """Broadcast size-1 axes squeezed away; transposed operands read through permuted
-    subscripts; a product of matrices and vectors as the 2-D ``matmul`` op; a
-    permutation of one operand as a transpose (a view, printed as one); 0-d factors 1
-    dropped; a product with a zero factor as zeros."""
+    """Simpler forms, each rebuilt through this op (so they compose): broadcast size-1
+    axes squeezed away; a zero factor makes zeros; transposed operands are read through
+    permuted subscripts; a factor of ones whose labels other operands carry is dropped
+    (the seed of a gradient); 0-d factors move out as ``*``; a product of matrices and
+    vectors is the 2-D ``matmul`` op; a permutation of one operand a transpose."""
     inputs, output = parse(spec)
     try:
         sizes, broadcast = label_sizes(inputs, operands)
@@ -163,8 +164,14 @@ def _einsum_fold(*operands, spec):
         return None  # the shape rule raises it, naming the op and the operands
     if broadcast:
         return _squeeze_broadcast(operands, inputs, output, broadcast)
+    if any(is_constant(x, 0.0) for x in operands):
+        return zeros(tuple(sizes[c] for c in output), result_dtype(*(x.dtype for x in operands)))
     if any(x.op is transpose for x in operands):
         return _absorb_transposes(operands, inputs, output)
+    if len(operands) > 1:
+        simpler = _without_factors(operands, inputs, output)
+        if simpler is not None:
+            return simpler
     plan = matmul_plan(inputs, output) if len(operands) == 2 else None
     if plan is not None and all(x.ndim <= 2 for x in operands):
         # a 2-D product: the matmul op, its rewrite rules, facts and lowering
@@ -173,15 +180,25 @@ def _einsum_fold(*operands, spec):
     if len(operands) == 1 and sorted(inputs[0]) == sorted(output) \
             and len(set(output)) == len(output):
         return transpose(operands[0], axes=tuple(inputs[0].index(c) for c in output))
-    ones = [k for k, x in enumerate(operands) if x.ndim == 0 and is_constant(x, 1.0)]
-    if ones and len(ones) < len(operands):  # a factor 1 (the seed of a gradient)
-        keep = [k for k in range(len(operands)) if k not in ones]
-        return einsum_op(*[operands[k] for k in keep],
-                         spec=_join([inputs[k] for k in keep], output))
-    if any(is_constant(x, 0.0) for x in operands):
-        dtype = result_dtype(*(x.dtype for x in operands))
-        return zeros(tuple(sizes[c] for c in output), dtype)
     return None
+
+
+def _without_factors(operands, inputs, output):
+    """A ones factor dropped, or the 0-d factors as ``s * einsum(rest)``; else None."""
+    for k, (x, term) in enumerate(zip(operands, inputs)):
+        others = "".join(t for j, t in enumerate(inputs) if j != k)
+        if is_constant(x, 1.0) and set(term) <= set(others):
+            return einsum_op(*operands[:k], *operands[k + 1:],
+                             spec=_join(inputs[:k] + inputs[k + 1:], output))
+    scalars = [k for k, term in enumerate(inputs) if not term]
+    if not scalars or len(scalars) == len(operands):
+        return None
+    rest = [k for k in range(len(operands)) if k not in scalars]
+    product = einsum_op(*[operands[k] for k in rest], spec=_join([inputs[k] for k in rest], output))
+    factor = operands[scalars[0]]
+    for k in scalars[1:]:
+        factor = factor * operands[k]
+    return factor * product
 
 
 def _absorb_transposes(operands, inputs, output):
@@ -324,7 +341,7 @@ EINSUM_SAMPLES = [
     ("bij,bjk->bik", ("n", 2, 3), ("n", 3, 2)), ("ij->", (2, 3)), ("ij->j", ("n", 3)),
     ("i,i->i", ("n",), ("n",)), ("ij,ij->ij", (2, 3), (2, 3)), ("ij,kj->ikj", (2, 3), (4, 3)),
     ("ij,jk,kl->il", (2, 3), (3, 4), (4, 2)), ("iij->j", (2, 2, 3)),
-    ("...ij,...jk->...ik", (2, 2, 3), (3, 2)), ("ij,j->ij", (2, 3), (1,)),
+    ("...ij,...jk->...ik", (2, 2, 3), (3, 2)), ("ij,kj->ij", (2, 3), (1, 3)),
     ("i,j->ij", ("n",), ("m",)), ("iji->j", (2, "k", 2)),
 ]
 
@@ -463,6 +480,16 @@ def _aligned(name: str, a: Node, b: Node, axis_a: int, axis_b: int) -> None:
                                     f"not aligned: {da!r} (dim {axis_a}) != {db!r} (dim {axis_b})")
 
 
+def _batches_broadcast(name: str, a: Node, b: Node, core: int) -> None:
+    """The leading (batch) axes before the last ``core`` ones must broadcast."""
+    batch_a, batch_b = a.shape[:max(a.ndim - core, 0)], b.shape[:max(b.ndim - core, 0)]
+    try:
+        broadcast_shapes(batch_a, batch_b)
+    except ShapeError as err:
+        raise _mismatch(name, a, b, f"batch dimensions {format_shape(batch_a)} and "
+                                    f"{format_shape(batch_b)} do not broadcast: {err}") from None
+
+
 def _ravel(x: Node) -> Node:
     return x if x.ndim == 1 else reshape(x, shape=(-1,))
 
@@ -513,11 +540,7 @@ def batched_matmul(a: Node, b: Node) -> Node:
             raise _mismatch("matmul", a, b, f"operand {k} is 0-d; matmul needs rank 1 or more "
                                             "(use * for scalars)")
     _aligned("matmul", a, b, a.ndim - 1, max(b.ndim - 2, 0))
-    try:
-        broadcast_shapes(a.shape[:-2], b.shape[:-2])
-    except ShapeError as err:
-        raise _mismatch("matmul", a, b, f"batch dimensions {format_shape(a.shape[:-2])} and "
-                                        f"{format_shape(b.shape[:-2])} do not broadcast: {err}")
+    _batches_broadcast("matmul", a, b, 2)
     left = "...ij" if a.ndim > 1 else "j"
     right = "...jk" if b.ndim > 1 else "j"
     result = "..." + ("i" if a.ndim > 1 else "") + ("k" if b.ndim > 1 else "")
@@ -671,6 +694,7 @@ def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     if da not in (2, 3) or db not in (2, 3):
         raise _mismatch("cross", a, b, "incompatible dimensions for cross product\n"
                                        f"(dimension must be 2 or 3, got {da!r} and {db!r})")
+    _batches_broadcast("cross", a, b, 1)
     if da == db == 2:
         return einsum_op(_levi_civita(2), a, b, spec="jk,...j,...k->...")
     a = _with_zero_z(a) if da == 2 else a
@@ -722,3 +746,46 @@ def diag(v, k=0):
     if v.ndim == 2:
         return diagonal(v, offset=k)
     raise ShapeError(f"diag({describe(v)}): input must be 1- or 2-d")
+
+
+# numpy.linalg's array-API products (NumPy 2): last-axes conventions -------------------
+
+def vecdot(x1, x2, axis=-1):
+    """NumPy ``vecdot``: the dot product along ``axis`` (default last), other axes
+    broadcast: ``einsum('...i,...i->...')``."""
+    a, b = as_node(x1), as_node(x2)
+    if a.ndim == 0 or b.ndim == 0:
+        raise _mismatch("vecdot", a, b, "vecdot needs operands of rank 1 or more")
+    a = _move_to_last(a, normalize_axis(axis, a.ndim))
+    b = _move_to_last(b, normalize_axis(axis, b.ndim))
+    _aligned("vecdot", a, b, a.ndim - 1, b.ndim - 1)
+    _batches_broadcast("vecdot", a, b, 1)
+    return einsum_op(a, b, spec="...i,...i->...")
+
+
+def linalg_trace(x, offset=0, dtype=None):
+    """``numpy.linalg.trace``: the trace over the last two axes."""
+    return trace(x, offset=offset, axis1=-2, axis2=-1, dtype=dtype)
+
+
+def linalg_diagonal(x, offset=0):
+    """``numpy.linalg.diagonal``: the diagonal of the last two axes."""
+    return diagonal(x, offset=offset, axis1=-2, axis2=-1)
+
+
+def linalg_cross(x1, x2, axis=-1):
+    """``numpy.linalg.cross``: the cross product of 3-vectors along ``axis``."""
+    a, b = as_node(x1), as_node(x2)
+    for x in (a, b):
+        if x.ndim == 0 or x.shape[normalize_axis(axis, x.ndim)] != 3:
+            raise _mismatch("linalg.cross", a, b, "both operands must be 3-vectors along "
+                                                  f"axis {axis}")
+    return cross(a, b, axis=axis)
+
+
+def linalg_outer(x1, x2):
+    """``numpy.linalg.outer``: the outer product of two vectors (no flattening)."""
+    a, b = as_node(x1), as_node(x2)
+    if a.ndim != 1 or b.ndim != 1:
+        raise _mismatch("linalg.outer", a, b, "linalg.outer needs two 1-D operands")
+    return outer_op(a, b)
