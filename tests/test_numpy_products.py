@@ -318,7 +318,9 @@ def test_printing_is_readable():
     assert "np.matmul(A, B)" in source
     T = sg.tensor("T", (2, 3, 4))
     source = sg.function([T], sg.einsum("ijk,ijl->jkl", T, T)).source
-    assert "np.einsum('ijk,ijl->jkl', T, T, optimize=True)" in source
+    assert "np.einsum('ijk,ijl->jkl', T, T)" in source
+    source = sg.function([T, B], sg.einsum("ijk,ijl,mk->lm", T, T, B)).source
+    assert "np.einsum('ijk,ijl,mk->lm', T, T, B, optimize=True)" in source
 
 
 @pytest.mark.parametrize("spec,shapes,lowered", [
@@ -327,9 +329,13 @@ def test_printing_is_readable():
     ("bij,bjk->bki", [(5, 2, 3), (5, 3, 4)],
      "np.matmul(np.swapaxes(x1, -1, -2), np.swapaxes(x0, -1, -2))"),
     ("ij,jk->ki", [(2, 3), (3, 4)], "np.dot("),
+    ("bik,bij->jk", [(5, 2, 3), (5, 2, 4)], "np.tensordot(x0, x1, axes=([0, 1], [0, 1])).T"),
+    ("ijk,jkl->il", [(2, 3, 4), (3, 4, 2)], "np.tensordot(x0, x1, axes=([1, 2], [0, 1]))"),
+    ("ab,cd->cadb", [(2, 3), (4, 5)], "np.transpose(np.tensordot(x0, x1, axes=([], [])), "
+                                      "(2, 0, 3, 1))"),
     ("jk,bij->bik", [(3, 4), (5, 2, 3)], "np.matmul(x1, x0)"),
 ])
-def test_matmul_patterns_lower_to_np_matmul(spec, shapes, lowered):
+def test_products_lower_to_np_matmul_or_tensordot(spec, shapes, lowered):
     nodes, values = _inputs(shapes)
     f = sg.function(nodes, sg.einsum(spec, *nodes))
     assert lowered in f.source

@@ -259,19 +259,45 @@ def _swapped(source: str, ndim: int) -> str:
     return f"{source}.T" if ndim == 2 else f"np.swapaxes({source}, -1, -2)"
 
 
+def tensordot_plan(inputs, output):
+    """``(axes of a, axes of b, permutation or None)`` when a two-operand spec is
+    ``np.tensordot`` (then transposed): shared labels are all summed, every other
+    label is kept, none repeats; else None."""
+    a, b = inputs
+    if len(set(a)) != len(a) or len(set(b)) != len(b):
+        return None
+    shared = [c for c in a if c in b]
+    free = [c for c in a if c not in b] + [c for c in b if c not in a]
+    if set(shared) & set(output) or sorted(free) != sorted(output):
+        return None
+    axes = ([a.index(c) for c in shared], [b.index(c) for c in shared])
+    permutation = tuple(free.index(c) for c in output)
+    return axes + (None if permutation == tuple(range(len(free))) else permutation,)
+
+
 def _einsum_numpy(args, attrs, ctx):
-    """``np.matmul`` for its pattern (operands transposed as needed); ``np.einsum``
-    otherwise (``optimize=True`` for several operands, which contracts pairs through
-    BLAS ``tensordot``). One operand's einsum without summation is a view of it
-    ('ii->i'): copied, so the result is always a fresh array."""
+    """``np.matmul`` for its pattern (operands transposed as needed), ``np.tensordot``
+    for its (one BLAS call), ``np.einsum(..., optimize=True)`` for three or more
+    operands (pairwise, BLAS where it can), plain ``np.einsum`` otherwise. One
+    operand's einsum without summation is a view of it ('ii->i'): copied, so the
+    result is always a fresh array."""
     spec = attrs["spec"]
     inputs, output = parse(spec)
     plan = matmul_plan(inputs, output) if len(inputs) == 2 else None
     if plan is not None:
         parts = [_swapped(args[k], len(inputs[k])) if swap else args[k] for k, swap in plan]
         return f"np.matmul({parts[0]}, {parts[1]})"
+    dot = tensordot_plan(inputs, output) if len(inputs) == 2 else None
+    if dot is not None:
+        axes_a, axes_b, permutation = dot
+        call = f"np.tensordot({args[0]}, {args[1]}, axes=({axes_a}, {axes_b}))"
+        if permutation is None:
+            return call
+        if permutation == tuple(reversed(range(len(permutation)))):
+            return f"{call}.T"
+        return f"np.transpose({call}, {permutation})"
     call = f"np.einsum({spec!r}, {', '.join(args)}"
-    if len(inputs) > 1:
+    if len(inputs) > 2:
         return call + ", optimize=True)"
     if set(output) == set(inputs[0]):
         return call + ").copy()"
@@ -353,7 +379,7 @@ def _einsum_samples():
 
 einsum_op = op("einsum", infer=_einsum_infer, prepare=_einsum_prepare, fold=_einsum_fold,
                numpy=_einsum_numpy, vjp=_einsum_vjp, jvp=_einsum_jvp, jacobian=_einsum_jacobian,
-               fresh=True, samples=_einsum_samples)
+               fresh=True, keeps_positive=True, samples=_einsum_samples)
 
 
 # The diagonal and its adjoint ------------------------------------------------------------
