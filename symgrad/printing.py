@@ -26,6 +26,7 @@ from typing import Optional
 import numpy as np
 
 from .graph import Node, as_node_list, toposort
+from .ops.products import matmul_plan, parse
 from .ops.structure import index_source
 from .shapes import format_shape
 
@@ -213,7 +214,11 @@ class Printer:
         return self.infix(self.matmul_symbol, PRODUCT, a, b, "matmul", associative=True)
 
     def _print_einsum(self, node: Node, *operands: Piece) -> Piece:
-        """NumPy's spelling, ``einsum('ij,jk->ik', A, B)``."""
+        """A batched matrix product as ``A @ B``; otherwise NumPy's spelling,
+        ``einsum('ij,kj->ik', A, B)``."""
+        inputs, output = parse(node.attrs["spec"])
+        if len(inputs) == 2 and matmul_plan(inputs, output) == ((0, False), (1, False)):
+            return self._print_matmul(node, *operands)
         args = [self.subscripts(node.attrs["spec"])] + [o.text for o in operands]
         return self.call("einsum", args)
 

@@ -311,8 +311,10 @@ def test_jacobian_of_einsum_with_named_dims():
 
 def test_printing_is_readable():
     A, B = sg.tensor("A", (5, 2, 3)), sg.matrix("B", (3, 4))
-    assert str(sg.einsum("bij,jk->bik", A, B)) == "einsum('bij,jk->bik', A, B)"
-    assert r"\mathtt{bij,jk \to bik}" in sg.latex(sg.einsum("bij,jk->bik", A, B))
+    assert str(A @ B) == str(sg.einsum("bij,jk->bik", A, B)) == "A @ B"
+    assert str(sg.einsum("bij,kj->bik", A, B.T)) == "A @ B"
+    assert str(sg.einsum("bij,bkj->bik", A, A)) == "einsum('bij,bkj->bik', A, A)"
+    assert r"\mathtt{bij,bkj \to bik}" in sg.latex(sg.einsum("bij,bkj->bik", A, A))
     assert sg.einsum("bij,kj->bik", A, B.T) is sg.einsum("bij,jk->bik", A, B)  # Bᵀ absorbed
     source = sg.function([A, B], sg.einsum("bij,kj->bik", A, B.T)).source
     assert "np.matmul(A, B)" in source
