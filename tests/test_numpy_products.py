@@ -384,3 +384,35 @@ def test_cli_parser_knows_the_products():
     assert parse_expression("kron(a, b)", shapes) is sg.kron(a, b)
     assert parse_expression("vdot(A, B) + vecdot(a, b)", shapes) is sg.vdot(A, B) + sg.vecdot(a, b)
     assert parse_expression("diagonal(A)", shapes) is sg.diagonal(A)
+
+
+def _numeric_jacobian(f, x0, eps=1e-6):
+    out = np.asarray(f(x0))
+    result = np.zeros(out.shape + x0.shape)
+    for entry in np.ndindex(x0.shape):
+        step = np.zeros_like(x0)
+        step[entry] = eps
+        result[(...,) + entry] = (f(x0 + step) - f(x0 - step)) / (2 * eps)
+    return result
+
+
+@pytest.mark.parametrize("build,shape", [
+    (lambda x: sg.sin(sg.diagonal(x, 0, 0, 2)), ("n", 2, "n")),
+    (lambda x: sg.sin(sg.ops.products.diagonal_embed(x, shape=("n", 2, "n"), axis1=0, axis2=2)),
+     (2, "n")),
+    (lambda x: sg.einsum("iji,ki->jk", x, sg.cos(x[:, 0, :])), ("n", 2, "n")),
+], ids=range(3))
+def test_whole_jacobians_with_named_dims(build, shape):
+    x = sg.tensor("x", shape)
+    y = build(x)
+    jac = sg.jacobian(y, x)
+    assert jac.shape == y.shape + x.shape
+    x0 = RNG.standard_normal(tuple(3 if d == "n" else d for d in shape))
+    expected = _numeric_jacobian(sg.function([x], y), x0)
+    np.testing.assert_allclose(sg.function([x], jac)(x0), expected, rtol=1e-6, atol=1e-8)
+
+
+def test_tensordot_takes_numpy_integers():
+    a, b = sg.tensor("a", (2, 3)), sg.tensor("b", (3, 2))
+    assert sg.tensordot(a, b, np.int64(1)) is a @ b
+    assert sg.tensordot(a, b, (np.int64(1), np.int64(0))) is a @ b

@@ -8,8 +8,10 @@ a label of size 1 in one operand and ``n`` in another broadcasts, as in
 NumPy, by squeezing that axis (the operand is then constant along the label).
 Its derivatives are einsums again: the VJP for an operand swaps the output's
 subscripts with that operand's, with an identity factor for each repeated
-label (the adjoint of taking a diagonal embeds into one) and a ones vector for
-each label summed inside that operand alone; the JVP is the product rule.
+label (the adjoint of taking a diagonal embeds into one), broadcast along each
+label summed inside that operand alone; the JVP is the product rule, and so is
+the whole-Jacobian rule (the point's axes get fresh labels). Matrix products
+fold to the 2-D ``matmul`` op and lower to ``np.matmul``/``np.tensordot``.
 
 ``matmul``/``@`` of rank > 2 (NumPy's batch broadcasting), ``dot``, ``inner``,
 ``tensordot``, ``vdot``, ``kron`` and ``cross`` are einsums, or the existing
@@ -18,6 +20,7 @@ printing and generated code of the 2-D products stay what they were.
 """
 from __future__ import annotations
 
+import operator
 import string
 
 import numpy as np
@@ -84,7 +87,7 @@ def canonical_subscripts(subscripts: str, ndims) -> str:
     ellipsis = _fresh_letters(set(spec), width)
     inputs = ["".join([h] + ellipsis[width - covered:] + [t]) for h, t, covered in parts]
     if arrow:
-        output = _explicit_output(rhs, inputs, ellipsis, any("..." in t for t in terms))
+        output = _explicit_output(rhs, inputs, ellipsis)
     else:
         counts = {c: "".join(inputs).count(c) for c in "".join(inputs)}
         output = "".join(ellipsis) + "".join(sorted(c for c, k in counts.items()
@@ -92,7 +95,8 @@ def canonical_subscripts(subscripts: str, ndims) -> str:
     return ",".join(inputs) + "->" + output
 
 
-def _explicit_output(rhs: str, inputs, ellipsis, has_ellipsis: bool) -> str:
+def _explicit_output(rhs: str, inputs, ellipsis) -> str:
+    """The output subscripts after '->', the ellipsis spelled out; NumPy's checks."""
     head, dots, tail = rhs.partition("...")
     if "." in head + tail or (ellipsis and not dots):
         raise ValueError(f"einsum: invalid output subscripts {rhs!r}" +
@@ -299,7 +303,7 @@ def _einsum_numpy(args, attrs, ctx):
     call = f"np.einsum({spec!r}, {', '.join(args)}"
     if len(inputs) > 2:
         return call + ", optimize=True)"
-    if set(output) == set(inputs[0]):
+    if len(inputs) == 1 and set(output) == set(inputs[0]):
         return call + ").copy()"
     return call + ")"
 
@@ -607,7 +611,8 @@ def inner(a, b):
 
 def _tensordot_axes(axes, a: Node, b: Node) -> tuple:
     """(axes of a, axes of b) summed over, as NumPy reads ``axes``."""
-    if isinstance(axes, int) and not isinstance(axes, bool):
+    if isinstance(axes, (int, np.integer)) and not isinstance(axes, bool):
+        axes = int(axes)
         if axes < 0 or axes > a.ndim or axes > b.ndim:
             raise _mismatch("tensordot", a, b, f"axes={axes} needs 0 <= axes <= both ranks")
         return list(range(a.ndim - axes, a.ndim)), list(range(axes))
@@ -616,13 +621,13 @@ def _tensordot_axes(axes, a: Node, b: Node) -> tuple:
     except (TypeError, ValueError):
         raise TypeError(f"tensordot: axes must be an int or a pair of axis lists, got {axes!r}") \
             from None
-    axes_a = [axes_a] if isinstance(axes_a, int) else list(axes_a)
-    axes_b = [axes_b] if isinstance(axes_b, int) else list(axes_b)
+    axes_a = [axes_a] if isinstance(axes_a, (int, np.integer)) else list(axes_a)
+    axes_b = [axes_b] if isinstance(axes_b, (int, np.integer)) else list(axes_b)
     if len(axes_a) != len(axes_b):
         raise _mismatch("tensordot", a, b, f"shape-mismatch for sum: {len(axes_a)} axes of a "
                                            f"({axes_a}) and {len(axes_b)} of b ({axes_b})")
-    axes_a = [normalize_axis(i, a.ndim) for i in axes_a]
-    axes_b = [normalize_axis(j, b.ndim) for j in axes_b]
+    axes_a = [normalize_axis(operator.index(i), a.ndim) for i in axes_a]
+    axes_b = [normalize_axis(operator.index(j), b.ndim) for j in axes_b]
     if len(set(axes_a)) != len(axes_a) or len(set(axes_b)) != len(axes_b):
         raise _mismatch("tensordot", a, b, f"repeated axis in axes={axes!r}")
     return axes_a, axes_b
