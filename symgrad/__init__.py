@@ -21,6 +21,7 @@ from .functions import slogdet, floor, ceil, round, around, fmax, fmin, clip
 from .functions import astype
 from .functions import (remainder, mod, fmod, floor_divide, trunc, sinc, nan_to_num, isfinite,
                         isnan, isinf, signbit, copysign, heaviside, select, divmod)
+from .functions import cross, diagonal, einsum, inner, kron, tensordot, vdot, vecdot
 from . import linalg
 from . import special
 from .special import expit, logit, erf, erfc, gammaln
@@ -53,6 +54,7 @@ __all__ = [
     "remainder", "mod", "fmod", "floor_divide", "trunc", "sinc", "nan_to_num", "isfinite",
     "isnan", "isinf", "signbit", "copysign", "heaviside", "select", "divmod",
     "special", "expit", "logit", "erf", "erfc", "gammaln",
+    "cross", "diagonal", "einsum", "inner", "kron", "tensordot", "vdot", "vecdot",
     "grad", "hessian", "hvp", "jacobian", "jvp",
     "Function", "codegen", "function",
     "latex", "pretty", "to_sympy", "from_sympy", "op_count", "to_networkx", "to_dot", "explain",

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from .graph import NUMPY_FUNCTIONS, as_node, describe
 from .ops import elementwise, linalg as linalg_ops, reductions, structure, transcendental
+from .ops import products
 from .ops.elementwise import log_sigmoid, square  # noqa: F401  (re-exported)
-from .ops.linalg import dot  # noqa: F401
 from .ops.reductions import mean  # noqa: F401
 
 
@@ -32,8 +32,7 @@ E, T, L = elementwise, transcendental, linalg_ops
 exp, log, log1p, sqrt, abs, sin, cos, tanh = map(  # noqa: A001
     _unary, [E.exp, E.log, E.log1p, E.sqrt, E.abs_, E.sin, E.cos, E.tanh])
 sigmoid, relu, softplus, sign = map(_unary, [E.sigmoid, E.relu, E.softplus, E.sign])
-trace, det, logdet, inv, norm = map(_unary, [L.trace, L.det, L.logdet, L.inv, L.norm])
-diag = _unary(structure.diag)
+det, logdet, inv, norm = map(_unary, [L.det, L.logdet, L.inv, L.norm])
 (tan, arcsin, arccos, arctan, sinh, cosh, arcsinh, arccosh, arctanh, exp2, expm1, log2, log10,
  reciprocal, deg2rad, rad2deg) = map(_unary, [
     T.tan, T.arcsin, T.arccos, T.arctan, T.sinh, T.cosh, T.arcsinh, T.arccosh, T.arctanh,
@@ -134,14 +133,6 @@ def min(a, axis=None, keepdims=False):  # noqa: A001
 amax, amin = max, min
 
 
-def outer(a, b):
-    return linalg_ops.outer(a, b)
-
-
-def matmul(a, b):
-    return linalg_ops.matmul(a, b)
-
-
 def transpose(x, axes=None):
     return structure.transpose(x, axes=axes)
 
@@ -212,7 +203,16 @@ def one_hot(labels, k):
     return structure.one_hot(labels, k=k)
 
 
+# Products of any rank (symgrad.ops.products; their 2-D forms are the 2-D ops).
+from .ops.products import (cross, diag, diagonal, dot, einsum, inner, kron, matmul,  # noqa: E402,F401
+                           outer, tensordot, trace, vdot, vecdot)
+
 # The hook the nodes' methods and NumPy's protocols read: every public function here.
 NUMPY_FUNCTIONS.update({name: value for name, value in globals().items()
                         if callable(value) and not name.startswith("_")
                         and value not in (as_node, describe, NUMPY_FUNCTIONS)})
+# numpy.linalg's functions whose conventions differ from the top-level ones of the same
+# name (last two axes): what ``np.linalg.trace(node)`` dispatches to.
+NUMPY_FUNCTIONS.update({"linalg." + f.__name__.replace("linalg_", ""): f for f in (
+    products.linalg_trace, products.linalg_diagonal, products.linalg_cross,
+    products.linalg_outer)})

@@ -218,7 +218,10 @@ class Node:
         """``np.sum(node, axis=0)``, ``np.dot(A, node)``, ``np.stack([a, b])``,
         ``np.linalg.det(node)``: the symgrad function of the same name (NumPy raises
         its TypeError when symgrad has none)."""
-        build = NUMPY_FUNCTIONS.get(func.__name__)
+        name = func.__name__
+        if getattr(func, "__module__", None) == "numpy.linalg":  # np.linalg.trace: last axes
+            name = "linalg." + name if "linalg." + name in NUMPY_FUNCTIONS else name
+        build = NUMPY_FUNCTIONS.get(name)
         return NotImplemented if build is None else build(*args, **kwargs)
 
     def __array__(self, dtype=None, copy=None):

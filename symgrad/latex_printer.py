@@ -126,6 +126,10 @@ class LatexPrinter(Printer):
     def _print_input(self, node: Node, *_) -> Piece:
         return Piece(latex_name(node.name), weight=0)
 
+    def subscripts(self, spec: str) -> str:
+        """einsum subscripts as ``\\mathtt{ij,jk \\to ik}``."""
+        return r"\mathtt{" + spec.replace("->", r" \to ") + "}"
+
     def _print_dimsize(self, node: Node) -> Piece:
         dims = [self.attr(d) for d in node.attrs["dims"]]
         return Piece(r" \cdot ".join(dims), PRODUCT if len(dims) > 1 else ATOM, weight=0)

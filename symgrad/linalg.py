@@ -7,6 +7,12 @@ from .functions import det, inv, logdet, norm as _norm, slogdet, solve
 
 __all__ = ["det", "inv", "logdet", "norm", "slogdet", "solve"]
 
+# The products numpy.linalg has (NumPy 2), with its last-two-axes conventions.
+from .ops.products import (linalg_cross as cross, linalg_diagonal as diagonal,  # noqa: E402
+                           linalg_outer as outer, linalg_trace as trace, matmul, tensordot,
+                           vecdot)
+__all__ += ["cross", "diagonal", "matmul", "outer", "tensordot", "trace", "vecdot"]
+
 
 def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002  (NumPy's keyword)
     """The 2-norm of a vector or the Frobenius norm of a matrix (NumPy ``linalg.norm``

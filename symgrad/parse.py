@@ -35,6 +35,8 @@ UNARY = ("exp", "log", "log1p", "sqrt", "abs", "sin", "cos", "tanh", "sigmoid", 
 BINARY = ("dot", "outer", "solve", "maximum", "minimum", "matmul", "arctan2", "logaddexp",
           "logaddexp2", "power",
           "remainder", "mod", "fmod", "floor_divide", "copysign", "heaviside")
+UNARY += ("diagonal",)
+BINARY += ("inner", "kron", "cross", "vdot", "tensordot", "vecdot")  # products of any rank
 REDUCE = (("node", None), ("axis", None), ("bool", False))
 FUNCTIONS = {name: (getattr(F, name), (("node", None),)) for name in UNARY}
 FUNCTIONS.update({name: (getattr(F, name), (("node", None), ("node", None))) for name in BINARY})

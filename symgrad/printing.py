@@ -28,6 +28,8 @@ import numpy as np
 from .graph import Node, as_node, as_node_list, toposort
 from .ops import structure
 from .ops.linalg import TINY
+from .graph import Node, as_node_list, toposort
+from .ops.products import matmul_plan, parse
 from .ops.structure import index_source
 from .shapes import format_shape
 
@@ -228,6 +230,18 @@ class Printer:
         if node.operands[1].op is structure.constant and node.operands[1].value == TINY:
             return a
         return self.call("maximum", [a.text, b.text])
+
+    def _print_einsum(self, node: Node, *operands: Piece) -> Piece:
+        """A batched matrix product as ``A @ B``; otherwise NumPy's spelling,
+        ``einsum('ij,kj->ik', A, B)``."""
+        inputs, output = parse(node.attrs["spec"])
+        if len(inputs) == 2 and matmul_plan(inputs, output) == ((0, False), (1, False)):
+            return self._print_matmul(node, *operands)
+        args = [self.subscripts(node.attrs["spec"])] + [o.text for o in operands]
+        return self.call("einsum", args)
+
+    def subscripts(self, spec: str) -> str:
+        return repr(spec)
 
     def _print_negative(self, node: Node, x: Piece) -> Piece:
         text = "-" + self.wrap(x, x.prec < PRODUCT or x.text.startswith("-"))

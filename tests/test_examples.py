@@ -51,6 +51,14 @@ CHECKS = {"backprop_mlp.py": check_backprop_mlp, "logdet.py": check_logdet,
           "rnn_bptt.py": check_rnn_bptt}
 
 
+def check_attention_head(output: str) -> None:
+    assert "np.matmul(" in output and "∇Wv" in output
+    loss_went_down(output)
+
+
+CHECKS["attention_head.py"] = check_attention_head
+
+
 def test_the_lecture_examples_exist():
     assert set(CHECKS) <= {p.name for p in EXAMPLES}
 

@@ -186,3 +186,4 @@ def bilinear_jvp(op_name: str):
 # Importing the op modules registers every op.
 from . import elementwise, reductions, structure, linalg, transcendental  # noqa: E402,F401
 from . import special  # noqa: E402,F401
+from . import products  # noqa: E402,F401

@@ -22,6 +22,15 @@ def _matmul_infer(a, b):
     return a.shape[:-1] + b.shape[1:], result_dtype(a.dtype, b.dtype, "float64")
 
 
+def _matmul_fold(a, b):
+    """Operands of rank > 2 (NumPy's batched matmul) build an einsum
+    (``symgrad.ops.products``); ranks 1 and 2 stay this op."""
+    if a.ndim <= 2 and b.ndim <= 2:
+        return None
+    from .products import batched_matmul  # products builds on this module
+    return batched_matmul(a, b)
+
+
 def _matmul_vjp(g, out, a, b):
     if a.ndim == 2 and b.ndim == 2:
         return [g @ b.T, a.T @ g]
@@ -47,6 +56,7 @@ def _matmul_numpy(args, attrs, ctx):
 
 
 matmul = op("matmul", infer=_matmul_infer, numpy=_matmul_numpy, vjp=_matmul_vjp,
+            fold=_matmul_fold,
             jvp=bilinear_jvp("matmul"), fresh=True, out_form="np.dot({0}, {1}, out={out})",
             linear_in=(0, 1), keeps_positive=True, facts=lambda node, facts: _matmul_facts(node, facts),
             jacobian=lambda s, node, js: _matmul_jacobian(s, node, js),
