@@ -17,6 +17,10 @@ from .shapes import bind_dims, format_shape
 
 _ALLOWED_KINDS = {"float64": "fiub", "int64": "iub", "bool": "b"}
 _DTYPES = {name: np.dtype(name) for name in _ALLOWED_KINDS}  # np.dtype(name) costs ~0.3 µs a call
+FLOAT64 = _DTYPES["float64"]
+#: The argument types the fast path takes as they are: arrays, and NumPy's float64
+#: scalars for 0-d float64 inputs (they compute exactly as 0-d arrays do).
+_SCALAR_TYPES = (np.ndarray, np.float64)
 
 
 def convert(node: Node, value, who: str) -> np.ndarray:
@@ -58,6 +62,9 @@ def bind_arguments(inputs, values) -> tuple:
     bindings: dict = {}
     arrays = []
     for node, value in zip(inputs, values):
+        if node.shape == () and type(value) is float and node.dtype is FLOAT64:
+            arrays.append(np.float64(value))  # a Python float: NumPy's float64 semantics
+            continue
         who = f"input {node.name!r}"
         array = convert(node, value, who)
         bind_dims(node.shape, array.shape, bindings, who)
@@ -67,7 +74,7 @@ def bind_arguments(inputs, values) -> tuple:
 
 #: Above this many inputs the checker is a loop over a table (compiling one
 #: huge boolean expression would cost more than the calls it saves).
-GENERATED_LIMIT = 64
+GENERATED_LIMIT = 512
 
 
 def fast_checker(inputs):
@@ -77,8 +84,9 @@ def fast_checker(inputs):
     params = [f"a{i}" for i in range(len(inputs))]
     tests, first_seen = [], {}
     for param, node in zip(params, inputs):
-        tests += [f"type({param}) is ndarray", f"{param}.dtype is {node.dtype.name}_",
-                  f"{param}.ndim == {node.ndim}"]
+        kind = (f"(type({param}) is ndarray or type({param}) is float64)"
+                if node.shape == () and node.dtype is FLOAT64 else f"type({param}) is ndarray")
+        tests += [kind, f"{param}.dtype is {node.dtype.name}_", f"{param}.ndim == {node.ndim}"]
         for axis, dim in enumerate(node.shape):
             size = f"{param}.shape[{axis}]"
             if isinstance(dim, int):
@@ -89,19 +97,21 @@ def fast_checker(inputs):
                 first_seen[dim] = size
     body = "\n        and ".join(tests) or "True"
     source = f"def fast_check({', '.join(params)}):\n    return ({body})\n"
-    namespace = {"ndarray": np.ndarray, **{f"{name}_": dtype for name, dtype in _DTYPES.items()}}
+    namespace = {"ndarray": np.ndarray, "float64": np.float64,
+                 **{f"{name}_": dtype for name, dtype in _DTYPES.items()}}
     exec(compile(source, "<symgrad argument checker>", "exec"), namespace)
     return namespace["fast_check"]
 
 
 def _table_checker(inputs):
     """The fast-path test as a loop: (dtype, shape) per input, named sizes bound on the way."""
-    table = [(node.dtype, node.shape) for node in inputs]
+    table = [(node.dtype, node.shape, _SCALAR_TYPES if node.shape == () and node.dtype is FLOAT64
+              else (np.ndarray,)) for node in inputs]
 
     def fast_check(*args):
         sizes: dict = {}
-        for value, (dtype, shape) in zip(args, table):
-            if type(value) is not np.ndarray or value.dtype is not dtype or value.ndim != len(shape):
+        for value, (dtype, shape, types) in zip(args, table):
+            if type(value) not in types or value.dtype is not dtype or value.ndim != len(shape):
                 return False
             for dim, size in zip(shape, value.shape):
                 expected = sizes.setdefault(dim, size) if isinstance(dim, str) else dim

@@ -94,3 +94,19 @@ def test_optimize_false_compiles_the_graph_as_built():
     assert "np.exp" not in sg.codegen([x], cost) and "np.exp" in sg.codegen([x], cost, optimize=False)
     with pytest.raises(ValueError, match="backend"):
         sg.function([x], cost, backend="tensorflow")
+
+
+def test_scalar_arguments_take_the_fast_path_with_numpy_semantics():
+    p, q = sg.scalar("p"), sg.scalar("q")
+    f = sg.function([p, q], [p / q, sg.exp(p) * q])
+    assert f._fast(np.float64(1.0), np.float64(0.0))       # NumPy scalars go straight in
+    assert not f._fast(1.0, 0.0)                             # Python floats are converted
+    for args in [(1.0, 0.0), (np.float64(1.0), np.float64(0.0)), (np.array(1.0), np.array(0.0))]:
+        ratio, product = f(*args)
+        assert np.isinf(ratio) and product == 0.0            # inf, never ZeroDivisionError
+    many = [sg.scalar(f"s{i}") for i in range(200)]         # above the old generated limit
+    g = sg.function(many, sum(many[1:], many[0]))
+    assert g._fast(*[np.float64(i) for i in range(200)])
+    assert g(*[float(i) for i in range(200)]) == sum(range(200))
+    with pytest.raises(TypeError, match="'s3'"):
+        g(*([1.0] * 3 + ["x"] + [1.0] * 196))
