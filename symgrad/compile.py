@@ -45,7 +45,7 @@ from .graph import as_node_list, gc_paused, inputs_of
 from .nanguard import GUARD_NAME, make_guard
 from .schedule import plan, statement_order
 from .shapes import format_shape
-from .templates import ATOM, template_form
+from .templates import ATOM, numpy_dtype, template_form
 
 RESERVED = frozenset(dir(builtins)) | {"np", "numpy"}
 _COUNTER = itertools.count()
@@ -134,9 +134,9 @@ def _constant_source(array: np.ndarray) -> str:
     """Exact, parse-safe source for an array constant."""
     small = array.size <= 16 and (array.dtype.kind != "f" or bool(np.all(np.isfinite(array))))
     if small:
-        return f"np.array({array.tolist()!r}, dtype=np.{array.dtype.name})"
+        return f"np.array({array.tolist()!r}, dtype={numpy_dtype(array.dtype.name)})"
     return (f"np.frombuffer(bytes.fromhex({array.tobytes().hex()!r}), "
-            f"dtype=np.{array.dtype.name}).reshape({array.shape!r})")
+            f"dtype={numpy_dtype(array.dtype.name)}).reshape({array.shape!r})")
 
 
 def _helper_sources(order) -> list:

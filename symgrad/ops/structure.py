@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..graph import REGISTRY, Node, result_dtype
+from ..templates import numpy_dtype
 from ..shapes import (ShapeError, broadcast_shapes, format_shape, normalize_axis,
                       normalize_shape, symbolic_size, unify_dims)
 from . import Sample, Spec, linear_jvp, op, zeros
@@ -37,8 +38,9 @@ constant = op("constant", infer=lambda value: (value.array.shape, value.array.dt
 zeros_op = op("zeros", infer=lambda shape, dtype="float64": (normalize_shape(shape), dtype),
               # one spelling, so zeros((2, 3)) and zeros((2, 3), "float64") intern together
               prepare=lambda shape, dtype="float64": {"shape": normalize_shape(shape), "dtype": dtype},
-              numpy=lambda args, attrs, ctx: f"np.zeros({ctx.shape(attrs['shape'])})"
-              + ("" if attrs.get("dtype", "float64") == "float64" else f", dtype=np.{attrs['dtype']}"),
+              numpy=lambda args, attrs, ctx: f"np.zeros({ctx.shape(attrs['shape'])}"
+              + ("" if attrs.get("dtype", "float64") == "float64" else f", dtype={numpy_dtype(attrs['dtype'])}")
+              + ")",
               fresh=True,
               facts=lambda node, facts: {"psd", "nonnegative"} if F.is_square(node) else {"nonnegative"})
 eye = op("eye", infer=lambda n: ((n, n), "float64"),
