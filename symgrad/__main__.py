@@ -220,6 +220,8 @@ def main(argv=None, out=None) -> int:
         args = build_parser().parse_args(argv)
         if not 1 <= getattr(args, "trials", 1) <= MAX_TRIALS:
             raise UsageError(f"--trials must lie in [1, {MAX_TRIALS}]")
+        if getattr(args, "seed", 0) < 0:
+            raise UsageError(f"--seed must be a non-negative integer, got {args.seed}")
         if not 0 < getattr(args, "rtol", 0.5) < 1:
             raise UsageError("--rtol must lie in (0, 1)")
         return COMMANDS[args.command](args, out)

@@ -41,7 +41,7 @@ from .arguments import bind_arguments, fast_checker, match_arguments
 from .buffers import SCRATCH_HELPER, SLOTS_NAME, assign_slots
 from .fusion import fuse
 from .lowering import lower
-from .graph import as_node_list, gc_paused, inputs_of
+from .graph import as_node_list, describe, gc_paused, inputs_of, toposort
 from .nanguard import GUARD_NAME, make_guard
 from .schedule import plan, statement_order
 from .shapes import format_shape
@@ -386,17 +386,39 @@ class Function:
         args = ", ".join(f"{n.name}{format_shape(n.shape)}" for n in self.inputs)
         return f"<symgrad.Function {self.name}({args}) -> {len(self.outputs)} output(s)>"
 
-    def bind(self, *args, **kwargs) -> tuple:
-        """(checked arrays, {dimension name: size}) for a call."""
+    def bind(self, /, *args, **kwargs) -> tuple:
+        """(checked arrays, {dimension name: size}) for a call (``self`` is
+        positional-only, so an input may be named ``self``)."""
         values = match_arguments(self.name, self.inputs, self._positions, args, kwargs)
         return bind_arguments(self.inputs, values)
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, /, *args, **kwargs):
         if kwargs or len(args) != len(self.inputs) or not self._fast(*args):
-            args = self.bind(*args, **kwargs)[0]
-        with np.errstate(all="ignore"):
-            results = self._fn(*args)
+            args, kwargs = self.bind(*args, **kwargs)[0], {}
+        try:
+            with np.errstate(all="ignore"):
+                results = self._fn(*args)
+        except IndexError:
+            better = self._index_error(args)
+            if better is None:
+                raise
+            raise better from None
         return results[0] if self._single else results
+
+    def _index_error(self, args) -> IndexError | None:
+        """The error naming the index, operand and dimension when an int index on
+        a named dimension is out of range at this call (NumPy's own names none)."""
+        sizes = self.bind(*args)[1]
+        for node in toposort(self.outputs):
+            if node.op is not structure.getitem:
+                continue
+            x = node.operands[0]
+            for axis, (entry, dim) in enumerate(zip(node.attrs["index"], x.shape)):
+                if isinstance(entry, int) and isinstance(dim, str) and dim in sizes \
+                        and not -sizes[dim] <= entry < sizes[dim]:
+                    return IndexError(f"getitem({describe(x)}): index {entry} is out of bounds "
+                                      f"for axis {axis} with size {dim}={sizes[dim]}")
+        return None
 
 
 def function(inputs, outputs, name: str = "f", nan_guard: bool = False) -> Function:

@@ -39,3 +39,57 @@ def test_item14_generated_code_spells_bool_for_every_declared_numpy():
     np.testing.assert_array_equal(kept, [1.0, 0.0, 3.0])
     assert falses.dtype == np.bool_ and not falses.any()
     np.testing.assert_array_equal(same, np.arange(40) % 3 == 0)
+
+
+def test_item16_named_index_out_of_range_names_the_operand_and_dimension():
+    x = sg.matrix("X", ("n", 3))
+    f = sg.function([x], [x[5], x[-3]])
+    with pytest.raises(IndexError, match=r"getitem\('X' \(n, 3\)\): index 5 .* axis 0 with size n=2"):
+        f(np.ones((2, 3)))
+    first, last = f(np.arange(18.0).reshape(6, 3))
+    np.testing.assert_array_equal(first, [15.0, 16.0, 17.0])
+    np.testing.assert_array_equal(last, [9.0, 10.0, 11.0])
+
+
+def test_item16_negative_integer_power_of_an_int_fails_at_build_time():
+    k = sg.vector("k", 3, "int64")
+    with pytest.raises(ValueError, match=r"power\('k' \(3,\).*Integers to negative integer powers"):
+        k ** -1
+    f = sg.function([k], [k ** 2, k ** -1.0, k ** np.array([1, 0, 2])])
+    squares, inverses, mixed = f(np.array([1, 2, 4]))
+    np.testing.assert_array_equal(squares, [1, 4, 16])
+    np.testing.assert_array_equal(inverses, [1.0, 0.5, 0.25])
+    np.testing.assert_array_equal(mixed, [1, 1, 16])
+
+
+def test_item16_an_input_named_self_is_passed_by_keyword():
+    s, w = sg.scalar("self"), sg.vector("w", 2)
+    f = sg.function([s, w], sg.sum(w * s))
+    assert f(self=3.0, w=np.ones(2)) == 6.0
+    assert f.bind(self=3.0, w=np.ones(2))[0][0] == 3.0
+    report = sg.explain(sg.sum(w * s), w, {s: 2.0, w: np.array([1.0, 2.0])})
+    assert "self" in str(report)
+
+
+def test_item16_zero_slice_step_names_the_op():
+    x = sg.vector("x", 5)
+    with pytest.raises(ValueError, match=r"getitem\('x' \(5,\)\): slice step cannot be zero"):
+        x[::0]
+
+
+def test_item16_longdouble_beyond_float64_is_refused():
+    x = sg.vector("x", 2)
+    with pytest.raises(ValueError, match="outside float64's range"):
+        sg.constant(np.longdouble("1e400"))
+    with pytest.raises(ValueError, match="outside float64's range"):
+        x * np.array([1.0, np.longdouble("1e400")], dtype=np.longdouble)
+    f = sg.function([x], x * np.longdouble("2.5"))  # in range: converted
+    np.testing.assert_array_equal(f(np.ones(2)), [2.5, 2.5])
+    assert np.isinf(sg.constant(np.longdouble("inf")).value)  # inf stays inf
+
+
+def test_item16_cli_negative_seed_names_the_option(capsys):
+    from symgrad.__main__ import main
+    code = main(["check", "sum(x * x)", "--wrt", "x", "--dims", "x=3", "--seed", "-1"])
+    assert code == 2
+    assert "--seed must be a non-negative integer, got -1" in capsys.readouterr().err

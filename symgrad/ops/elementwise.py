@@ -113,9 +113,19 @@ def _power_vjp(g, out, a, b):
     return [g * base, g * expo]
 
 
+def _power_prepare(a, b):
+    """NumPy refuses negative integer powers of integers (at run time); a constant
+    such exponent is refused when the graph is built."""
+    if a.dtype != "float64" and b.value is not None and b.dtype == "int64" \
+            and bool(np.any(b.value < 0)):
+        raise ShapeError("Integers to negative integer powers are not allowed "
+                         "(make the base or the exponent float)")
+    return {}
+
+
 power = binary("power", "{0} ** {1}",
                lambda g, out, a, b: _power_vjp(g, out, a, b),
-               left="positive", fold=_identity_fold(1, 0))
+               left="positive", fold=_identity_fold(1, 0), prepare=_power_prepare)
 negative = unary("negative", "-{0}", lambda g, out, x: [-g], fold=_fold_negative,
                  out_form="np.negative({0}, out={out})", facts=F.keeps("nonzero"))
 

@@ -201,6 +201,8 @@ def _index_entry(entry, dim, axis):
         for part in key[1:]:
             if part is not None and (not isinstance(part, int) or isinstance(part, bool)):
                 raise TypeError(f"slice bounds must be ints, got {entry}")
+        if key[3] == 0:
+            raise ShapeError("slice step cannot be zero")
         if key == FULL or isinstance(dim, int):
             return key
         raise ShapeError(f"axis {axis} has the named size {dim!r}: only ':' can slice it")
