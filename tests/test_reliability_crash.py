@@ -93,3 +93,44 @@ def test_item16_cli_negative_seed_names_the_option(capsys):
     code = main(["check", "sum(x * x)", "--wrt", "x", "--dims", "x=3", "--seed", "-1"])
     assert code == 2
     assert "--seed must be a non-negative integer, got -1" in capsys.readouterr().err
+
+
+def _cli(capsys, *argv):
+    from symgrad.__main__ import main
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_item23_cli_options_before_expressions_and_leading_minus(capsys):
+    forms = [("grad", "--dims", "x=n", "sum(x * x)", "--wrt", "x"),
+             ("grad", "--wrt", "x", "sum(x * x)", "--dims", "x=n"),
+             ("grad", "--", "sum(x * x)", "--wrt", "x", "--dims", "x=n")]
+    outputs = {_cli(capsys, *form)[1] for form in forms}
+    assert outputs == {"2 * x\n"}
+    for form in [("grad", "-x * x", "--wrt", "x"), ("grad", "--", "-x * x", "--wrt", "x"),
+                 ("grad", "--wrt", "x", "--", "-x * x"), ("grad", " -x * x", "--wrt", "x")]:
+        assert _cli(capsys, *form)[:2] == (0, "-2 * x\n"), form
+    code, out, _ = _cli(capsys, "equivalent", "--dims", "x=3", "sum(x)", "-sum(-x)")
+    assert code == 0 and out.startswith("equivalent")
+    code, _, err = _cli(capsys, "equivalent", "--dims", "x=3", "sum(x)")
+    assert code == 2 and "EXPR2 argument is missing" in err
+
+
+def test_item23_cli_where_stack_concatenate_match_the_api(capsys):
+    x = sg.vector("x", 3)
+    # the parser reads every number as a float
+    api = [sg.sum(sg.where(x > 0.0, x, 0.0) ** 2.0),
+           sg.sum(sg.stack([x, 2.0 * x], axis=1) ** 2.0),
+           sg.sum(sg.concatenate([x, sg.exp(x)]))]
+    text = ["sum(where(x > 0, x, 0.0) ** 2)", "sum(stack([x, 2 * x], axis=1) ** 2)",
+            "sum(concatenate([x, exp(x)]))"]
+    from symgrad.parse import parse_expression
+    for node, source in zip(api, text):
+        assert parse_expression(source, {"x": (3,)}) is node
+        code, out, err = _cli(capsys, "check", source, "--wrt", "x", "--dims", "x=3")
+        assert code == 0 and "OK" in out, err
+    assert parse_expression("where(x >= 1, x, -x)", {"x": (3,)}) is sg.where(
+        sg.vector("x", 3) >= 1.0, sg.vector("x", 3), -sg.vector("x", 3))
+    code, _, err = _cli(capsys, "grad", "sum(stack(x))", "--wrt", "x", "--dims", "x=3")
+    assert code == 2 and "expected a list of expressions" in err
