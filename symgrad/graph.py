@@ -41,8 +41,10 @@ class _Ref(weakref.ref):
 
 
 def _forgetter(table: dict) -> Callable:
-    """Weakref callback for ``table``: drop a dead node's entry (atomically, only if still dead)."""
-    return lambda ref: _remove_dead_weakref(table, ref.key)
+    """Weakref callback for ``table``: drop a dead node's entry (atomically, only if still dead).
+    The remover is bound now, not looked up at call time: at interpreter exit this
+    module's globals are cleared to None while the last nodes still die."""
+    return lambda ref, remove=_remove_dead_weakref: remove(table, ref.key)
 
 
 _forget = _forgetter(_TABLE)

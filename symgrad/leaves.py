@@ -128,14 +128,17 @@ def tensor(name: str, shape=(), dtype: str = "float64") -> Node:
 
 
 def scalar(name: str, dtype: str = "float64") -> Node:
+    """A 0-d input node named ``name`` (dtype float64, int64 or bool)."""
     return tensor(name, (), dtype)
 
 
 def vector(name: str, n, dtype: str = "float64") -> Node:
+    """A 1-d input node of length ``n``: an int or a dimension name (bound at call time)."""
     return tensor(name, (n,), dtype)
 
 
 def matrix(name: str, shape, dtype: str = "float64") -> Node:
+    """A 2-d input node of ``shape``: two ints or dimension names, e.g. ``("n", 3)``."""
     shape = normalize_shape(shape)
     if len(shape) != 2:
         raise ValueError(f"matrix {name!r} needs a 2-d shape, got {format_shape(shape)}")

@@ -134,3 +134,48 @@ def test_item23_cli_where_stack_concatenate_match_the_api(capsys):
         sg.vector("x", 3) >= 1.0, sg.vector("x", 3), -sg.vector("x", 3))
     code, _, err = _cli(capsys, "grad", "sum(stack(x))", "--wrt", "x", "--dims", "x=3")
     assert code == 2 and "expected a list of expressions" in err
+
+
+def test_item25_nodes_dying_at_interpreter_exit_print_nothing(monkeypatch):
+    # at exit, module globals may already be None when the last nodes die
+    import sys
+    from symgrad import graph
+    unraisable = []
+    monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
+    node = sg.exp(sg.vector("item25_x", 3)) * 3.0
+    monkeypatch.setattr(graph, "_remove_dead_weakref", None)
+    del node
+    import gc
+    gc.collect()
+    monkeypatch.undo()
+    assert unraisable == []
+    assert not [k for k in graph._TABLE if "item25_x" in repr(k)]
+
+
+def test_item26_every_public_name_has_its_own_docstring():
+    import types
+    missing = []
+    for name in sg.__all__:
+        obj = getattr(sg, name)
+        if isinstance(obj, dict):  # REGISTRY: data, not a function
+            continue
+        doc = obj.__doc__ or ""
+        inherited = not isinstance(obj, (type, types.ModuleType)) and doc == type(obj).__doc__
+        if not doc.strip() or inherited:
+            missing.append(name)
+    assert missing == []
+
+
+def test_item26_packaging_metadata_and_sdist_contents():
+    from pathlib import Path
+    root = Path(__file__).resolve().parent.parent
+    pyproject = (root / "pyproject.toml").read_text(encoding="utf-8")
+    assert re.search(r'^license = "MIT"$', pyproject, re.M)  # PEP 639, not the {text = } table
+    assert "MIT License" in (root / "LICENSE").read_text(encoding="utf-8")
+    assert re.search(r"^classifiers = \[", pyproject, re.M) and "authors = [" in pyproject
+    assert (root / "symgrad" / "py.typed").exists()
+    version = re.search(r'^version = "([^"]+)"$', pyproject, re.M).group(1)
+    assert sg.__version__ == version
+    manifest = (root / "MANIFEST.in").read_text(encoding="utf-8").split()
+    for tree in ("tests", "docs", "examples", "benchmarks"):
+        assert tree in manifest  # their tests read conftest, strategies, docs and examples

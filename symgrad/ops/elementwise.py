@@ -229,4 +229,5 @@ log_sigmoid = unary("log_sigmoid", "-np.logaddexp(0.0, -{0})",
 
 
 def square(x) -> Node:
+    """NumPy ``square``: ``x * x`` (one multiply node, so it simplifies with other products)."""
     return REGISTRY["multiply"](x, x)
