@@ -41,6 +41,11 @@ MAX_CHECK_ENTRIES = 4096
 MAX_TRIALS = 1000
 #: Largest array (in entries) that `check` and `equivalent` evaluate.
 MAX_EVAL_ENTRIES = 1_000_000
+#: Default cap on `check`'s work: cost evaluations x (entries per evaluation +
+#: EVAL_OVERHEAD). About a minute; `--max-work` raises it.
+MAX_CHECK_WORK = 10 ** 9
+#: What one call of a compiled function costs, in array entries (call overhead).
+EVAL_OVERHEAD = 1000
 
 
 class UsageError(Exception):
@@ -125,6 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="hand derivation, once per --wrt name (in order)")
     _numeric_options(check)
     check.add_argument("--rtol", type=float, default=1e-6)
+    check.add_argument("--max-work", type=float, default=MAX_CHECK_WORK, metavar="UNITS",
+                       help="refuse checks estimated above this many entry operations "
+                            f"(default {MAX_CHECK_WORK:.0e})")
     same = commands.add_parser("equivalent", help="are two expressions equal?")
     _common(same, "the first expression")
     same.add_argument("other", metavar="EXPR2", nargs="?", help="the second expression")
@@ -227,6 +235,20 @@ def _refuse_large(nodes) -> dict:
     return sizes
 
 
+def _refuse_long_check(args, cost, wrts, sizes) -> None:
+    """Refuse a check whose finite differences would run for hours: each trial
+    evaluates the cost twice per entry of the --wrt inputs."""
+    entries = sum(math.prod(substitute(w.shape, sizes)) for w in wrts)
+    evaluations = args.trials * 2 * entries
+    per_call = sum(math.prod(substitute(n.shape, sizes)) for n in toposort([cost]))
+    work = evaluations * (per_call + EVAL_OVERHEAD)
+    if work > args.max_work:
+        raise UsageError(f"check would evaluate the cost {evaluations} times (--trials "
+                         f"{args.trials} x 2 x {entries} --wrt entries), {per_call} array entries "
+                         f"each: about {work:.1e} units of work, over the limit {args.max_work:.1e}; "
+                         "use fewer --trials or smaller --dims, or raise --max-work")
+
+
 def run_check(args, out) -> int:
     cost, wrts, shapes, dtypes = _cost_and_wrt(args)
     given = args.expected or []
@@ -240,6 +262,7 @@ def run_check(args, out) -> int:
         if entries > MAX_CHECK_ENTRIES:
             raise UsageError(f"--wrt {wrt.name!r} has {entries} entries; finite differences are "
                              f"limited to {MAX_CHECK_ENTRIES} (use named dims)")
+    _refuse_long_check(args, cost, wrts, sizes)
     report = check_grad(cost, wrts, expected, trials=args.trials, rtol=args.rtol, seed=args.seed)
     emit(str(report), out)
     return 0 if report.ok else 1

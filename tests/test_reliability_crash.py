@@ -179,3 +179,29 @@ def test_item26_packaging_metadata_and_sdist_contents():
     manifest = (root / "MANIFEST.in").read_text(encoding="utf-8").split()
     for tree in ("tests", "docs", "examples", "benchmarks"):
         assert tree in manifest  # their tests read conftest, strategies, docs and examples
+
+
+def test_item19_from_sympy_matrix_power_builds_log_k_products():
+    import sympy
+    x = sympy.MatrixSymbol("X", 3, 3)
+    for k in (1, 2, 5, 13, 64):
+        node = sg.from_sympy(sympy.MatPow(x, k))
+        value = np.array([[0.5, 0.1, 0.0], [0.2, 0.3, 0.1], [0.0, 0.4, 0.6]])
+        got = sg.function([sg.matrix("X", (3, 3))], node)(value)
+        np.testing.assert_allclose(got, np.linalg.matrix_power(value, k), rtol=1e-12)
+        assert sg.op_count(node) <= 2 * k.bit_length()
+    huge = sg.from_sympy(sympy.MatPow(x, 10 ** 6))  # k - 1 = 999,999 products before
+    assert sg.op_count(huge) <= 2 * (10 ** 6).bit_length()
+    inverse_cube = sg.from_sympy(sympy.MatPow(x, -3))
+    assert sg.op_count(inverse_cube) <= 4
+
+
+def test_item20_cli_check_caps_the_work_and_names_the_option(capsys):
+    argv = ["check", "sum(A * A)", "--wrt", "A", "--dims", "A=64,64", "--trials", "1000"]
+    code, _, err = _cli(capsys, *argv)
+    assert code == 2 and "8192000 times" in err and "--max-work" in err
+    code, out, _ = _cli(capsys, "check", "sum(x * x)", "--wrt", "x", "--dims", "x=3")
+    assert code == 0 and "OK" in out
+    code, _, err = _cli(capsys, "check", "sum(x * x)", "--wrt", "x", "--dims", "x=3",
+                        "--max-work", "10")
+    assert code == 2 and "over the limit 1.0e+01" in err
