@@ -172,10 +172,19 @@ def codegen(inputs, outputs, name: str = "f") -> str:
     return _generate(inputs, outputs, order, name)
 
 
-def _generate(inputs, outputs, order, name: str, guard_nodes: list | None = None) -> str:
+#: Array constants above this many bytes are not written into a compiled
+#: function's source (hex doubles it, and ``compile`` then holds it several
+#: times): they are bound into its namespace (``sg.codegen`` still writes them).
+SOURCE_CONSTANT_BYTES = 4096
+
+
+def _generate(inputs, outputs, order, name: str, guard_nodes: list | None = None,
+              bound: dict | None = None) -> str:
     """Module source; ``order`` is the toposort of outputs (unused inputs may
     follow). With ``guard_nodes`` (a list to fill) a NaN-guarded variant
-    calling ``_nan_guard(value, index, *operands)`` after every statement."""
+    calling ``_nan_guard(value, index, *operands)`` after every statement.
+    With ``bound`` (a dict to fill) large constants go there, by variable name,
+    instead of into the source."""
     if not is_safe_identifier(name):
         raise ValueError(f"function name {name!r} is not a safe Python identifier")
     namer = Namer()
@@ -191,6 +200,7 @@ def _generate(inputs, outputs, order, name: str, guard_nodes: list | None = None
     memory = plan(order, outputs, inplace=guard_nodes is None)
     slots = assign_slots(order, outputs, memory) if guard_nodes is None else {}
     emitter = _BodyEmitter(var, namer, ctx, memory, guard_nodes, slots)
+    emitter.bound = bound
     body = emitter.guard_inputs(inputs) + emitter.emit(order)
     if slots:
         helpers.append(SCRATCH_HELPER.strip("\n"))
@@ -240,6 +250,7 @@ class _BodyEmitter:
         self.var, self.namer, self.ctx, self.memory = var, namer, ctx, memory
         self.guard_nodes, self.slots = guard_nodes, slots
         self.constants: list = []
+        self.bound: dict | None = None  # see _generate
         self.assigned: set = set()
         #: inlined node -> (its source unparenthesized, how tightly it binds, nesting depth)
         self.inline: dict = {}
@@ -299,8 +310,14 @@ class _BodyEmitter:
         if literal is not None:
             self.var[node] = literal
             return
-        self.var[node] = self.namer.claim("", f"_c{len(self.constants)}")
-        self.constants.append(f"{self.var[node]} = {_constant_source(node.value)}")
+        name = self.var[node] = self.namer.claim("", f"_c{len(self.constants)}")
+        array = node.value
+        if self.bound is not None and array.nbytes > SOURCE_CONSTANT_BYTES:
+            self.bound[name] = array  # read-only, as the hex form would be
+            self.constants.append(f"# {name}: {array.dtype.name} constant of shape "
+                                  f"{array.shape!r}, bound when compiled")
+            return
+        self.constants.append(f"{name} = {_constant_source(array)}")
 
     def _statement(self, node) -> str:
         target = self.memory.reuse.get(node)
@@ -367,12 +384,14 @@ class Function:
         self.name = name
         self.nan_guard = nan_guard
         guard_nodes: list | None = [] if self.nan_guard else None
-        self.source = _generate(self.inputs, self.outputs, order, name, guard_nodes)
+        bound: dict = {}
+        self.source = _generate(self.inputs, self.outputs, order, name, guard_nodes, bound)
         filename = f"<symgrad-{next(_COUNTER)}:{name}>"
         linecache.cache[filename] = (len(self.source), None, self.source.splitlines(True), filename)
         # the source stays readable in tracebacks while the function lives, and goes with it
         weakref.finalize(self, linecache.cache.pop, filename, None)
         namespace: dict = {GUARD_NAME: make_guard(guard_nodes)} if self.nan_guard else {}
+        namespace.update(bound)
         exec(compile(self.source, filename, "exec"), namespace)
         self._fn = namespace[name]
         self._positions = {node.name: i for i, node in enumerate(self.inputs)}

@@ -205,3 +205,20 @@ def test_item20_cli_check_caps_the_work_and_names_the_option(capsys):
     code, _, err = _cli(capsys, "check", "sum(x * x)", "--wrt", "x", "--dims", "x=3",
                         "--max-work", "10")
     assert code == 2 and "over the limit 1.0e+01" in err
+
+
+def test_item21_large_constants_are_bound_not_written_into_the_source():
+    big = np.arange(200_000, dtype=np.float64).reshape(400, 500) / 7.0
+    x = sg.matrix("X", (400, 500))
+    f = sg.function([x], sg.sum(x * big))
+    assert len(f.source) < 5_000  # the hex form alone was 3.2 MB
+    value = np.ones((400, 500))
+    assert f(value) == pytest.approx(big.sum(), rel=1e-12)
+    import pickle
+    assert pickle.loads(pickle.dumps(f))(value) == f(value)
+    source = sg.codegen([x], sg.sum(x * big))  # codegen stays self-contained
+    namespace: dict = {}
+    exec(compile(source, "<codegen>", "exec"), namespace)
+    assert namespace["f"](value) == f(value)
+    small = sg.function([x], x * np.array([1.0, 2.0]).reshape(2, 1).repeat(250, 1).ravel())
+    assert "np.array(" in small.source or "fromhex" in small.source  # small ones stay in
