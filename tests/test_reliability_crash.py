@@ -222,3 +222,23 @@ def test_item21_large_constants_are_bound_not_written_into_the_source():
     assert namespace["f"](value) == f(value)
     small = sg.function([x], x * np.array([1.0, 2.0]).reshape(2, 1).repeat(250, 1).ravel())
     assert "np.array(" in small.source or "fromhex" in small.source  # small ones stay in
+
+
+def test_item18_sums_of_scatters_accumulate_in_one_buffer():
+    n = 60
+    x, w = sg.vector("x", n), sg.vector("w", n)
+    cost = sg.constant(0.0)
+    for i in range(n):
+        cost = cost + x[i] * x[i]
+    cost = cost + sg.sum(w * x) + sg.sum(x[2:5])  # other terms in the same chain
+    gx, gw = sg.grad(cost, [x, w])
+    f = sg.function([x, w], [gx, gw])
+    # one accumulation, not one zero array per index (the call was O(n^2))
+    assert f.source.count("_scatter_sum(") == 2  # the helper and its one call
+    assert f.source.count("_scatter(") <= 2
+    v, u = np.linspace(-1.0, 1.0, n), np.arange(n, dtype=float)
+    expected = 2 * v + u
+    expected[2:5] += 1.0
+    got_x, got_w = f(v, u)
+    np.testing.assert_allclose(got_x, expected, rtol=1e-12)
+    np.testing.assert_allclose(got_w, v, rtol=1e-12)

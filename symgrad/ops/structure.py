@@ -280,6 +280,34 @@ scatter = op("scatter", infer=_scatter_infer,
              samples=lambda: [Sample((Spec((2,)),), {"shape": (3, 2), "index": (1, FULL)})])
 
 
+SCATTER_SUM_HELPER = ("_scatter_sum", '''
+def _scatter_sum(shape, indices, *gs):
+    """Zeros of shape with each g added at its index: a sum of scatters in one buffer."""
+    z = np.zeros(shape)
+    for index, g in zip(indices, gs):
+        z[index] += g
+    return z
+''')
+
+
+def _scatter_sum_infer(*gs, shape, indices):
+    if len(gs) != len(indices):
+        raise ShapeError(f"{len(gs)} operands but {len(indices)} indices")
+    return normalize_shape(shape), "float64"
+
+
+def _scatter_sum_numpy(args, attrs, ctx) -> str:
+    indices = ", ".join(f"np.s_[{index_source(index)}]" for index in attrs["indices"])
+    return f"_scatter_sum({ctx.shape(attrs['shape'])}, ({indices},), {', '.join(args)})"
+
+
+#: ``scatter(g1, shape, i1) + scatter(g2, shape, i2) + ...`` in one buffer (a
+#: compile-time lowering, symgrad.lowering): the chain of adds allocated and
+#: added a whole array per term, quadratic in the number of terms.
+scatter_sum = op("scatter_sum", infer=_scatter_sum_infer, numpy=_scatter_sum_numpy,
+                 helpers=(SCATTER_SUM_HELPER,), fresh=True, differentiable=False)
+
+
 # Concatenate, diag, one_hot ---------------------------------------------------------
 
 def _concatenate_infer(*xs, axis):
