@@ -242,3 +242,19 @@ def test_item18_sums_of_scatters_accumulate_in_one_buffer():
     got_x, got_w = f(v, u)
     np.testing.assert_allclose(got_x, expected, rtol=1e-12)
     np.testing.assert_allclose(got_w, v, rtol=1e-12)
+
+
+def test_item17_pickling_nodes_that_share_a_graph_grows_linearly():
+    import pickle
+    x = sg.scalar("x")
+    states, h = [], x
+    for _ in range(1200):
+        h = sg.tanh(h * 0.9 + x)
+        states.append(h)
+    small, large = len(pickle.dumps(states[:600])), len(pickle.dumps(states))
+    assert large < 2.3 * small  # each state repeated the whole chain: 4x before
+    assert large < 80 * len(pickle.dumps(states[-1]))  # was about 600x
+    back = pickle.loads(pickle.dumps(states))
+    assert all(a is b for a, b in zip(back, states))
+    f = sg.function([x], back[-1])
+    assert f(0.5) == pytest.approx(sg.function([x], states[-1])(0.5), rel=1e-15)
