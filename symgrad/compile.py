@@ -413,7 +413,7 @@ class Function:
 
     def __call__(self, /, *args, **kwargs):
         if kwargs or len(args) != len(self.inputs) or not self._fast(*args):
-            args, kwargs = self.bind(*args, **kwargs)[0], {}
+            args = self.bind(*args, **kwargs)[0]
         try:
             with np.errstate(all="ignore"):
                 results = self._fn(*args)
