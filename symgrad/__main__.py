@@ -41,6 +41,11 @@ MAX_CHECK_ENTRIES = 4096
 MAX_TRIALS = 1000
 #: Largest array (in entries) that `check` and `equivalent` evaluate.
 MAX_EVAL_ENTRIES = 1_000_000
+#: Default cap on `check`'s work: cost evaluations x (entries per evaluation +
+#: EVAL_OVERHEAD). About a minute; `--max-work` raises it.
+MAX_CHECK_WORK = 10 ** 9
+#: What one call of a compiled function costs, in array entries (call overhead).
+EVAL_OVERHEAD = 1000
 
 
 class UsageError(Exception):
@@ -49,9 +54,54 @@ class UsageError(Exception):
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message):
-        if "EXPR" in message:
-            message += " (an EXPR starting with '-' needs a space, e.g. ' -x', or a '--' before it)"
         raise UsageError(message)
+
+
+def _option_strings(parser) -> set:
+    """Every option string of ``parser`` and its subcommands (``--wrt``, ``-h``, ...)."""
+    found = set(parser._option_string_actions)
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                found |= set(sub._option_string_actions)
+    return found
+
+
+def protect_expressions(argv, options: set) -> list:
+    """``argv`` with each expression that starts with ``-`` (``-x * y``, ``-1``) given a
+    leading space, so argparse reads it as a value, not an option; ``--`` is dropped
+    (everything after it that is not one of ``options`` is a value). The parser
+    itself strips the space."""
+    result, after_dashes = [], False
+    for token in argv:
+        if token == "--" and not after_dashes:
+            after_dashes = True
+            continue
+        looks_like_option = token.startswith("--") and not after_dashes or token == "-h"
+        if token.startswith("-") and token.split("=", 1)[0] not in options \
+                and not looks_like_option:
+            token = " " + token
+        result.append(token)
+    return result
+
+
+def _recover_positionals(args) -> None:
+    """Expressions swallowed by ``--dims``/``--wrt`` (given before them: ``--dims
+    x=n "sum(x)"``) moved back to an empty EXPR/EXPR2 slot; a missing one is an
+    error. Items no slot needs stay, for their option to report."""
+    wrt = getattr(args, "wrt", None) or []
+    swallowed = [(args.dims, d) for d in args.dims if not SPEC.match(d)]
+    swallowed += [(wrt, w) for w in wrt if not w.isidentifier()]
+    for slot, name in (("expr", "EXPR"), ("other", "EXPR2")):
+        if not hasattr(args, slot) or getattr(args, slot) is not None:
+            continue
+        if not swallowed:
+            raise UsageError(f"the {name} argument is missing")
+        source, item = swallowed.pop(0)
+        source.remove(item)
+        setattr(args, slot, item)
+    if hasattr(args, "wrt") and not args.wrt:
+        raise UsageError("--wrt needs at least one input name")
 
 
 def _version() -> str:
@@ -80,16 +130,19 @@ def build_parser() -> argparse.ArgumentParser:
                        help="hand derivation, once per --wrt name (in order)")
     _numeric_options(check)
     check.add_argument("--rtol", type=float, default=1e-6)
+    check.add_argument("--max-work", type=float, default=MAX_CHECK_WORK, metavar="UNITS",
+                       help="refuse checks estimated above this many entry operations "
+                            f"(default {MAX_CHECK_WORK:.0e})")
     same = commands.add_parser("equivalent", help="are two expressions equal?")
     _common(same, "the first expression")
-    same.add_argument("other", metavar="EXPR2", help="the second expression")
+    same.add_argument("other", metavar="EXPR2", nargs="?", help="the second expression")
     _numeric_options(same)
     same.add_argument("--rtol", type=float, default=1e-7)
     return parser
 
 
 def _common(parser, what: str):
-    parser.add_argument("expr", metavar="EXPR", help=what)
+    parser.add_argument("expr", metavar="EXPR", nargs="?", help=what)
     parser.add_argument("--dims", nargs="+", action="extend", default=[], metavar="NAME=DIMS",
                         help=DIMS_HELP)
 
@@ -182,6 +235,20 @@ def _refuse_large(nodes) -> dict:
     return sizes
 
 
+def _refuse_long_check(args, cost, wrts, sizes) -> None:
+    """Refuse a check whose finite differences would run for hours: each trial
+    evaluates the cost twice per entry of the --wrt inputs."""
+    entries = sum(math.prod(substitute(w.shape, sizes)) for w in wrts)
+    evaluations = args.trials * 2 * entries
+    per_call = sum(math.prod(substitute(n.shape, sizes)) for n in toposort([cost]))
+    work = evaluations * (per_call + EVAL_OVERHEAD)
+    if work > args.max_work:
+        raise UsageError(f"check would evaluate the cost {evaluations} times (--trials "
+                         f"{args.trials} x 2 x {entries} --wrt entries), {per_call} array entries "
+                         f"each: about {work:.1e} units of work, over the limit {args.max_work:.1e}; "
+                         "use fewer --trials or smaller --dims, or raise --max-work")
+
+
 def run_check(args, out) -> int:
     cost, wrts, shapes, dtypes = _cost_and_wrt(args)
     given = args.expected or []
@@ -195,6 +262,7 @@ def run_check(args, out) -> int:
         if entries > MAX_CHECK_ENTRIES:
             raise UsageError(f"--wrt {wrt.name!r} has {entries} entries; finite differences are "
                              f"limited to {MAX_CHECK_ENTRIES} (use named dims)")
+    _refuse_long_check(args, cost, wrts, sizes)
     report = check_grad(cost, wrts, expected, trials=args.trials, rtol=args.rtol, seed=args.seed)
     emit(str(report), out)
     return 0 if report.ok else 1
@@ -217,9 +285,14 @@ def main(argv=None, out=None) -> int:
     """Run the command line; returns the exit code (never raises for bad input)."""
     out = out or sys.stdout
     try:
-        args = build_parser().parse_args(argv)
+        parser = build_parser()
+        argv = sys.argv[1:] if argv is None else list(argv)
+        args = parser.parse_args(protect_expressions(argv, _option_strings(parser)))
+        _recover_positionals(args)
         if not 1 <= getattr(args, "trials", 1) <= MAX_TRIALS:
             raise UsageError(f"--trials must lie in [1, {MAX_TRIALS}]")
+        if getattr(args, "seed", 0) < 0:
+            raise UsageError(f"--seed must be a non-negative integer, got {args.seed}")
         if not 0 < getattr(args, "rtol", 0.5) < 1:
             raise UsageError("--rtol must lie in (0, 1)")
         return COMMANDS[args.command](args, out)

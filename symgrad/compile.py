@@ -41,11 +41,11 @@ from .arguments import bind_arguments, fast_checker, match_arguments
 from .buffers import SCRATCH_HELPER, SLOTS_NAME, assign_slots
 from .fusion import fuse
 from .lowering import lower
-from .graph import as_node_list, gc_paused, inputs_of
+from .graph import as_node_list, describe, gc_paused, inputs_of, toposort
 from .nanguard import GUARD_NAME, make_guard
 from .schedule import plan, statement_order
 from .shapes import format_shape
-from .templates import ATOM, template_form
+from .templates import ATOM, numpy_dtype, template_form
 
 RESERVED = frozenset(dir(builtins)) | {"np", "numpy"}
 _COUNTER = itertools.count()
@@ -134,9 +134,9 @@ def _constant_source(array: np.ndarray) -> str:
     """Exact, parse-safe source for an array constant."""
     small = array.size <= 16 and (array.dtype.kind != "f" or bool(np.all(np.isfinite(array))))
     if small:
-        return f"np.array({array.tolist()!r}, dtype=np.{array.dtype.name})"
+        return f"np.array({array.tolist()!r}, dtype={numpy_dtype(array.dtype.name)})"
     return (f"np.frombuffer(bytes.fromhex({array.tobytes().hex()!r}), "
-            f"dtype=np.{array.dtype.name}).reshape({array.shape!r})")
+            f"dtype={numpy_dtype(array.dtype.name)}).reshape({array.shape!r})")
 
 
 def _helper_sources(order) -> list:
@@ -194,10 +194,19 @@ def codegen(inputs, outputs, name: str = "f", optimize: bool = True,
     return _generate(inputs, outputs, order, name)
 
 
-def _generate(inputs, outputs, order, name: str, guard_nodes: list | None = None) -> str:
+#: Array constants above this many bytes are not written into a compiled
+#: function's source (hex doubles it, and ``compile`` then holds it several
+#: times): they are bound into its namespace (``sg.codegen`` still writes them).
+SOURCE_CONSTANT_BYTES = 4096
+
+
+def _generate(inputs, outputs, order, name: str, guard_nodes: list | None = None,
+              bound: dict | None = None) -> str:
     """Module source; ``order`` is the toposort of outputs (unused inputs may
     follow). With ``guard_nodes`` (a list to fill) a NaN-guarded variant
-    calling ``_nan_guard(value, index, *operands)`` after every statement."""
+    calling ``_nan_guard(value, index, *operands)`` after every statement.
+    With ``bound`` (a dict to fill) large constants go there, by variable name,
+    instead of into the source."""
     if not is_safe_identifier(name):
         raise ValueError(f"function name {name!r} is not a safe Python identifier")
     namer = Namer()
@@ -213,6 +222,7 @@ def _generate(inputs, outputs, order, name: str, guard_nodes: list | None = None
     memory = plan(order, outputs, inplace=guard_nodes is None)
     slots = assign_slots(order, outputs, memory) if guard_nodes is None else {}
     emitter = _BodyEmitter(var, namer, ctx, memory, guard_nodes, slots)
+    emitter.bound = bound
     body = emitter.guard_inputs(inputs) + emitter.emit(order)
     if slots:
         helpers.append(SCRATCH_HELPER.strip("\n"))
@@ -262,6 +272,7 @@ class _BodyEmitter:
         self.var, self.namer, self.ctx, self.memory = var, namer, ctx, memory
         self.guard_nodes, self.slots = guard_nodes, slots
         self.constants: list = []
+        self.bound: dict | None = None  # see _generate
         self.assigned: set = set()
         #: inlined node -> (its source unparenthesized, how tightly it binds, nesting depth)
         self.inline: dict = {}
@@ -321,8 +332,14 @@ class _BodyEmitter:
         if literal is not None:
             self.var[node] = literal
             return
-        self.var[node] = self.namer.claim("", f"_c{len(self.constants)}")
-        self.constants.append(f"{self.var[node]} = {_constant_source(node.value)}")
+        name = self.var[node] = self.namer.claim("", f"_c{len(self.constants)}")
+        array = node.value
+        if self.bound is not None and array.nbytes > SOURCE_CONSTANT_BYTES:
+            self.bound[name] = array  # read-only, as the hex form would be
+            self.constants.append(f"# {name}: {array.dtype.name} constant of shape "
+                                  f"{array.shape!r}, bound when compiled")
+            return
+        self.constants.append(f"{name} = {_constant_source(array)}")
 
     def _statement(self, node) -> str:
         target = self.memory.reuse.get(node)
@@ -394,12 +411,14 @@ class Function:
         self.name = name
         self.nan_guard = nan_guard
         guard_nodes: list | None = [] if self.nan_guard else None
-        self.source = _generate(self.inputs, compiled, order, name, guard_nodes)
+        bound: dict = {}
+        self.source = _generate(self.inputs, compiled, order, name, guard_nodes, bound)
         filename = f"<symgrad-{next(_COUNTER)}:{name}>"
         linecache.cache[filename] = (len(self.source), None, self.source.splitlines(True), filename)
         # the source stays readable in tracebacks while the function lives, and goes with it
         weakref.finalize(self, linecache.cache.pop, filename, None)
         namespace: dict = {GUARD_NAME: make_guard(guard_nodes)} if self.nan_guard else {}
+        namespace.update(bound)
         exec(compile(self.source, filename, "exec"), namespace)
         self._fn = namespace[name]
         self._positions = {node.name: i for i, node in enumerate(self.inputs)}
@@ -414,17 +433,39 @@ class Function:
         args = ", ".join(f"{n.name}{format_shape(n.shape)}" for n in self.inputs)
         return f"<symgrad.Function {self.name}({args}) -> {len(self.outputs)} output(s)>"
 
-    def bind(self, *args, **kwargs) -> tuple:
-        """(checked arrays, {dimension name: size}) for a call."""
+    def bind(self, /, *args, **kwargs) -> tuple:
+        """(checked arrays, {dimension name: size}) for a call (``self`` is
+        positional-only, so an input may be named ``self``)."""
         values = match_arguments(self.name, self.inputs, self._positions, args, kwargs)
         return bind_arguments(self.inputs, values)
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, /, *args, **kwargs):
         if kwargs or len(args) != len(self.inputs) or not self._fast(*args):
             args = self.bind(*args, **kwargs)[0]
-        with np.errstate(all="ignore"):
-            results = self._fn(*args)
+        try:
+            with np.errstate(all="ignore"):
+                results = self._fn(*args)
+        except IndexError:
+            better = self._index_error(args)
+            if better is None:
+                raise
+            raise better from None
         return results[0] if self._single else results
+
+    def _index_error(self, args) -> IndexError | None:
+        """The error naming the index, operand and dimension when an int index on
+        a named dimension is out of range at this call (NumPy's own names none)."""
+        sizes = self.bind(*args)[1]
+        for node in toposort(self.outputs):
+            if node.op is not structure.getitem:
+                continue
+            x = node.operands[0]
+            for axis, (entry, dim) in enumerate(zip(node.attrs["index"], x.shape)):
+                if isinstance(entry, int) and isinstance(dim, str) and dim in sizes \
+                        and not -sizes[dim] <= entry < sizes[dim]:
+                    return IndexError(f"getitem({describe(x)}): index {entry} is out of bounds "
+                                      f"for axis {axis} with size {dim}={sizes[dim]}")
+        return None
 
 
 def function(inputs, outputs, optimize: bool = True, backend: str = "numpy", *,

@@ -8,7 +8,7 @@ from __future__ import annotations
 from .graph import NUMPY_FUNCTIONS, as_node, describe
 from .ops import elementwise, linalg as linalg_ops, reductions, structure, transcendental
 from .ops import products
-from .ops.elementwise import log_sigmoid, square  # noqa: F401  (re-exported)
+from .ops.elementwise import square  # noqa: F401  (re-exported)
 from .ops.reductions import mean  # noqa: F401
 
 
@@ -44,6 +44,7 @@ logaddexp = _binary(T.logaddexp, "``log(exp(x1) + exp(x2))`` without overflow (N
 logaddexp2 = _binary(T.logaddexp2, "``log2(2**x1 + 2**x2)`` without overflow (NumPy).")
 fmax = _binary(E.fmax, "NumPy ``fmax``: the maximum ignoring NaN; gradient as ``maximum``.")
 fmin = _binary(E.fmin, "NumPy ``fmin``: the minimum ignoring NaN; gradient as ``minimum``.")
+log_sigmoid = _unary(E.log_sigmoid, "``log(sigmoid(x)) = -logaddexp(0, -x)``, exact in both tails.")
 power = _binary(E.power, "Elementwise NumPy ``power`` (``x1 ** x2``).")
 maximum, minimum, greater, less, equal = map(
     _binary, [E.maximum, E.minimum, E.greater, E.less, E.equal])
@@ -116,6 +117,7 @@ def astype(x, dtype, copy=True, device=None):
 
 
 def sum(x, axis=None, keepdims=False):  # noqa: A001
+    """NumPy ``sum``: the sum over ``axis`` (None: every axis), ``keepdims`` as in NumPy."""
     return reductions.sum_(x, axis=axis, keepdims=keepdims)
 
 
@@ -134,14 +136,17 @@ amax, amin = max, min
 
 
 def transpose(x, axes=None):
+    """NumPy ``transpose``: axes reversed, or permuted as ``axes`` says."""
     return structure.transpose(x, axes=axes)
 
 
 def reshape(x, shape):
+    """NumPy ``reshape`` (C order; one ``-1`` is inferred); named dimensions may be kept."""
     return structure.reshape(x, shape=shape)
 
 
 def broadcast_to(x, shape):
+    """NumPy ``broadcast_to``: ``x`` repeated to ``shape`` (gradient: summed back)."""
     return structure.broadcast_to_op(x, shape=shape)
 
 
@@ -172,6 +177,7 @@ def eye(n):
 
 
 def zeros(shape):
+    """NumPy ``zeros`` (float64): a constant array of ``shape``, which may name dimensions."""
     return structure.zeros_op(shape=tuple(shape) if isinstance(shape, (list, tuple)) else (shape,))
 
 
@@ -187,14 +193,17 @@ def solve(a, b):
 
 
 def softmax(x, axis=-1):
+    """``exp(x) / sum(exp(x), axis)``, shifted by the maximum (never overflows); SciPy's ``softmax``."""
     return reductions.softmax(x, axis=axis)
 
 
 def log_softmax(x, axis=-1):
+    """``x - logsumexp(x, axis, keepdims=True)``: log of ``softmax``, accurate in the tails."""
     return reductions.log_softmax(x, axis=axis)
 
 
 def logsumexp(x, axis=None, keepdims=False):
+    """SciPy ``logsumexp``: ``log(sum(exp(x), axis))`` shifted by the maximum (no overflow)."""
     return reductions.logsumexp(x, axis=axis, keepdims=keepdims)
 
 

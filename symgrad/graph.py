@@ -41,8 +41,10 @@ class _Ref(weakref.ref):
 
 
 def _forgetter(table: dict) -> Callable:
-    """Weakref callback for ``table``: drop a dead node's entry (atomically, only if still dead)."""
-    return lambda ref: _remove_dead_weakref(table, ref.key)
+    """Weakref callback for ``table``: drop a dead node's entry (atomically, only if still dead).
+    The remover is bound now, not looked up at call time: at interpreter exit this
+    module's globals are cleared to None while the last nodes still die."""
+    return lambda ref, remove=_remove_dead_weakref: remove(table, ref.key)
 
 
 _forget = _forgetter(_TABLE)
@@ -238,8 +240,9 @@ class Node:
 
     def __reduce__(self):
         # Flat records in topological order, not nested operands: a graph of any
-        # depth pickles without recursion, and unpickles to the interned nodes.
-        return (_rebuild_graph, (_flat_records(self),))
+        # depth pickles without deep recursion, and unpickles to the interned
+        # nodes. Anchor nodes are referenced, not repeated (see _anchored_records).
+        return (_rebuild_anchored, _anchored_records(self))
 
     @property
     def ndim(self) -> int:
@@ -418,6 +421,90 @@ def _flat_records(node: Node) -> tuple:
     order = toposort([node])
     position = {n: i for i, n in enumerate(order)}
     return tuple((n.op, tuple(position[o] for o in n.operands), dict(n.attrs)) for n in order)
+
+
+#: Every ANCHOR_SPAN-th level of a graph (its longest path from the leaves) holds
+#: the anchor nodes that pickles of the nodes above reference instead of repeating.
+ANCHOR_SPAN = 256
+_LEVELS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_ANCHORS_BELOW: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _level(node: Node) -> int:
+    """Longest path from ``node`` down to a leaf, cached (computed once per node)."""
+    known = _LEVELS.get(node)
+    if known is not None:
+        return known
+    stack = [node]
+    while stack:
+        top = stack[-1]
+        pending = [o for o in top.operands if o not in _LEVELS]
+        if pending:
+            stack.extend(pending)
+            continue
+        stack.pop()
+        _LEVELS[top] = 1 + max((_LEVELS[o] for o in top.operands), default=-1)
+    return _LEVELS[node]
+
+
+def _is_anchor(node: Node) -> bool:
+    level = _level(node)
+    return level > 0 and level % ANCHOR_SPAN == 0
+
+
+def _region(node: Node) -> tuple:
+    """(the nodes from ``node`` down to the nearest anchors, operands first: by
+    level, which is below every user's; those anchors)."""
+    region, frontier, stack = {node: None}, {}, [node]
+    while stack:
+        for operand in stack.pop().operands:
+            if operand in region or operand in frontier:
+                continue
+            if _is_anchor(operand):
+                frontier[operand] = None
+            else:
+                region[operand] = None
+                stack.append(operand)
+    return sorted(region, key=_level), list(frontier)
+
+
+def _anchors_below(frontier) -> list:
+    """Every anchor under the frontier anchors and themselves, lowest level first."""
+    found: dict = {}
+    for anchor in frontier:
+        below = _ANCHORS_BELOW.get(anchor)
+        if below is None:
+            below = _ANCHORS_BELOW[anchor] = tuple(_anchors_below(_region(anchor)[1]))
+        found.update(dict.fromkeys(below))
+        found[anchor] = None
+    return sorted(found, key=_level)
+
+
+def _anchored_records(node: Node) -> tuple:
+    """(anchors, records) for pickling ``node``: records of the nodes down to the
+    nearest anchor level, operands given as positions (``-1 - j``: ``anchors[j]``).
+
+    A list of nodes sharing one graph pickles each region once: every anchor is
+    pickled once and then referenced through pickle's memo, so 3,000 states of a
+    chain no longer repeat the whole chain each (quadratic). ``anchors`` lists
+    every anchor below, lowest first, so each is already pickled when the next
+    one, which references the lower ones, is saved: the pickler never recurses
+    more than one anchor deep."""
+    order, frontier = _region(node)
+    anchors = _anchors_below(frontier)
+    position = {a: -1 - j for j, a in enumerate(anchors)}
+    position.update((n, i) for i, n in enumerate(order))
+    records = tuple((n.op, tuple(position[o] for o in n.operands), dict(n.attrs)) for n in order)
+    return tuple(anchors), records
+
+
+def _rebuild_anchored(anchors: tuple, records: tuple) -> Node:
+    """The last node of ``records`` (see :func:`_anchored_records`), rebuilt through
+    the ops (so interned)."""
+    built: list = []
+    for op, operands, attrs in records:
+        built.append(op(*(built[i] if i >= 0 else anchors[-1 - i] for i in operands), **attrs))
+    return built[-1]
 
 
 def _rebuild_graph(records: tuple) -> Node:

@@ -71,8 +71,20 @@ def _as_array(value) -> np.ndarray:
     if kind == "O" and all(type(v) is int for v in array.flat):  # Python ints of any size
         return array.astype(np.float64)
     if kind == "f":
-        return array.astype(np.float64)
+        return _as_float64(array)
     raise TypeError(f"cannot make a symgrad constant from {type(value).__name__} of dtype {array.dtype}")
+
+
+def _as_float64(array: np.ndarray) -> np.ndarray:
+    """A float array as float64; a wider float (longdouble) with a finite value
+    beyond float64's range raises instead of silently becoming inf."""
+    with np.errstate(over="ignore"):
+        result = array.astype(np.float64)
+    if array.dtype.itemsize > 8 and not np.array_equal(np.isfinite(result), np.isfinite(array)):
+        bad = array[np.isfinite(array) & ~np.isfinite(result)].flat[0]
+        raise ValueError(f"constant value {bad!r} ({array.dtype}) is outside float64's range "
+                         f"(max {np.finfo(np.float64).max:.6g}): it would become inf")
+    return result
 
 
 def constant(value) -> Node:
@@ -116,14 +128,17 @@ def tensor(name: str, shape=(), dtype: str = "float64") -> Node:
 
 
 def scalar(name: str, dtype: str = "float64") -> Node:
+    """A 0-d input node named ``name`` (dtype float64, int64 or bool)."""
     return tensor(name, (), dtype)
 
 
 def vector(name: str, n, dtype: str = "float64") -> Node:
+    """A 1-d input node of length ``n``: an int or a dimension name (bound at call time)."""
     return tensor(name, (n,), dtype)
 
 
 def matrix(name: str, shape, dtype: str = "float64") -> Node:
+    """A 2-d input node of ``shape``: two ints or dimension names, e.g. ``("n", 3)``."""
     shape = normalize_shape(shape)
     if len(shape) != 2:
         raise ValueError(f"matrix {name!r} needs a 2-d shape, got {format_shape(shape)}")

@@ -19,6 +19,11 @@ see them). Each rule maps a node to a replacement or ``None``:
   one_hot's range check runs once per label array. Where ``X`` holds
   ``-inf`` (a log-probability underflowed) the indexed form gives the picked
   entry, where ``0 * -inf`` made the one_hot product NaN.
+* **Sums of scatters in one buffer.** The gradient of many indexed reads of
+  one array (``sum(x[i] * x[i])`` over all ``i``) is a chain of adds of
+  scatters, each a whole zero array: quadratic work. A chain with at least
+  ``MIN_SCATTERS`` scatter terms of its shape becomes one ``scatter_sum`` (the
+  other terms added to it).
 * **Softmax from log-softmax.** ``softmax(z)`` next to ``log_softmax(z)``
   (cross-entropy and its gradient) is ``exp(log_softmax(z))``: one ``exp``
   instead of a second max/exp/sum/divide pass.
@@ -26,7 +31,7 @@ see them). Each rule maps a node to a replacement or ``None``:
 from __future__ import annotations
 
 from .ops import elementwise, linalg as linalg_ops, reductions, structure
-from .graph import REGISTRY
+from .graph import REGISTRY, replace
 from .schedule import statement_order
 from .properties import is_psd
 
@@ -37,6 +42,8 @@ def lower(outputs: list, order: list) -> tuple:
     """(``outputs`` with every rule applied, their toposort); ``order`` (the
     toposort of ``outputs``) is returned unchanged when no rule applies."""
     names = {node.op.name for node in order}
+    if "scatter" in names:
+        outputs, order = _accumulate_scatters(outputs, order)
     rules = {op: rule for op, (rule, needs) in RULES.items() if op in names and needs in names}
     if not rules:
         return outputs, order
@@ -59,6 +66,56 @@ def lower(outputs: list, order: list) -> tuple:
         return outputs, order
     outputs = [new.get(o, o) for o in outputs]
     return outputs, statement_order(outputs)
+
+
+#: Fewest scatter terms in a chain of adds that ``scatter_sum`` replaces.
+MIN_SCATTERS = 3
+
+
+def _accumulate_scatters(outputs: list, order: list) -> tuple:
+    """Each chain of adds holding ``MIN_SCATTERS``+ scatters of its shape as one
+    ``scatter_sum`` plus the chain's other terms (see the module docstring)."""
+    uses: dict = {}
+    for node in order:
+        for operand in node.operands:
+            uses[operand] = uses.get(operand, 0) + 1
+    for node in outputs:
+        uses[node] = uses.get(node, 0) + 1
+    mapping, absorbed = {}, set()
+    for node in reversed(order):  # a chain's top before its inner adds
+        if node.op is not elementwise.add or node in absorbed or node.dtype != "float64":
+            continue
+        scatters, others, inner = _chain_terms(node, uses)
+        if len(scatters) >= MIN_SCATTERS:
+            absorbed.update(inner)
+            total = structure.scatter_sum(*(s.operands[0] for s in scatters), shape=node.shape,
+                                          indices=tuple(s.attrs["index"] for s in scatters))
+            for term in others:
+                total = total + term
+            mapping[node] = total
+    if not mapping:
+        return outputs, order
+    outputs = replace(outputs, mapping)
+    return outputs, statement_order(outputs)
+
+
+def _chain_terms(top, uses) -> tuple:
+    """(scatter terms, other terms, inner adds) of the add chain under ``top``: inner
+    adds of the same shape read only by the chain are flattened (iteratively)."""
+    scatters, others, inner, stack = [], [], [], [top]
+    while stack:
+        node = stack.pop()
+        if node is top or (node.op is elementwise.add and node.shape == top.shape
+                           and uses.get(node, 0) == 1):
+            if node is not top:
+                inner.append(node)
+            stack.extend(reversed(node.operands))
+        elif (node.op is structure.scatter and node.shape == top.shape
+              and node.operands[0].dtype == "float64"):
+            scatters.append(node)
+        else:
+            others.append(node)
+    return scatters, others, inner
 
 
 class _Members:

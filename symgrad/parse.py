@@ -1,8 +1,9 @@
 """A restricted parser for expressions typed on the command line.
 
 The text is parsed by Python's :mod:`ast` and then *walked*, never evaluated:
-only names, numbers, ``+ - * / ** @ % //``, unary minus, ``.T``, indexing with
-ints and slices, and calls to the functions in :data:`FUNCTIONS` are
+only names, numbers, ``+ - * / ** @ % //``, unary minus, ``.T``, one comparison
+(``> >= < <= ==``, for ``where``), indexing with ints and slices, lists of
+expressions as the first argument of ``stack``/``concatenate``, and calls to the functions in :data:`FUNCTIONS` are
 accepted; anything else is a :class:`ParseError` that names the offending
 token and its (1-based) column. Input length and nesting depth are bounded,
 so no input can hang the parser or exhaust the stack.
@@ -25,8 +26,9 @@ MAX_LENGTH = 4000
 MAX_DEPTH = 200
 MAX_DIM = 100_000
 
-# Parameter kinds: node (an expression), dim (int or dimension name), axis (int,
-# tuple of ints or None), ints (tuple of ints), shape (tuple of dims), bool.
+# Parameter kinds: node (an expression), nodes (a list or tuple of expressions), dim
+# (int or dimension name), axis (int, tuple of ints or None), int, ints (tuple of
+# ints), shape (tuple of dims), bool.
 UNARY = ("exp", "log", "log1p", "sqrt", "abs", "sin", "cos", "tanh", "sigmoid", "relu",
          "softplus", "log_sigmoid", "square", "trace", "det", "logdet", "inv", "norm", "diag",
          "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "arcsinh", "arccosh", "arctanh",
@@ -50,7 +52,16 @@ FUNCTIONS.update({
     "reshape": (F.reshape, (("node", None), ("shape", None))),
     "eye": (F.eye, (("dim", None),)),
     "one_hot": (F.one_hot, (("node", None), ("dim", None))),
+    "where": (F.where, (("node", None), ("node", None), ("node", None))),
+    "greater": (F.greater, (("node", None), ("node", None))),
+    "less": (F.less, (("node", None), ("node", None))),
+    "equal": (F.equal, (("node", None), ("node", None))),
+    "stack": (F.stack, (("nodes", None), ("int", 0))),
+    "concatenate": (F.concatenate, (("nodes", None), ("int", 0))),
 })
+#: Comparison operators (one per comparison: no chains) and the ops they build.
+COMPARISONS = {ast.Gt: "greater", ast.GtE: "greater_equal", ast.Lt: "less",
+               ast.LtE: "less_equal", ast.Eq: "equal"}
 #: Keyword names of the parameters, position by position.
 OPERATORS = {ast.Add: "add", ast.Sub: "subtract", ast.Mult: "multiply", ast.Div: "divide",
              ast.Pow: "power", ast.MatMult: "matmul",
@@ -58,8 +69,9 @@ OPERATORS = {ast.Add: "add", ast.Sub: "subtract", ast.Mult: "multiply", ast.Div:
 KEYWORDS = {"sum": ("x", "axis", "keepdims"), "mean": ("x", "axis", "keepdims"),
             "logsumexp": ("x", "axis", "keepdims"), "softmax": ("x", "axis"),
             "log_softmax": ("x", "axis"), "transpose": ("x", "axes"), "reshape": ("x", "shape"),
-            "one_hot": ("labels", "k")}
-DISALLOWED = {"Compare": "comparisons", "BoolOp": "'and'/'or'", "Lambda": "lambdas",
+            "one_hot": ("labels", "k"), "where": ("condition", "x", "y"),
+            "stack": ("arrays", "axis"), "concatenate": ("arrays", "axis")}
+DISALLOWED = {"BoolOp": "'and'/'or'", "Lambda": "lambdas",
               "IfExp": "conditional expressions", "Dict": "dicts", "Set": "sets",
               "List": "lists", "Tuple": "tuples", "ListComp": "comprehensions",
               "SetComp": "comprehensions", "DictComp": "comprehensions",
@@ -186,6 +198,16 @@ class _Builder:
                 self.fail_at_operator(link, str(err))
         return result
 
+    def _Compare(self, node, depth) -> Node:
+        """``a > b``, ``a >= b``, ``a < b``, ``a <= b``, ``a == b``: a bool node (for ``where``)."""
+        if len(node.ops) > 1:
+            self.fail(node, "chained comparisons are not allowed (write one comparison)")
+        name = COMPARISONS.get(type(node.ops[0]))
+        if name is None:
+            self.fail(node, f"comparison {type(node.ops[0]).__name__} is not allowed "
+                      "(use > >= < <= ==)")
+        return REGISTRY[name](self.build(node.left, depth), self.build(node.comparators[0], depth))
+
     def _UnaryOp(self, node, depth) -> Node:
         if isinstance(node.op, ast.USub):
             return -self.build(node.operand, depth)
@@ -238,7 +260,7 @@ class _Builder:
                 self.fail(keyword, f"{name}() got {keyword.arg!r} twice")
             args[position] = keyword.value
         for (kind, default), arg in zip(params, args):
-            if arg is None and default is None and kind in ("node", "dim", "shape"):
+            if arg is None and default is None and kind in ("node", "nodes", "dim", "shape"):
                 self.fail(node, f"{name}() is missing an argument")
         return args
 
@@ -247,6 +269,12 @@ class _Builder:
             return default
         if kind == "node":
             return self.build(arg, depth)
+        if kind == "nodes":
+            if not isinstance(arg, (ast.List, ast.Tuple)) or not arg.elts:
+                self.fail(arg, "expected a list of expressions, e.g. [a, b]")
+            return [self.build(e, depth) for e in arg.elts]
+        if kind == "int":
+            return self.integer(arg)
         if kind == "dim":
             return self.dim(arg)
         if kind == "bool":

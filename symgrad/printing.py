@@ -28,7 +28,6 @@ import numpy as np
 from .graph import Node, as_node, as_node_list, toposort
 from .ops import structure
 from .ops.linalg import TINY
-from .graph import Node, as_node_list, toposort
 from .ops.products import matmul_plan, parse
 from .ops.structure import index_source
 from .shapes import format_shape

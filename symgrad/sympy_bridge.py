@@ -22,6 +22,8 @@ direction parses strings: no ``sympify``, no ``eval``.
 """
 from __future__ import annotations
 
+import sys
+
 import sympy as sp
 from sympy.matrices.expressions.matexpr import MatrixElement
 
@@ -50,6 +52,18 @@ def _scalar_number(value):
     if len(short) <= 12 and "e" not in short and "n" not in short:
         return sp.Rational(short)
     return sp.Float(value)
+
+
+def _too_deep(order) -> ValueError:
+    """The error for a graph whose SymPy expression is deeper than SymPy can recurse."""
+    depth: dict = {}
+    for node in order:  # operands first: the longest path from a leaf, without recursion
+        depth[node] = 1 + max((depth[o] for o in node.operands), default=0)
+    return ValueError(
+        f"to_sympy: the graph is {max(depth.values())} operations deep; SymPy recurses once per "
+        f"level of an expression and exceeded Python's recursion limit "
+        f"(sys.getrecursionlimit() = {sys.getrecursionlimit()}), which allows roughly "
+        f"{sys.getrecursionlimit() // 5} levels. Convert smaller parts, or simplify first.")
 
 
 def _unsupported(node):
@@ -110,12 +124,16 @@ class _ToSympy:
 
     def run(self, nodes):
         done = {}
-        for node in toposort(nodes):
-            if node.ndim > 2:
-                raise ValueError(f"{describe(node)} has rank {node.ndim}; "
-                                 "SymPy matrices have rank 2")
-            self.args = [done[o] for o in node.operands]
-            done[node] = self.convert(node)
+        order = toposort(nodes)
+        try:
+            for node in order:
+                if node.ndim > 2:
+                    raise ValueError(f"{describe(node)} has rank {node.ndim}; "
+                                     "SymPy matrices have rank 2")
+                self.args = [done[o] for o in node.operands]
+                done[node] = self.convert(node)
+        except RecursionError:  # SymPy's own methods recurse once per level of an expression
+            raise _too_deep(order) from None
         return [done[n] for n in nodes]
 
     @staticmethod

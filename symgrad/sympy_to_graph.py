@@ -67,6 +67,19 @@ def _as_2d(node: Node, shape) -> Node:
     return F.reshape(node, (k, 1) if shape[1] == 1 else (1, k))
 
 
+def _matrix_power(node: Node, k: int) -> Node:
+    """``node`` to the power ``k >= 1`` by repeated squaring: O(log k) products
+    (interning shares the squares), not k - 1."""
+    result, square = None, node
+    while True:
+        if k & 1:
+            result = square if result is None else result @ square
+        k >>= 1
+        if not k:
+            return result
+        square = square @ square
+
+
 class _FromSympy:
     """Converts one SymPy expression; ``env`` binds a Lambda's variable to a node."""
 
@@ -208,7 +221,7 @@ class _FromSympy:
         if k == 0:
             return F.eye(node.shape[0])
         node = F.inv(node) if k < 0 else node
-        return _fold(Node.__matmul__, [node] * abs(k))
+        return _matrix_power(node, abs(k))
 
     def determinant(self, expr, op=F.det) -> Node:
         node = self.done[expr.arg]

@@ -61,3 +61,9 @@ def _is_one_call(template: str) -> bool:
         if depth == 0:
             return i == len(template) - 1
     return False
+
+
+def numpy_dtype(name: str) -> str:
+    """Source naming the NumPy dtype ``name``: ``np.bool_`` for bool (``np.bool``
+    exists only from NumPy 2.0; ``np.bool_`` in every NumPy symgrad supports)."""
+    return "np.bool_" if name == "bool" else f"np.{name}"

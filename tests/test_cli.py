@@ -102,7 +102,7 @@ BAD = [
     (["grad", "foo(A)", "--wrt", "A"], "unknown function 'foo'"),
     (["grad", "__import__('os').system('true')", "--wrt", "A"], "column"),
     (["grad", "A.shape", "--wrt", "A"], ".shape is not allowed"),
-    (["grad", "x < 1", "--wrt", "x"], "comparisons are not allowed"),
+    (["grad", "0 < x < 1", "--wrt", "x"], "chained comparisons are not allowed"),
     (["grad", "sum(x) +", "--wrt", "x"], "end of expression"),
     (["grad", "sum(A @ B)", "--wrt", "A", "--dims", "A=n,m", "B=k,n"], "column 7"),
     (["grad", "sum(x, axis=1.5)", "--wrt", "x", "--dims", "x=n"], "column 13"),
@@ -120,7 +120,6 @@ BAD = [
     (["check", "sum(A)", "--wrt", "A", "--dims", "A=500,500"], "finite differences"),
     (["grad", "x" * (MAX_LENGTH + 1), "--wrt", "x"], "characters long"),
     (["grad", "- " * (MAX_DEPTH + 5) + "x", "--wrt", "x"], "nested too deeply"),
-    (["grad", "-x", "--wrt", "x"], "starting with '-'"),
     (["grad", "(" * 300 + "x" + ")" * 300, "--wrt", "x"], "column"),
 ]
 

@@ -195,9 +195,19 @@ def _fold_power(a, b):
     return _first_fold(a, b, _scalar_fold(np.power), _identity_fold(1, 0))
 
 
+def _power_prepare(a, b):
+    """NumPy refuses negative integer powers of integers (at run time); a constant
+    such exponent is refused when the graph is built."""
+    if a.dtype != "float64" and b.value is not None and b.dtype == "int64" \
+            and bool(np.any(b.value < 0)):
+        raise ShapeError("Integers to negative integer powers are not allowed "
+                         "(make the base or the exponent float)")
+    return {}
+
+
 power = binary("power", "{0} ** {1}",
                lambda g, out, a, b: _power_vjp(g, out, a, b),
-               left="positive", fold=_fold_power)
+               left="positive", fold=_fold_power, prepare=_power_prepare)
 negative = unary("negative", "-{0}", lambda g, out, x: [-g], fold=_fold_negative,
                  out_form="np.negative({0}, out={out})", facts=F.keeps("nonzero"))
 
@@ -347,6 +357,7 @@ log_sigmoid = unary("log_sigmoid", "-np.logaddexp(0.0, -{0})",
 
 
 def square(x) -> Node:
+    """NumPy ``square``: ``x * x`` (one multiply node, so it simplifies with other products)."""
     return REGISTRY["multiply"](x, x)
 
 

@@ -187,7 +187,10 @@ SPD_FACTOR_HELPER = ("_spd_factor", '''
 def _spd_factor(m):
     """Lower Cholesky factor of the symmetric matrix m, or None when m is not
     numerically positive definite. (From SciPy the strict upper triangle is left
-    over from m and never read.)"""
+    over from m and never read.) None for an empty m too: LAPACK rejects n = 0
+    (potrs raises, potri prints "illegal value"), NumPy's fallbacks handle it."""
+    if m.shape[-1] == 0:
+        return None
     if _lapack is None:
         try:
             return np.linalg.cholesky(m)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..graph import REGISTRY, Node, as_dtype, result_dtype
+from ..templates import numpy_dtype
 from ..shapes import (ShapeError, broadcast_shapes, format_shape, normalize_axis,
                       normalize_shape, symbolic_size, unify_dims)
 from . import Sample, Spec, linear_jvp, op, zeros
@@ -39,7 +40,7 @@ zeros_op = op("zeros", infer=lambda shape, dtype="float64": (normalize_shape(sha
               prepare=lambda shape, dtype="float64": {"shape": normalize_shape(shape),
                                                      "dtype": as_dtype(dtype).name},
               numpy=lambda args, attrs, ctx: f"np.zeros({ctx.shape(attrs['shape'])}"
-              + ("" if attrs.get("dtype", "float64") == "float64" else f", dtype=np.{attrs['dtype']}")
+              + ("" if attrs.get("dtype", "float64") == "float64" else f", dtype={numpy_dtype(attrs['dtype'])}")
               + ")",
               fresh=True,
               facts=lambda node, facts: {"psd", "nonnegative"} if F.is_square(node) else {"nonnegative"})
@@ -201,6 +202,8 @@ def _index_entry(entry, dim, axis):
         for part in key[1:]:
             if part is not None and (not isinstance(part, int) or isinstance(part, bool)):
                 raise TypeError(f"slice bounds must be ints, got {entry}")
+        if key[3] == 0:
+            raise ShapeError("slice step cannot be zero")
         if key == FULL or isinstance(dim, int):
             return key
         raise ShapeError(f"axis {axis} has the named size {dim!r}: only ':' can slice it")
@@ -276,6 +279,34 @@ scatter = op("scatter", infer=_scatter_infer,
              jacobian=lambda s, node, js: scatter(js[0], shape=node.shape + s.x.shape,
                                                   index=tuple(node.attrs["index"]) + (FULL,) * s.k),
              samples=lambda: [Sample((Spec((2,)),), {"shape": (3, 2), "index": (1, FULL)})])
+
+
+SCATTER_SUM_HELPER = ("_scatter_sum", '''
+def _scatter_sum(shape, indices, *gs):
+    """Zeros of shape with each g added at its index: a sum of scatters in one buffer."""
+    z = np.zeros(shape)
+    for index, g in zip(indices, gs):
+        z[index] += g
+    return z
+''')
+
+
+def _scatter_sum_infer(*gs, shape, indices):
+    if len(gs) != len(indices):
+        raise ShapeError(f"{len(gs)} operands but {len(indices)} indices")
+    return normalize_shape(shape), "float64"
+
+
+def _scatter_sum_numpy(args, attrs, ctx) -> str:
+    indices = ", ".join(f"np.s_[{index_source(index)}]" for index in attrs["indices"])
+    return f"_scatter_sum({ctx.shape(attrs['shape'])}, ({indices},), {', '.join(args)})"
+
+
+#: ``scatter(g1, shape, i1) + scatter(g2, shape, i2) + ...`` in one buffer (a
+#: compile-time lowering, symgrad.lowering): the chain of adds allocated and
+#: added a whole array per term, quadratic in the number of terms.
+scatter_sum = op("scatter_sum", infer=_scatter_sum_infer, numpy=_scatter_sum_numpy,
+                 helpers=(SCATTER_SUM_HELPER,), fresh=True, differentiable=False)
 
 
 # Concatenate, diag, one_hot ---------------------------------------------------------
