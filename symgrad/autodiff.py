@@ -15,6 +15,7 @@ from .graph import Node, as_node_list, constant, describe, gc_paused, inputs_of,
 from .jacobians import forward_jacobian
 from .ops import add_all, zeros
 from .ops.structure import stack_rows, unbroadcast
+from .properties import facts
 from .shapes import format_shape, is_concrete
 
 
@@ -88,8 +89,18 @@ def grad(cost, wrt):
         adjoints = _reverse_sweep(order, relevant, {cost: constant(1.0)})
         results = [adjoints.get(w) if w in relevant else None for w in wrts]
         results = [r if r is not None else zeros(w.shape) for r, w in zip(results, wrts)]
+        results = [_symmetrized(r, w) for r, w in zip(results, wrts)]
         _mark(before, results)
     return results[0] if single else results
+
+
+def _symmetrized(gradient: Node, wrt: Node) -> Node:
+    """The gradient wrt a declared-symmetric input: (G + Gᵀ) / 2, the gradient on the
+    space of symmetric matrices (its inner product with a symmetric direction is the
+    directional derivative); not the Cookbook's G + Gᵀ - diag(G), which is not."""
+    if wrt.attrs.get("structure") is None or "symmetric" in facts(gradient):
+        return gradient
+    return 0.5 * (gradient + gradient.T)
 
 
 def _check_in_graph(cost, wrts, order) -> None:

@@ -137,9 +137,24 @@ def vector(name: str, n, dtype: str = "float64") -> Node:
     return tensor(name, (n,), dtype)
 
 
-def matrix(name: str, shape, dtype: str = "float64") -> Node:
-    """A 2-d input node of ``shape``: two ints or dimension names, e.g. ``("n", 3)``."""
+def matrix(name: str, shape, dtype: str = "float64", symmetric: bool = False,
+           positive_definite: bool = False) -> Node:
+    """A 2-d input node of ``shape``: two ints or dimension names, e.g. ``("n", 3)``.
+
+    ``symmetric=True`` declares the values symmetric, ``positive_definite=True``
+    symmetric positive definite (so ``logdet``/``solve``/``inv`` of it compile to
+    Cholesky). The declaration is trusted, not checked at call time. Gradients
+    with respect to a symmetric input are symmetric: ``(G + Gᵀ) / 2`` of the
+    unconstrained gradient ``G`` (see docs/design.md).
+    """
     shape = normalize_shape(shape)
     if len(shape) != 2:
         raise ValueError(f"matrix {name!r} needs a 2-d shape, got {format_shape(shape)}")
-    return tensor(name, shape, dtype)
+    node = tensor(name, shape, dtype)
+    if not (symmetric or positive_definite):
+        return node
+    if shape[0] != shape[1] or node.dtype != "float64":
+        raise ValueError(f"matrix {name!r}: only a square float64 matrix can be declared "
+                         f"symmetric or positive definite, got {format_shape(shape)} {node.dtype}")
+    structure = "positive_definite" if positive_definite else "symmetric"
+    return REGISTRY["input"](name=node.name, shape=shape, dtype=node.dtype, structure=structure)

@@ -6,10 +6,14 @@ import numpy as np
 from .ops import Spec, draw
 
 
-def central_difference(fn, values: list, index: int, eps: float = 1e-6) -> np.ndarray:
+def central_difference(fn, values: list, index: int, eps: float = 1e-6,
+                       symmetric: bool = False) -> np.ndarray:
     """d fn(*values) / d values[index] by central differences in float64.
 
     ``fn`` returns a scalar; the result has the shape of ``values[index]``.
+    ``symmetric``: the value is a symmetric matrix and stays one, so entry
+    (i, j) moves with (j, i), half a step each: the result is the symmetric
+    gradient (G + Gᵀ) / 2 of symgrad's convention for declared-symmetric inputs.
     """
     point = np.array(values[index], dtype=np.float64)
     result = np.zeros_like(point)
@@ -17,8 +21,15 @@ def central_difference(fn, values: list, index: int, eps: float = 1e-6) -> np.nd
     for entry in np.ndindex(point.shape):
         step = eps * max(1.0, abs(point[entry]))
         up, down = point.copy(), point.copy()
-        up[entry] += step
-        down[entry] -= step
+        mirror = entry[::-1]
+        if symmetric and mirror != entry:
+            up[entry] += step / 2
+            up[mirror] += step / 2
+            down[entry] -= step / 2
+            down[mirror] -= step / 2
+        else:
+            up[entry] += step
+            down[entry] -= step
         args[index] = up
         f_up = float(fn(*args))
         args[index] = down

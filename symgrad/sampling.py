@@ -97,6 +97,9 @@ def infer_domains(outputs) -> dict:
 
 
 def _input_domain(node: Node, need: str | None, order) -> str:
+    declared = node.attrs.get("structure")
+    if declared is not None:  # values drawn with the declared structure
+        return "spd" if declared == "positive_definite" or need == "spd" else "symmetric"
     if node.dtype == "bool":
         return "bool"
     if node.dtype == "int64":

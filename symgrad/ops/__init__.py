@@ -45,6 +45,9 @@ def draw(spec: Spec, rng: np.random.Generator, sizes: dict) -> np.ndarray:
         return rng.integers(0, int(domain.split(":")[1]), size=shape)
     if domain == "bool":
         return rng.random(shape) > 0.5
+    if domain == "symmetric":
+        a = rng.standard_normal(shape)
+        return (a + np.swapaxes(a, -1, -2)) / 2
     if domain in ("spd", "wellcond"):
         n = shape[-1]
         a = rng.standard_normal(shape)

@@ -31,8 +31,13 @@ def _cholesky_ok(value: np.ndarray) -> bool:
     return True
 
 
-input_ = op("input", infer=lambda name, shape, dtype: (shape, dtype), numpy=None, view=True,
-            leaf=True)
+#: Structure an input may be declared to have (``sg.matrix(..., symmetric=True)``); a
+#: declared fact is trusted, like a dtype: the rewrites and lowerings build on it.
+DECLARED_FACTS = {"symmetric": {"symmetric"}, "positive_definite": {"spd"}}
+
+input_ = op("input", infer=lambda name, shape, dtype, structure=None: (shape, dtype), numpy=None,
+            view=True, leaf=True,
+            facts=lambda node, facts: DECLARED_FACTS.get(node.attrs.get("structure"), set()))
 constant = op("constant", infer=lambda value: (value.array.shape, value.array.dtype.name),
               numpy=None, view=True, leaf=True, facts=_constant_facts)
 zeros_op = op("zeros", infer=lambda shape, dtype="float64": (normalize_shape(shape), dtype),
