@@ -19,6 +19,12 @@ from .functions import (arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arcta
                         rad2deg, reciprocal, sinh, tan, max, min, amax, amin)
 from .functions import slogdet, floor, ceil, round, around, fmax, fmin, clip
 from . import linalg
+from .shaping_functions import (ravel, squeeze, expand_dims, atleast_1d, atleast_2d, atleast_3d,
+                                moveaxis, swapaxes, flip, fliplr, flipud, rot90, roll, repeat,
+                                tile, pad, vstack, hstack, dstack, column_stack, split,
+                                array_split, hsplit, vsplit, dsplit, broadcast_arrays, tri, tril,
+                                triu, sort, argsort, array)
+from . import shaping_functions as _shaping_functions
 from .autodiff import grad, hessian, hvp, jacobian, jvp
 from .compile import Function, codegen, function
 from .printing import latex, pretty
@@ -50,3 +56,4 @@ __all__ = [
     "check_grad", "equivalent", "GradReport", "EquivalenceReport",
     "simplify", "is_symmetric", "is_psd", "is_spd",
 ]
+__all__ += _shaping_functions.__all__

@@ -332,6 +332,10 @@ class Node:
 
     flatten = ravel
 
+    def squeeze(self, axis=None): return NUMPY_FUNCTIONS["squeeze"](self, axis=axis)
+    def swapaxes(self, axis1, axis2): return NUMPY_FUNCTIONS["swapaxes"](self, axis1, axis2)
+    def repeat(self, repeats, axis=None): return NUMPY_FUNCTIONS["repeat"](self, repeats, axis=axis)
+
     @property
     def size(self):
         """The number of entries: an int, or raises for named dimensions."""
