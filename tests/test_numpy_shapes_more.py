@@ -254,3 +254,21 @@ def test_node_methods_and_numpy_dispatch():
 def test_build_time_errors_as_numpy_raises(build, error, match):
     with pytest.raises(error, match=match):
         build()
+
+
+def test_pad_with_a_node_as_constant_value_differentiates_it():
+    x, c = sg.matrix("x", (2, 3)), sg.scalar("c")
+    padded = sg.pad(x, ((1, 0), (2, 1)), constant_values=c)
+    f = sg.function([x, c], [padded, sg.grad(sg.sum(padded ** 2), c)])
+    value, g = f(A2[:2, :3], 1.5)
+    np.testing.assert_array_equal(value, np.pad(A2[:2, :3], ((1, 0), (2, 1)), constant_values=1.5))
+    assert g == pytest.approx(2 * 1.5 * (value.size - 6))
+
+
+def test_tri_matches_numpy_with_named_sizes():
+    s = sg.matrix("s", ("n", "m"))
+    mask = sg.tri("n", "m", k=1)
+    f = sg.function([s], s * mask)
+    value = RNG.standard_normal((3, 5))
+    np.testing.assert_array_equal(f(value), value * np.tri(3, 5, 1))
+    np.testing.assert_array_equal(sg.function([], sg.tri(4, 2, -1))(), np.tri(4, 2, -1))

@@ -87,9 +87,11 @@ def _tri_prepare(n, m=None, k=0, dtype="float64"):
     return {"n": n, "m": m, "k": operator.index(k), "dtype": np.dtype(dtype).name}
 
 
+#: NumPy spellings valid on NumPy 1.x too (``np.bool`` is 2.x only).
+_NUMPY_DTYPE = {"bool": "bool_"}
 tri = op("tri", infer=lambda n, m, k, dtype: ((n, m), dtype), prepare=_tri_prepare,
          numpy=lambda args, attrs, ctx: f"np.tri({ctx.dim(attrs['n'])}, {ctx.dim(attrs['m'])}, "
-                                        f"{attrs['k']}, dtype=np.{attrs['dtype']})",
+                                        f"{attrs['k']}, dtype=np.{_NUMPY_DTYPE.get(attrs['dtype'], attrs['dtype'])})",
          fresh=True, differentiable=False)
 
 
