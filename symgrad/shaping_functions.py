@@ -81,7 +81,8 @@ def ravel(a, order="C"):
 
 
 def squeeze(a, axis=None):
-    """``a`` without its axes of size 1 (all of them, or those in ``axis``)."""
+    """``a`` without its axes of size 1 (all of them, or those in ``axis``). A named
+    dimension is never taken for 1 (it may be bound to 1 only at call time)."""
     a = as_node(a)
     if axis is None:
         axes = tuple(i for i, d in enumerate(a.shape) if d == 1)
@@ -306,7 +307,7 @@ def _as_pairs(value, ndim: int, as_index: bool, what: str):
 
 
 PAD_MODES = {"constant": {"constant_values"}, "edge": set(), "reflect": {"reflect_type"},
-             "symmetric": {"reflect_type"}, "wrap": set()}
+             "symmetric": {"reflect_type"}, "wrap": set(), "empty": set()}
 
 
 def pad(array, pad_width, mode="constant", **kwargs):
@@ -329,7 +330,7 @@ def pad(array, pad_width, mode="constant", **kwargs):
         if before == after == 0:
             continue
         dim = _int_dim(array, axis, "pad")
-        if mode == "constant":
+        if mode in ("constant", "empty"):  # "empty": unspecified values, here zeros
             array = _pad_constant(array, axis, (before, after), pair)
         elif dim == 0:
             raise ValueError(f"pad: can't extend empty axis {axis} using modes other than "
@@ -500,10 +501,17 @@ def argsort(a, axis=-1, kind=None, order=None, *, stable=None):
 def array(object, dtype=None, *, ndmin=0):  # noqa: A002  (NumPy's name)
     """A node from a (nested) list of nodes and numbers, stacked along new leading
     axes; a list of numbers only is a constant. Elements must have one shape."""
+    if not _contains_node(object):
+        node = as_node(np.array(object, dtype=dtype))
+        return _at_least_ndim(node, ndmin)
     node = _build_array(object)
     if dtype is not None and np.dtype(dtype).name != node.dtype:
         raise TypeError(f"array: dtype {np.dtype(dtype).name} differs from the elements' "
                         f"{node.dtype}; symgrad does not cast here")
+    return _at_least_ndim(node, ndmin)
+
+
+def _at_least_ndim(node: Node, ndmin: int) -> Node:
     if node.ndim < ndmin:
         node = structure.reshape(node, shape=(1,) * (ndmin - node.ndim) + node.shape)
     return node

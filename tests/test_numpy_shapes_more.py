@@ -199,6 +199,9 @@ def test_array_from_nested_lists():
     assert sg.array([v, 2 * v]).shape == (2, 3)
     assert sg.array([1, 2]).value.tolist() == [1, 2]
     assert sg.array(v, ndmin=2).shape == (1, 3)
+    assert sg.array([1, 2], dtype=float).dtype == "float64"
+    assert sg.array(3.0, ndmin=2).shape == (1, 1)
+    assert sg.pad(v, 2, mode="empty").shape == (7,)
     with pytest.raises(ValueError, match="inhomogeneous"):
         sg.array([v, a])
 
