@@ -25,6 +25,12 @@ from .functions import cross, diagonal, einsum, inner, kron, tensordot, vdot, ve
 from . import linalg
 from . import special
 from .special import expit, logit, erf, erfc, gammaln
+from .shaping_functions import (ravel, squeeze, expand_dims, atleast_1d, atleast_2d, atleast_3d,
+                                moveaxis, swapaxes, flip, fliplr, flipud, rot90, roll, repeat,
+                                tile, pad, vstack, hstack, dstack, column_stack, split,
+                                array_split, hsplit, vsplit, dsplit, broadcast_arrays, tri, tril,
+                                triu, sort, argsort, array)
+from . import shaping_functions as _shaping_functions
 from .autodiff import grad, hessian, hvp, jacobian, jvp
 from .compile import Function, codegen, function
 from .printing import latex, pretty
@@ -61,3 +67,4 @@ __all__ = [
     "check_grad", "equivalent", "GradReport", "EquivalenceReport",
     "simplify", "is_symmetric", "is_psd", "is_spd",
 ]
+__all__ += _shaping_functions.__all__

@@ -353,6 +353,9 @@ class Node:
         (``casting="safe"`` refuses float -> int); ``order``, ``subok`` and ``copy``
         have no meaning for an immutable node. The cast has no gradient."""
         return REGISTRY["astype"](self, dtype=dtype, casting=casting)
+    def squeeze(self, axis=None): return NUMPY_FUNCTIONS["squeeze"](self, axis=axis)
+    def swapaxes(self, axis1, axis2): return NUMPY_FUNCTIONS["swapaxes"](self, axis1, axis2)
+    def repeat(self, repeats, axis=None): return NUMPY_FUNCTIONS["repeat"](self, repeats, axis=axis)
 
     @property
     def size(self):

@@ -190,3 +190,4 @@ def bilinear_jvp(op_name: str):
 from . import elementwise, reductions, structure, linalg, transcendental  # noqa: E402,F401
 from . import special  # noqa: E402,F401
 from . import products  # noqa: E402,F401
+from . import shaping  # noqa: E402,F401
