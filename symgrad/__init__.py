@@ -18,6 +18,8 @@ from .functions import (arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arcta
                         deg2rad, exp2, expm1, log10, log2, logaddexp, logaddexp2, power,
                         rad2deg, reciprocal, sinh, tan, max, min, amax, amin)
 from .functions import slogdet, floor, ceil, round, around, fmax, fmin, clip
+from .functions import (argmax, argmin, average, count_nonzero, cumprod, cumsum, diff, prod,
+                        std, var)
 from . import linalg
 from .autodiff import grad, hessian, hvp, jacobian, jvp
 from .compile import Function, codegen, function
@@ -44,6 +46,8 @@ __all__ = [
     "exp2", "expm1", "log10", "log2", "logaddexp", "logaddexp2", "power", "rad2deg",
     "reciprocal", "sinh", "tan", "max", "min", "amax", "amin", "slogdet", "linalg",
     "floor", "ceil", "round", "around", "fmax", "fmin", "clip",
+    "argmax", "argmin", "average", "count_nonzero", "cumprod", "cumsum", "diff", "prod",
+    "std", "var",
     "grad", "hessian", "hvp", "jacobian", "jvp",
     "Function", "codegen", "function",
     "latex", "pretty", "to_sympy", "from_sympy", "op_count", "to_networkx", "to_dot", "explain",

@@ -157,14 +157,13 @@ def log_softmax(x, axis=-1):
     return reductions.log_softmax(x, axis=axis)
 
 
-def logsumexp(x, axis=None, keepdims=False):
-    return reductions.logsumexp(x, axis=axis, keepdims=keepdims)
-
-
 def one_hot(labels, k):
     """Float rows of the k x k identity picked by integer ``labels``."""
     return structure.one_hot(labels, k=k)
 
+
+from .numpy_reductions import (argmax, argmin, average, count_nonzero, cumprod,  # noqa: E402
+                               cumsum, diff, logsumexp, prod, std, var)
 
 # The hook the nodes' methods and NumPy's protocols read: every public function here.
 NUMPY_FUNCTIONS.update({name: value for name, value in globals().items()
