@@ -22,6 +22,8 @@ from .functions import astype
 from .functions import (remainder, mod, fmod, floor_divide, trunc, sinc, nan_to_num, isfinite,
                         isnan, isinf, signbit, copysign, heaviside, select, divmod)
 from .functions import cross, diagonal, einsum, inner, kron, tensordot, vdot, vecdot
+from .functions import (argmax, argmin, average, count_nonzero, cumprod, cumsum, diff, prod,
+                        std, var)
 from . import linalg
 from . import special
 from .special import expit, logit, erf, erfc, gammaln
@@ -61,6 +63,8 @@ __all__ = [
     "isnan", "isinf", "signbit", "copysign", "heaviside", "select", "divmod",
     "special", "expit", "logit", "erf", "erfc", "gammaln",
     "cross", "diagonal", "einsum", "inner", "kron", "tensordot", "vdot", "vecdot",
+    "argmax", "argmin", "average", "count_nonzero", "cumprod", "cumsum", "diff", "prod",
+    "std", "var",
     "grad", "hessian", "hvp", "jacobian", "jvp",
     "Function", "codegen", "function",
     "latex", "pretty", "to_sympy", "from_sympy", "op_count", "to_networkx", "to_dot", "explain",

@@ -202,11 +202,6 @@ def log_softmax(x, axis=-1):
     return reductions.log_softmax(x, axis=axis)
 
 
-def logsumexp(x, axis=None, keepdims=False):
-    """SciPy ``logsumexp``: ``log(sum(exp(x), axis))`` shifted by the maximum (no overflow)."""
-    return reductions.logsumexp(x, axis=axis, keepdims=keepdims)
-
-
 def one_hot(labels, k):
     """Float rows of the k x k identity picked by integer ``labels``."""
     return structure.one_hot(labels, k=k)
@@ -215,6 +210,8 @@ def one_hot(labels, k):
 # Products of any rank (symgrad.ops.products; their 2-D forms are the 2-D ops).
 from .ops.products import (cross, diag, diagonal, dot, einsum, inner, kron, matmul,  # noqa: E402,F401
                            outer, tensordot, trace, vdot, vecdot)
+from .numpy_reductions import (argmax, argmin, average, count_nonzero, cumprod,  # noqa: E402
+                               cumsum, diff, logsumexp, prod, std, var)
 
 # The hook the nodes' methods and NumPy's protocols read: every public function here.
 NUMPY_FUNCTIONS.update({name: value for name, value in globals().items()

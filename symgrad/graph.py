@@ -378,6 +378,22 @@ class Node:
 #: imported (a hook, so this module never imports the layer built on it). Read by the
 #: node methods and NumPy's dispatch protocols.
 NUMPY_FUNCTIONS: dict = {}
+
+
+def _array_method(name: str):
+    """NumPy's ``ndarray.<name>`` method: the symgrad function of that name applied to
+    the node (the method's parameters are the function's after its first)."""
+    def method(self, *args, **kwargs):
+        return NUMPY_FUNCTIONS[name](self, *args, **kwargs)
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = f"NumPy's ``ndarray.{name}``: ``sg.{name}(self, ...)``."
+    return method
+
+
+for _name in ("prod", "var", "std", "argmax", "argmin", "cumsum", "cumprod"):
+    setattr(Node, _name, _array_method(_name))
+del _name
+
 #: NumPy ufunc names whose symgrad function has another name.
 _UFUNC_ALIASES = {"absolute": "abs", "true_divide": "divide"}
 

@@ -45,7 +45,8 @@ FUNCTIONS.update({name: (getattr(F, name), (("node", None), ("node", None))) for
 SPECIAL = ("expit", "logit", "erf", "erfc", "gammaln", "digamma")  # sg.special's, unary
 FUNCTIONS.update({name: (getattr(S, name), (("node", None),)) for name in SPECIAL})
 FUNCTIONS.update({
-    "sum": (F.sum, REDUCE), "mean": (F.mean, REDUCE), "logsumexp": (F.logsumexp, REDUCE),
+    "sum": (F.sum, REDUCE), "mean": (F.mean, REDUCE),
+    "logsumexp": (lambda a, axis, keepdims: F.logsumexp(a, axis, keepdims=keepdims), REDUCE),
     "softmax": (F.softmax, (("node", None), ("axis", -1))),
     "log_softmax": (F.log_softmax, (("node", None), ("axis", -1))),
     "transpose": (F.transpose, (("node", None), ("ints", None))),
@@ -62,6 +63,16 @@ FUNCTIONS.update({
 #: Comparison operators (one per comparison: no chains) and the ops they build.
 COMPARISONS = {ast.Gt: "greater", ast.GtE: "greater_equal", ast.Lt: "less",
                ast.LtE: "less_equal", ast.Eq: "equal"}
+FUNCTIONS.update({
+    "prod": (lambda a, axis, keepdims: F.prod(a, axis, keepdims=keepdims), REDUCE),
+    "var": (lambda a, axis, ddof, keepdims: F.var(a, axis, ddof=ddof, keepdims=keepdims),
+            (("node", None), ("axis", None), ("dim", 0), ("bool", False))),
+    "std": (lambda a, axis, ddof, keepdims: F.std(a, axis, ddof=ddof, keepdims=keepdims),
+            (("node", None), ("axis", None), ("dim", 0), ("bool", False))),
+    "cumsum": (F.cumsum, (("node", None), ("axis", None))),
+    "cumprod": (F.cumprod, (("node", None), ("axis", None))),
+    "diff": (lambda a, n, axis: F.diff(a, n, axis), (("node", None), ("dim", 1), ("axis", -1))),
+})
 #: Keyword names of the parameters, position by position.
 OPERATORS = {ast.Add: "add", ast.Sub: "subtract", ast.Mult: "multiply", ast.Div: "divide",
              ast.Pow: "power", ast.MatMult: "matmul",
@@ -70,7 +81,10 @@ KEYWORDS = {"sum": ("x", "axis", "keepdims"), "mean": ("x", "axis", "keepdims"),
             "logsumexp": ("x", "axis", "keepdims"), "softmax": ("x", "axis"),
             "log_softmax": ("x", "axis"), "transpose": ("x", "axes"), "reshape": ("x", "shape"),
             "one_hot": ("labels", "k"), "where": ("condition", "x", "y"),
-            "stack": ("arrays", "axis"), "concatenate": ("arrays", "axis")}
+            "stack": ("arrays", "axis"), "concatenate": ("arrays", "axis"),
+            "prod": ("a", "axis", "keepdims"),
+            "var": ("a", "axis", "ddof", "keepdims"), "std": ("a", "axis", "ddof", "keepdims"),
+            "cumsum": ("a", "axis"), "cumprod": ("a", "axis"), "diff": ("a", "n", "axis")}
 DISALLOWED = {"BoolOp": "'and'/'or'", "Lambda": "lambdas",
               "IfExp": "conditional expressions", "Dict": "dicts", "Set": "sets",
               "List": "lists", "Tuple": "tuples", "ListComp": "comprehensions",

@@ -330,6 +330,39 @@ class Printer:
     def _print_min(self, node: Node, x: Piece) -> Piece:
         return self.reduction(node, x, "min")
 
+    def _print_prod(self, node: Node, x: Piece) -> Piece:
+        return self.reduction(node, x, "prod")
+
+    def _print_weighted_logsumexp(self, node: Node, x: Piece, b: Piece) -> Piece:
+        """``logsumexp(x, b=b, axis=...)``, SciPy's form."""
+        axis, keepdims = node.attrs["axis"], node.attrs["keepdims"]
+        ndim = max(o.ndim for o in node.operands)
+        attrs = {} if len(axis) == ndim else {"axis": axis[0] if len(axis) == 1 else axis}
+        return self.call("logsumexp", [x.text, f"b={b.text}"],
+                         dict(attrs, keepdims=True) if keepdims else attrs)
+
+    def scan(self, node: Node, x: Piece, name: str) -> Piece:
+        """``cumsum(x, axis=0)``; a reversed scan (only built by derivatives) says so."""
+        attrs = {"axis": node.attrs["axis"]}
+        return self.call(name, [x.text], dict(attrs, reverse=True) if node.attrs["reverse"]
+                         else attrs)
+
+    def _print_cumsum(self, node: Node, x: Piece) -> Piece:
+        return self.scan(node, x, "cumsum")
+
+    def _print_cumprod(self, node: Node, x: Piece) -> Piece:
+        return self.scan(node, x, "cumprod")
+
+    def arg_extreme(self, node: Node, x: Piece, name: str) -> Piece:
+        attrs = {k: v for k, v in node.attrs.items() if v is not None and v is not False}
+        return self.call(name, [x.text], attrs)
+
+    def _print_argmax(self, node: Node, x: Piece) -> Piece:
+        return self.arg_extreme(node, x, "argmax")
+
+    def _print_argmin(self, node: Node, x: Piece) -> Piece:
+        return self.arg_extreme(node, x, "argmin")
+
     def along_axis(self, node: Node, x: Piece, name: str) -> Piece:
         axis = node.attrs["axis"]
         last = axis == node.operands[0].ndim - 1

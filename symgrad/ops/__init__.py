@@ -191,3 +191,4 @@ from . import elementwise, reductions, structure, linalg, transcendental  # noqa
 from . import special  # noqa: E402,F401
 from . import products  # noqa: E402,F401
 from . import shaping  # noqa: E402,F401
+from . import scans  # noqa: E402,F401
