@@ -303,7 +303,7 @@ class Node:
     def __ge__(self, other): return REGISTRY["greater_equal"](self, other)
     def __lt__(self, other): return REGISTRY["less"](self, other)
     def __le__(self, other): return REGISTRY["less_equal"](self, other)
-    def __getitem__(self, index): return REGISTRY["getitem"](self, index=index)
+    def __getitem__(self, key): return INDEXING["build"](self, key)
 
     # NumPy's array methods: each the symgrad function of the same name.
     def sum(self, axis=None, keepdims=False): return REGISTRY["sum"](self, axis=axis, keepdims=keepdims)
@@ -353,6 +353,9 @@ class Node:
 #: imported (a hook, so this module never imports the layer built on it). Read by the
 #: node methods and NumPy's dispatch protocols.
 NUMPY_FUNCTIONS: dict = {}
+#: ``INDEXING["build"](node, key)`` builds ``node[key]`` (NumPy basic and advanced
+#: indexing): set by :mod:`symgrad.ops.indexing`, a hook as ``NUMPY_FUNCTIONS`` is.
+INDEXING: dict = {}
 #: NumPy ufunc names whose symgrad function has another name.
 _UFUNC_ALIASES = {"absolute": "abs", "true_divide": "divide"}
 

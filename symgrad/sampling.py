@@ -15,7 +15,7 @@ import functools
 
 import numpy as np
 
-from .ops import structure
+from .ops import indexing, structure
 from .graph import Node, toposort
 from .ops import Spec, draw
 from .ops.elementwise import add, divide, multiply, power, subtract
@@ -101,6 +101,8 @@ def _input_domain(node: Node, need: str | None, order) -> str:
     if node.dtype == "int64":
         ks = [user.attrs["k"] for user in order
               if user.op is structure.one_hot and user.operands[0] is node]
+        ks += [k for user in order if user.op is indexing.gather and node in user.operands[1:]
+               for k in indexing.indexed_dims(user, node)]
         return "labels:" + (",".join(str(k) for k in ks) if ks else "2")
     return need or "real"
 
@@ -109,12 +111,24 @@ def min_sizes(nodes) -> dict:
     """Smallest size each dimension name needs for the graph's integer indices."""
     least: dict = {}
     for node in toposort(nodes):
+        if node.op is indexing.gather:
+            _constant_index_needs(node, least)
         if node.op is not structure.getitem:
             continue
         for entry, dim in zip(node.attrs["index"], node.operands[0].shape):
             if isinstance(entry, int) and isinstance(dim, str):
                 least[dim] = max(least.get(dim, 1), entry + 1 if entry >= 0 else -entry)
     return least
+
+
+def _constant_index_needs(node: Node, least: dict) -> None:
+    """Raise ``least`` for the named axes a gather's constant index arrays index."""
+    for operand in node.operands[1:]:
+        if operand.op is constant and operand.value.size:
+            need = int(max(operand.value.max() + 1, -operand.value.min()))
+            for dim in indexing.indexed_dims(node, operand):
+                if isinstance(dim, str):
+                    least[dim] = max(least.get(dim, 1), need)
 
 
 def dimension_names(nodes) -> list:
