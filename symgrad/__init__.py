@@ -18,6 +18,7 @@ from .functions import (arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arcta
                         deg2rad, exp2, expm1, log10, log2, logaddexp, logaddexp2, power,
                         rad2deg, reciprocal, sinh, tan, max, min, amax, amin)
 from .functions import slogdet, floor, ceil, round, around, fmax, fmin, clip
+from .functions import take, take_along_axis
 from . import linalg
 from .autodiff import grad, hessian, hvp, jacobian, jvp
 from .compile import Function, codegen, function
@@ -44,6 +45,7 @@ __all__ = [
     "exp2", "expm1", "log10", "log2", "logaddexp", "logaddexp2", "power", "rad2deg",
     "reciprocal", "sinh", "tan", "max", "min", "amax", "amin", "slogdet", "linalg",
     "floor", "ceil", "round", "around", "fmax", "fmin", "clip",
+    "take", "take_along_axis",
     "grad", "hessian", "hvp", "jacobian", "jvp",
     "Function", "codegen", "function",
     "latex", "pretty", "to_sympy", "from_sympy", "op_count", "to_networkx", "to_dot", "explain",

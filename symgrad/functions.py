@@ -10,6 +10,7 @@ from .ops import elementwise, linalg as linalg_ops, reductions, structure, trans
 from .ops.elementwise import log_sigmoid, square  # noqa: F401  (re-exported)
 from .ops.linalg import dot  # noqa: F401
 from .ops.reductions import mean  # noqa: F401
+from .ops.indexing import take, take_along_axis  # noqa: F401
 
 
 def _named(apply, name: str, doc: str | None):

@@ -22,6 +22,8 @@ from .ops.elementwise import add, divide, multiply, power, subtract
 from .ops.linalg import inv, matmul
 from .ops.structure import constant, transpose
 
+#: Ops whose int operands index an axis of their first operand.
+INDEX_OPS = (indexing.gather, indexing.take_along_axis_op)
 #: Array scale below which errors are judged absolutely rather than relatively.
 FLOOR = 1e-8
 #: Domains from weakest to strongest; an input needed in two domains gets the stronger.
@@ -101,7 +103,7 @@ def _input_domain(node: Node, need: str | None, order) -> str:
     if node.dtype == "int64":
         ks = [user.attrs["k"] for user in order
               if user.op is structure.one_hot and user.operands[0] is node]
-        ks += [k for user in order if user.op is indexing.gather and node in user.operands[1:]
+        ks += [k for user in order if user.op in INDEX_OPS and node in user.operands[1:]
                for k in indexing.indexed_dims(user, node)]
         return "labels:" + (",".join(str(k) for k in ks) if ks else "2")
     return need or "real"

@@ -43,13 +43,19 @@ def test_values_and_shapes_match_numpy(key):
 
 @pytest.mark.parametrize("key", KEYS, ids=IDS)
 def test_gradients_match_central_differences(key):
-    weights = RNG.standard_normal(X[key].shape)
-    cost = sg.sum(sg.sin(x[key]) * weights)
-    grad = sg.grad(cost, x)
-    f = sg.function([x], [cost, grad])
-    numeric = central_difference(lambda v: f(v)[0], [X], 0)
-    np.testing.assert_allclose(f(X)[1], numeric, rtol=1e-6, atol=1e-8)
-    np.testing.assert_allclose(_module([x], [cost, grad])(X)[1], numeric, rtol=1e-6, atol=1e-8)
+    _check_gradient(x[key], x, X)
+
+
+def _check_gradient(node, point, value):
+    """grad of sum(sin(node) * w) wrt ``point`` vs central differences, compiled and codegen."""
+    weights = RNG.standard_normal(tuple(node.shape))
+    cost = sg.sum(sg.sin(node) * weights)
+    grad = sg.grad(cost, point)
+    f = sg.function([point], [cost, grad])
+    numeric = central_difference(lambda v: f(v)[0], [value], 0)
+    np.testing.assert_allclose(f(value)[1], numeric, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(_module([point], [cost, grad])(value)[1], numeric,
+                               rtol=1e-6, atol=1e-8)
 
 
 def test_repeated_indices_accumulate_like_add_at():
@@ -172,3 +178,81 @@ def test_other_build_time_errors():
         sg.vector("w", "n")[1:]
     np.testing.assert_array_equal(  # a constant boolean node is a mask like its array
         sg.function([x], x[sg.constant(MASK)])(X), X[MASK])
+
+
+A = RNG.standard_normal((3, 4))
+a = sg.matrix("a", (3, 4))
+
+
+@pytest.mark.parametrize("indices,axis", [
+    ([0, 5, 5, -1], None), (2, None), ([[1], [3]], 1), (-1, 0), (np.array([[0, 2, 2]]), 0),
+    ((1, 1), 1), ([], 1)])
+def test_take_matches_numpy(indices, axis):
+    node = sg.take(a, indices, axis=axis)
+    want = np.take(A, indices, axis=axis)
+    assert node.shape == want.shape
+    np.testing.assert_array_equal(sg.function([a], node)(A), want)
+    np.testing.assert_array_equal(_module([a], [node])(A)[0], want)
+    _check_gradient(node, a, A)
+    assert np.take(a, indices, axis=axis) is node  # NumPy's dispatch
+
+
+@pytest.mark.parametrize("indices,axis", [
+    (np.array([[0], [3], [3]]), 1), (np.array([[2, 0, 0, 1]]), 0), (np.array([[1, 1, 0, 3, 3]] * 3), -1),
+    (np.array([[0, 2, 2]]).T, 0), (np.array([11, 0, 0]), None)])
+def test_take_along_axis_matches_numpy(indices, axis):
+    node = sg.take_along_axis(a, indices, axis)
+    want = np.take_along_axis(A, indices, axis)
+    assert node.shape == want.shape
+    np.testing.assert_array_equal(sg.function([a], node)(A), want)
+    np.testing.assert_array_equal(_module([a], [node])(A)[0], want)
+    _check_gradient(node, a, A)
+
+
+def test_take_along_axis_with_an_int_input_and_named_dims():
+    s = sg.tensor("s", ("n", 4))
+    order = sg.tensor("order", ("n", 2), dtype="int64")
+    top = sg.take_along_axis(s, order, axis=1)
+    assert top.shape == ("n", 2)
+    assert str(top) == "take_along_axis(s, order, axis=1)"
+    cost = sg.sum(top ** 3)
+    f = sg.function([s, order], [top, sg.grad(cost, s)])
+    value = RNG.standard_normal((5, 4))
+    picks = np.argsort(value, axis=1)[:, :2]
+    picks[0] = [1, 1]
+    got, grad = f(value, picks)
+    np.testing.assert_array_equal(got, np.take_along_axis(value, picks, 1))
+    want = np.zeros_like(value)
+    np.add.at(want, (np.arange(5)[:, None], picks), 3 * got ** 2)
+    np.testing.assert_allclose(grad, want, rtol=1e-12)
+    assert sg.check_grad(cost, s).ok
+
+
+def test_second_derivatives_of_take_along_axis():
+    v = sg.matrix("v", (2, 3))
+    picks = np.array([[0, 0], [2, 1]])
+    cost = sg.sum(sg.take_along_axis(v, picks, 1) ** 3)
+    point = RNG.standard_normal((2, 3))
+    hessian = sg.function([v], sg.hessian(cost, v))(point)
+    counts = np.zeros((2, 3))
+    np.add.at(counts, (np.arange(2)[:, None], picks), 1)
+    want = np.diag((6 * point * counts).ravel()).reshape(2, 3, 2, 3)
+    np.testing.assert_allclose(hessian, want, rtol=1e-12)
+
+
+def test_take_errors_are_numpys():
+    with pytest.raises(IndexError, match="out of bounds") as info:
+        sg.take(a, [4], axis=1)
+    assert "'a' (3, 4)" in str(info.value)
+    with pytest.raises(IndexError, match="take_along_axis.*out of bounds"):
+        sg.take_along_axis(a, np.array([[7]]), 1)
+    with pytest.raises(IndexError, match="could not be broadcast"):
+        sg.take_along_axis(a, np.array([[0], [1]]), 1)
+    with pytest.raises(ValueError, match="same number of dimensions"):
+        sg.take_along_axis(a, np.array([0, 1]), 1)
+    with pytest.raises(IndexError, match="integer"):
+        sg.take_along_axis(a, np.array([[0.5]]), 1)
+    with pytest.raises(ValueError, match="mode"):
+        sg.take(a, [0], mode="clip")
+    with pytest.raises(sg.ShapeError, match="out of bounds"):
+        sg.take(a, [0], axis=2)

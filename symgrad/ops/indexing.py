@@ -27,7 +27,7 @@ import operator
 
 import numpy as np
 
-from ..graph import INDEXING, Node, constant, describe
+from ..graph import INDEXING, Node, as_node, constant, describe
 from ..shapes import ShapeError, broadcast_shapes, format_shape, normalize_axis, normalize_shape
 from . import Sample, Spec, op
 from . import facts as F
@@ -129,8 +129,10 @@ def template_source(index, arrays) -> str:
 
 
 def indexed_dims(node: Node, operand: Node) -> list:
-    """The sizes of the axes that ``operand`` (an array operand of a ``gather``)
-    indexes: its entries must lie below each (check_grad draws them so)."""
+    """The sizes of the axes that ``operand`` (an index operand of a ``gather`` or
+    ``take_along_axis``) indexes: its entries must lie below each (check_grad draws them so)."""
+    if node.op is take_along_axis_op:
+        return [node.operands[0].shape[node.attrs["axis"]]]
     dims, axis = [], 0
     for entry in node.attrs["index"]:
         if entry is None:
@@ -201,10 +203,13 @@ def _scatter_add_prepare(g, *arrays, shape, index):
 
 
 class _Rank:
-    """Stands for an operand of ``shape`` in :func:`_check_template`."""
+    """Stands for an operand of ``shape`` in the shape rules of the adjoints."""
+
+    dtype = "float64"
 
     def __init__(self, shape):
         self.shape = shape
+        self.ndim = len(shape)
 
 
 def _scatter_add_jvp(tangents, out, g, *arrays, shape, index):
@@ -236,8 +241,8 @@ scatter_add = op("scatter_add", infer=_scatter_add_infer, prepare=_scatter_add_p
 
 # Parsing a key: node[key] ---------------------------------------------------------------
 
-def _fail(x, message, kind=IndexingError):
-    return kind(f"getitem({describe(x)}): {message}")
+def _fail(x, message, kind=IndexingError, name="getitem"):
+    return kind(f"{name}({describe(x)}): {message}")
 
 
 def _as_int(value, x, what):
@@ -393,3 +398,140 @@ def _basic(x, template):
 
 
 INDEXING["build"] = index_node
+
+
+# take_along_axis and its adjoint ----------------------------------------------------------
+
+def _along_infer(arr, indices, axis):
+    if indices.dtype != "int64":
+        raise IndexingError(f"`indices` must be an integer array, got {describe(indices)} "
+                            f"{indices.dtype}")
+    if indices.ndim != arr.ndim:
+        raise ShapeError("`indices` and `arr` must have the same number of dimensions "
+                         f"({format_shape(indices.shape)} and {format_shape(arr.shape)})")
+    dims = []
+    for d, (a, i) in enumerate(zip(arr.shape, indices.shape)):
+        dims.append(i if d == axis else _broadcast_block([(a,), (i,)])[0])
+    return tuple(dims), arr.dtype
+
+
+def _along_prepare(arr, indices, axis):
+    return {"axis": normalize_axis(axis, arr.ndim)}
+
+
+def _trailing_ones(indices, k):
+    return reshape(indices, shape=indices.shape + (1,) * k) if k else indices
+
+
+take_along_axis_op = op(
+    "take_along_axis", infer=_along_infer, prepare=_along_prepare,
+    numpy="np.take_along_axis({0}, {1}, axis={axis})", fresh=True, linear_in=(0,),
+    keeps_positive=True, facts=lambda node, facts: F.sign_facts_of(facts(node.operands[0])),
+    vjp=lambda g, out, arr, indices, axis: [
+        add_along_axis(g, indices, axis=axis, shape=arr.shape), None],
+    jvp=lambda tangents, out, arr, indices, axis: None if tangents[0] is None else
+    take_along_axis_op(tangents[0], indices, axis=axis),
+    jacobian=lambda s, node, js: take_along_axis_op(
+        js[0], _trailing_ones(node.operands[1], s.k), axis=node.attrs["axis"]),
+    samples=lambda: [Sample((Spec((3, 4)), Spec((3, 5), "labels:4")), {"axis": 1}),
+                     Sample((Spec((3, 1)), Spec((2, 4), "labels:3")), {"axis": 0}),
+                     Sample((Spec(("n", 3)), Spec(("n", 1), "labels:3")), {"axis": -1})])
+
+ADD_ALONG_AXIS_HELPER = ("_add_along_axis", '''
+def _add_along_axis(g, indices, axis, shape):
+    """Zeros of shape with g added where take_along_axis(., indices, axis) reads
+    (np.add.at: repeated indices accumulate): its adjoint."""
+    z = np.zeros(shape)
+    grids = [np.arange(n).reshape((1,) * d + (n,) + (1,) * (len(shape) - d - 1))
+             for d, n in enumerate(shape)]
+    grids[axis] = indices
+    if g.size:
+        np.add.at(z, tuple(grids), g)
+    return z
+''')
+
+
+def _add_along_infer(g, indices, axis, shape):
+    want, _ = _along_infer(_Rank(shape), indices, axis)
+    if g.shape != want:
+        raise ShapeError(f"the values have shape {format_shape(g.shape)}, but taking "
+                         f"{format_shape(indices.shape)} along axis {axis} of "
+                         f"{format_shape(shape)} gives {format_shape(want)}")
+    return shape, "float64"
+
+
+add_along_axis = op(
+    "add_along_axis", infer=_add_along_infer,
+    prepare=lambda g, indices, axis, shape: {
+        "axis": normalize_axis(axis, len(normalize_shape(shape))),
+        "shape": normalize_shape(shape)},
+    numpy=lambda args, attrs, ctx: f"_add_along_axis({args[0]}, {args[1]}, {attrs['axis']}, "
+                                   f"{ctx.shape(attrs['shape'])})",
+    helpers=(ADD_ALONG_AXIS_HELPER,), fresh=True, linear_in=(0,), keeps_positive=True,
+    vjp=lambda g, out, v, indices, axis, shape: [take_along_axis_op(g, indices, axis=axis), None],
+    jvp=lambda tangents, out, v, indices, axis, shape: None if tangents[0] is None else
+    add_along_axis(tangents[0], indices, axis=axis, shape=shape),
+    jacobian=lambda s, node, js: add_along_axis(
+        js[0], _trailing_ones(node.operands[1], s.k), axis=node.attrs["axis"],
+        shape=node.shape + s.x.shape),
+    samples=lambda: [Sample((Spec((3, 5)), Spec((3, 5), "labels:4")), {"axis": 1, "shape": (3, 4)}),
+                     Sample((Spec((2, "n")), Spec((2, "n"), "labels:3")),
+                            {"axis": 0, "shape": (3, "n")})])
+
+
+# The NumPy functions ----------------------------------------------------------------------
+
+def _index_operand(x, indices, dim, axis, what):
+    """``indices`` as an int64 node: an int input as is, a constant checked against ``dim``."""
+    try:
+        return _index_node_of(x, indices, dim, axis, what)
+    except (IndexingError, IndexTypeError) as err:  # named after the function called
+        raise type(err)(what + str(err)[len("getitem"):]) from None
+
+
+def _index_node_of(x, indices, dim, axis, what):
+    parsed = _parse_entry(x, indices)
+    if isinstance(parsed, int):
+        parsed = ("ints", np.asarray(parsed, dtype=np.intp))
+    if not (type(parsed) is tuple and parsed[0] in ("ints", "node")):
+        raise _fail(x, f"`indices` of {what} must be an integer array", IndexTypeError)
+    if parsed[0] == "node":
+        return parsed[1]
+    return constant(_checked(x, parsed[1], dim, axis))
+
+
+def take(a, indices, axis=None, out=None, mode="raise"):
+    """NumPy ``take``: ``a[..., indices]`` along ``axis`` (``a.ravel()[indices]`` when
+    axis is None). Only ``mode='raise'``: out-of-range constant indices raise IndexError
+    at build time, input indices at call time (NumPy's own check)."""
+    a = as_node(a)
+    if out is not None:
+        raise TypeError("take: out= is not supported (symgrad nodes are immutable)")
+    if mode != "raise":
+        raise ValueError(f"take: only mode='raise' is supported, got mode={mode!r}")
+    if axis is None:
+        a, axis = reshape(a, shape=(-1,)), 0
+    axis = normalize_axis(axis, a.ndim)
+    return a[(slice(None),) * axis + (_as_key(indices),)]
+
+
+def _as_key(indices):
+    """``indices`` as one advanced entry (a tuple would read as several)."""
+    return np.asarray(indices) if isinstance(indices, tuple) else indices
+
+
+def take_along_axis(arr, indices, axis=-1):
+    """NumPy ``take_along_axis``: entries of ``arr`` picked along ``axis`` by ``indices``
+    (same rank as ``arr``; the other axes broadcast); ``axis=None`` reads ``arr``
+    flattened with 1-d ``indices``. Repeated indices accumulate in the gradient."""
+    arr = as_node(arr)
+    if axis is None:
+        arr, axis = reshape(arr, shape=(-1,)), 0
+    axis = normalize_axis(axis, arr.ndim)
+    node = _index_operand(arr, _as_key(indices), arr.shape[axis], axis, "take_along_axis")
+    if node.ndim == arr.ndim:
+        try:
+            _along_infer(arr, node, axis)
+        except IndexingError as err:
+            raise _fail(arr, str(err), name="take_along_axis") from None
+    return take_along_axis_op(arr, node, axis=axis)
