@@ -24,6 +24,7 @@ from .functions import (remainder, mod, fmod, floor_divide, trunc, sinc, nan_to_
 from .functions import cross, diagonal, einsum, inner, kron, tensordot, vdot, vecdot
 from .functions import (argmax, argmin, average, count_nonzero, cumprod, cumsum, diff, prod,
                         std, var)
+from .functions import take, take_along_axis
 from . import linalg
 from . import special
 from .special import expit, logit, erf, erfc, gammaln
@@ -65,6 +66,7 @@ __all__ = [
     "cross", "diagonal", "einsum", "inner", "kron", "tensordot", "vdot", "vecdot",
     "argmax", "argmin", "average", "count_nonzero", "cumprod", "cumsum", "diff", "prod",
     "std", "var",
+    "take", "take_along_axis",
     "grad", "hessian", "hvp", "jacobian", "jvp",
     "Function", "codegen", "function",
     "latex", "pretty", "to_sympy", "from_sympy", "op_count", "to_networkx", "to_dot", "explain",

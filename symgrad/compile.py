@@ -131,8 +131,9 @@ def _literal(array: np.ndarray) -> str | None:
 
 
 def _constant_source(array: np.ndarray) -> str:
-    """Exact, parse-safe source for an array constant."""
-    small = array.size <= 16 and (array.dtype.kind != "f" or bool(np.all(np.isfinite(array))))
+    """Exact, parse-safe source for an array constant (an empty one through
+    ``reshape``: its ``tolist()`` would lose the shape)."""
+    small = 0 < array.size <= 16 and (array.dtype.kind != "f" or bool(np.all(np.isfinite(array))))
     if small:
         return f"np.array({array.tolist()!r}, dtype={numpy_dtype(array.dtype.name)})"
     return (f"np.frombuffer(bytes.fromhex({array.tobytes().hex()!r}), "

@@ -10,6 +10,7 @@ from .ops import elementwise, linalg as linalg_ops, reductions, structure, trans
 from .ops import products
 from .ops.elementwise import square  # noqa: F401  (re-exported)
 from .ops.reductions import mean  # noqa: F401
+from .ops.indexing import take, take_along_axis  # noqa: F401
 
 
 def _named(apply, name: str, doc: str | None):

@@ -315,7 +315,7 @@ class Node:
     def __ge__(self, other): return REGISTRY["greater_equal"](self, other)
     def __lt__(self, other): return REGISTRY["less"](self, other)
     def __le__(self, other): return REGISTRY["less_equal"](self, other)
-    def __getitem__(self, index): return REGISTRY["getitem"](self, index=index)
+    def __getitem__(self, key): return INDEXING["build"](self, key)
 
     # NumPy's array methods: each the symgrad function of the same name.
     def sum(self, axis=None, keepdims=False): return REGISTRY["sum"](self, axis=axis, keepdims=keepdims)
@@ -394,6 +394,9 @@ for _name in ("prod", "var", "std", "argmax", "argmin", "cumsum", "cumprod"):
     setattr(Node, _name, _array_method(_name))
 del _name
 
+#: ``INDEXING["build"](node, key)`` builds ``node[key]`` (NumPy basic and advanced
+#: indexing): set by :mod:`symgrad.ops.indexing`, a hook as ``NUMPY_FUNCTIONS`` is.
+INDEXING: dict = {}
 #: NumPy ufunc names whose symgrad function has another name.
 _UFUNC_ALIASES = {"absolute": "abs", "true_divide": "divide"}
 

@@ -15,6 +15,7 @@ import unicodedata
 import numpy as np
 
 from .graph import Node
+from .ops.indexing import template_source
 from .ops.structure import index_source
 from .printing import (ATOM, POSTFIX, POWER, PRODUCT, SCRIPT, Piece, Printer, both_arrays,
                        short_number)
@@ -154,6 +155,14 @@ class LatexPrinter(Printer):
         if SUBSCRIPTED.search(base):  # W_{1}, t_{2}: group it, TeX rejects a double subscript
             base = "{" + base + "}"
         return Piece(f"{base}_{{{index}}}", SCRIPT, weight=x.weight + 1)
+
+    def _print_gather(self, node: Node, x: Piece, *arrays: Piece) -> Piece:
+        index = template_source(node.attrs["index"], [a.text for a in arrays])
+        return Piece(f"{self.wrap(x, x.prec < POSTFIX)}_{{{index}}}", SCRIPT, weight=x.weight + 1)
+
+    def _print_scatter_add(self, node: Node, g: Piece, *arrays: Piece) -> Piece:
+        index = template_source(node.attrs["index"], [a.text for a in arrays])
+        return self.call("scatter_add", [g.text, self.attr(node.shape), rf"\left[{index}\right]"])
 
     def _print_exp(self, node: Node, x: Piece) -> Piece:
         return Piece(f"e^{{{x.text}}}", SCRIPT)

@@ -27,6 +27,7 @@ import numpy as np
 
 from .graph import Node, as_node, as_node_list, toposort
 from .ops import structure
+from .ops.indexing import template_source
 from .ops.linalg import TINY
 from .ops.products import matmul_plan, parse
 from .ops.structure import index_source
@@ -299,6 +300,14 @@ class Printer:
     def _print_getitem(self, node: Node, x: Piece) -> Piece:
         text = self.wrap(x, x.prec < SCRIPT) + f"[{index_source(node.attrs['index'])}]"
         return Piece(text, POSTFIX, weight=x.weight + 1)
+
+    def _print_gather(self, node: Node, x: Piece, *arrays: Piece) -> Piece:
+        index = template_source(node.attrs["index"], [a.text for a in arrays])
+        return Piece(self.wrap(x, x.prec < SCRIPT) + f"[{index}]", POSTFIX, weight=x.weight + 1)
+
+    def _print_scatter_add(self, node: Node, g: Piece, *arrays: Piece) -> Piece:
+        index = template_source(node.attrs["index"], [a.text for a in arrays])
+        return self.call("scatter_add", [g.text, self.attr(node.shape), f"[{index}]"])
 
     def _print_broadcast_to(self, node: Node, x: Piece) -> Piece:
         full = self.call("broadcast_to", [x.text], {"shape": node.shape})

@@ -15,13 +15,15 @@ import functools
 
 import numpy as np
 
-from .ops import structure
+from .ops import indexing, structure
 from .graph import Node, toposort
 from .ops import Spec, draw
 from .ops.elementwise import add, divide, multiply, power, subtract
 from .ops.linalg import inv, matmul
 from .ops.structure import constant, transpose
 
+#: Ops whose int operands index an axis of their first operand.
+INDEX_OPS = (indexing.gather, indexing.take_along_axis_op)
 #: Array scale below which errors are judged absolutely rather than relatively.
 FLOOR = 1e-8
 #: Domains from weakest to strongest; an input needed in two domains gets the stronger.
@@ -105,6 +107,8 @@ def _input_domain(node: Node, need: str | None, order) -> str:
     if node.dtype == "int64":
         ks = [user.attrs["k"] for user in order
               if user.op is structure.one_hot and user.operands[0] is node]
+        ks += [k for user in order if user.op in INDEX_OPS and node in user.operands[1:]
+               for k in indexing.indexed_dims(user, node)]
         return "labels:" + (",".join(str(k) for k in ks) if ks else "2")
     return need or "real"
 
@@ -113,12 +117,24 @@ def min_sizes(nodes) -> dict:
     """Smallest size each dimension name needs for the graph's integer indices."""
     least: dict = {}
     for node in toposort(nodes):
+        if node.op is indexing.gather:
+            _constant_index_needs(node, least)
         if node.op is not structure.getitem:
             continue
         for entry, dim in zip(node.attrs["index"], node.operands[0].shape):
             if isinstance(entry, int) and isinstance(dim, str):
                 least[dim] = max(least.get(dim, 1), entry + 1 if entry >= 0 else -entry)
     return least
+
+
+def _constant_index_needs(node: Node, least: dict) -> None:
+    """Raise ``least`` for the named axes a gather's constant index arrays index."""
+    for operand in node.operands[1:]:
+        if operand.op is constant and operand.value.size:
+            need = int(max(operand.value.max() + 1, -operand.value.min()))
+            for dim in indexing.indexed_dims(node, operand):
+                if isinstance(dim, str):
+                    least[dim] = max(least.get(dim, 1), need)
 
 
 def dimension_names(nodes) -> list:

@@ -344,6 +344,10 @@ def from_sympy(expr, shapes=None) -> Node:
 
 
 def _dimension_names(expr) -> set:
-    """Names of the symbols that size some matrix in ``expr``."""
+    """Names of the symbols that size some matrix in ``expr``, and of the positive
+    integer symbols ``to_sympy`` writes for dimensions (a size such as ``tr(I_n) = n``
+    can outlive every matrix it sized)."""
     sized = expr.atoms(sp.MatrixSymbol, sp.Identity, sp.ZeroMatrix, sp.OneMatrix)
-    return {s.name for atom in sized for d in atom.shape for s in d.free_symbols}
+    names = {s.name for atom in sized for d in atom.shape for s in d.free_symbols}
+    return names | {s.name for s in expr.free_symbols
+                    if isinstance(s, sp.Symbol) and s.is_integer and s.is_positive}

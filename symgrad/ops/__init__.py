@@ -192,3 +192,4 @@ from . import special  # noqa: E402,F401
 from . import products  # noqa: E402,F401
 from . import shaping  # noqa: E402,F401
 from . import scans  # noqa: E402,F401
+from . import indexing  # noqa: E402,F401

@@ -209,9 +209,9 @@ def _index_entry(entry, dim, axis):
                 raise TypeError(f"slice bounds must be ints, got {entry}")
         if key[3] == 0:
             raise ShapeError("slice step cannot be zero")
-        if key == FULL or isinstance(dim, int):
+        if key == FULL or isinstance(dim, int) or key[1:] == (None, None, -1):
             return key
-        raise ShapeError(f"axis {axis} has the named size {dim!r}: only ':' can slice it")
+        raise ShapeError(f"axis {axis} has the named size {dim!r}: only ':' and '::-1' can slice it")
     if isinstance(entry, bool) or not isinstance(entry, int):
         raise TypeError(f"index {entry!r} on axis {axis}: only ints and slices are supported")
     if isinstance(dim, int):
@@ -238,7 +238,7 @@ def _getitem_infer(x, index):
     shape = []
     for entry, dim in zip(index, x.shape):
         if isinstance(entry, tuple):
-            shape.append(dim if entry == FULL else len(range(*slice(*entry[1:]).indices(dim))))
+            shape.append(len(range(*slice(*entry[1:]).indices(dim))) if isinstance(dim, int) else dim)
     return tuple(shape), x.dtype
 
 
