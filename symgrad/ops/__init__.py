@@ -182,3 +182,4 @@ def bilinear_jvp(op_name: str):
 
 # Importing the op modules registers every op.
 from . import elementwise, reductions, structure, linalg, transcendental  # noqa: E402,F401
+from . import decompositions  # noqa: E402,F401

@@ -98,8 +98,9 @@ trace = op("trace", infer=_square_infer(True), numpy="np.trace({0})",
            linear_in=(0,), keeps_positive=True, facts=F.of_spd("positive"), samples=SQUARE("real"))
 
 det = op("det", infer=_square_infer(True), numpy="np.linalg.det({0})",
-         vjp=lambda g, out, x: [(g * out) * inv(x).T],
-         jvp=lambda ts, out, x: out * trace(solve(x, ts[0])),
+         # the cofactor matrix (adjugate transpose), finite at singular x (ops/decompositions)
+         vjp=lambda g, out, x: [g * REGISTRY["cofactor"](x)],
+         jvp=lambda ts, out, x: REGISTRY["sum"](REGISTRY["cofactor"](x) * ts[0]),
          facts=F.of_spd("positive"), samples=SQUARE("wellcond"))
 
 LOGDET_HELPER = ("_logdet", '''

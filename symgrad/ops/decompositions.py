@@ -1,0 +1,356 @@
+"""Matrix decompositions and the functions built on them: cholesky, solve_triangular,
+eigh/eigvalsh, svd, qr, pinv, matrix_rank, and the cofactor matrix that ``det``'s
+gradient is (finite at singular matrices).
+
+Every op works on the last two axes and batches over the leading ones, as NumPy.
+Derivatives: Cholesky after Murray (2016), "Differentiation of the Cholesky
+decomposition"; eigh, svd and qr as JAX's rules (Giles 2008, Townsend 2016,
+Walter & Lehmann 2018). Functions that NumPy computes from one triangle of a
+symmetric matrix (``cholesky``, ``eigh``/``eigvalsh`` with ``UPLO='L'``) are
+differentiated *as NumPy evaluates them*: as functions of that triangle only, so
+the gradient lives in the triangle (``tril(G + Gᵀ) - diag(G)`` for the symmetric
+gradient ``G``, which JAX and autograd return). Both give the same result for any
+symmetric parametrization (``A Aᵀ``, ``(B + Bᵀ)/2``, ...), and this one also
+agrees with finite differences of the NumPy function itself.
+"""
+from __future__ import annotations
+
+from ..graph import REGISTRY, Node
+from ..shapes import ShapeError, broadcast_shapes, format_shape, unify_dims
+from . import Sample, Spec, add_all, op
+from .structure import unbroadcast
+
+# Batched building blocks (last two axes are the matrix) ---------------------------
+
+
+def mT(x: Node) -> Node:
+    """The matrix transpose of every matrix in a stack (the last two axes swapped)."""
+    axes = tuple(range(x.ndim - 2)) + (x.ndim - 1, x.ndim - 2)
+    return REGISTRY["transpose"](x, axes=axes)
+
+
+def mm(a: Node, b: Node) -> Node:
+    """Stacks of matrices multiplied like NumPy's ``matmul`` (operands of rank >= 2,
+    leading axes broadcast): ``matmul`` for two matrices, otherwise the broadcast
+    product summed over the inner axis (``matmul``'s own rule when it gains batching)."""
+    if a.ndim == 2 and b.ndim == 2:
+        return REGISTRY["matmul"](a, b)
+    reshape = REGISTRY["reshape"]
+    left = reshape(a, shape=a.shape + (1,))
+    right = reshape(b, shape=b.shape[:-2] + (1,) + b.shape[-2:])
+    return REGISTRY["sum"](left * right, axis=-2)
+
+
+def diagonal(x: Node) -> Node:
+    """The diagonals of a stack of square matrices, shape ``(..., n)``."""
+    return REGISTRY["sum"](x * eye(x.shape[-1]), axis=-1)
+
+
+def diag_embed(w: Node) -> Node:
+    """Diagonal matrices with the vectors ``w`` (``(..., n)``) on the diagonal."""
+    return REGISTRY["reshape"](w, shape=w.shape[:-1] + (1, w.shape[-1])) * eye(w.shape[-1])
+
+
+def row(w: Node) -> Node:
+    """``w`` (``(..., n)``) as ``(..., 1, n)``: scales the columns of a matrix it multiplies."""
+    return REGISTRY["reshape"](w, shape=w.shape[:-1] + (1, w.shape[-1]))
+
+
+def column(w: Node) -> Node:
+    """``w`` (``(..., n)``) as ``(..., n, 1)``: scales the rows of a matrix it multiplies."""
+    return REGISTRY["reshape"](w, shape=w.shape + (1,))
+
+
+def eye(n) -> Node:
+    return REGISTRY["eye"](n=n)
+
+
+def lower(x: Node, k: int = 0) -> Node:
+    """``np.tril(x, k)`` as a mask product (batched, named sizes)."""
+    return x * tri(n=x.shape[-1], k=k)
+
+
+def upper(x: Node, k: int = 0) -> Node:
+    """``np.triu(x, k)``: ``x`` with the entries below diagonal ``k`` zeroed."""
+    return x * (1.0 - tri(n=x.shape[-1], k=k - 1))
+
+
+def phi(x: Node) -> Node:
+    """Murray's Φ: the lower triangle with the diagonal halved."""
+    n = x.shape[-1]
+    return x * (tri(n=n, k=0) - 0.5 * eye(n))
+
+
+def read_symmetric(x: Node, uplo: str = "L") -> Node:
+    """The symmetric matrix NumPy reads from one triangle of ``x`` (``UPLO``)."""
+    x = x if uplo == "L" else mT(x)
+    return lower(x) + mT(lower(x, -1))
+
+
+def fold_symmetric(g: Node, uplo: str = "L") -> Node:
+    """Adjoint of :func:`read_symmetric`: a gradient ``g`` with respect to the symmetric
+    matrix sent to the triangle that was read."""
+    folded = phi(g + mT(g))
+    return folded if uplo == "L" else mT(folded)
+
+
+def square_stack(x: Node, what: str) -> None:
+    """Raise as NumPy does unless ``x`` is a (stack of) square matrices."""
+    if x.ndim < 2:
+        raise ShapeError(f"{what}: {x.ndim}-dimensional array given. Array must be at "
+                         "least two-dimensional")
+    if x.shape[-1] != x.shape[-2]:
+        raise ShapeError(f"{what}: last 2 dimensions of the array must be square, got "
+                         f"{format_shape(x.shape)}")
+
+
+def _stack(x: Node, what: str) -> None:
+    if x.ndim < 2:
+        raise ShapeError(f"{what}: {x.ndim}-dimensional array given. Array must be at "
+                         "least two-dimensional")
+
+
+# tri: the constant lower-triangular mask ------------------------------------------
+
+tri = op("tri", infer=lambda n, k=0: ((n, n), "float64"),
+         prepare=lambda n, k=0: {"n": n, "k": int(k)},
+         numpy=lambda args, attrs, ctx: f"np.tri({ctx.dim(attrs['n'])}, k={attrs['k']})",
+         fresh=True, differentiable=False)
+
+
+# solve_triangular -------------------------------------------------------------------
+
+SOLVE_TRIANGULAR_HELPER = ("_solve_triangular", '''
+try:  # SciPy's triangular solver (batched) when installed; an LU solve of the triangle otherwise
+    import scipy.linalg as _scipy_linalg
+except ImportError:
+    _scipy_linalg = None
+
+
+def _solve_triangular(a, b, lower, trans, unit_diagonal):
+    """x with op(T) x = b for the triangle T of a (op: transpose when trans), batched."""
+    vector = b.ndim == 1
+    if vector:
+        b = b[:, None]
+    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    a = np.broadcast_to(a, batch + a.shape[-2:])
+    b = np.broadcast_to(b, batch + b.shape[-2:])
+    if _scipy_linalg is not None:
+        x = _scipy_linalg.solve_triangular(a, b, trans=trans, lower=lower,
+                                           unit_diagonal=unit_diagonal)
+    else:
+        t = np.tril(a) if lower else np.triu(a)
+        if unit_diagonal:
+            t = t - t * np.eye(t.shape[-1]) + np.eye(t.shape[-1])
+        x = np.linalg.solve(np.swapaxes(t, -1, -2) if trans else t, b)
+    return x[..., 0] if vector else x
+''')
+
+
+def _trans_code(trans) -> int:
+    codes = {0: 0, 1: 1, 2: 1, "N": 0, "T": 1, "C": 1}
+    if isinstance(trans, bool) or trans not in codes:
+        raise ValueError(f"solve_triangular: trans must be 0, 1, 2, 'N', 'T' or 'C', got {trans!r}")
+    return codes[trans]
+
+
+def _solve_triangular_prepare(a, b, lower=False, trans=0, unit_diagonal=False):
+    return {"lower": bool(lower), "trans": _trans_code(trans), "unit_diagonal": bool(unit_diagonal)}
+
+
+def _solve_triangular_infer(a, b, lower, trans, unit_diagonal):
+    square_stack(a, "solve_triangular")
+    if b.ndim == 1:
+        unify_dims(a.shape[-1], b.shape[0], "rows of the right-hand side")
+        return a.shape[:-1], "float64"
+    unify_dims(a.shape[-1], b.shape[-2], "rows of the right-hand side")
+    return broadcast_shapes(a.shape[:-2], b.shape[:-2]) + b.shape[-2:], "float64"
+
+
+def _triangle(x: Node, lower_: bool, unit_diagonal: bool) -> Node:
+    """The part of ``x`` the solve reads: its lower or upper triangle (strict when
+    the diagonal is taken as ones)."""
+    k = 1 if unit_diagonal else 0
+    return lower(x, -k) if lower_ else upper(x, k)
+
+
+def _outer_stack(u: Node, v: Node, vector: bool) -> Node:
+    """``u vᵀ`` for (stacks of) vectors, ``u @ vᵀ`` for matrices."""
+    return column(u) * row(v) if vector else mm(u, mT(v))
+
+
+def _solve_like(a: Node, rhs: Node, vector: bool, **attrs) -> Node:
+    """solve_triangular of ``rhs``; for a vector ``b`` solved against a stack of
+    matrices, ``rhs`` is a stack of vectors ``(..., n)``, solved as columns."""
+    if not vector or rhs.ndim == 1:
+        return solve_triangular(a, rhs, **attrs)
+    x = solve_triangular(a, column(rhs), **attrs)
+    return REGISTRY["reshape"](x, shape=x.shape[:-1])
+
+
+def _solve_triangular_vjp(g, out, a, b, lower, trans, unit_diagonal):
+    vector = b.ndim == 1
+    gb = _solve_like(a, g, vector, lower=lower, trans=1 - trans, unit_diagonal=unit_diagonal)
+    ga = -(_outer_stack(out, gb, vector) if trans else _outer_stack(gb, out, vector))
+    return [unbroadcast(_triangle(ga, lower, unit_diagonal), a.shape), unbroadcast(gb, b.shape)]
+
+
+def _apply(t: Node, x: Node, trans: int, vector: bool) -> Node:
+    """``op(t) @ x`` for x a (stack of) vectors or matrices."""
+    t = mT(t) if trans else t
+    return REGISTRY["sum"](t * row(x), axis=-1) if vector else mm(t, x)
+
+
+def _solve_triangular_jvp(tangents, out, a, b, lower, trans, unit_diagonal):
+    """ẋ = op(T)⁻¹ (ḃ - op(Ṫ) x)."""
+    ta, tb = tangents
+    moved = None if ta is None else -_apply(_triangle(ta, lower, unit_diagonal), out, trans,
+                                            b.ndim == 1)
+    rhs = add_all([tb, moved], out.shape)
+    return _solve_like(a, rhs, b.ndim == 1, lower=lower, trans=trans, unit_diagonal=unit_diagonal)
+
+
+solve_triangular = op(
+    "solve_triangular", infer=_solve_triangular_infer, prepare=_solve_triangular_prepare,
+    numpy="_solve_triangular({0}, {1}, {lower!r}, {trans!r}, {unit_diagonal!r})",
+    helpers=(SOLVE_TRIANGULAR_HELPER,), fresh=True, linear_in=(1,),
+    vjp=_solve_triangular_vjp, jvp=_solve_triangular_jvp,
+    samples=lambda: [Sample((Spec((3, 3), "wellcond"), Spec((3,))), {"lower": True}),
+                     Sample((Spec((3, 3), "wellcond"), Spec((3, 2))), {"trans": 1}),
+                     Sample((Spec((2, 3, 3), "wellcond"), Spec((3, 2))),
+                            {"lower": True, "trans": 1, "unit_diagonal": True}),
+                     Sample((Spec((2, 3, 3), "wellcond"), Spec((3,))), {"trans": 1}),
+                     Sample((Spec(("n", "n"), "wellcond"), Spec(("n", "m"))), {"lower": True})])
+
+
+# cholesky -------------------------------------------------------------------------------
+
+
+def _square_same(x, what):
+    square_stack(x, what)
+    return x.shape, "float64"
+
+
+def _cholesky_vjp(g, out, x):
+    """Murray (2016): S = L⁻ᵀ Φ(Lᵀ Ḡ) L⁻¹, by two triangular solves; the gradient with
+    respect to the symmetric input is (S + Sᵀ)/2, sent to the lower triangle read."""
+    left = solve_triangular(out, phi(mm(mT(out), g)), lower=True, trans=1)
+    s = mT(solve_triangular(out, mT(left), lower=True, trans=1))
+    return [phi(s + mT(s))]
+
+
+def _cholesky_jvp(tangents, out, x):
+    """L̇ = L Φ(L⁻¹ Ṡ L⁻ᵀ), Ṡ the symmetric tangent read from the lower triangle."""
+    left = solve_triangular(out, read_symmetric(tangents[0]), lower=True)
+    middle = mT(solve_triangular(out, mT(left), lower=True))
+    return mm(out, phi(middle))
+
+
+cholesky = op("cholesky", infer=lambda x: _square_same(x, "cholesky"),
+              numpy="np.linalg.cholesky({0})", fresh=True,
+              vjp=_cholesky_vjp, jvp=_cholesky_jvp,
+              samples=lambda: [Sample((Spec((3, 3), "spd"),)), Sample((Spec((2, 3, 3), "spd"),)),
+                               Sample((Spec(("n", "n"), "spd"),))])
+
+
+# eigh / eigvalsh ------------------------------------------------------------------------
+
+SPD_SAMPLES = lambda: [Sample((Spec((3, 3), "spd"),)),  # noqa: E731
+                       Sample((Spec((2, 3, 3), "spd"),), {"UPLO": "U"}),
+                       Sample((Spec(("n", "n"), "spd"),))]
+
+
+def _uplo_prepare(x, UPLO="L"):  # noqa: N803  (NumPy's keyword)
+    if UPLO not in ("L", "U"):
+        raise ValueError(f"UPLO argument must be 'L' or 'U', got {UPLO!r}")
+    return {"UPLO": UPLO}
+
+
+def _eigvalsh_infer(x, UPLO):  # noqa: N803
+    square_stack(x, "eigvalsh")
+    return x.shape[:-1], "float64"
+
+
+def _eigh_vectors_infer(x, UPLO):  # noqa: N803
+    square_stack(x, "eigh")
+    return x.shape, "float64"
+
+
+def _eigvalsh_vjp(g, out, x, UPLO):  # noqa: N803
+    """dw_i = v_iᵀ dS v_i, so S̄ = V diag(ḡ) Vᵀ."""
+    v = eigh_vectors(x, UPLO=UPLO)
+    return [fold_symmetric(mm(v * row(g), mT(v)), UPLO)]
+
+
+def _eigvalsh_jvp(tangents, out, x, UPLO):  # noqa: N803
+    v = eigh_vectors(x, UPLO=UPLO)
+    return diagonal(mm(mT(v), mm(read_symmetric(tangents[0], UPLO), v)))
+
+
+def eigen_gaps(w: Node) -> Node:
+    """F_ij = 1/(w_j - w_i) off the diagonal, 0 on it: JAX's ``1/(I + w_j - w_i) - I``,
+    infinite where two eigenvalues coincide."""
+    n = w.shape[-1]
+    return 1.0 / (eye(n) + row(w) - column(w)) - eye(n)
+
+
+def _eigh_vectors_vjp(g, out, x, UPLO):  # noqa: N803
+    """dV = V (F ∘ Vᵀ dS V), so S̄ = V (F ∘ Vᵀ V̄) Vᵀ."""
+    f = eigen_gaps(eigvalsh(x, UPLO=UPLO))
+    inner = f * mm(mT(out), g)
+    return [fold_symmetric(mm(out, mm(inner, mT(out))), UPLO)]
+
+
+def _eigh_vectors_jvp(tangents, out, x, UPLO):  # noqa: N803
+    f = eigen_gaps(eigvalsh(x, UPLO=UPLO))
+    return mm(out, f * mm(mT(out), mm(read_symmetric(tangents[0], UPLO), out)))
+
+
+eigvalsh = op("eigvalsh", infer=_eigvalsh_infer, prepare=_uplo_prepare,
+              numpy="np.linalg.eigvalsh({0}, UPLO={UPLO!r})", fresh=True,
+              vjp=_eigvalsh_vjp, jvp=_eigvalsh_jvp, samples=SPD_SAMPLES)
+eigh_vectors = op("eigh_vectors", infer=_eigh_vectors_infer, prepare=_uplo_prepare,
+                  numpy="np.linalg.eigh({0}, UPLO={UPLO!r})[1]", fresh=True,
+                  vjp=_eigh_vectors_vjp, jvp=_eigh_vectors_jvp, samples=SPD_SAMPLES)
+
+
+# cofactor: det's gradient, finite at singular matrices ------------------------------------
+
+COFACTOR_HELPER = ("_cofactor", '''
+def _cofactor(x):
+    """The cofactor matrix det(x) x^-T = det(U) det(V) U diag(prod_{j != i} s_j) V^T from
+    the SVD x = U diag(s) V^T: no division, so exact at singular x (rank n-1: non-zero)."""
+    u, s, vh = np.linalg.svd(x)
+    ones = np.ones(s.shape[:-1] + (1,))
+    before = np.cumprod(np.concatenate([ones, s[..., :-1]], axis=-1), axis=-1)
+    after = np.cumprod(np.concatenate([ones, s[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
+    sign = np.linalg.det(u) * np.linalg.det(vh)
+    return sign[..., None, None] * ((u * (before * after)[..., None, :]) @ vh)
+''')
+
+
+def _cofactor_vjp(g, out, x):
+    """dC = (⟨C, dX⟩ C - C dXᵀ C) / det X (from C = det(X) X⁻ᵀ), so
+    X̄ = (⟨Ḡ, C⟩ C - C Ḡᵀ C) / det X; det X = ⟨X, C⟩ / n (Laplace). Infinite at an
+    exactly singular X, where only the first derivative of det is finite."""
+    inner = REGISTRY["sum"](g * out, axis=(-2, -1), keepdims=True)
+    return [(inner * out - mm(out, mm(mT(g), out))) / _det_from(x, out)]
+
+
+def _cofactor_jvp(tangents, out, x):
+    t = tangents[0]
+    inner = REGISTRY["sum"](t * out, axis=(-2, -1), keepdims=True)
+    return (inner * out - mm(out, mm(mT(t), out))) / _det_from(x, out)
+
+
+def _det_from(x: Node, c: Node) -> Node:
+    """det X = ⟨X, C⟩ / n for the cofactor matrix C of X (kept as (..., 1, 1))."""
+    n = REGISTRY["dimsize"](dims=(x.shape[-1],)) if isinstance(x.shape[-1], str) else x.shape[-1]
+    return REGISTRY["sum"](x * c, axis=(-2, -1), keepdims=True) / n
+
+
+cofactor = op("cofactor", infer=lambda x: _square_same(x, "cofactor"), numpy="_cofactor({0})",
+              helpers=(COFACTOR_HELPER,), fresh=True, vjp=_cofactor_vjp, jvp=_cofactor_jvp,
+              samples=lambda: [Sample((Spec((3, 3), "wellcond"),)),
+                               Sample((Spec((2, 3, 3), "wellcond"),)),
+                               Sample((Spec(("n", "n"), "wellcond"),))])

@@ -1,0 +1,183 @@
+"""sg.linalg's decompositions against numpy.linalg (values), central finite differences
+(gradients, on gauge-invariant functions of eigenvectors and singular vectors), second
+derivatives, det's gradient at exactly singular matrices, and NumPy's errors."""
+import numpy as np
+import pytest
+import scipy.linalg
+
+import symgrad as sg
+from symgrad.numeric import central_difference
+
+RNG = np.random.default_rng(20261203)
+
+
+def spd(*shape):
+    a = RNG.standard_normal(shape)
+    return a @ np.swapaxes(a, -1, -2) / shape[-1] + np.eye(shape[-1])
+
+
+def check_gradient(build, values, rtol=1e-6, atol=1e-7):
+    """grad of the scalar build(*inputs) against central differences, every operand."""
+    inputs = [sg.tensor(f"x{i}", np.shape(v)) for i, v in enumerate(values)]
+    cost = build(*inputs)
+    f = sg.function(inputs, [cost] + sg.grad(cost, inputs))
+    results = f(*values)
+    for i in range(len(values)):
+        numeric = central_difference(lambda *v: f(*v)[0], values, i)
+        np.testing.assert_allclose(results[1 + i], numeric, rtol=rtol, atol=atol)
+
+
+def check_hvp(build, value, rtol=1e-5, atol=1e-6):
+    """Hessian-vector product against central differences of the gradient."""
+    x, v = sg.tensor("x", value.shape), sg.tensor("v", value.shape)
+    cost = build(x)
+    f = sg.function([x, v], [sg.grad(cost, x), sg.hvp(cost, x, v)])
+    direction = RNG.standard_normal(value.shape)
+    eps = 1e-5
+    numeric = (f(value + eps * direction, direction)[0]
+               - f(value - eps * direction, direction)[0]) / (2 * eps)
+    np.testing.assert_allclose(f(value, direction)[1], numeric, rtol=rtol, atol=atol)
+
+
+def symmetric(x):
+    return (x + sg.transpose(x, axes=tuple(range(x.ndim - 2)) + (x.ndim - 1, x.ndim - 2))) / 2
+
+
+# cholesky ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("shape", [(4, 4), (2, 3, 3)])
+def test_cholesky_matches_numpy(shape):
+    X = sg.tensor("X", shape)
+    a = spd(*shape)
+    f = sg.function([X], [sg.linalg.cholesky(X), sg.linalg.cholesky(X, upper=True)])
+    low, up = f(a)
+    np.testing.assert_allclose(low, np.linalg.cholesky(a), rtol=1e-12)
+    np.testing.assert_allclose(up, np.linalg.cholesky(a, upper=True), rtol=1e-12)
+
+
+def test_cholesky_gradient_of_a_symmetric_parametrization_and_of_numpys_triangle():
+    w = RNG.standard_normal((3, 3))
+    a = spd(3, 3)
+    check_gradient(lambda x: sg.sum(sg.linalg.cholesky(symmetric(x)) * w), [a])
+    # as NumPy evaluates it: only the lower triangle is read, so the gradient lives there
+    X = sg.matrix("X", (3, 3))
+    g = sg.function([X], sg.grad(sg.sum(sg.linalg.cholesky(X) * w), X))(a)
+    assert np.all(np.triu(g, 1) == 0) and np.any(np.tril(g, -1) != 0)
+    check_gradient(lambda x: sg.sum(sg.linalg.cholesky(x, upper=True) * w), [a])
+
+
+def test_cholesky_logdet_gradient_is_the_inverse_and_second_derivative():
+    a = spd(3, 3)
+    logdet = lambda x: 2 * sg.sum(sg.log(sg.sum(sg.linalg.cholesky(symmetric(x)) * sg.eye(3),
+                                                  axis=-1)))
+    X = sg.matrix("X", (3, 3))
+    np.testing.assert_allclose(sg.function([X], sg.grad(logdet(X), X))(a), np.linalg.inv(a),
+                               rtol=1e-10)
+    check_hvp(lambda x: sg.sum(sg.linalg.cholesky(symmetric(x)) ** 2 * np.arange(9.0).reshape(3, 3)), a)
+
+
+# solve_triangular -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("lower,trans,unit", [(True, 0, False), (False, 1, False), (True, "T", True)])
+def test_solve_triangular_matches_scipy(lower, trans, unit):
+    a = RNG.standard_normal((4, 4)) + 4 * np.eye(4)
+    b = RNG.standard_normal((4, 2))
+    A, B = sg.matrix("A", (4, 4)), sg.matrix("B", (4, 2))
+    x = sg.linalg.solve_triangular(A, B, trans=trans, lower=lower, unit_diagonal=unit)
+    expected = scipy.linalg.solve_triangular(a, b, trans=trans, lower=lower, unit_diagonal=unit)
+    np.testing.assert_allclose(sg.function([A, B], x)(a, b), expected, rtol=1e-12)
+    w = RNG.standard_normal((4, 2))
+    check_gradient(lambda p, q: sg.sum(sg.linalg.solve_triangular(
+        p, q, trans=trans, lower=lower, unit_diagonal=unit) * w), [a, b])
+
+
+def test_solve_triangular_batched_with_a_vector():
+    a = RNG.standard_normal((2, 3, 3)) + 3 * np.eye(3)
+    b = RNG.standard_normal(3)
+    A, B = sg.tensor("A", (2, 3, 3)), sg.vector("b", 3)
+    x = sg.function([A, B], sg.linalg.solve_triangular(A, B, lower=True))(a, b)
+    np.testing.assert_allclose(x, [scipy.linalg.solve_triangular(m, b, lower=True) for m in a])
+    check_gradient(lambda p, q: sg.sum(sg.linalg.solve_triangular(p, q, lower=True) ** 2), [a, b])
+
+
+# eigh / eigvalsh ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("shape,uplo", [((4, 4), "L"), ((2, 3, 3), "U")])
+def test_eigh_matches_numpy(shape, uplo):
+    X = sg.tensor("X", shape)
+    a = RNG.standard_normal(shape)  # not symmetric: the triangle UPLO is what is read
+    w, v = sg.linalg.eigh(X, UPLO=uplo)
+    values, vectors, only = sg.function([X], [w, v, sg.linalg.eigvalsh(X, UPLO=uplo)])(a)
+    expected = np.linalg.eigh(a, UPLO=uplo)
+    np.testing.assert_allclose(values, expected.eigenvalues, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(np.abs(vectors), np.abs(expected.eigenvectors), atol=1e-10)
+    np.testing.assert_allclose(only, np.linalg.eigvalsh(a, UPLO=uplo), rtol=1e-10, atol=1e-12)
+    assert sg.linalg.eigh(X, UPLO=uplo).eigenvalues is w
+
+
+def test_eigh_gradients_of_gauge_invariant_functions():
+    a = spd(4, 4)
+    c = np.array([0.3, -1.0, 2.0, 0.5])
+    weights = RNG.standard_normal((4, 4))
+    # V diag(c) Vᵀ and |V|² do not change when an eigenvector flips sign
+    check_gradient(lambda x: sg.sum((sg.linalg.eigh(x)[1] * c) @ sg.linalg.eigh(x)[1].T * weights),
+                   [a])
+    check_gradient(lambda x: sg.sum(sg.linalg.eigh(x, UPLO="U")[1] ** 2 * weights), [a])
+    check_gradient(lambda x: sg.sum(sg.linalg.eigvalsh(x) * c), [a])
+    check_hvp(lambda x: sg.sum(sg.linalg.eigh(symmetric(x))[1] ** 2 * weights), a)
+    check_hvp(lambda x: sg.sum(sg.linalg.eigvalsh(symmetric(x)) ** 3), a)
+
+
+def test_eigh_at_repeated_eigenvalues():
+    """Eigenvalues keep a finite gradient; the eigenvectors' is not finite (JAX)."""
+    X = sg.matrix("X", (3, 3))
+    w, v = sg.linalg.eigh(X)
+    f = sg.function([X], [sg.grad(sg.sum(w * np.array([1.0, 2.0, 3.0])), X),
+                          sg.grad(sg.sum(v ** 2 * np.arange(9.0).reshape(3, 3)), X)])
+    gw, gv = f(np.diag([1.0, 1.0, 2.0]))
+    np.testing.assert_allclose(gw, np.diag([1.0, 2.0, 3.0]) + 0.0 * gw, atol=1e-12)
+    assert not np.all(np.isfinite(gv))
+
+
+# det at singular matrices --------------------------------------------------------------------
+
+def adjugate_transpose(a):
+    """Cofactors from the (n-1)-minors, independently of symgrad."""
+    n = a.shape[0]
+    return np.array([[(-1) ** (i + j) * np.linalg.det(np.delete(np.delete(a, i, 0), j, 1))
+                      for j in range(n)] for i in range(n)])
+
+
+@pytest.mark.parametrize("a", [np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0]]),
+                               np.outer([1.0, 2.0, 0.0], [3.0, 1.0, 1.0]) + np.diag([0, 0, 1.0]),
+                               np.zeros((3, 3))])
+def test_det_gradient_at_singular_matrices_is_the_adjugate_transpose(a):
+    X = sg.matrix("X", (3, 3))
+    value, g, j = sg.function([X], [sg.det(X), sg.grad(sg.det(X), X),
+                                    sg.jvp(sg.det(X), X, sg.constant(np.ones((3, 3))))])(a)
+    assert value == pytest.approx(0.0, abs=1e-12)
+    np.testing.assert_allclose(g, adjugate_transpose(a), atol=1e-12)
+    np.testing.assert_allclose(j, adjugate_transpose(a).sum(), atol=1e-12)
+    if np.linalg.matrix_rank(a) == 2:
+        assert np.abs(g).max() > 0.5
+
+
+def test_det_gradient_is_accurate_near_singularity_and_its_hessian():
+    a = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0 + 1e-9]])
+    X = sg.matrix("X", (3, 3))
+    g = sg.function([X], sg.grad(sg.linalg.det(X), X))(a)
+    np.testing.assert_allclose(g, adjugate_transpose(a), rtol=1e-7, atol=1e-12)
+    check_hvp(lambda x: sg.det(x), RNG.standard_normal((3, 3)) + 2 * np.eye(3))
+
+
+# errors ----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["cholesky", "eigh", "eigvalsh"])
+def test_non_square_and_vectors_raise_like_numpy(name):
+    fn = getattr(sg.linalg, name)
+    with pytest.raises(np.linalg.LinAlgError, match=rf"{name}\('A' \(2, 3\)\).*square"):
+        fn(sg.matrix("A", (2, 3)))
+    with pytest.raises(np.linalg.LinAlgError, match="at least two-dimensional"):
+        fn(sg.vector("v", 3))
+    with pytest.raises(ValueError, match="UPLO") if name != "cholesky" else pytest.raises(TypeError):
+        fn(sg.matrix("B", (3, 3)), UPLO="X")
