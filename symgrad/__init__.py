@@ -19,6 +19,7 @@ from .functions import (arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arcta
                         rad2deg, reciprocal, sinh, tan, max, min, amax, amin)
 from .functions import slogdet, floor, ceil, round, around, fmax, fmin, clip
 from . import linalg
+norm = linalg.norm  # noqa: F811  (sg.norm is sg.linalg.norm: every ord and axis)
 from .autodiff import grad, hessian, hvp, jacobian, jvp
 from .compile import Function, codegen, function
 from .printing import latex, pretty

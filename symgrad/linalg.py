@@ -6,16 +6,17 @@ from collections import namedtuple
 
 import numpy as np
 
-from .graph import as_node, describe
+from .graph import NUMPY_FUNCTIONS, REGISTRY, as_node, describe
 from .functions import det, inv, logdet, norm as _norm, slogdet, solve
 from .ops import decompositions as D
-from .shapes import ShapeError
+from .shapes import ShapeError, normalize_axis
 
 __all__ = ["det", "inv", "logdet", "norm", "slogdet", "solve", "cholesky", "eigh", "eigvalsh",
-           "solve_triangular", "LinAlgError"]
+           "solve_triangular", "svd", "LinAlgError"]
 
 LinAlgError = np.linalg.LinAlgError
 EighResult = namedtuple("EighResult", ["eigenvalues", "eigenvectors"])
+SVDResult = namedtuple("SVDResult", ["U", "S", "Vh"])
 
 
 class LinAlgShapeError(ShapeError, LinAlgError):
@@ -65,14 +66,83 @@ def solve_triangular(a, b, trans=0, lower=False, unit_diagonal=False):
                               unit_diagonal=unit_diagonal)
 
 
+
+
+def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
+    """NumPy ``linalg.svd``: (U, S, Vh) with a = U diag(S) Vh, or S alone when
+    ``compute_uv=False`` (gradient U Vᵀ). The factors' gradients assume distinct
+    singular values (1/(s_j² − s_i²), inf/NaN at repeated ones, as JAX) and
+    ``full_matrices=False`` for a non-square matrix. ``hermitian`` is accepted and
+    computes the general SVD (the same S; U, Vh may differ from NumPy's by signs)."""
+    a = _matrices("svd", a, square=False)
+    if not compute_uv:
+        return D.singular_values(a)
+    return SVDResult(D.svd_u(a, full_matrices=full_matrices), D.singular_values(a),
+                     D.svd_vh(a, full_matrices=full_matrices))
+
+
 def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002  (NumPy's keyword)
-    """The 2-norm of a vector or the Frobenius norm of a matrix (NumPy ``linalg.norm``
-    with its defaults); other ``ord``/``axis`` values are not supported yet and raise."""
-    ndim = as_node(x).ndim
-    default = ord is None or (ord == "fro" and ndim == 2) or (ord == 2 and ndim == 1)
-    if not default or axis is not None:
-        raise NotImplementedError(f"sg.linalg.norm supports ord=None/'fro' (and 2 for vectors) "
-                                  f"over all axes; got ord={ord!r}, axis={axis!r}")
+    """NumPy ``linalg.norm``: vector norms (``ord`` None/2, 1, inf, -inf, 0, any p)
+    along an int axis or of a 1-D ``x``, matrix norms (None/'fro', 'nuc', 1, -1, 2,
+    -2, inf, -inf) over an axis pair or of a 2-D ``x``; with ``axis=None`` and
+    ``ord=None`` the 2-norm of all entries. The 2-norm's gradient is 0 at 0."""
+    x = as_node(x)
+    if axis is None:
+        if ord is None or (ord in ("fro", "f") and x.ndim == 2) or (ord == 2 and x.ndim == 1):
+            return D.vector_norm(x, axis=None, keepdims=True) if keepdims else _norm(x)
+        if x.ndim not in (1, 2):
+            raise ValueError(f"norm({describe(x)}): Improper number of dimensions to norm.")
+        axis = tuple(range(x.ndim))
+    axes = (axis,) if isinstance(axis, int) and not isinstance(axis, bool) else tuple(axis)
+    axes = tuple(normalize_axis(a, x.ndim) for a in axes)
+    if len(axes) == 1:
+        result = _vector_norm(x, ord, axes[0])
+    elif len(axes) == 2:
+        if axes[0] == axes[1]:
+            raise ValueError(f"norm({describe(x)}): Duplicate axes given.")
+        result = _matrix_norm(x, ord, *axes)
+    else:
+        raise ValueError(f"norm({describe(x)}): Improper number of dimensions to norm.")
     if keepdims:
-        raise NotImplementedError("sg.linalg.norm does not support keepdims=True yet")
-    return _norm(x)
+        result = REGISTRY["reshape"](result, shape=tuple(
+            1 if i in axes else d for i, d in enumerate(x.shape)))
+    return result
+
+
+def _vector_norm(x, ord, axis):  # noqa: A002
+    if isinstance(ord, str):
+        raise ValueError(f"norm({describe(x)}): Invalid norm order '{ord}' for vectors")
+    absx = REGISTRY["abs"](x)
+    if ord is None or ord == 2:
+        return D.vector_norm(x, axis=axis)
+    if ord == np.inf:
+        return REGISTRY["max"](absx, axis=axis)
+    if ord == -np.inf:
+        return REGISTRY["min"](absx, axis=axis)
+    if ord == 0:  # the count of non-zero entries (derivative 0)
+        return REGISTRY["sum"](REGISTRY["abs"](REGISTRY["sign"](x)), axis=axis)
+    if ord == 1:
+        return REGISTRY["sum"](absx, axis=axis)
+    return REGISTRY["sum"](absx ** float(ord), axis=axis) ** (1.0 / ord)
+
+
+def _matrix_norm(x, ord, row_axis, col_axis):  # noqa: A002
+    absx = REGISTRY["abs"](x)
+    if ord in (2, -2, "nuc"):
+        others = tuple(i for i in range(x.ndim) if i not in (row_axis, col_axis))
+        s = D.singular_values(REGISTRY["transpose"](x, axes=others + (row_axis, col_axis)))
+        if ord == "nuc":
+            return REGISTRY["sum"](s, axis=-1)
+        return REGISTRY["max" if ord == 2 else "min"](s, axis=-1)
+    if ord in (1, -1, np.inf, -np.inf):
+        inner, outer = (row_axis, col_axis) if ord in (1, -1) else (col_axis, row_axis)
+        sums = REGISTRY["sum"](absx, axis=inner)
+        return REGISTRY["max" if ord > 0 else "min"](sums, axis=outer - (outer > inner))
+    if ord is None or ord in ("fro", "f"):
+        return D.vector_norm(x, axis=(row_axis, col_axis))
+    raise ValueError(f"norm({describe(x)}): Invalid norm order {ord!r} for matrices.")
+
+
+# np.linalg.<name>(node) builds these (NumPy's dispatch reads the functions by name).
+NUMPY_FUNCTIONS.update({"cholesky": cholesky, "eigh": eigh, "eigvalsh": eigvalsh, "svd": svd,
+                        "norm": norm})

@@ -181,3 +181,105 @@ def test_non_square_and_vectors_raise_like_numpy(name):
         fn(sg.vector("v", 3))
     with pytest.raises(ValueError, match="UPLO") if name != "cholesky" else pytest.raises(TypeError):
         fn(sg.matrix("B", (3, 3)), UPLO="X")
+
+
+# svd ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("shape", [(4, 3), (3, 4), (2, 3, 3), (2, 4, 2)])
+def test_svd_matches_numpy(shape):
+    X = sg.tensor("X", shape)
+    a = RNG.standard_normal(shape)
+    u, s, vh = sg.linalg.svd(X, full_matrices=False)
+    U, S, Vh, only = sg.function([X], [u, s, vh, sg.linalg.svd(X, compute_uv=False)])(a)
+    expected = np.linalg.svd(a, full_matrices=False)
+    np.testing.assert_allclose(S, expected.S, rtol=1e-12)
+    np.testing.assert_allclose(only, np.linalg.svd(a, compute_uv=False), rtol=1e-12)
+    np.testing.assert_allclose(np.abs(U), np.abs(expected.U), atol=1e-10)
+    np.testing.assert_allclose(np.abs(Vh), np.abs(expected.Vh), atol=1e-10)
+    np.testing.assert_allclose((U * S[..., None, :]) @ Vh, a, atol=1e-12)
+
+
+def test_svd_full_matrices_value_and_derivative_error():
+    X = sg.matrix("X", (4, 2))
+    u, s, vh = sg.linalg.svd(X)
+    assert u.shape == (4, 4) and vh.shape == (2, 2)
+    a = RNG.standard_normal((4, 2))
+    U = sg.function([X], u)(a)
+    np.testing.assert_allclose(np.abs(U), np.abs(np.linalg.svd(a)[0]), atol=1e-10)
+    with pytest.raises(NotImplementedError, match="full_matrices=False"):
+        sg.grad(sg.sum(u), X)
+
+
+@pytest.mark.parametrize("shape", [(4, 3), (3, 4), (3, 3)])
+def test_svd_gradients_of_gauge_invariant_functions(shape):
+    a = RNG.standard_normal(shape)
+    m, n = shape
+    wu, wv = RNG.standard_normal((m, m)), RNG.standard_normal((n, n))
+    c = np.arange(1.0, min(shape) + 1)
+    def uv(x):
+        return sg.linalg.svd(x, full_matrices=False)
+    # U diag(c) Uᵀ, V diag(c) Vᵀ and U diag(s) Vᵀ do not change when a pair (u_i, v_i) flips
+    check_gradient(lambda x: sg.sum((uv(x)[0] * c) @ uv(x)[0].T * wu), [a])
+    check_gradient(lambda x: sg.sum((uv(x)[2].T * c) @ uv(x)[2] * wv), [a])
+    check_gradient(lambda x: sg.sum(sg.linalg.svd(x, compute_uv=False) ** 2 * c), [a])
+    check_hvp(lambda x: sg.sum((uv(x)[0] * c) @ uv(x)[0].T * wu), a)
+
+
+def test_singular_values_gradient_is_u_vt():
+    a = RNG.standard_normal((4, 3))
+    X = sg.matrix("X", (4, 3))
+    g = sg.function([X], sg.grad(sg.sum(sg.linalg.svd(X, compute_uv=False)), X))(a)
+    u, _, vh = np.linalg.svd(a, full_matrices=False)
+    np.testing.assert_allclose(g, u @ vh, atol=1e-12)
+
+
+# norm ------------------------------------------------------------------------------------------
+
+VECTOR_ORDS = [None, 2, 1, np.inf, -np.inf, 0, 3, 0.5, -1]
+MATRIX_ORDS = [None, "fro", "nuc", 1, -1, 2, -2, np.inf, -np.inf]
+
+
+@pytest.mark.parametrize("ord", VECTOR_ORDS)
+@pytest.mark.parametrize("shape,axis", [((4,), None), ((3, 4), 1), ((3, 4), -2), ((2, 3, 4), 0)])
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_vector_norms_match_numpy(ord, shape, axis, keepdims):
+    compare_norm(RNG.standard_normal(shape) + 0.1, ord, axis, keepdims, gradient=ord != 0)
+
+
+@pytest.mark.parametrize("ord", MATRIX_ORDS)
+@pytest.mark.parametrize("shape,axis", [((3, 4), None), ((2, 3, 4), (2, 0)), ((3, 2, 4), (0, 1))])
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_matrix_norms_match_numpy(ord, shape, axis, keepdims):
+    compare_norm(RNG.standard_normal(shape), ord, axis, keepdims)
+
+
+def compare_norm(a, ord, axis, keepdims, gradient=True):
+    """Value and shape against np.linalg.norm, gradient against finite differences."""
+    x = sg.tensor("x", a.shape)
+    expected = np.linalg.norm(a, ord=ord, axis=axis, keepdims=keepdims)
+    value = sg.function([x], sg.linalg.norm(x, ord=ord, axis=axis, keepdims=keepdims))(a)
+    assert np.shape(value) == np.shape(expected)
+    np.testing.assert_allclose(value, expected, rtol=1e-12)
+    weights = np.linspace(1, 2, np.size(expected)).reshape(np.shape(expected))
+    if gradient:
+        check_gradient(lambda v: sg.sum(sg.linalg.norm(v, ord=ord, axis=axis,
+                                                       keepdims=keepdims) * weights), [a])
+
+
+def test_norm_errors_and_defaults_like_numpy():
+    x3 = sg.tensor("x", (2, 3, 4))
+    with pytest.raises(ValueError, match="Improper number of dimensions"):
+        sg.linalg.norm(x3, ord=1)
+    with pytest.raises(ValueError, match="Invalid norm order 'fro' for vectors"):
+        sg.linalg.norm(sg.vector("v", 3), ord="fro")
+    with pytest.raises(ValueError, match="Invalid norm order 3 for matrices"):
+        sg.linalg.norm(sg.matrix("m", (2, 2)), ord=3)
+    with pytest.raises(ValueError, match="Duplicate axes"):
+        sg.linalg.norm(x3, axis=(1, 1))
+    a = RNG.standard_normal((2, 3, 4))
+    f = sg.function([x3], [sg.linalg.norm(x3), sg.linalg.norm(x3, keepdims=True)])
+    np.testing.assert_allclose(f(a)[0], np.linalg.norm(a))
+    assert f(a)[1].shape == (1, 1, 1)
+    assert np.linalg.norm(x3) is sg.linalg.norm(x3)
+    g = sg.function([x3], sg.grad(sg.linalg.norm(x3, axis=1).sum(), x3))(np.zeros((2, 3, 4)))
+    assert np.all(g == 0)

@@ -18,6 +18,8 @@ from __future__ import annotations
 from ..graph import REGISTRY, Node
 from ..shapes import ShapeError, broadcast_shapes, format_shape, unify_dims
 from . import Sample, Spec, add_all, op
+from .linalg import TINY
+from .reductions import _reduce_prepare, _reduced_shape, expand_reduced
 from .structure import unbroadcast
 
 # Batched building blocks (last two axes are the matrix) ---------------------------
@@ -354,3 +356,152 @@ cofactor = op("cofactor", infer=lambda x: _square_same(x, "cofactor"), numpy="_c
               samples=lambda: [Sample((Spec((3, 3), "wellcond"),)),
                                Sample((Spec((2, 3, 3), "wellcond"),)),
                                Sample((Spec(("n", "n"), "wellcond"),))])
+
+
+# svd: singular values, U and Vᴴ (one op each) -----------------------------------------------
+
+def _rank_dim(m, n):
+    """min(m, n) for the reduced factors (named sizes: only when they are the same)."""
+    if m == n:
+        return m
+    if isinstance(m, int) and isinstance(n, int):
+        return min(m, n)
+    raise ShapeError(f"the reduced SVD of a ({m}, {n}) matrix needs int sizes or equal names")
+
+
+def _singular_values_infer(x):
+    _stack(x, "svd")
+    return x.shape[:-2] + (_rank_dim(*x.shape[-2:]),), "float64"
+
+
+def _svd_u_infer(x, full_matrices):
+    _stack(x, "svd")
+    m, n = x.shape[-2:]
+    return x.shape[:-2] + (m, m if full_matrices else _rank_dim(m, n)), "float64"
+
+
+def _svd_vh_infer(x, full_matrices):
+    _stack(x, "svd")
+    m, n = x.shape[-2:]
+    return x.shape[:-2] + (n if full_matrices else _rank_dim(m, n), n), "float64"
+
+
+def _svd_parts(x):
+    """(s, U, Vᴴ) of the reduced SVD of x, and F_ij = 1/(s_j² − s_i²) (0 on the diagonal)."""
+    s = singular_values(x)
+    k = s.shape[-1]
+    f = 1.0 / (eye(k) + row(s * s) - column(s * s)) - eye(k)
+    return s, svd_u(x, full_matrices=False), svd_vh(x, full_matrices=False), f
+
+
+def _reduced_only(x, full_matrices, what):
+    m, n = x.shape[-2:]
+    if full_matrices and m != n:
+        raise NotImplementedError(
+            f"the derivative of svd's {what} with full_matrices=True is not unique for a "
+            f"{m} x {n} matrix (JAX does not define it either); use full_matrices=False")
+
+
+def _singular_values_vjp(g, out, x):
+    _, u, vh, _ = _svd_parts(x)
+    return [mm(u * row(g), vh)]
+
+
+def _singular_values_jvp(tangents, out, x):
+    _, u, vh, _ = _svd_parts(x)
+    return diagonal(mm(mT(u), mm(tangents[0], mT(vh))))
+
+
+def _svd_u_vjp(g, out, x, full_matrices):
+    """Ā = U ((J + Jᵀ) S) Vᵀ, J = F ∘ UᵀḠ, plus (I − UUᵀ) Ḡ S⁻¹ Vᵀ when m > n."""
+    _reduced_only(x, full_matrices, "U")
+    s, u, vh, f = _svd_parts(x)
+    j = f * mm(mT(u), g)
+    grad = mm(u, mm((j + mT(j)) * row(s), vh))
+    if _taller(x):
+        grad = grad + mm((g - mm(u, mm(mT(u), g))) / row(s), vh)
+    return [grad]
+
+
+def _svd_vh_vjp(g, out, x, full_matrices):
+    """Ā = U (S (K + Kᵀ)) Vᵀ, K = F ∘ Vᵀ V̄ (V̄ = Ḡᵀ), plus U S⁻¹ Ḡ (I − VVᵀ) when n > m."""
+    _reduced_only(x, full_matrices, "Vh")
+    s, u, vh, f = _svd_parts(x)
+    k = f * mm(vh, mT(g))
+    grad = mm(u, mm(column(s) * (k + mT(k)), vh))
+    if _wider(x):
+        grad = grad + mm(u, (g - mm(mm(g, mT(vh)), vh)) / column(s))
+    return [grad]
+
+
+def _svd_u_jvp(tangents, out, x, full_matrices):
+    """U̇ = U (F ∘ (dS S + S dSᵀ)) + (I − UUᵀ) Ȧ V S⁻¹ (m > n), dS = Uᵀ Ȧ V (JAX's rule)."""
+    _reduced_only(x, full_matrices, "U")
+    s, u, vh, f = _svd_parts(x)
+    av = mm(tangents[0], mT(vh))
+    ds = mm(mT(u), av)
+    result = mm(u, f * (ds * row(s) + column(s) * mT(ds)))
+    if _taller(x):
+        result = result + (av - mm(u, ds)) / row(s)
+    return result
+
+
+def _svd_vh_jvp(tangents, out, x, full_matrices):
+    """V̇ = V (F ∘ (S dS + dSᵀ S)) + (I − VVᵀ) Ȧᵀ U S⁻¹ (n > m); the tangent of Vᴴ is V̇ᵀ."""
+    _reduced_only(x, full_matrices, "Vh")
+    s, u, vh, f = _svd_parts(x)
+    uta = mm(mT(u), tangents[0])
+    ds = mm(uta, mT(vh))
+    result = mm(mT(f * (column(s) * ds + mT(ds) * row(s))), vh)
+    if _wider(x):
+        result = result + (uta - mm(ds, vh)) / column(s)
+    return result
+
+
+def _taller(x) -> bool:
+    m, n = x.shape[-2:]
+    return m != n and isinstance(m, int) and isinstance(n, int) and m > n
+
+
+def _wider(x) -> bool:
+    m, n = x.shape[-2:]
+    return m != n and isinstance(m, int) and isinstance(n, int) and m < n
+
+
+SVD_SAMPLES = lambda: [Sample((Spec((3, 2)),), {"full_matrices": False}),  # noqa: E731
+                       Sample((Spec((2, 3)),), {"full_matrices": False}),
+                       Sample((Spec((2, 4, 3)),), {"full_matrices": False}),
+                       Sample((Spec(("n", "n")),), {"full_matrices": True})]
+
+singular_values = op("singular_values", infer=_singular_values_infer,
+                     numpy="np.linalg.svd({0}, compute_uv=False)", fresh=True,
+                     vjp=_singular_values_vjp, jvp=_singular_values_jvp,
+                     samples=lambda: [Sample(s.operands) for s in SVD_SAMPLES()])
+svd_u = op("svd_u", infer=_svd_u_infer, prepare=lambda x, full_matrices=True:
+           {"full_matrices": bool(full_matrices)},
+           numpy="np.linalg.svd({0}, full_matrices={full_matrices!r})[0]", fresh=True,
+           vjp=_svd_u_vjp, jvp=_svd_u_jvp, samples=SVD_SAMPLES)
+svd_vh = op("svd_vh", infer=_svd_vh_infer, prepare=lambda x, full_matrices=True:
+            {"full_matrices": bool(full_matrices)},
+            numpy="np.linalg.svd({0}, full_matrices={full_matrices!r})[2]", fresh=True,
+            vjp=_svd_vh_vjp, jvp=_svd_vh_jvp, samples=SVD_SAMPLES)
+
+
+# vector_norm: the 2-norm along axes --------------------------------------------------------
+
+def _vector_norm_unit(out, x, axis, keepdims):
+    """x / ‖x‖ along the axes (0 where the norm is 0: the subgradient of ``norm``)."""
+    return x / REGISTRY["maximum"](expand_reduced(out, x, axis, keepdims), TINY)
+
+
+vector_norm = op("vector_norm", prepare=_reduce_prepare,
+                 infer=lambda x, axis, keepdims: (_reduced_shape(x.shape, axis, keepdims), "float64"),
+                 numpy="np.sqrt(np.add.reduce(np.square({0}), axis={axis!r}, keepdims={keepdims!r}))",
+                 fresh=True, positive_result=True,
+                 vjp=lambda g, out, x, axis, keepdims: [
+                     expand_reduced(g, x, axis, keepdims) * _vector_norm_unit(out, x, axis, keepdims)],
+                 jvp=lambda ts, out, x, axis, keepdims: REGISTRY["sum"](
+                     _vector_norm_unit(out, x, axis, keepdims) * ts[0], axis=axis, keepdims=keepdims),
+                 samples=lambda: [Sample((Spec((2, 3)),), {"axis": 1}),
+                                  Sample((Spec((2, 3, 2)),), {"axis": (0, 2), "keepdims": True}),
+                                  Sample((Spec(("n", 2)),), {"axis": 0})])
