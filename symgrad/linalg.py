@@ -12,11 +12,13 @@ from .ops import decompositions as D
 from .shapes import ShapeError, normalize_axis
 
 __all__ = ["det", "inv", "logdet", "norm", "slogdet", "solve", "cholesky", "eigh", "eigvalsh",
-           "solve_triangular", "svd", "LinAlgError"]
+           "solve_triangular", "svd", "qr", "pinv", "matrix_rank", "lstsq", "matrix_power",
+           "LinAlgError"]
 
 LinAlgError = np.linalg.LinAlgError
 EighResult = namedtuple("EighResult", ["eigenvalues", "eigenvectors"])
 SVDResult = namedtuple("SVDResult", ["U", "S", "Vh"])
+QRResult = namedtuple("QRResult", ["Q", "R"])
 
 
 class LinAlgShapeError(ShapeError, LinAlgError):
@@ -79,6 +81,74 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
         return D.singular_values(a)
     return SVDResult(D.svd_u(a, full_matrices=full_matrices), D.singular_values(a),
                      D.svd_vh(a, full_matrices=full_matrices))
+
+
+def qr(a, mode="reduced"):
+    """NumPy ``linalg.qr``: (Q, R) for ``mode='reduced'`` or ``'complete'``, R alone for
+    ``'r'``. Differentiable for m >= n (``'complete'`` only when square), as JAX."""
+    a = _matrices("qr", a, square=False)
+    if mode == "r":
+        return D.qr_r(a, mode="reduced")
+    if mode not in ("reduced", "complete"):
+        raise ValueError(f"qr: Unrecognized mode '{mode}'" if mode != "raw" else
+                         "qr: mode='raw' (Householder reflectors) is not supported")
+    return QRResult(D.qr_q(a, mode=mode), D.qr_r(a, mode=mode))
+
+
+def pinv(a, rcond=None, hermitian=False):
+    """NumPy ``linalg.pinv`` (its default cutoff when ``rcond`` is None). The gradient
+    (Golub & Pereyra) holds where the rank does not change, e.g. at full rank."""
+    return D.pinv(_matrices("pinv", a, square=False), rcond=rcond, hermitian=hermitian)
+
+
+def matrix_rank(A, tol=None, hermitian=False):  # noqa: N803  (NumPy's name)
+    """NumPy ``linalg.matrix_rank``: an int64 node, not differentiable."""
+    return D.matrix_rank(_matrices("matrix_rank", A, square=False), tol=tol, hermitian=hermitian)
+
+
+def lstsq(a, b, rcond=None):
+    """NumPy ``linalg.lstsq``: (x, residuals, rank, s). ``x = pinv(a) b`` with NumPy's cutoff
+    (``rcond=None``: eps * max(M, N)) is differentiable in ``a`` and ``b``, as are the
+    residuals (squared norms of b - a x, for M > N, shape (K,) or (1,); else empty) and
+    the singular values ``s``. NumPy also returns empty residuals for a rank-deficient
+    ``a``, which is only known at run time: here they are always the sums of squares."""
+    a, b = _matrices("lstsq", a, square=False), as_node(b)
+    if a.ndim != 2 or b.ndim not in (1, 2):
+        raise LinAlgShapeError(f"lstsq({describe(a)}, {describe(b)}): a must be a matrix and "
+                               "b a vector or a matrix")
+    m, n = a.shape
+    if b.shape[0] != m:
+        raise LinAlgShapeError(f"lstsq({describe(a)}, {describe(b)}): Incompatible dimensions")
+    if not (isinstance(m, int) and isinstance(n, int)) and m != n:
+        raise ShapeError(f"lstsq({describe(a)}, ...): the residuals' shape needs int sizes")
+    cutoff = np.finfo(np.float64).eps * max(m, n) if rcond is None else rcond
+    x = D.pinv(a, rcond=cutoff) @ b
+    if m != n and m > n:
+        residuals = REGISTRY["sum"]((b - a @ x) ** 2, axis=0)
+        residuals = REGISTRY["reshape"](residuals, shape=(1,)) if b.ndim == 1 else residuals
+    else:
+        residuals = REGISTRY["zeros"](shape=(0,))
+    return x, residuals, D.matrix_rank(a, tol=None), D.singular_values(a)
+
+
+def matrix_power(a, n):
+    """NumPy ``linalg.matrix_power``: ``a`` multiplied by itself ``n`` times by repeated
+    squaring (the identity for ``n = 0``, powers of ``inv(a)`` for ``n < 0``); batched."""
+    a = _matrices("matrix_power", a)
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+        raise TypeError("matrix_power: exponent must be an integer")
+    if n == 0:
+        return REGISTRY["broadcast_to"](D.eye(a.shape[-1]), shape=a.shape)
+    if n < 0:
+        a, n = inv(a), -n
+    result, square = None, a
+    while True:
+        if n & 1:
+            result = square if result is None else D.mm(result, square)
+        n >>= 1
+        if not n:
+            return result
+        square = D.mm(square, square)
 
 
 def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002  (NumPy's keyword)
@@ -145,4 +215,5 @@ def _matrix_norm(x, ord, row_axis, col_axis):  # noqa: A002
 
 # np.linalg.<name>(node) builds these (NumPy's dispatch reads the functions by name).
 NUMPY_FUNCTIONS.update({"cholesky": cholesky, "eigh": eigh, "eigvalsh": eigvalsh, "svd": svd,
-                        "norm": norm})
+                        "norm": norm, "qr": qr, "pinv": pinv, "matrix_rank": matrix_rank,
+                        "lstsq": lstsq, "matrix_power": matrix_power})

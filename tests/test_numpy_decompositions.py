@@ -283,3 +283,107 @@ def test_norm_errors_and_defaults_like_numpy():
     assert np.linalg.norm(x3) is sg.linalg.norm(x3)
     g = sg.function([x3], sg.grad(sg.linalg.norm(x3, axis=1).sum(), x3))(np.zeros((2, 3, 4)))
     assert np.all(g == 0)
+
+
+# qr, pinv, lstsq, matrix_rank, matrix_power, batched inv ----------------------------------
+
+@pytest.mark.parametrize("shape,mode", [((4, 3), "reduced"), ((3, 3), "complete"),
+                                        ((2, 4, 2), "reduced"), ((2, 3), "reduced"),
+                                        ((4, 2), "complete"), ((4, 3), "r")])
+def test_qr_matches_numpy(shape, mode):
+    X = sg.tensor("X", shape)
+    a = RNG.standard_normal(shape)
+    result = sg.linalg.qr(X, mode=mode)
+    if mode == "r":
+        np.testing.assert_allclose(sg.function([X], result)(a), np.linalg.qr(a, mode="r"),
+                                   atol=1e-12)
+        return
+    q, r = sg.function([X], list(result))(a)
+    expected = np.linalg.qr(a, mode=mode)
+    np.testing.assert_allclose(q, expected.Q, atol=1e-12)
+    np.testing.assert_allclose(r, expected.R, atol=1e-12)
+    assert result.Q.shape == expected.Q.shape and result.R.shape == expected.R.shape
+
+
+def test_qr_gradients_and_second_derivative():
+    a = RNG.standard_normal((4, 3))
+    wq, wr = RNG.standard_normal((4, 3)), RNG.standard_normal((3, 3))
+    check_gradient(lambda x: sg.sum(sg.linalg.qr(x)[0] * wq) + sg.sum(sg.linalg.qr(x)[1] * wr), [a])
+    check_gradient(lambda x: sg.sum(sg.linalg.qr(x, mode="r") ** 2 * wr), [a])
+    check_hvp(lambda x: sg.sum(sg.linalg.qr(x)[0] * wq), a)
+    with pytest.raises(NotImplementedError, match="m >= n"):
+        sg.grad(sg.sum(sg.linalg.qr(sg.matrix("W", (2, 3)))[0]), sg.matrix("W", (2, 3)))
+    with pytest.raises(ValueError, match="Unrecognized mode 'full'"):
+        sg.linalg.qr(sg.matrix("W", (2, 3)), mode="full")
+
+
+@pytest.mark.parametrize("shape", [(4, 3), (3, 4), (2, 3, 3)])
+def test_pinv_matches_numpy_and_its_gradient(shape):
+    a = RNG.standard_normal(shape)
+    X = sg.tensor("X", shape)
+    np.testing.assert_allclose(sg.function([X], sg.linalg.pinv(X))(a), np.linalg.pinv(a),
+                               rtol=1e-10, atol=1e-12)
+    w = RNG.standard_normal(np.linalg.pinv(a).shape)
+    check_gradient(lambda x: sg.sum(sg.linalg.pinv(x) * w), [a])
+    check_hvp(lambda x: sg.sum(sg.linalg.pinv(x) * w), a)
+
+
+@pytest.mark.parametrize("bshape", [(5,), (5, 2)])
+@pytest.mark.parametrize("ashape", [(5, 3), (5, 5)])
+def test_lstsq_matches_numpy(ashape, bshape):
+    a, b = RNG.standard_normal(ashape), RNG.standard_normal(bshape)
+    A, B = sg.matrix("A", ashape), sg.tensor("b", bshape)
+    x, residuals, rank, s = sg.linalg.lstsq(A, B)
+    got = sg.function([A, B], [x, residuals, rank, s])(a, b)
+    expected = np.linalg.lstsq(a, b, rcond=None)
+    for value, want in zip(got, expected):
+        assert np.shape(value) == np.shape(want)
+        np.testing.assert_allclose(value, want, rtol=1e-9, atol=1e-10)
+    check_gradient(lambda p, q: sg.sum(sg.linalg.lstsq(p, q)[0] ** 2), [a, b])
+    if ashape[0] > ashape[1]:
+        check_gradient(lambda p, q: sg.sum(sg.linalg.lstsq(p, q)[1]), [a, b])
+
+
+def test_matrix_rank_matches_numpy():
+    X = sg.tensor("X", (3, 4, 4))
+    a = RNG.standard_normal((3, 4, 4))
+    a[1, :, 0] = a[1, :, 1]
+    a[2] = 0.0
+    got = sg.function([X], sg.linalg.matrix_rank(X))(a)
+    np.testing.assert_array_equal(got, np.linalg.matrix_rank(a))
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 3, 5, 6, -1, -3])
+@pytest.mark.parametrize("shape", [(3, 3), (2, 3, 3)])
+def test_matrix_power_matches_numpy(n, shape):
+    a = RNG.standard_normal(shape) / 2 + np.eye(3)
+    X = sg.tensor("X", shape)
+    np.testing.assert_allclose(sg.function([X], sg.linalg.matrix_power(X, n))(a),
+                               np.linalg.matrix_power(a, n), rtol=1e-10, atol=1e-12)
+    if n:
+        check_gradient(lambda x: sg.sum(sg.linalg.matrix_power(x, n) * np.arange(9.0).reshape(3, 3)),
+                       [a], rtol=1e-5)
+
+
+def test_matrix_power_errors_like_numpy():
+    with pytest.raises(TypeError, match="exponent must be an integer"):
+        sg.linalg.matrix_power(sg.matrix("X", (2, 2)), 1.5)
+    with pytest.raises(np.linalg.LinAlgError, match="square"):
+        sg.linalg.matrix_power(sg.matrix("X", (2, 3)), 2)
+
+
+def test_batched_inv_and_its_gradient():
+    a = RNG.standard_normal((2, 3, 3)) + 3 * np.eye(3)
+    X = sg.tensor("X", (2, 3, 3))
+    np.testing.assert_allclose(sg.function([X], sg.linalg.inv(X))(a), np.linalg.inv(a))
+    check_gradient(lambda x: sg.sum(sg.linalg.inv(x) * np.arange(18.0).reshape(2, 3, 3)), [a])
+
+
+def test_numpy_linalg_functions_dispatch_to_symgrad():
+    X = sg.matrix("X", (3, 3))
+    assert np.linalg.cholesky(X) is sg.linalg.cholesky(X)
+    assert np.linalg.eigvalsh(X) is sg.linalg.eigvalsh(X)
+    assert np.linalg.svd(X, compute_uv=False) is sg.linalg.svd(X, compute_uv=False)
+    assert np.linalg.pinv(X) is sg.linalg.pinv(X)
+    assert np.linalg.norm(X, ord=1) is sg.linalg.norm(X, ord=1)
+    assert np.linalg.qr(X)[1] is sg.linalg.qr(X)[1]

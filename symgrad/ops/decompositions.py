@@ -505,3 +505,114 @@ vector_norm = op("vector_norm", prepare=_reduce_prepare,
                  samples=lambda: [Sample((Spec((2, 3)),), {"axis": 1}),
                                   Sample((Spec((2, 3, 2)),), {"axis": (0, 2), "keepdims": True}),
                                   Sample((Spec(("n", 2)),), {"axis": 0})])
+
+
+# qr: Q and R (one op each), mode 'reduced' / 'complete' / 'r' ------------------------------
+
+def _qr_infer(x, mode, part):
+    _stack(x, "qr")
+    m, n = x.shape[-2:]
+    k = m if mode == "complete" else _rank_dim(m, n)
+    return x.shape[:-2] + ((m, k) if part == "q" else (k, n)), "float64"
+
+
+def _qr_prepare(x, mode="reduced"):
+    if mode not in ("reduced", "complete"):
+        raise ValueError(f"qr: mode must be 'reduced' or 'complete' here, got {mode!r} "
+                         "('r' is sg.linalg.qr's; 'raw' is not supported)")
+    return {"mode": mode}
+
+
+def _qr_factors(x, mode):
+    """(Q, R) of x, after checking the derivative is defined: m >= n, and 'complete'
+    only for square x (its extra columns of Q are not unique, as in JAX)."""
+    m, n = x.shape[-2:]
+    if not (m == n or (isinstance(m, int) and isinstance(n, int) and m > n)):
+        raise NotImplementedError(f"the derivative of qr of a {m} x {n} matrix is only "
+                                  "defined here for m >= n (as JAX)")
+    _reduced_only(x, mode == "complete", "Q")
+    return qr_q(x, mode="reduced"), qr_r(x, mode="reduced")
+
+
+def qr_adjoint(x, mode, gq=None, gr=None):
+    """Ā = (Q̄ + Q N) R⁻ᵀ with M = R̄Rᵀ − QᵀQ̄, N = triu(M) + tril(Mᵀ, −1) (from the JVP
+    below; Walter & Lehmann 2018); R⁻ᵀ by a triangular solve."""
+    q, r = _qr_factors(x, mode)
+    m = add_all([None if gr is None else mm(gr, mT(r)),
+                 None if gq is None else -mm(mT(q), gq)], r.shape[:-1] + r.shape[-1:])
+    n = upper(m) + lower(mT(m), -1)
+    b = mm(q, n) if gq is None else gq + mm(q, n)
+    return [mT(solve_triangular(r, mT(b), lower=False))]
+
+
+def qr_tangents(x, mode, tangent):
+    """(dQ, dR) with B = dA R⁻¹, C = QᵀB, Ω = tril(C, −1) − tril(C, −1)ᵀ:
+    dQ = Q (Ω − C) + B, dR = (C − Ω) R (JAX's rule)."""
+    q, r = _qr_factors(x, mode)
+    b = mT(solve_triangular(r, mT(tangent), lower=False, trans=1))
+    c = mm(mT(q), b)
+    omega = lower(c, -1) - mT(lower(c, -1))
+    return mm(q, omega - c) + b, mm(c - omega, r)
+
+
+QR_SAMPLES = lambda: [Sample((Spec((4, 3)),)), Sample((Spec((3, 3)),), {"mode": "complete"}),  # noqa: E731
+                      Sample((Spec((2, 3, 2)),)), Sample((Spec(("n", "n")),))]
+
+qr_q = op("qr_q", infer=lambda x, mode: _qr_infer(x, mode, "q"), prepare=_qr_prepare,
+          numpy="np.linalg.qr({0}, mode={mode!r})[0]", fresh=True,
+          vjp=lambda g, out, x, mode: qr_adjoint(x, mode, gq=g),
+          jvp=lambda ts, out, x, mode: qr_tangents(x, mode, ts[0])[0], samples=QR_SAMPLES)
+qr_r = op("qr_r", infer=lambda x, mode: _qr_infer(x, mode, "r"), prepare=_qr_prepare,
+          numpy="np.linalg.qr({0}, mode={mode!r})[1]", fresh=True,
+          vjp=lambda g, out, x, mode: qr_adjoint(x, mode, gr=g),
+          jvp=lambda ts, out, x, mode: qr_tangents(x, mode, ts[0])[1], samples=QR_SAMPLES)
+
+
+# pinv and matrix_rank -----------------------------------------------------------------------
+
+def _pinv_infer(x, rcond, hermitian):
+    _stack(x, "pinv")
+    return x.shape[:-2] + (x.shape[-1], x.shape[-2]), "float64"
+
+
+def _pinv_numpy(args, attrs, ctx):
+    rcond = "" if attrs["rcond"] is None else f", rcond={attrs['rcond']!r}"
+    return f"np.linalg.pinv({args[0]}{rcond}, hermitian={attrs['hermitian']!r})"
+
+
+def _pinv_vjp(g, out, x, rcond, hermitian):
+    """Golub & Pereyra (1973), for a matrix of constant rank:
+    Ā = −Pᵀ Ḡ Pᵀ + (I − A P) Ḡᵀ P Pᵀ + Pᵀ P Ḡᵀ (I − P A)."""
+    p, pt, gt = out, mT(out), mT(g)
+    left = mm(gt, mm(p, pt))
+    right = mm(mm(pt, p), gt)
+    return [-mm(pt, mm(g, pt)) + left - mm(x, mm(p, left)) + right - mm(mm(right, p), x)]
+
+
+def _pinv_jvp(tangents, out, x, rcond, hermitian):
+    """dP = −P dA P + P Pᵀ dAᵀ (I − A P) + (I − P A) dAᵀ Pᵀ P."""
+    p, dt = out, mT(tangents[0])
+    left = mm(mm(p, mT(p)), dt)
+    right = mm(dt, mm(mT(p), p))
+    return -mm(p, mm(tangents[0], p)) + left - mm(mm(left, x), p) + right - mm(p, mm(x, right))
+
+
+pinv = op("pinv", infer=_pinv_infer,
+          prepare=lambda x, rcond=None, hermitian=False: {
+              "rcond": None if rcond is None else float(rcond), "hermitian": bool(hermitian)},
+          numpy=_pinv_numpy, fresh=True, vjp=_pinv_vjp, jvp=_pinv_jvp,
+          samples=lambda: [Sample((Spec((3, 2)),)), Sample((Spec((2, 3)),)),
+                           Sample((Spec((2, 3, 3), "wellcond"),)),
+                           Sample((Spec(("n", "m")),))])
+
+
+def _matrix_rank_numpy(args, attrs, ctx):
+    tol = "" if attrs["tol"] is None else f", tol={attrs['tol']!r}"
+    return (f"np.asarray(np.linalg.matrix_rank({args[0]}{tol}, hermitian={attrs['hermitian']!r}), "
+            "dtype=np.int64)")
+
+
+matrix_rank = op("matrix_rank", infer=lambda x, tol, hermitian: (x.shape[:-2], "int64"),
+                 prepare=lambda x, tol=None, hermitian=False: {
+                     "tol": None if tol is None else float(tol), "hermitian": bool(hermitian)},
+                 numpy=_matrix_rank_numpy, differentiable=False)

@@ -122,11 +122,30 @@ logabsdet = op("logabsdet", infer=_square_infer(True), numpy="np.linalg.slogdet(
 det_sign = op("det_sign", infer=_square_infer(True), numpy="np.linalg.slogdet({0})[0]",
               differentiable=False)
 
-inv = op("inv", infer=_square_infer(False), numpy="np.linalg.inv({0})",
-         vjp=lambda g, out, x: [-(out.T @ g @ out.T)],
-         jvp=lambda ts, out, x: -(out @ ts[0] @ out),
+def _stacked_square_infer(x):
+    """A square matrix or a stack of them (the last two axes), as np.linalg.inv."""
+    if x.ndim < 2:
+        raise ShapeError(f"{x.ndim}-dimensional array given. Array must be at least "
+                         "two-dimensional")
+    unify_dims(x.shape[-2], x.shape[-1], "last 2 dimensions of the array must be square")
+    return x.shape, "float64"
+
+
+def _inv_vjp(g, out, x):
+    """X̄ = -outᵀ g outᵀ for each matrix of the stack."""
+    from .decompositions import mm, mT  # the batched products (that module imports this one)
+    return [-mm(mm(mT(out), g), mT(out))]
+
+
+def _inv_jvp(tangents, out, x):
+    from .decompositions import mm
+    return -mm(mm(out, tangents[0]), out)
+
+
+inv = op("inv", infer=_stacked_square_infer, numpy="np.linalg.inv({0})",
+         vjp=_inv_vjp, jvp=_inv_jvp,
          fresh=True, facts=lambda node, facts: {"symmetric", "spd"} & facts(node.operands[0]),
-         samples=SQUARE("wellcond"))
+         samples=lambda: SQUARE("wellcond")() + [Sample((Spec((2, 3, 3), "wellcond"),))])
 
 
 def _solve_infer(a, b):
