@@ -387,3 +387,21 @@ def test_numpy_linalg_functions_dispatch_to_symgrad():
     assert np.linalg.pinv(X) is sg.linalg.pinv(X)
     assert np.linalg.norm(X, ord=1) is sg.linalg.norm(X, ord=1)
     assert np.linalg.qr(X)[1] is sg.linalg.qr(X)[1]
+
+
+@pytest.mark.parametrize("bshape", [(3,), (3, 2), (2, 3, 2), (4, 1, 3, 2)])
+def test_batched_det_slogdet_solve_match_numpy(bshape):
+    a = RNG.standard_normal((2, 3, 3)) + 2 * np.eye(3)
+    a[1] = -a[1]
+    b = RNG.standard_normal(bshape)
+    X, B = sg.tensor("X", (2, 3, 3)), sg.tensor("B", bshape)
+    sign, logabs = sg.linalg.slogdet(X)
+    got = sg.function([X, B], [sg.linalg.det(X), sign, logabs, sg.linalg.solve(X, B)])(a, b)
+    expected = [np.linalg.det(a), *np.linalg.slogdet(a), np.linalg.solve(a, b)]
+    for value, want in zip(got, expected):
+        assert np.shape(value) == np.shape(want)
+        np.testing.assert_allclose(value, want, rtol=1e-10)
+    weights = RNG.standard_normal(np.shape(expected[-1]))
+    check_gradient(lambda x, y: sg.sum(sg.linalg.solve(x, y) * weights)
+                   + sg.sum(sg.linalg.det(x) * np.array([1.0, -2.0]))
+                   + sg.sum(sg.linalg.slogdet(x)[1]), [a, b])

@@ -181,13 +181,17 @@ def _outer_stack(u: Node, v: Node, vector: bool) -> Node:
     return column(u) * row(v) if vector else mm(u, mT(v))
 
 
-def _solve_like(a: Node, rhs: Node, vector: bool, **attrs) -> Node:
-    """solve_triangular of ``rhs``; for a vector ``b`` solved against a stack of
-    matrices, ``rhs`` is a stack of vectors ``(..., n)``, solved as columns."""
+def solve_columns(solver, a: Node, rhs: Node, vector: bool, **attrs) -> Node:
+    """``solver(a, rhs)`` (solve, solve_triangular); for a vector ``b`` solved against a
+    stack of matrices, ``rhs`` is a stack of vectors ``(..., n)``, solved as columns."""
     if not vector or rhs.ndim == 1:
-        return solve_triangular(a, rhs, **attrs)
-    x = solve_triangular(a, column(rhs), **attrs)
+        return solver(a, rhs, **attrs)
+    x = solver(a, column(rhs), **attrs)
     return REGISTRY["reshape"](x, shape=x.shape[:-1])
+
+
+def _solve_like(a: Node, rhs: Node, vector: bool, **attrs) -> Node:
+    return solve_columns(solve_triangular, a, rhs, vector, **attrs)
 
 
 def _solve_triangular_vjp(g, out, a, b, lower, trans, unit_diagonal):
