@@ -85,7 +85,8 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
 
 def qr(a, mode="reduced"):
     """NumPy ``linalg.qr``: (Q, R) for ``mode='reduced'`` or ``'complete'``, R alone for
-    ``'r'``. Differentiable for m >= n (``'complete'`` only when square), as JAX."""
+    ``'r'``. Differentiable where R's leading square block is invertible, for tall
+    and wide matrices (``'complete'`` only when square, as JAX)."""
     a = _matrices("qr", a, square=False)
     if mode == "r":
         return D.qr_r(a, mode="reduced")

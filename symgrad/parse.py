@@ -17,6 +17,7 @@ import ast
 import math
 
 from . import functions as F
+from . import linalg as LA
 from .graph import REGISTRY, Node, constant, tensor
 from .shapes import ShapeError
 
@@ -44,6 +45,9 @@ FUNCTIONS.update({
     "eye": (F.eye, (("dim", None),)),
     "one_hot": (F.one_hot, (("node", None), ("dim", None))),
 })
+# sg.linalg's functions of one matrix, by their NumPy names (tuple results have no CLI form)
+FUNCTIONS.update({name: (getattr(LA, name), (("node", None),))
+                  for name in ("cholesky", "eigvalsh", "pinv")})
 #: Keyword names of the parameters, position by position.
 OPERATORS = {ast.Add: "add", ast.Sub: "subtract", ast.Mult: "multiply", ast.Div: "divide",
              ast.Pow: "power", ast.MatMult: "matmul"}

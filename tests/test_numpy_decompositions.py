@@ -311,8 +311,13 @@ def test_qr_gradients_and_second_derivative():
     check_gradient(lambda x: sg.sum(sg.linalg.qr(x)[0] * wq) + sg.sum(sg.linalg.qr(x)[1] * wr), [a])
     check_gradient(lambda x: sg.sum(sg.linalg.qr(x, mode="r") ** 2 * wr), [a])
     check_hvp(lambda x: sg.sum(sg.linalg.qr(x)[0] * wq), a)
-    with pytest.raises(NotImplementedError, match="m >= n"):
-        sg.grad(sg.sum(sg.linalg.qr(sg.matrix("W", (2, 3)))[0]), sg.matrix("W", (2, 3)))
+    wide = RNG.standard_normal((2, 4))
+    check_gradient(lambda x: sg.sum(sg.linalg.qr(x)[0] * wq[:2, :2])
+                   + sg.sum(sg.linalg.qr(x)[1] * RNG.standard_normal((2, 4))), [wide])
+    check_hvp(lambda x: sg.sum(sg.linalg.qr(x)[1] ** 2 * np.arange(8.0).reshape(2, 4)), wide)
+    with pytest.raises(NotImplementedError, match="full_matrices=False"):
+        sg.grad(sg.sum(sg.linalg.qr(sg.matrix("W", (3, 2)), mode="complete")[0]),
+                sg.matrix("W", (3, 2)))
     with pytest.raises(ValueError, match="Unrecognized mode 'full'"):
         sg.linalg.qr(sg.matrix("W", (2, 3)), mode="full")
 
@@ -405,3 +410,16 @@ def test_batched_det_slogdet_solve_match_numpy(bshape):
     check_gradient(lambda x, y: sg.sum(sg.linalg.solve(x, y) * weights)
                    + sg.sum(sg.linalg.det(x) * np.array([1.0, -2.0]))
                    + sg.sum(sg.linalg.slogdet(x)[1]), [a, b])
+
+
+def test_cli_names_and_symbolic_dimensions():
+    from symgrad.parse import parse_expression
+    node = parse_expression("sum(cholesky(A @ A.T + eye(n)))", {"A": ("n", "n")})
+    A = node.operands[0].operands[0].operands[0].operands[0]
+    assert node.operands[0].op.name == "cholesky"
+    assert parse_expression("pinv(B)", {"B": (3, 2)}).shape == (2, 3)
+    assert sg.check_grad(node, A).ok
+    X = sg.matrix("X", ("n", "n"))
+    assert sg.linalg.eigh(X)[1].shape == ("n", "n") and sg.linalg.svd(X)[1].shape == ("n",)
+    with pytest.raises(ValueError, match="no SymPy equivalent"):
+        sg.to_sympy(sg.linalg.cholesky(X))

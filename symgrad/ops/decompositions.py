@@ -528,39 +528,76 @@ def _qr_prepare(x, mode="reduced"):
 
 
 def _qr_factors(x, mode):
-    """(Q, R) of x, after checking the derivative is defined: m >= n, and 'complete'
-    only for square x (its extra columns of Q are not unique, as in JAX)."""
+    """(Q, R) of x, after checking the derivative is defined: int sizes or m = n, and
+    'complete' only for square x (its extra columns of Q are not unique, as in JAX)."""
     m, n = x.shape[-2:]
-    if not (m == n or (isinstance(m, int) and isinstance(n, int) and m > n)):
-        raise NotImplementedError(f"the derivative of qr of a {m} x {n} matrix is only "
-                                  "defined here for m >= n (as JAX)")
+    if m != n and not (isinstance(m, int) and isinstance(n, int)):
+        raise NotImplementedError(f"the derivative of qr of a {m} x {n} matrix needs int "
+                                  "sizes (or a square matrix)")
     _reduced_only(x, mode == "complete", "Q")
     return qr_q(x, mode="reduced"), qr_r(x, mode="reduced")
 
 
-def qr_adjoint(x, mode, gq=None, gr=None):
-    """Ā = (Q̄ + Q N) R⁻ᵀ with M = R̄Rᵀ − QᵀQ̄, N = triu(M) + tril(Mᵀ, −1) (from the JVP
-    below; Walter & Lehmann 2018); R⁻ᵀ by a triangular solve."""
-    q, r = _qr_factors(x, mode)
+def _columns(x: Node, start: int, stop=None) -> Node:
+    """``x[..., start:stop]``."""
+    return REGISTRY["getitem"](x, index=(Ellipsis, slice(start, stop)))
+
+
+def _square_qr_adjoint(q, r, gq, gr):
+    """Ā = (Q̄ + Q N) R⁻ᵀ with M = R̄Rᵀ − QᵀQ̄, N = triu(M) + tril(Mᵀ, −1) (from the
+    tangents below; Walter & Lehmann 2018); R⁻ᵀ by a triangular solve. For m >= n."""
     m = add_all([None if gr is None else mm(gr, mT(r)),
-                 None if gq is None else -mm(mT(q), gq)], r.shape[:-1] + r.shape[-1:])
+                 None if gq is None else -mm(mT(q), gq)], r.shape)
     n = upper(m) + lower(mT(m), -1)
     b = mm(q, n) if gq is None else gq + mm(q, n)
-    return [mT(solve_triangular(r, mT(b), lower=False))]
+    return mT(solve_triangular(r, mT(b), lower=False))
 
 
-def qr_tangents(x, mode, tangent):
+def _square_qr_tangents(q, r, tangent):
     """(dQ, dR) with B = dA R⁻¹, C = QᵀB, Ω = tril(C, −1) − tril(C, −1)ᵀ:
-    dQ = Q (Ω − C) + B, dR = (C − Ω) R (JAX's rule)."""
-    q, r = _qr_factors(x, mode)
+    dQ = Q (Ω − C) + B, dR = (C − Ω) R (JAX's rule). For m >= n."""
     b = mT(solve_triangular(r, mT(tangent), lower=False, trans=1))
     c = mm(mT(q), b)
     omega = lower(c, -1) - mT(lower(c, -1))
     return mm(q, omega - c) + b, mm(c - omega, r)
 
 
+def _wide(x) -> bool:
+    m, n = x.shape[-2:]
+    return m != n and isinstance(m, int) and isinstance(n, int) and m < n
+
+
+def qr_adjoint(x, mode, gq=None, gr=None):
+    """The square/tall rule; for m < n, A = [X | Y] with R = [U | QᵀY] (Liao et al. 2019):
+    Ȳ = Q V̄, and X's rule with Q̄ + Y V̄ᵀ and Ū, for R̄ = [Ū | V̄]."""
+    q, r = _qr_factors(x, mode)
+    if not _wide(x):
+        return [_square_qr_adjoint(q, r, gq, gr)]
+    k = x.shape[-2]
+    y, u = _columns(x, k), _columns(r, 0, k)
+    if gr is None:
+        return [REGISTRY["concatenate"](_square_qr_adjoint(q, u, gq, None),
+                                        REGISTRY["zeros"](shape=y.shape), axis=-1)]
+    gv = _columns(gr, k)
+    gq = add_all([gq, mm(y, mT(gv))])
+    return [REGISTRY["concatenate"](_square_qr_adjoint(q, u, gq, _columns(gr, 0, k)),
+                                    mm(q, gv), axis=-1)]
+
+
+def qr_tangents(x, mode, tangent):
+    """(dQ, dR); for m < n: X's tangents, and dR = [dU | dQᵀ Y + Qᵀ dY]."""
+    q, r = _qr_factors(x, mode)
+    if not _wide(x):
+        return _square_qr_tangents(q, r, tangent)
+    k = x.shape[-2]
+    dq, du = _square_qr_tangents(q, _columns(r, 0, k), _columns(tangent, 0, k))
+    dv = mm(mT(dq), _columns(x, k)) + mm(mT(q), _columns(tangent, k))
+    return dq, REGISTRY["concatenate"](du, dv, axis=-1)
+
+
 QR_SAMPLES = lambda: [Sample((Spec((4, 3)),)), Sample((Spec((3, 3)),), {"mode": "complete"}),  # noqa: E731
-                      Sample((Spec((2, 3, 2)),)), Sample((Spec(("n", "n")),))]
+                      Sample((Spec((2, 3, 2)),)), Sample((Spec(("n", "n")),)),
+                      Sample((Spec((2, 4)),)), Sample((Spec((2, 2, 3)),))]
 
 qr_q = op("qr_q", infer=lambda x, mode: _qr_infer(x, mode, "q"), prepare=_qr_prepare,
           numpy="np.linalg.qr({0}, mode={mode!r})[0]", fresh=True,
