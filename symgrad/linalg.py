@@ -13,6 +13,7 @@ from .shapes import ShapeError, normalize_axis
 
 __all__ = ["det", "inv", "logdet", "norm", "slogdet", "solve", "cholesky", "eigh", "eigvalsh",
            "solve_triangular", "svd", "qr", "pinv", "matrix_rank", "lstsq", "matrix_power",
+           "vector_norm", "matrix_norm", "svdvals", "cond", "multi_dot", "matrix_transpose",
            "LinAlgError"]
 
 LinAlgError = np.linalg.LinAlgError
@@ -214,7 +215,72 @@ def _matrix_norm(x, ord, row_axis, col_axis):  # noqa: A002
     raise ValueError(f"norm({describe(x)}): Invalid norm order {ord!r} for matrices.")
 
 
+def vector_norm(x, /, *, axis=None, keepdims=False, ord=2):  # noqa: A002
+    """NumPy 2's ``linalg.vector_norm``: the ``ord``-norm of the entries along ``axis``
+    (None: all entries, a tuple: those axes taken together as one vector)."""
+    x = as_node(x)
+    axes = tuple(range(x.ndim)) if axis is None else (
+        (axis,) if isinstance(axis, int) and not isinstance(axis, bool) else tuple(axis))
+    axes = tuple(normalize_axis(a, x.ndim) for a in axes)
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"vector_norm({describe(x)}): Duplicate axes given.")
+    others = tuple(i for i in range(x.ndim) if i not in axes)
+    flat = REGISTRY["transpose"](x, axes=others + axes)
+    if len(axes) != 1:
+        flat = REGISTRY["reshape"](flat, shape=tuple(x.shape[i] for i in others) + (-1,))
+    result = _vector_norm(flat, ord, len(others))
+    if keepdims:
+        result = REGISTRY["reshape"](result, shape=tuple(
+            1 if i in axes else d for i, d in enumerate(x.shape)))
+    return result
+
+
+def matrix_norm(x, /, *, keepdims=False, ord="fro"):  # noqa: A002
+    """NumPy 2's ``linalg.matrix_norm``: ``norm`` over the last two axes."""
+    return norm(_matrices("matrix_norm", x, square=False), ord=ord, axis=(-2, -1),
+                keepdims=keepdims)
+
+
+def svdvals(x, /):
+    """NumPy 2's ``linalg.svdvals``: the singular values, descending (gradient U Vᵀ)."""
+    return D.singular_values(_matrices("svdvals", x, square=False))
+
+
+def matrix_transpose(x, /):
+    """NumPy 2's ``linalg.matrix_transpose``: the last two axes swapped."""
+    return D.mT(_matrices("matrix_transpose", x, square=False))
+
+
+def cond(x, p=None):
+    """NumPy ``linalg.cond``: s_max / s_min for ``p`` None or 2 (s_min / s_max for -2),
+    else ``norm(x, p) * norm(inv(x), p)`` over the last two axes."""
+    x = _matrices("cond", x, square=p not in (None, 2, -2))
+    if p in (None, 2, -2):
+        s = D.singular_values(x)
+        first = REGISTRY["getitem"](s, index=(Ellipsis, 0))
+        last = REGISTRY["getitem"](s, index=(Ellipsis, -1)) if isinstance(s.shape[-1], int) \
+            else REGISTRY["min"](s, axis=-1)
+        return first / last if p != -2 else last / first
+    return norm(x, ord=p, axis=(-2, -1)) * norm(inv(x), ord=p, axis=(-2, -1))
+
+
+def multi_dot(arrays, *, out=None):
+    """NumPy ``linalg.multi_dot``: the product of the matrices in order (the first and
+    last may be vectors), multiplied left to right."""
+    if out is not None:
+        raise TypeError("multi_dot: out= has no meaning for symbolic nodes")
+    nodes = [as_node(a) for a in arrays]
+    if len(nodes) < 2:
+        raise ValueError("Expecting at least two arrays.")
+    result = nodes[0]
+    for node in nodes[1:]:
+        result = REGISTRY["matmul"](result, node)
+    return result
+
+
 # np.linalg.<name>(node) builds these (NumPy's dispatch reads the functions by name).
 NUMPY_FUNCTIONS.update({"cholesky": cholesky, "eigh": eigh, "eigvalsh": eigvalsh, "svd": svd,
                         "norm": norm, "qr": qr, "pinv": pinv, "matrix_rank": matrix_rank,
-                        "lstsq": lstsq, "matrix_power": matrix_power})
+                        "lstsq": lstsq, "matrix_power": matrix_power, "vector_norm": vector_norm,
+                        "matrix_norm": matrix_norm, "svdvals": svdvals, "cond": cond,
+                        "multi_dot": multi_dot, "matrix_transpose": matrix_transpose})

@@ -423,3 +423,29 @@ def test_cli_names_and_symbolic_dimensions():
     assert sg.linalg.eigh(X)[1].shape == ("n", "n") and sg.linalg.svd(X)[1].shape == ("n",)
     with pytest.raises(ValueError, match="no SymPy equivalent"):
         sg.to_sympy(sg.linalg.cholesky(X))
+
+
+def test_numpy2_linalg_extras_match_numpy():
+    a = RNG.standard_normal((2, 3, 4))
+    x = sg.tensor("x", (2, 3, 4))
+    cases = [(sg.linalg.vector_norm(x), np.linalg.vector_norm(a)),
+             (sg.linalg.vector_norm(x, axis=(0, 2), ord=1, keepdims=True),
+              np.linalg.vector_norm(a, axis=(0, 2), ord=1, keepdims=True)),
+             (sg.linalg.vector_norm(x, axis=-1, ord=np.inf), np.linalg.vector_norm(a, axis=-1, ord=np.inf)),
+             (sg.linalg.matrix_norm(x, ord="nuc"), np.linalg.matrix_norm(a, ord="nuc")),
+             (sg.linalg.svdvals(x), np.linalg.svdvals(a)),
+             (sg.linalg.matrix_transpose(x), np.linalg.matrix_transpose(a)),
+             (sg.linalg.cond(x), np.linalg.cond(a)),
+             (sg.linalg.cond(x[:, :, :3], p=1), np.linalg.cond(a[:, :, :3], p=1)),
+             (sg.linalg.cond(x, p=-2), np.linalg.cond(a, p=-2))]
+    values = sg.function([x], [c[0] for c in cases])(a)
+    for value, (_, want) in zip(values, cases):
+        assert np.shape(value) == np.shape(want)
+        np.testing.assert_allclose(value, want, rtol=1e-10)
+    check_gradient(lambda v: sg.sum(sg.linalg.cond(v)), [a])
+    m = [RNG.standard_normal(s) for s in [(3,), (3, 4), (4, 2), (2,)]]
+    nodes = [sg.tensor(f"m{i}", v.shape) for i, v in enumerate(m)]
+    np.testing.assert_allclose(sg.function(nodes, sg.linalg.multi_dot(nodes))(*m),
+                               np.linalg.multi_dot(m))
+    result = sg.linalg.slogdet(sg.matrix("S", (3, 3)))
+    assert result.sign is result[0] and result.logabsdet.op.name == "logabsdet"
