@@ -20,6 +20,7 @@ from .functions import (arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arcta
 from .functions import slogdet, floor, ceil, round, around, fmax, fmin, clip
 from . import linalg
 norm = linalg.norm  # noqa: F811  (sg.norm is sg.linalg.norm: every ord and axis)
+det, inv, solve, slogdet = linalg.det, linalg.inv, linalg.solve, linalg.slogdet  # noqa: F811
 from .autodiff import grad, hessian, hvp, jacobian, jvp
 from .compile import Function, codegen, function
 from .printing import latex, pretty

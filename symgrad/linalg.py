@@ -7,7 +7,8 @@ from collections import namedtuple
 import numpy as np
 
 from .graph import NUMPY_FUNCTIONS, REGISTRY, as_node, describe
-from .functions import det, inv, logdet, norm as _norm, slogdet, solve
+from . import functions as _F
+from .functions import logdet, norm as _norm
 from .ops import decompositions as D
 from .shapes import ShapeError, normalize_axis
 
@@ -37,6 +38,29 @@ def _matrices(name: str, a, square: bool = True):
         raise LinAlgShapeError(f"{name}({describe(a)}): Last 2 dimensions of the array must "
                                "be square")
     return a
+
+
+def det(a):
+    """NumPy ``linalg.det``, batched; its gradient is the cofactor matrix (the adjugate
+    transpose), finite at singular matrices. Non-square input raises LinAlgError."""
+    return _F.det(_matrices("det", a))
+
+
+def inv(a):
+    """NumPy ``linalg.inv``, batched; gradient -A⁻ᵀ Ḡ A⁻ᵀ."""
+    return _F.inv(_matrices("inv", a))
+
+
+def solve(a, b):
+    """NumPy ``linalg.solve`` (NumPy 2's rule: ``b`` is a vector only when 1-D), batched;
+    an LU solve, never inv(a) @ b."""
+    return _F.solve(_matrices("solve", a), b)
+
+
+def slogdet(a):
+    """NumPy ``linalg.slogdet``: (sign, log|det a|), batched; only log|det| is
+    differentiated (gradient A⁻ᵀ)."""
+    return _F.slogdet(_matrices("slogdet", a))
 
 
 def cholesky(a, /, *, upper=False):
@@ -279,7 +303,8 @@ def multi_dot(arrays, *, out=None):
 
 
 # np.linalg.<name>(node) builds these (NumPy's dispatch reads the functions by name).
-NUMPY_FUNCTIONS.update({"cholesky": cholesky, "eigh": eigh, "eigvalsh": eigvalsh, "svd": svd,
+NUMPY_FUNCTIONS.update({"det": det, "inv": inv, "solve": solve, "slogdet": slogdet,
+                        "cholesky": cholesky, "eigh": eigh, "eigvalsh": eigvalsh, "svd": svd,
                         "norm": norm, "qr": qr, "pinv": pinv, "matrix_rank": matrix_rank,
                         "lstsq": lstsq, "matrix_power": matrix_power, "vector_norm": vector_norm,
                         "matrix_norm": matrix_norm, "svdvals": svdvals, "cond": cond,

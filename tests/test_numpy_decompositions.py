@@ -449,3 +449,16 @@ def test_numpy2_linalg_extras_match_numpy():
                                np.linalg.multi_dot(m))
     result = sg.linalg.slogdet(sg.matrix("S", (3, 3)))
     assert result.sign is result[0] and result.logabsdet.op.name == "logabsdet"
+
+
+@pytest.mark.parametrize("name", ["det", "inv", "slogdet", "svd", "qr", "pinv", "matrix_power",
+                                  "solve"])
+def test_linalg_shape_errors_are_numpys_linalgerror(name):
+    fn = getattr(sg.linalg, name)
+    extra = {"matrix_power": (2,), "solve": (sg.vector("b", 2),)}.get(name, ())
+    with pytest.raises(np.linalg.LinAlgError, match=rf"{name}\('v' \(2,\)\).*two-dimensional"):
+        fn(sg.vector("v", 2), *extra)
+    if name in ("det", "inv", "slogdet", "matrix_power", "solve"):
+        with pytest.raises(np.linalg.LinAlgError, match=rf"{name}\('A' \(2, 3\)\).*square"):
+            fn(sg.matrix("A", (2, 3)), *extra)
+    assert getattr(sg, name, fn) is fn

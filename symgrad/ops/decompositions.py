@@ -16,9 +16,9 @@ agrees with finite differences of the NumPy function itself.
 from __future__ import annotations
 
 from ..graph import REGISTRY, Node
-from ..shapes import ShapeError, broadcast_shapes, format_shape, unify_dims
+from ..shapes import ShapeError, broadcast_shapes, unify_dims
 from . import Sample, Spec, add_all, op
-from .linalg import TINY
+from .linalg import TINY, _stacked_square_infer
 from .reductions import _reduce_prepare, _reduced_shape, expand_reduced
 from .structure import unbroadcast
 
@@ -96,20 +96,16 @@ def fold_symmetric(g: Node, uplo: str = "L") -> Node:
     return folded if uplo == "L" else mT(folded)
 
 
-def square_stack(x: Node, what: str) -> None:
-    """Raise as NumPy does unless ``x`` is a (stack of) square matrices."""
-    if x.ndim < 2:
-        raise ShapeError(f"{what}: {x.ndim}-dimensional array given. Array must be at "
-                         "least two-dimensional")
-    if x.shape[-1] != x.shape[-2]:
-        raise ShapeError(f"{what}: last 2 dimensions of the array must be square, got "
-                         f"{format_shape(x.shape)}")
+def square_stack(x: Node) -> None:
+    """Raise as NumPy does unless ``x`` is a (stack of) square matrices (the error is
+    prefixed with the op and its operands)."""
+    _stacked_square_infer(x)
 
 
-def _stack(x: Node, what: str) -> None:
+def _stack(x: Node) -> None:
     if x.ndim < 2:
-        raise ShapeError(f"{what}: {x.ndim}-dimensional array given. Array must be at "
-                         "least two-dimensional")
+        raise ShapeError(f"{x.ndim}-dimensional array given. Array must be at least "
+                         "two-dimensional")
 
 
 # tri: the constant lower-triangular mask ------------------------------------------
@@ -161,7 +157,7 @@ def _solve_triangular_prepare(a, b, lower=False, trans=0, unit_diagonal=False):
 
 
 def _solve_triangular_infer(a, b, lower, trans, unit_diagonal):
-    square_stack(a, "solve_triangular")
+    square_stack(a)
     if b.ndim == 1:
         unify_dims(a.shape[-1], b.shape[0], "rows of the right-hand side")
         return a.shape[:-1], "float64"
@@ -232,11 +228,6 @@ solve_triangular = op(
 # cholesky -------------------------------------------------------------------------------
 
 
-def _square_same(x, what):
-    square_stack(x, what)
-    return x.shape, "float64"
-
-
 def _cholesky_vjp(g, out, x):
     """Murray (2016): S = L⁻ᵀ Φ(Lᵀ Ḡ) L⁻¹, by two triangular solves; the gradient with
     respect to the symmetric input is (S + Sᵀ)/2, sent to the lower triangle read."""
@@ -252,7 +243,7 @@ def _cholesky_jvp(tangents, out, x):
     return mm(out, phi(middle))
 
 
-cholesky = op("cholesky", infer=lambda x: _square_same(x, "cholesky"),
+cholesky = op("cholesky", infer=_stacked_square_infer,
               numpy="np.linalg.cholesky({0})", fresh=True,
               vjp=_cholesky_vjp, jvp=_cholesky_jvp,
               samples=lambda: [Sample((Spec((3, 3), "spd"),)), Sample((Spec((2, 3, 3), "spd"),)),
@@ -273,12 +264,12 @@ def _uplo_prepare(x, UPLO="L"):  # noqa: N803  (NumPy's keyword)
 
 
 def _eigvalsh_infer(x, UPLO):  # noqa: N803
-    square_stack(x, "eigvalsh")
+    square_stack(x)
     return x.shape[:-1], "float64"
 
 
 def _eigh_vectors_infer(x, UPLO):  # noqa: N803
-    square_stack(x, "eigh")
+    square_stack(x)
     return x.shape, "float64"
 
 
@@ -355,7 +346,7 @@ def _det_from(x: Node, c: Node) -> Node:
     return REGISTRY["sum"](x * c, axis=(-2, -1), keepdims=True) / n
 
 
-cofactor = op("cofactor", infer=lambda x: _square_same(x, "cofactor"), numpy="_cofactor({0})",
+cofactor = op("cofactor", infer=_stacked_square_infer, numpy="_cofactor({0})",
               helpers=(COFACTOR_HELPER,), fresh=True, vjp=_cofactor_vjp, jvp=_cofactor_jvp,
               samples=lambda: [Sample((Spec((3, 3), "wellcond"),)),
                                Sample((Spec((2, 3, 3), "wellcond"),)),
@@ -374,18 +365,18 @@ def _rank_dim(m, n):
 
 
 def _singular_values_infer(x):
-    _stack(x, "svd")
+    _stack(x)
     return x.shape[:-2] + (_rank_dim(*x.shape[-2:]),), "float64"
 
 
 def _svd_u_infer(x, full_matrices):
-    _stack(x, "svd")
+    _stack(x)
     m, n = x.shape[-2:]
     return x.shape[:-2] + (m, m if full_matrices else _rank_dim(m, n)), "float64"
 
 
 def _svd_vh_infer(x, full_matrices):
-    _stack(x, "svd")
+    _stack(x)
     m, n = x.shape[-2:]
     return x.shape[:-2] + (n if full_matrices else _rank_dim(m, n), n), "float64"
 
@@ -514,7 +505,7 @@ vector_norm = op("vector_norm", prepare=_reduce_prepare,
 # qr: Q and R (one op each), mode 'reduced' / 'complete' / 'r' ------------------------------
 
 def _qr_infer(x, mode, part):
-    _stack(x, "qr")
+    _stack(x)
     m, n = x.shape[-2:]
     k = m if mode == "complete" else _rank_dim(m, n)
     return x.shape[:-2] + ((m, k) if part == "q" else (k, n)), "float64"
@@ -612,7 +603,7 @@ qr_r = op("qr_r", infer=lambda x, mode: _qr_infer(x, mode, "r"), prepare=_qr_pre
 # pinv and matrix_rank -----------------------------------------------------------------------
 
 def _pinv_infer(x, rcond, hermitian):
-    _stack(x, "pinv")
+    _stack(x)
     return x.shape[:-2] + (x.shape[-1], x.shape[-2]), "float64"
 
 
