@@ -462,3 +462,10 @@ def test_linalg_shape_errors_are_numpys_linalgerror(name):
         with pytest.raises(np.linalg.LinAlgError, match=rf"{name}\('A' \(2, 3\)\).*square"):
             fn(sg.matrix("A", (2, 3)), *extra)
     assert getattr(sg, name, fn) is fn
+
+
+def test_pseudo_inverse_prints_as_a_superscript_plus():
+    X = sg.matrix("X", (3, 2))
+    assert sg.pretty(sg.linalg.pinv(X)) == "X⁺"
+    assert sg.latex(sg.linalg.pinv(X)) == "X^{+}"
+    assert sg.pretty(sg.linalg.pinv(X, rcond=0.1)).startswith("pinv(X")
