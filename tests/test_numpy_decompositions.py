@@ -469,3 +469,20 @@ def test_pseudo_inverse_prints_as_a_superscript_plus():
     assert sg.pretty(sg.linalg.pinv(X)) == "X⁺"
     assert sg.latex(sg.linalg.pinv(X)) == "X^{+}"
     assert sg.pretty(sg.linalg.pinv(X, rcond=0.1)).startswith("pinv(X")
+
+
+def test_factors_of_one_matrix_share_one_factorization_and_stay_correct():
+    X = sg.matrix("X", (4, 3))
+    u, s, vh = sg.linalg.svd(X, full_matrices=False)
+    q, r = sg.linalg.qr(X)
+    f = sg.function([X], [u, vh, q, r])
+    assert f.source.count("_factorization('svd'") == 2  # one call computes, one reuses
+    a = RNG.standard_normal((4, 3))
+    first = f(a)
+    first[0][:] = 0.0  # a caller writing into a result must not reach the remembered factors
+    a2 = a.copy()
+    a2[0, 0] += 1.0  # a changed input is factorized again
+    for value, want in zip(f(a), [*np.linalg.svd(a, full_matrices=False)[::2], *np.linalg.qr(a)]):
+        np.testing.assert_allclose(value, want, atol=1e-12)
+    for value, want in zip(f(a2), [*np.linalg.svd(a2, full_matrices=False)[::2], *np.linalg.qr(a2)]):
+        np.testing.assert_allclose(value, want, atol=1e-12)

@@ -119,12 +119,6 @@ tri = op("tri", infer=lambda n, k=0: ((n, n), "float64"),
 # solve_triangular -------------------------------------------------------------------
 
 SOLVE_TRIANGULAR_HELPER = ("_solve_triangular", '''
-try:  # SciPy's triangular solver (batched) when installed; an LU solve of the triangle otherwise
-    import scipy.linalg as _scipy_linalg
-except ImportError:
-    _scipy_linalg = None
-
-
 def _solve_triangular(a, b, lower, trans, unit_diagonal):
     """x with op(T) x = b for the triangle T of a (op: transpose when trans), batched."""
     vector = b.ndim == 1
@@ -142,6 +136,31 @@ def _solve_triangular(a, b, lower, trans, unit_diagonal):
             t = t - t * np.eye(t.shape[-1]) + np.eye(t.shape[-1])
         x = np.linalg.solve(np.swapaxes(t, -1, -2) if trans else t, b)
     return x[..., 0] if vector else x
+
+
+try:  # SciPy's triangular solver (batched) when installed; an LU solve of the triangle otherwise
+    import scipy.linalg as _scipy_linalg
+except ImportError:
+    _scipy_linalg = None
+''')
+
+# One factorization for the ops that each read one factor of it (svd's U and Vh, qr's
+# Q and R): the last input and result are remembered, per function and options, and
+# reused when the next input is equal; each op returns a copy of its factor, so no
+# later in-place write reaches the remembered arrays.
+FACTORIZATION_HELPER = ("_factorization", '''
+def _factorization(kind, x, option):
+    """np.linalg.<kind>(x, option), computed once for equal consecutive inputs."""
+    key = (kind, option)
+    last = _LAST_FACTORIZATION.get(key)
+    if last is not None and last[0].shape == x.shape and np.array_equal(last[0], x):
+        return last[1]
+    result = getattr(np.linalg, kind)(x, option)
+    _LAST_FACTORIZATION[key] = (np.array(x), result)
+    return result
+
+
+_LAST_FACTORIZATION = {}
 ''')
 
 
@@ -474,11 +493,13 @@ singular_values = op("singular_values", infer=_singular_values_infer,
                      samples=lambda: [Sample(s.operands) for s in SVD_SAMPLES()])
 svd_u = op("svd_u", infer=_svd_u_infer, prepare=lambda x, full_matrices=True:
            {"full_matrices": bool(full_matrices)},
-           numpy="np.linalg.svd({0}, full_matrices={full_matrices!r})[0]", fresh=True,
+           numpy="_factorization('svd', {0}, {full_matrices!r})[0].copy()", fresh=True,
+           helpers=(FACTORIZATION_HELPER,),
            vjp=_svd_u_vjp, jvp=_svd_u_jvp, samples=SVD_SAMPLES)
 svd_vh = op("svd_vh", infer=_svd_vh_infer, prepare=lambda x, full_matrices=True:
             {"full_matrices": bool(full_matrices)},
-            numpy="np.linalg.svd({0}, full_matrices={full_matrices!r})[2]", fresh=True,
+            numpy="_factorization('svd', {0}, {full_matrices!r})[2].copy()", fresh=True,
+            helpers=(FACTORIZATION_HELPER,),
             vjp=_svd_vh_vjp, jvp=_svd_vh_jvp, samples=SVD_SAMPLES)
 
 
@@ -591,11 +612,13 @@ QR_SAMPLES = lambda: [Sample((Spec((4, 3)),)), Sample((Spec((3, 3)),), {"mode": 
                       Sample((Spec((2, 4)),)), Sample((Spec((2, 2, 3)),))]
 
 qr_q = op("qr_q", infer=lambda x, mode: _qr_infer(x, mode, "q"), prepare=_qr_prepare,
-          numpy="np.linalg.qr({0}, mode={mode!r})[0]", fresh=True,
+          numpy="_factorization('qr', {0}, {mode!r})[0].copy()", fresh=True,
+          helpers=(FACTORIZATION_HELPER,),
           vjp=lambda g, out, x, mode: qr_adjoint(x, mode, gq=g),
           jvp=lambda ts, out, x, mode: qr_tangents(x, mode, ts[0])[0], samples=QR_SAMPLES)
 qr_r = op("qr_r", infer=lambda x, mode: _qr_infer(x, mode, "r"), prepare=_qr_prepare,
-          numpy="np.linalg.qr({0}, mode={mode!r})[1]", fresh=True,
+          numpy="_factorization('qr', {0}, {mode!r})[1].copy()", fresh=True,
+          helpers=(FACTORIZATION_HELPER,),
           vjp=lambda g, out, x, mode: qr_adjoint(x, mode, gr=g),
           jvp=lambda ts, out, x, mode: qr_tangents(x, mode, ts[0])[1], samples=QR_SAMPLES)
 
