@@ -73,12 +73,14 @@ def test_cholesky_logdet_gradient_is_the_inverse_and_second_derivative():
     X = sg.matrix("X", (3, 3))
     np.testing.assert_allclose(sg.function([X], sg.grad(logdet(X), X))(a), np.linalg.inv(a),
                                rtol=1e-10)
-    check_hvp(lambda x: sg.sum(sg.linalg.cholesky(symmetric(x)) ** 2 * np.arange(9.0).reshape(3, 3)), a)
+    weights = np.arange(9.0).reshape(3, 3)
+    check_hvp(lambda x: sg.sum(sg.linalg.cholesky(symmetric(x)) ** 2 * weights), a)
 
 
 # solve_triangular -----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("lower,trans,unit", [(True, 0, False), (False, 1, False), (True, "T", True)])
+@pytest.mark.parametrize("lower,trans,unit",
+                         [(True, 0, False), (False, 1, False), (True, "T", True)])
 def test_solve_triangular_matches_scipy(lower, trans, unit):
     a = RNG.standard_normal((4, 4)) + 4 * np.eye(4)
     b = RNG.standard_normal((4, 2))
@@ -179,7 +181,9 @@ def test_non_square_and_vectors_raise_like_numpy(name):
         fn(sg.matrix("A", (2, 3)))
     with pytest.raises(np.linalg.LinAlgError, match="at least two-dimensional"):
         fn(sg.vector("v", 3))
-    with pytest.raises(ValueError, match="UPLO") if name != "cholesky" else pytest.raises(TypeError):
+    expected = pytest.raises(ValueError, match="UPLO") if name != "cholesky" else \
+        pytest.raises(TypeError)
+    with expected:
         fn(sg.matrix("B", (3, 3)), UPLO="X")
 
 
@@ -366,7 +370,8 @@ def test_matrix_power_matches_numpy(n, shape):
     np.testing.assert_allclose(sg.function([X], sg.linalg.matrix_power(X, n))(a),
                                np.linalg.matrix_power(a, n), rtol=1e-10, atol=1e-12)
     if n:
-        check_gradient(lambda x: sg.sum(sg.linalg.matrix_power(x, n) * np.arange(9.0).reshape(3, 3)),
+        weights = np.arange(9.0).reshape(3, 3)
+        check_gradient(lambda x: sg.sum(sg.linalg.matrix_power(x, n) * weights),
                        [a], rtol=1e-5)
 
 
@@ -431,7 +436,8 @@ def test_numpy2_linalg_extras_match_numpy():
     cases = [(sg.linalg.vector_norm(x), np.linalg.vector_norm(a)),
              (sg.linalg.vector_norm(x, axis=(0, 2), ord=1, keepdims=True),
               np.linalg.vector_norm(a, axis=(0, 2), ord=1, keepdims=True)),
-             (sg.linalg.vector_norm(x, axis=-1, ord=np.inf), np.linalg.vector_norm(a, axis=-1, ord=np.inf)),
+             (sg.linalg.vector_norm(x, axis=-1, ord=np.inf),
+              np.linalg.vector_norm(a, axis=-1, ord=np.inf)),
              (sg.linalg.matrix_norm(x, ord="nuc"), np.linalg.matrix_norm(a, ord="nuc")),
              (sg.linalg.svdvals(x), np.linalg.svdvals(a)),
              (sg.linalg.matrix_transpose(x), np.linalg.matrix_transpose(a)),
@@ -484,5 +490,6 @@ def test_factors_of_one_matrix_share_one_factorization_and_stay_correct():
     a2[0, 0] += 1.0  # a changed input is factorized again
     for value, want in zip(f(a), [*np.linalg.svd(a, full_matrices=False)[::2], *np.linalg.qr(a)]):
         np.testing.assert_allclose(value, want, atol=1e-12)
-    for value, want in zip(f(a2), [*np.linalg.svd(a2, full_matrices=False)[::2], *np.linalg.qr(a2)]):
+    expected = [*np.linalg.svd(a2, full_matrices=False)[::2], *np.linalg.qr(a2)]
+    for value, want in zip(f(a2), expected):
         np.testing.assert_allclose(value, want, atol=1e-12)

@@ -48,11 +48,6 @@ def diagonal(x: Node) -> Node:
     return REGISTRY["sum"](x * eye(x.shape[-1]), axis=-1)
 
 
-def diag_embed(w: Node) -> Node:
-    """Diagonal matrices with the vectors ``w`` (``(..., n)``) on the diagonal."""
-    return REGISTRY["reshape"](w, shape=w.shape[:-1] + (1, w.shape[-1])) * eye(w.shape[-1])
-
-
 def row(w: Node) -> Node:
     """``w`` (``(..., n)``) as ``(..., 1, n)``: scales the columns of a matrix it multiplies."""
     return REGISTRY["reshape"](w, shape=w.shape[:-1] + (1, w.shape[-1]))
@@ -205,13 +200,11 @@ def solve_columns(solver, a: Node, rhs: Node, vector: bool, **attrs) -> Node:
     return REGISTRY["reshape"](x, shape=x.shape[:-1])
 
 
-def _solve_like(a: Node, rhs: Node, vector: bool, **attrs) -> Node:
-    return solve_columns(solve_triangular, a, rhs, vector, **attrs)
-
-
 def _solve_triangular_vjp(g, out, a, b, lower, trans, unit_diagonal):
+    """b̄ = op(T)⁻ᵀ g, T̄ = -b̄ xᵀ (-x b̄ᵀ when transposed), kept to the triangle read."""
     vector = b.ndim == 1
-    gb = _solve_like(a, g, vector, lower=lower, trans=1 - trans, unit_diagonal=unit_diagonal)
+    gb = solve_columns(solve_triangular, a, g, vector, lower=lower, trans=1 - trans,
+                       unit_diagonal=unit_diagonal)
     ga = -(_outer_stack(out, gb, vector) if trans else _outer_stack(gb, out, vector))
     return [unbroadcast(_triangle(ga, lower, unit_diagonal), a.shape), unbroadcast(gb, b.shape)]
 
@@ -228,7 +221,8 @@ def _solve_triangular_jvp(tangents, out, a, b, lower, trans, unit_diagonal):
     moved = None if ta is None else -_apply(_triangle(ta, lower, unit_diagonal), out, trans,
                                             b.ndim == 1)
     rhs = add_all([tb, moved], out.shape)
-    return _solve_like(a, rhs, b.ndim == 1, lower=lower, trans=trans, unit_diagonal=unit_diagonal)
+    return solve_columns(solve_triangular, a, rhs, b.ndim == 1, lower=lower, trans=trans,
+                         unit_diagonal=unit_diagonal)
 
 
 solve_triangular = op(
@@ -510,14 +504,21 @@ def _vector_norm_unit(out, x, axis, keepdims):
     return x / REGISTRY["maximum"](expand_reduced(out, x, axis, keepdims), TINY)
 
 
+def _vector_norm_vjp(g, out, x, axis, keepdims):
+    return [expand_reduced(g, x, axis, keepdims) * _vector_norm_unit(out, x, axis, keepdims)]
+
+
+def _vector_norm_jvp(tangents, out, x, axis, keepdims):
+    unit = _vector_norm_unit(out, x, axis, keepdims)
+    return REGISTRY["sum"](unit * tangents[0], axis=axis, keepdims=keepdims)
+
+
 vector_norm = op("vector_norm", prepare=_reduce_prepare,
-                 infer=lambda x, axis, keepdims: (_reduced_shape(x.shape, axis, keepdims), "float64"),
-                 numpy="np.sqrt(np.add.reduce(np.square({0}), axis={axis!r}, keepdims={keepdims!r}))",
-                 fresh=True, positive_result=True,
-                 vjp=lambda g, out, x, axis, keepdims: [
-                     expand_reduced(g, x, axis, keepdims) * _vector_norm_unit(out, x, axis, keepdims)],
-                 jvp=lambda ts, out, x, axis, keepdims: REGISTRY["sum"](
-                     _vector_norm_unit(out, x, axis, keepdims) * ts[0], axis=axis, keepdims=keepdims),
+                 infer=lambda x, axis, keepdims: (_reduced_shape(x.shape, axis, keepdims),
+                                                  "float64"),
+                 numpy="np.sqrt(np.add.reduce(np.square({0}), axis={axis!r}, "
+                       "keepdims={keepdims!r}))",
+                 fresh=True, positive_result=True, vjp=_vector_norm_vjp, jvp=_vector_norm_jvp,
                  samples=lambda: [Sample((Spec((2, 3)),), {"axis": 1}),
                                   Sample((Spec((2, 3, 2)),), {"axis": (0, 2), "keepdims": True}),
                                   Sample((Spec(("n", 2)),), {"axis": 0})])
@@ -607,7 +608,8 @@ def qr_tangents(x, mode, tangent):
     return dq, REGISTRY["concatenate"](du, dv, axis=-1)
 
 
-QR_SAMPLES = lambda: [Sample((Spec((4, 3)),)), Sample((Spec((3, 3)),), {"mode": "complete"}),  # noqa: E731
+QR_SAMPLES = lambda: [Sample((Spec((4, 3)),)),  # noqa: E731
+                      Sample((Spec((3, 3)),), {"mode": "complete"}),
                       Sample((Spec((2, 3, 2)),)), Sample((Spec(("n", "n")),)),
                       Sample((Spec((2, 4)),)), Sample((Spec((2, 2, 3)),))]
 
