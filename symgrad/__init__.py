@@ -34,6 +34,8 @@ from .shaping_functions import (ravel, squeeze, expand_dims, atleast_1d, atleast
                                 array_split, hsplit, vsplit, dsplit, broadcast_arrays, tri, tril,
                                 triu, sort, argsort, array)
 from . import shaping_functions as _shaping_functions
+norm = linalg.norm  # noqa: F811  (sg.norm is sg.linalg.norm: every ord and axis)
+det, inv, solve, slogdet = linalg.det, linalg.inv, linalg.solve, linalg.slogdet  # noqa: F811
 from .autodiff import grad, hessian, hvp, jacobian, jvp
 from .compile import Function, codegen, function
 from .printing import latex, pretty

@@ -5,6 +5,8 @@ add the few composites that need no op of their own (``mean``, ``dot``).
 """
 from __future__ import annotations
 
+from collections import namedtuple as _namedtuple
+
 from .graph import NUMPY_FUNCTIONS, as_node, describe
 from .ops import elementwise, linalg as linalg_ops, reductions, structure, transcendental
 from .ops import products
@@ -185,7 +187,10 @@ def zeros(shape):
 def slogdet(a):
     """NumPy ``linalg.slogdet``: (sign, log|det a|) as two nodes; the sign is not
     differentiated, ``d log|det A| / dA = A⁻ᵀ``."""
-    return linalg_ops.det_sign(a), linalg_ops.logabsdet(a)
+    return _SlogdetResult(linalg_ops.det_sign(a), linalg_ops.logabsdet(a))
+
+
+_SlogdetResult = _namedtuple("SlogdetResult", ["sign", "logabsdet"])  # NumPy's result type
 
 
 def solve(a, b):

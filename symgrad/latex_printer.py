@@ -76,6 +76,7 @@ class LatexPrinter(Printer):
                  "equal": "="}
     hadamard, matmul_symbol = r" \odot ", " "
     transpose_mark, inverse_mark, inverse_transpose = "^{T}", "^{-1}", "^{-T}"
+    pinv_mark = "^{+}"
     long = 160
 
     def binding_name(self, k: int) -> str:

@@ -2,10 +2,179 @@
 NumPy's names (``sg.det``, ``sg.inv``, ``sg.solve``, ``sg.norm`` are the same functions)."""
 from __future__ import annotations
 
-from .graph import as_node
-from .functions import det, inv, logdet, norm as _norm, slogdet, solve
+from collections import namedtuple
 
-__all__ = ["det", "inv", "logdet", "norm", "slogdet", "solve"]
+import numpy as np
+
+from .graph import NUMPY_FUNCTIONS, REGISTRY, as_node, describe
+from . import functions as _F
+from .functions import logdet, norm as _norm
+from .ops import decompositions as D
+from .shapes import ShapeError, normalize_axis
+
+__all__ = ["det", "inv", "logdet", "norm", "slogdet", "solve", "cholesky", "eigh", "eigvalsh",
+           "solve_triangular", "svd", "qr", "pinv", "matrix_rank", "lstsq", "matrix_power",
+           "vector_norm", "matrix_norm", "svdvals", "cond", "multi_dot", "matrix_transpose",
+           "LinAlgError"]
+
+LinAlgError = np.linalg.LinAlgError
+EighResult = namedtuple("EighResult", ["eigenvalues", "eigenvectors"])
+SVDResult = namedtuple("SVDResult", ["U", "S", "Vh"])
+QRResult = namedtuple("QRResult", ["Q", "R"])
+
+
+class LinAlgShapeError(ShapeError, LinAlgError):
+    """A shape NumPy's linalg rejects with ``LinAlgError``: catchable as either."""
+
+
+def _matrices(name: str, a, square: bool = True):
+    """``a`` as a node, raising as NumPy does (LinAlgError) unless it is a stack of
+    (square) matrices; the message names the function, the operand and its shape."""
+    a = as_node(a)
+    if a.ndim < 2:
+        raise LinAlgShapeError(f"{name}({describe(a)}): {a.ndim}-dimensional array given. "
+                               "Array must be at least two-dimensional")
+    if square and a.shape[-1] != a.shape[-2]:
+        raise LinAlgShapeError(f"{name}({describe(a)}): Last 2 dimensions of the array must "
+                               "be square")
+    return a
+
+
+def det(a):
+    """NumPy ``linalg.det``, batched; its gradient is the cofactor matrix (the adjugate
+    transpose), finite at singular matrices. Non-square input raises LinAlgError."""
+    return _F.det(_matrices("det", a))
+
+
+def inv(a):
+    """NumPy ``linalg.inv``, batched; gradient -A⁻ᵀ Ḡ A⁻ᵀ."""
+    return _F.inv(_matrices("inv", a))
+
+
+def solve(a, b):
+    """NumPy ``linalg.solve`` (NumPy 2's rule: ``b`` is a vector only when 1-D), batched;
+    an LU solve, never inv(a) @ b."""
+    return _F.solve(_matrices("solve", a), b)
+
+
+def slogdet(a):
+    """NumPy ``linalg.slogdet``: (sign, log|det a|), batched; only log|det| is
+    differentiated (gradient A⁻ᵀ)."""
+    return _F.slogdet(_matrices("slogdet", a))
+
+
+def cholesky(a, /, *, upper=False):
+    """NumPy ``linalg.cholesky``: the lower factor L of a = L Lᴴ (``upper=True``: Lᵀ);
+    only the lower (upper) triangle of ``a`` is read, and differentiated."""
+    a = _matrices("cholesky", a)
+    return D.mT(D.cholesky(D.mT(a))) if upper else D.cholesky(a)
+
+
+def eigh(a, UPLO="L"):  # noqa: N803  (NumPy's keyword)
+    """NumPy ``linalg.eigh``: (eigenvalues ascending, eigenvectors as columns) of the
+    symmetric matrix read from triangle ``UPLO``. The eigenvectors' gradient uses
+    1/(w_j - w_i): at repeated eigenvalues it is inf/NaN (JAX's convention), even for
+    functions invariant to the basis of the degenerate subspace; eigenvalues stay finite."""
+    a = _matrices("eigh", a)
+    return EighResult(D.eigvalsh(a, UPLO=UPLO), D.eigh_vectors(a, UPLO=UPLO))
+
+
+def eigvalsh(a, UPLO="L"):  # noqa: N803
+    """NumPy ``linalg.eigvalsh``: eigenvalues ascending; gradient V diag(ḡ) Vᵀ (finite
+    also at repeated eigenvalues)."""
+    return D.eigvalsh(_matrices("eigvalsh", a), UPLO=UPLO)
+
+
+def solve_triangular(a, b, trans=0, lower=False, unit_diagonal=False):
+    """SciPy ``linalg.solve_triangular`` (its signature): x with op(T) x = b for the
+    lower or upper triangle T of ``a``; batched over leading axes (``b`` a vector, or
+    ``(..., n, k)``). SciPy's solver when installed, else an LU solve of the triangle."""
+    return D.solve_triangular(_matrices("solve_triangular", a), b, lower=lower, trans=trans,
+                              unit_diagonal=unit_diagonal)
+
+
+
+
+def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
+    """NumPy ``linalg.svd``: (U, S, Vh) with a = U diag(S) Vh, or S alone when
+    ``compute_uv=False`` (gradient U Vᵀ). The factors' gradients assume distinct
+    singular values (1/(s_j² − s_i²), inf/NaN at repeated ones, as JAX) and
+    ``full_matrices=False`` for a non-square matrix. ``hermitian`` is accepted and
+    computes the general SVD (the same S; U, Vh may differ from NumPy's by signs)."""
+    a = _matrices("svd", a, square=False)
+    if not compute_uv:
+        return D.singular_values(a)
+    return SVDResult(D.svd_u(a, full_matrices=full_matrices), D.singular_values(a),
+                     D.svd_vh(a, full_matrices=full_matrices))
+
+
+def qr(a, mode="reduced"):
+    """NumPy ``linalg.qr``: (Q, R) for ``mode='reduced'`` or ``'complete'``, R alone for
+    ``'r'``. Differentiable where R's leading square block is invertible, for tall
+    and wide matrices (``'complete'`` only when square, as JAX)."""
+    a = _matrices("qr", a, square=False)
+    if mode == "r":
+        return D.qr_r(a, mode="reduced")
+    if mode not in ("reduced", "complete"):
+        raise ValueError(f"qr: Unrecognized mode '{mode}'" if mode != "raw" else
+                         "qr: mode='raw' (Householder reflectors) is not supported")
+    return QRResult(D.qr_q(a, mode=mode), D.qr_r(a, mode=mode))
+
+
+def pinv(a, rcond=None, hermitian=False):
+    """NumPy ``linalg.pinv`` (its default cutoff when ``rcond`` is None). The gradient
+    (Golub & Pereyra) holds where the rank does not change, e.g. at full rank."""
+    return D.pinv(_matrices("pinv", a, square=False), rcond=rcond, hermitian=hermitian)
+
+
+def matrix_rank(A, tol=None, hermitian=False):  # noqa: N803  (NumPy's name)
+    """NumPy ``linalg.matrix_rank``: an int64 node, not differentiable."""
+    return D.matrix_rank(_matrices("matrix_rank", A, square=False), tol=tol, hermitian=hermitian)
+
+
+def lstsq(a, b, rcond=None):
+    """NumPy ``linalg.lstsq``: (x, residuals, rank, s). ``x = pinv(a) b`` with NumPy's cutoff
+    (``rcond=None``: eps * max(M, N)) is differentiable in ``a`` and ``b``, as are the
+    residuals (squared norms of b - a x, for M > N, shape (K,) or (1,); else empty) and
+    the singular values ``s``. NumPy also returns empty residuals for a rank-deficient
+    ``a``, which is only known at run time: here they are always the sums of squares."""
+    a, b = _matrices("lstsq", a, square=False), as_node(b)
+    if a.ndim != 2 or b.ndim not in (1, 2):
+        raise LinAlgShapeError(f"lstsq({describe(a)}, {describe(b)}): a must be a matrix and "
+                               "b a vector or a matrix")
+    m, n = a.shape
+    if b.shape[0] != m:
+        raise LinAlgShapeError(f"lstsq({describe(a)}, {describe(b)}): Incompatible dimensions")
+    if not (isinstance(m, int) and isinstance(n, int)) and m != n:
+        raise ShapeError(f"lstsq({describe(a)}, ...): the residuals' shape needs int sizes")
+    cutoff = np.finfo(np.float64).eps * max(m, n) if rcond is None else rcond
+    x = D.pinv(a, rcond=cutoff) @ b
+    if m != n and m > n:
+        residuals = REGISTRY["sum"]((b - a @ x) ** 2, axis=0)
+        residuals = REGISTRY["reshape"](residuals, shape=(1,)) if b.ndim == 1 else residuals
+    else:
+        residuals = REGISTRY["zeros"](shape=(0,))
+    return x, residuals, D.matrix_rank(a, tol=None), D.singular_values(a)
+
+
+def matrix_power(a, n):
+    """NumPy ``linalg.matrix_power``: ``a`` multiplied by itself ``n`` times by repeated
+    squaring (the identity for ``n = 0``, powers of ``inv(a)`` for ``n < 0``); batched."""
+    a = _matrices("matrix_power", a)
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+        raise TypeError("matrix_power: exponent must be an integer")
+    if n == 0:
+        return REGISTRY["broadcast_to"](D.eye(a.shape[-1]), shape=a.shape)
+    if n < 0:
+        a, n = inv(a), -n
+    result, square = None, a
+    while True:
+        if n & 1:
+            result = square if result is None else D.mm(result, square)
+        n >>= 1
+        if not n:
+            return result
+        square = D.mm(square, square)
 
 # The products numpy.linalg has (NumPy 2), with its last-two-axes conventions.
 from .ops.products import (linalg_cross as cross, linalg_diagonal as diagonal,  # noqa: E402
@@ -15,13 +184,134 @@ __all__ += ["cross", "diagonal", "matmul", "outer", "tensordot", "trace", "vecdo
 
 
 def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002  (NumPy's keyword)
-    """The 2-norm of a vector or the Frobenius norm of a matrix (NumPy ``linalg.norm``
-    with its defaults); other ``ord``/``axis`` values are not supported yet and raise."""
-    ndim = as_node(x).ndim
-    default = ord is None or (ord == "fro" and ndim == 2) or (ord == 2 and ndim == 1)
-    if not default or axis is not None:
-        raise NotImplementedError(f"sg.linalg.norm supports ord=None/'fro' (and 2 for vectors) "
-                                  f"over all axes; got ord={ord!r}, axis={axis!r}")
+    """NumPy ``linalg.norm``: vector norms (``ord`` None/2, 1, inf, -inf, 0, any p)
+    along an int axis or of a 1-D ``x``, matrix norms (None/'fro', 'nuc', 1, -1, 2,
+    -2, inf, -inf) over an axis pair or of a 2-D ``x``; with ``axis=None`` and
+    ``ord=None`` the 2-norm of all entries. The 2-norm's gradient is 0 at 0."""
+    x = as_node(x)
+    if axis is None:
+        if ord is None or (ord in ("fro", "f") and x.ndim == 2) or (ord == 2 and x.ndim == 1):
+            return D.vector_norm(x, axis=None, keepdims=True) if keepdims else _norm(x)
+        if x.ndim not in (1, 2):
+            raise ValueError(f"norm({describe(x)}): Improper number of dimensions to norm.")
+        axis = tuple(range(x.ndim))
+    axes = (axis,) if isinstance(axis, int) and not isinstance(axis, bool) else tuple(axis)
+    axes = tuple(normalize_axis(a, x.ndim) for a in axes)
+    if len(axes) == 1:
+        result = _vector_norm(x, ord, axes[0])
+    elif len(axes) == 2:
+        if axes[0] == axes[1]:
+            raise ValueError(f"norm({describe(x)}): Duplicate axes given.")
+        result = _matrix_norm(x, ord, *axes)
+    else:
+        raise ValueError(f"norm({describe(x)}): Improper number of dimensions to norm.")
     if keepdims:
-        raise NotImplementedError("sg.linalg.norm does not support keepdims=True yet")
-    return _norm(x)
+        result = REGISTRY["reshape"](result, shape=tuple(
+            1 if i in axes else d for i, d in enumerate(x.shape)))
+    return result
+
+
+def _vector_norm(x, ord, axis):  # noqa: A002
+    if isinstance(ord, str):
+        raise ValueError(f"norm({describe(x)}): Invalid norm order '{ord}' for vectors")
+    absx = REGISTRY["abs"](x)
+    if ord is None or ord == 2:
+        return D.vector_norm(x, axis=axis)
+    if ord == np.inf:
+        return REGISTRY["max"](absx, axis=axis)
+    if ord == -np.inf:
+        return REGISTRY["min"](absx, axis=axis)
+    if ord == 0:  # the count of non-zero entries (derivative 0)
+        return REGISTRY["sum"](REGISTRY["abs"](REGISTRY["sign"](x)), axis=axis)
+    if ord == 1:
+        return REGISTRY["sum"](absx, axis=axis)
+    return REGISTRY["sum"](absx ** float(ord), axis=axis) ** (1.0 / ord)
+
+
+def _matrix_norm(x, ord, row_axis, col_axis):  # noqa: A002
+    absx = REGISTRY["abs"](x)
+    if ord in (2, -2, "nuc"):
+        others = tuple(i for i in range(x.ndim) if i not in (row_axis, col_axis))
+        s = D.singular_values(REGISTRY["transpose"](x, axes=others + (row_axis, col_axis)))
+        if ord == "nuc":
+            return REGISTRY["sum"](s, axis=-1)
+        return REGISTRY["max" if ord == 2 else "min"](s, axis=-1)
+    if ord in (1, -1, np.inf, -np.inf):
+        inner, outer = (row_axis, col_axis) if ord in (1, -1) else (col_axis, row_axis)
+        sums = REGISTRY["sum"](absx, axis=inner)
+        return REGISTRY["max" if ord > 0 else "min"](sums, axis=outer - (outer > inner))
+    if ord is None or ord in ("fro", "f"):
+        return D.vector_norm(x, axis=(row_axis, col_axis))
+    raise ValueError(f"norm({describe(x)}): Invalid norm order {ord!r} for matrices.")
+
+
+def vector_norm(x, /, *, axis=None, keepdims=False, ord=2):  # noqa: A002
+    """NumPy 2's ``linalg.vector_norm``: the ``ord``-norm of the entries along ``axis``
+    (None: all entries, a tuple: those axes taken together as one vector)."""
+    x = as_node(x)
+    axes = tuple(range(x.ndim)) if axis is None else (
+        (axis,) if isinstance(axis, int) and not isinstance(axis, bool) else tuple(axis))
+    axes = tuple(normalize_axis(a, x.ndim) for a in axes)
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"vector_norm({describe(x)}): Duplicate axes given.")
+    others = tuple(i for i in range(x.ndim) if i not in axes)
+    flat = REGISTRY["transpose"](x, axes=others + axes)
+    if len(axes) != 1:
+        flat = REGISTRY["reshape"](flat, shape=tuple(x.shape[i] for i in others) + (-1,))
+    result = _vector_norm(flat, ord, len(others))
+    if keepdims:
+        result = REGISTRY["reshape"](result, shape=tuple(
+            1 if i in axes else d for i, d in enumerate(x.shape)))
+    return result
+
+
+def matrix_norm(x, /, *, keepdims=False, ord="fro"):  # noqa: A002
+    """NumPy 2's ``linalg.matrix_norm``: ``norm`` over the last two axes."""
+    return norm(_matrices("matrix_norm", x, square=False), ord=ord, axis=(-2, -1),
+                keepdims=keepdims)
+
+
+def svdvals(x, /):
+    """NumPy 2's ``linalg.svdvals``: the singular values, descending (gradient U Vᵀ)."""
+    return D.singular_values(_matrices("svdvals", x, square=False))
+
+
+def matrix_transpose(x, /):
+    """NumPy 2's ``linalg.matrix_transpose``: the last two axes swapped."""
+    return D.mT(_matrices("matrix_transpose", x, square=False))
+
+
+def cond(x, p=None):
+    """NumPy ``linalg.cond``: s_max / s_min for ``p`` None or 2 (s_min / s_max for -2),
+    else ``norm(x, p) * norm(inv(x), p)`` over the last two axes."""
+    x = _matrices("cond", x, square=p not in (None, 2, -2))
+    if p in (None, 2, -2):
+        s = D.singular_values(x)
+        first = REGISTRY["getitem"](s, index=(Ellipsis, 0))
+        last = REGISTRY["getitem"](s, index=(Ellipsis, -1)) if isinstance(s.shape[-1], int) \
+            else REGISTRY["min"](s, axis=-1)
+        return first / last if p != -2 else last / first
+    return norm(x, ord=p, axis=(-2, -1)) * norm(inv(x), ord=p, axis=(-2, -1))
+
+
+def multi_dot(arrays, *, out=None):
+    """NumPy ``linalg.multi_dot``: the product of the matrices in order (the first and
+    last may be vectors), multiplied left to right."""
+    if out is not None:
+        raise TypeError("multi_dot: out= has no meaning for symbolic nodes")
+    nodes = [as_node(a) for a in arrays]
+    if len(nodes) < 2:
+        raise ValueError("Expecting at least two arrays.")
+    result = nodes[0]
+    for node in nodes[1:]:
+        result = REGISTRY["matmul"](result, node)
+    return result
+
+
+# np.linalg.<name>(node) builds these (NumPy's dispatch reads the functions by name).
+NUMPY_FUNCTIONS.update({"det": det, "inv": inv, "solve": solve, "slogdet": slogdet,
+                        "cholesky": cholesky, "eigh": eigh, "eigvalsh": eigvalsh, "svd": svd,
+                        "norm": norm, "qr": qr, "pinv": pinv, "matrix_rank": matrix_rank,
+                        "lstsq": lstsq, "matrix_power": matrix_power, "vector_norm": vector_norm,
+                        "matrix_norm": matrix_norm, "svdvals": svdvals, "cond": cond,
+                        "multi_dot": multi_dot, "matrix_transpose": matrix_transpose})

@@ -19,6 +19,7 @@ import math
 
 from . import functions as F
 from . import special as S
+from . import linalg as LA
 from .graph import REGISTRY, Node, constant, tensor
 from .shapes import ShapeError
 
@@ -73,6 +74,9 @@ FUNCTIONS.update({
     "cumprod": (F.cumprod, (("node", None), ("axis", None))),
     "diff": (lambda a, n, axis: F.diff(a, n, axis), (("node", None), ("dim", 1), ("axis", -1))),
 })
+# sg.linalg's functions of one matrix, by their NumPy names (tuple results have no CLI form)
+FUNCTIONS.update({name: (getattr(LA, name), (("node", None),))
+                  for name in ("cholesky", "eigvalsh", "pinv")})
 #: Keyword names of the parameters, position by position.
 OPERATORS = {ast.Add: "add", ast.Sub: "subtract", ast.Mult: "multiply", ast.Div: "divide",
              ast.Pow: "power", ast.MatMult: "matmul",

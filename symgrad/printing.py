@@ -297,6 +297,14 @@ class Printer:
     def _print_inv(self, node: Node, x: Piece) -> Piece:
         return self.script(x, self.inverse_mark, "inv")
 
+    pinv_mark = "⁺"
+
+    def _print_pinv(self, node: Node, x: Piece) -> Piece:
+        """The Moore-Penrose pseudo-inverse ``X⁺`` (a call when its cutoff is not NumPy's)."""
+        if node.attrs["rcond"] is not None or node.attrs["hermitian"]:
+            return self.call("pinv", [x.text], dict(node.attrs))
+        return self.script(x, self.pinv_mark, "pinv")
+
     def _print_getitem(self, node: Node, x: Piece) -> Piece:
         text = self.wrap(x, x.prec < SCRIPT) + f"[{index_source(node.attrs['index'])}]"
         return Piece(text, POSTFIX, weight=x.weight + 1)

@@ -193,3 +193,4 @@ from . import products  # noqa: E402,F401
 from . import shaping  # noqa: E402,F401
 from . import scans  # noqa: E402,F401
 from . import indexing  # noqa: E402,F401
+from . import decompositions  # noqa: E402,F401

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..graph import REGISTRY, as_node, result_dtype
-from ..shapes import ShapeError, unify_dims
+from ..shapes import ShapeError, broadcast_shapes, unify_dims
 from . import Sample, Spec, add_all, bilinear_jvp, linear_jvp, op
 from . import facts as F
 
@@ -107,10 +107,33 @@ trace = op("trace", infer=_square_infer(True), numpy="np.trace({0})",
            vjp=lambda g, out, x: [g * REGISTRY["eye"](n=x.shape[0])], jvp=linear_jvp("trace"),
            linear_in=(0,), keeps_positive=True, facts=F.of_spd("positive"), samples=SQUARE("real"))
 
-det = op("det", infer=_square_infer(True), numpy="np.linalg.det({0})",
-         vjp=lambda g, out, x: [(g * out) * inv(x).T],
-         jvp=lambda ts, out, x: out * trace(solve(x, ts[0])),
-         facts=F.of_spd("positive"), samples=SQUARE("wellcond"))
+def _per_matrix(g):
+    """A cotangent of shape ``(...)`` as ``(..., 1, 1)``: one scale per matrix of a stack."""
+    return g if g.ndim == 0 else REGISTRY["reshape"](g, shape=g.shape + (1, 1))
+
+
+def _matrix_sum(x):
+    """The sum over each matrix of a stack (the last two axes)."""
+    return REGISTRY["sum"](x, axis=(-2, -1))
+
+
+def _stacked_scalar_infer(x):
+    """One value per square matrix of a stack, as np.linalg.det."""
+    return _stacked_square_infer(x)[0][:-2], "float64"
+
+
+def _inverse_transpose(x):
+    from .decompositions import mT  # (that module imports this one)
+    return mT(inv(x))
+
+
+STACKED = lambda domain: lambda: SQUARE(domain)() + [Sample((Spec((2, 3, 3), domain),))]  # noqa: E731
+
+det = op("det", infer=_stacked_scalar_infer, numpy="np.linalg.det({0})",
+         # the cofactor matrix (adjugate transpose), finite at singular x (ops/decompositions)
+         vjp=lambda g, out, x: [_per_matrix(g) * REGISTRY["cofactor"](x)],
+         jvp=lambda ts, out, x: _matrix_sum(REGISTRY["cofactor"](x) * ts[0]),
+         facts=F.of_spd("positive"), samples=STACKED("wellcond"))
 
 LOGDET_HELPER = ("_logdet", '''
 def _logdet(x):
@@ -125,43 +148,87 @@ logdet = op("logdet", infer=_square_infer(True), numpy="_logdet({0})", helpers=(
 
 # slogdet's two parts: log|det x| (differentiable, accurate where det over/underflows)
 # and the sign (piecewise constant, not differentiated).
-logabsdet = op("logabsdet", infer=_square_infer(True), numpy="np.linalg.slogdet({0})[1]",
-               vjp=lambda g, out, x: [g * inv(x).T],  # d log|det X| = X⁻ᵀ (Cookbook (57))
-               jvp=lambda ts, out, x: trace(solve(x, ts[0])), samples=SQUARE("wellcond"))
-det_sign = op("det_sign", infer=_square_infer(True), numpy="np.linalg.slogdet({0})[0]",
+logabsdet = op("logabsdet", infer=_stacked_scalar_infer, numpy="np.linalg.slogdet({0})[1]",
+               # d log|det X| = X⁻ᵀ (Cookbook (57)), per matrix of a stack
+               vjp=lambda g, out, x: [_per_matrix(g) * _inverse_transpose(x)],
+               jvp=lambda ts, out, x: _matrix_sum(_inverse_transpose(x) * ts[0]),
+               samples=STACKED("wellcond"))
+det_sign = op("det_sign", infer=_stacked_scalar_infer, numpy="np.linalg.slogdet({0})[0]",
               differentiable=False)
 
-inv = op("inv", infer=_square_infer(False), numpy="np.linalg.inv({0})",
-         vjp=lambda g, out, x: [-(out.T @ g @ out.T)],
-         jvp=lambda ts, out, x: -(out @ ts[0] @ out),
+def _stacked_square_infer(x):
+    """A square matrix or a stack of them (the last two axes), as np.linalg.inv."""
+    if x.ndim < 2:
+        raise ShapeError(f"{x.ndim}-dimensional array given. Array must be at least "
+                         "two-dimensional")
+    unify_dims(x.shape[-2], x.shape[-1], "last 2 dimensions of the array must be square")
+    return x.shape, "float64"
+
+
+def _inv_vjp(g, out, x):
+    """X̄ = -outᵀ g outᵀ for each matrix of the stack."""
+    from .decompositions import mm, mT  # the batched products (that module imports this one)
+    return [-mm(mm(mT(out), g), mT(out))]
+
+
+def _inv_jvp(tangents, out, x):
+    from .decompositions import mm
+    return -mm(mm(out, tangents[0]), out)
+
+
+inv = op("inv", infer=_stacked_square_infer, numpy="np.linalg.inv({0})",
+         vjp=_inv_vjp, jvp=_inv_jvp,
          fresh=True, facts=lambda node, facts: {"symmetric", "spd"} & facts(node.operands[0]),
-         samples=SQUARE("wellcond"))
+         samples=lambda: SQUARE("wellcond")() + [Sample((Spec((2, 3, 3), "wellcond"),))])
 
 
 def _solve_infer(a, b):
-    _square(a, "solve")
-    if b.ndim not in (1, 2):
-        raise ShapeError("solve needs a right-hand side of rank 1 or 2")
-    unify_dims(a.shape[1], b.shape[0], "rows of the right-hand side")
-    return b.shape, "float64"
+    """NumPy 2's rule: ``b`` is a vector only when 1-D (``(..., n)`` results), else a
+    stack ``(..., n, k)`` whose leading axes broadcast with ``a``'s."""
+    _stacked_square_infer(a)
+    if b.ndim == 1:
+        unify_dims(a.shape[-1], b.shape[0], "rows of the right-hand side")
+        return a.shape[:-1], "float64"
+    unify_dims(a.shape[-1], b.shape[-2], "rows of the right-hand side")
+    return broadcast_shapes(a.shape[:-2], b.shape[:-2]) + b.shape[-2:], "float64"
 
 
 def _solve_vjp(g, out, a, b):
-    gb = solve(a.T, g)
-    ga = -(gb @ out.T) if b.ndim == 2 else -outer(gb, out)
-    return [ga, gb]
+    if a.ndim == 2 and b.ndim <= 2:
+        gb = solve(a.T, g)
+        ga = -(gb @ out.T) if b.ndim == 2 else -outer(gb, out)
+        return [ga, gb]
+    from .decompositions import column, mm, mT, row
+    from .structure import unbroadcast
+    gb = _solve_stack(mT(a), g, b.ndim == 1)
+    ga = -(column(gb) * row(out) if b.ndim == 1 else mm(gb, mT(out)))
+    return [unbroadcast(ga, a.shape), unbroadcast(gb, b.shape)]
+
+
+def _solve_stack(a, rhs, vector: bool):
+    """solve(a, rhs), a stack of vectors ``rhs`` (for a 1-D ``b``) solved as columns."""
+    from .decompositions import solve_columns
+    return solve_columns(solve, a, rhs, vector)
 
 
 def _solve_jvp(tangents, out, a, b):
     ta, tb = tangents
-    rhs = add_all([tb, -(ta @ out) if ta is not None else None], out.shape)
-    return solve(a, rhs)
+    if a.ndim == 2 and b.ndim <= 2:
+        rhs = add_all([tb, -(ta @ out) if ta is not None else None], out.shape)
+        return solve(a, rhs)
+    from .decompositions import mm, row
+    moved = None
+    if ta is not None:
+        moved = -(REGISTRY["sum"](ta * row(out), axis=-1) if b.ndim == 1 else mm(ta, out))
+    return _solve_stack(a, add_all([tb, moved], out.shape), b.ndim == 1)
 
 
 solve = op("solve", infer=_solve_infer, numpy="np.linalg.solve({0}, {1})", vjp=_solve_vjp,
            jvp=_solve_jvp, fresh=True, linear_in=(1,),
            samples=lambda: [Sample((Spec((3, 3), "wellcond"), Spec((3,)))),
-                            Sample((Spec(("n", "n"), "wellcond"), Spec(("n", 2))))])
+                            Sample((Spec(("n", "n"), "wellcond"), Spec(("n", 2)))),
+                            Sample((Spec((2, 3, 3), "wellcond"), Spec((3,)))),
+                            Sample((Spec((2, 3, 3), "wellcond"), Spec((3, 2))))])
 
 TINY = float(np.finfo(np.float64).tiny)
 
