@@ -298,7 +298,10 @@ class _ToSympy:
             return _element(x)
         if source and target and _matrix_shape(source) == _matrix_shape(target):
             return x
-        if source and target and _matrix_shape(source) == _matrix_shape(target)[::-1]:
+        # a row to a column (or back) keeps NumPy's row-major order: a transpose; any
+        # other reshape between (a, b) and (b, a) reorders entries and has no SymPy form
+        if source and target and _matrix_shape(source) == _matrix_shape(target)[::-1] \
+                and 1 in _matrix_shape(source):
             return _T(x)
         return _unsupported(node)
 

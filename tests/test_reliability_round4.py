@@ -1,6 +1,7 @@
 """Regression tests for issue 15 items (round 4): tests that catch mutations."""
 import operator
 
+import numpy as np
 import pytest
 import sympy as sp
 
@@ -20,3 +21,19 @@ def test_item30_each_relation_at_a_tie(build, strict, relation):
     assert bool(expr.subs({sx: 2, sy: 2})) is (not strict)
     assert bool(expr.subs({sx: 3, sy: 2})) is relation(3, 2)
     assert bool(expr.subs({sx: 1, sy: 2})) is relation(1, 2)
+
+
+def test_item01_reshape_that_reorders_entries_has_no_sympy_transpose():
+    X = sg.matrix("X", (2, 3))
+    r = sg.reshape(X, (3, 2))
+    with pytest.raises(Exception, match="SymPy"):
+        sg.to_sympy(r)
+    report = sg.equivalent(r, X.T)
+    assert not report and report.method == "numeric"
+    v = sg.vector("v", 3)
+    row = sg.reshape(v, (1, 3))  # a row from a vector is a transpose of the column
+    assert sg.equivalent(row, sg.reshape(v, (3, 1)).T)
+    back = sg.from_sympy(sg.to_sympy(row))  # v comes back as the (3, 1) column input
+    (column,) = [n for n in sg.toposort(back) if n.op.name == "input"]
+    x = np.arange(3.0).reshape(3, 1)
+    np.testing.assert_array_equal(sg.function([column], back)(x), x.reshape(1, 3))
