@@ -37,6 +37,7 @@ import weakref
 import numpy as np
 
 from .ops import structure
+from .ops.elementwise import where as where_op
 from .arguments import bind_arguments, fast_checker, match_arguments
 from .buffers import SCRATCH_HELPER, SLOTS_NAME, assign_slots
 from .fusion import fuse
@@ -348,7 +349,7 @@ class _BodyEmitter:
         if target is None and slot is None:
             return self._lower(node)
         form = node.op.out_form
-        args = self.sources(node.operands, template_form(form)[1])
+        args = _float_operands(node, self.sources(node.operands, template_form(form)[1]))
         if target is not None:
             return form.format(*args, out=self.var[target])
         buffer = f"_scratch({SLOTS_NAME}, {slot}, {self.ctx.shape(node.shape)})"
@@ -357,7 +358,7 @@ class _BodyEmitter:
     def _lower(self, node, form=None) -> str:
         """The node's own lowering (``form``: its ``template_form``, if known)."""
         lowering = node.op.numpy
-        args = self.sources(node.operands, (form or template_form(lowering))[1])
+        args = _float_operands(node, self.sources(node.operands, (form or template_form(lowering))[1]))
         if type(lowering) is str:
             return lowering.format(*args, **node.attrs) if node.attrs else lowering.format(*args)
         return lowering(args, dict(node.attrs), self.ctx.at(node.operands))
@@ -376,6 +377,17 @@ class _BodyEmitter:
             else:
                 args.append(f"({inlined[0]})")
         return args
+
+
+def _float_operands(node, args: list) -> list:
+    """Operand sources cast to float64 where the node is a float64 elementwise result of
+    bool or int operands only: NumPy would compute it in their own dtype (``True + True``
+    is ``True``, ``exp`` of a bool is float16, ``-k`` wraps in int64), while the node's
+    type, and so every consumer, says float64."""
+    if not node.op.elementwise or node.dtype != "float64" or node.op is where_op or any(
+            o.dtype == "float64" for o in node.operands):
+        return args
+    return [f"np.asarray({a}, dtype=np.float64)" for a in args]
 
 
 def _return_values(outputs, emitter) -> str:

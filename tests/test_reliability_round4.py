@@ -37,3 +37,26 @@ def test_item01_reshape_that_reorders_entries_has_no_sympy_transpose():
     (column,) = [n for n in sg.toposort(back) if n.op.name == "input"]
     x = np.arange(3.0).reshape(3, 1)
     np.testing.assert_array_equal(sg.function([column], back)(x), x.reshape(1, 3))
+
+
+@pytest.mark.parametrize("optimize", [False, True])
+def test_item04_bool_arithmetic_follows_its_float64_type(optimize):
+    x = sg.vector("x", 3)
+    outputs = [sg.sum((x > 0) + (x > 1)), sg.exp(x > 0), sg.sqrt(x > 0), -(x > 0)]
+    total, e, r, neg = sg.function([x], outputs, optimize=optimize)(np.array([0.5, 2.0, -1.0]))
+    assert total == 3.0                                   # float addition, not logical or
+    assert e.dtype == np.float64 and r.dtype == np.float64  # not float16
+    np.testing.assert_allclose(e, np.exp([1.0, 1.0, 0.0]), rtol=1e-15)
+    np.testing.assert_array_equal(neg, [-1.0, -1.0, -0.0])  # no TypeError from NumPy
+
+
+@pytest.mark.parametrize("optimize", [False, True])
+def test_item05_int_operands_of_float_ops_compute_in_float64(optimize):
+    k = sg.vector("k", 3, dtype="int64")
+    outputs = [(-k) * 2 ** 62, sg.abs(k) * 2.0 ** 62, sg.sign(k) * 2 ** 62]
+    kv = np.array([1, 4, 8])
+    got = sg.function([k], outputs, optimize=optimize)(kv)
+    want = [-kv * 2.0 ** 62, np.abs(kv) * 2.0 ** 62, np.sign(kv) * 2.0 ** 62]
+    for g, w in zip(got, want):
+        assert g.dtype == np.float64
+        np.testing.assert_allclose(g, w, rtol=1e-15)
