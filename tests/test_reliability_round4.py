@@ -60,3 +60,16 @@ def test_item05_int_operands_of_float_ops_compute_in_float64(optimize):
     for g, w in zip(got, want):
         assert g.dtype == np.float64
         np.testing.assert_allclose(g, w, rtol=1e-15)
+
+
+def test_item27_double_where_gives_a_finite_gradient_where_the_branch_is_undefined():
+    """Documented choice (docs/reliability.md): like JAX, the unselected branch of
+    ``where`` is still differentiated, so its NaN reaches the gradient; the
+    double-``where`` idiom keeps it finite. This test pins both facts."""
+    x = sg.vector("x", 3)
+    at = np.array([-1.0, 0.0, 4.0])
+    naive = sg.sum(sg.where(x > 0, sg.sqrt(x), 0.0))
+    safe = sg.sum(sg.where(x > 0, sg.sqrt(sg.where(x > 0, x, 1.0)), 0.0))
+    assert np.isnan(sg.function([x], sg.grad(naive, x))(at)[:2]).all()
+    np.testing.assert_array_equal(sg.function([x], sg.grad(safe, x))(at), [0.0, 0.0, 0.25])
+    np.testing.assert_array_equal(sg.function([x], safe)(at), sg.function([x], naive)(at))
