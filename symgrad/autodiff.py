@@ -11,7 +11,8 @@ import itertools
 import weakref
 
 from .ops import reductions
-from .graph import Node, as_node_list, constant, describe, gc_paused, inputs_of, toposort
+from .graph import Node, as_node_list, describe, gc_paused, inputs_of, toposort
+from .leaves import constant
 from .jacobians import forward_jacobian
 from .ops import add_all, zeros
 from .ops.structure import stack_rows, unbroadcast
@@ -167,7 +168,7 @@ def jvp(y, x, v):
 
 
 def _as_tangent(v, point: Node) -> Node:
-    from .graph import as_node
+    from .leaves import as_node
     v = as_node(v)
     if v.shape != point.shape:
         raise ValueError(f"direction {describe(v)} must have the shape of {describe(point)}")

@@ -16,7 +16,8 @@ import numpy as np
 
 from .autodiff import grad
 from .compile import function
-from .graph import Node, as_node, as_node_list, describe, inputs_of, replace, tensor, toposort
+from .graph import Node, as_node_list, describe, inputs_of, replace, toposort
+from .leaves import as_node, tensor
 from .numeric import central_difference
 from .ops import broadcast_to, structure
 from .sampling import FLOOR, check_options, choose_sizes, draw_point, infer_domains, mismatch

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .compile import function
-from .graph import as_node, inputs_of, toposort
+from .graph import inputs_of, toposort
+from .leaves import as_node
 from .ops import is_constant
 from .sampling import (FLOOR, check_options, choose_sizes, dimension_names, draw_point,
                        infer_domains, mismatch)

@@ -27,7 +27,8 @@ import numpy as np
 from .ops import structure
 from .autodiff import _depending_on, grad
 from .compile import function
-from .graph import Node, describe, inputs_of, tensor, toposort
+from .graph import Node, describe, inputs_of, toposort
+from .leaves import tensor
 from .shapes import format_shape
 from .ops.structure import unbroadcast
 

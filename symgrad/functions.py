@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from collections import namedtuple as _namedtuple
 
-from .graph import NUMPY_FUNCTIONS, as_node, describe
+from .graph import NUMPY_FUNCTIONS, describe
+from .leaves import as_node
 from .ops import elementwise, linalg as linalg_ops, reductions, structure, transcendental
 from .ops import products
 from .ops.elementwise import square  # noqa: F401  (re-exported)

@@ -68,6 +68,12 @@ def _intern(key, node):
         _remove_dead_weakref(_TABLE, key)
 
 
+#: ``AS_NODE[0](value)``: a node for a number or array operand, set by
+#: :mod:`symgrad.leaves` (which builds constants on top of this module), so the
+#: import order stays one-way: graph, then leaves.
+AS_NODE: list = []
+
+
 @functools.lru_cache(maxsize=None)
 def result_dtype(*dtypes: str) -> str:
     """NumPy promotion restricted to symgrad's dtypes."""
@@ -142,7 +148,7 @@ class Op:
     def __call__(self, *operands, **attrs) -> "Node":
         for o in operands:  # nearly always nodes already: convert only if one is not
             if type(o) is not Node:
-                operands = tuple(as_node(o) for o in operands)
+                operands = tuple(AS_NODE[0](o) for o in operands)
                 break
         if self.prepare is not None:
             try:
@@ -651,8 +657,3 @@ def gc_paused():
         if enabled:
             gc.enable()
 
-
-# The leaf constructors (inputs and constants) live in leaves.py; re-exported here,
-# where the rest of the package and older code import them from.
-from .leaves import (ConstValue, as_node, check_name, constant, matrix, scalar,  # noqa: E402,F401
-                     tensor, vector)

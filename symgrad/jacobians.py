@@ -19,7 +19,8 @@ from __future__ import annotations
 import math
 
 from .ops import reductions, structure
-from .graph import Node, constant
+from .graph import Node
+from .leaves import constant
 from .ops import add_all, broadcast_to, is_constant, zeros
 from .shapes import is_concrete
 

@@ -11,7 +11,7 @@ import struct
 
 import numpy as np
 
-from .graph import DTYPES, REGISTRY, Node, _forgetter, _Ref
+from .graph import AS_NODE, DTYPES, REGISTRY, Node, _forgetter, _Ref
 from .shapes import format_shape, normalize_shape
 
 #: Constants built from Python numbers, keyed by (type, exact value): a weak
@@ -158,3 +158,6 @@ def matrix(name: str, shape, dtype: str = "float64", symmetric: bool = False,
                          f"symmetric or positive definite, got {format_shape(shape)} {node.dtype}")
     structure = "positive_definite" if positive_definite else "symmetric"
     return REGISTRY["input"](name=node.name, shape=shape, dtype=node.dtype, structure=structure)
+
+
+AS_NODE.append(as_node)  # what Op.__call__ converts non-node operands with

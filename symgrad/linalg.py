@@ -6,7 +6,8 @@ from collections import namedtuple
 
 import numpy as np
 
-from .graph import NUMPY_FUNCTIONS, REGISTRY, as_node, describe
+from .graph import NUMPY_FUNCTIONS, REGISTRY, describe
+from .leaves import as_node
 from . import functions as _F
 from .functions import logdet, norm as _norm
 from .ops import decompositions as D

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .graph import REGISTRY, as_node, describe
+from .graph import REGISTRY, describe
+from .leaves import as_node
 from .ops import broadcast_to
 from .ops import scans
 from .ops.reductions import count, logsumexp as _logsumexp_op, mean, sum_

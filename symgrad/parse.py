@@ -20,7 +20,8 @@ import math
 from . import functions as F
 from . import special as S
 from . import linalg as LA
-from .graph import REGISTRY, Node, constant, tensor
+from .graph import REGISTRY, Node
+from .leaves import constant, tensor
 from .shapes import ShapeError
 
 MAX_LENGTH = 4000

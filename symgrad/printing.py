@@ -25,7 +25,8 @@ from typing import Optional
 
 import numpy as np
 
-from .graph import Node, as_node, as_node_list, toposort
+from .graph import Node, as_node_list, toposort
+from .leaves import as_node
 from .ops import structure
 from .ops.indexing import template_source
 from .ops.linalg import TINY

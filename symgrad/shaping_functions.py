@@ -12,7 +12,8 @@ import operator
 
 import numpy as np
 
-from .graph import NUMPY_FUNCTIONS, Node, as_node
+from .graph import NUMPY_FUNCTIONS, Node
+from .leaves import as_node
 from .ops import broadcast_to as _broadcast_to, shaping as S, structure
 from .ops.elementwise import where as _where
 from .shapes import ShapeError, broadcast_shapes, format_shape, symbolic_size

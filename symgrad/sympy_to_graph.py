@@ -17,7 +17,8 @@ from sympy.matrices.expressions.slice import MatrixSlice
 
 from . import functions as F
 from . import special as S
-from .graph import REGISTRY, Node, constant, tensor
+from .graph import REGISTRY, Node
+from .leaves import constant, tensor
 from .shapes import normalize_shape
 
 

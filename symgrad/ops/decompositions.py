@@ -16,9 +16,9 @@ agrees with finite differences of the NumPy function itself.
 from __future__ import annotations
 
 from ..graph import REGISTRY, Node
-from ..shapes import ShapeError, broadcast_shapes, unify_dims
+from ..shapes import ShapeError
 from . import Sample, Spec, add_all, op
-from .linalg import TINY, _stacked_square_infer
+from .linalg import TINY, _solve_infer, _stacked_square_infer
 from .reductions import _reduce_prepare, _reduced_shape, expand_reduced
 from .shaping import tri  # the triangular mask (NumPy's np.tri)
 from .structure import unbroadcast
@@ -164,12 +164,7 @@ def _solve_triangular_prepare(a, b, lower=False, trans=0, unit_diagonal=False):
 
 
 def _solve_triangular_infer(a, b, lower, trans, unit_diagonal):
-    square_stack(a)
-    if b.ndim == 1:
-        unify_dims(a.shape[-1], b.shape[0], "rows of the right-hand side")
-        return a.shape[:-1], "float64"
-    unify_dims(a.shape[-1], b.shape[-2], "rows of the right-hand side")
-    return broadcast_shapes(a.shape[:-2], b.shape[:-2]) + b.shape[-2:], "float64"
+    return _solve_infer(a, b)  # solve's shape rule: only the values differ
 
 
 def _triangle(x: Node, lower_: bool, unit_diagonal: bool) -> Node:

@@ -5,7 +5,8 @@ import operator
 
 import numpy as np
 
-from ..graph import DTYPES, Node, REGISTRY, as_node, describe, result_dtype
+from ..graph import DTYPES, Node, REGISTRY, describe, result_dtype
+from ..leaves import as_node
 from ..shapes import ShapeError, broadcast_shapes
 from . import facts as F
 from . import (CONSTANT_FORMS, Sample, Spec, binary, broadcast_infer, diagonal_jvp,

@@ -27,7 +27,8 @@ import operator
 
 import numpy as np
 
-from ..graph import INDEXING, Node, as_node, constant, describe
+from ..graph import INDEXING, Node, describe
+from ..leaves import as_node, constant
 from ..shapes import ShapeError, broadcast_shapes, format_shape, normalize_axis, normalize_shape
 from . import Sample, Spec, op
 from . import facts as F

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..graph import REGISTRY, as_node, result_dtype
+from ..graph import REGISTRY, result_dtype
+from ..leaves import as_node
 from ..shapes import ShapeError, broadcast_shapes, unify_dims
 from . import Sample, Spec, add_all, bilinear_jvp, linear_jvp, op
 from . import facts as F

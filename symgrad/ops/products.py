@@ -25,7 +25,8 @@ import string
 
 import numpy as np
 
-from ..graph import Node, as_node, constant, describe, result_dtype
+from ..graph import Node, describe, result_dtype
+from ..leaves import as_node, constant
 from ..shapes import (ShapeError, broadcast_shapes, format_shape, normalize_axis,
                       normalize_shape, symbolic_size)
 from . import Sample, Spec, add_all, broadcast_to, is_constant, op, zeros

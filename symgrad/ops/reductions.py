@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import math
 
-from ..graph import Node, REGISTRY, as_node
+from ..graph import Node, REGISTRY
+from ..leaves import as_node
 from ..shapes import ShapeError, normalize_axes, normalize_axis
 from . import Sample, Spec, broadcast_to, op
 

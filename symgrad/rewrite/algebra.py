@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..ops import elementwise, structure
-from ..graph import Node, constant
+from ..graph import Node
+from ..leaves import constant
 from ..ops import broadcast_to, is_constant, zeros
 from ..properties import is_nonzero
 from ..shapes import ShapeError, broadcast_shapes, is_concrete

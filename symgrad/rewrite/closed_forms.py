@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..graph import Node, constant
+from ..graph import Node
+from ..leaves import constant
 from ..ops import broadcast_to
 from ..shapes import is_concrete
 from .pattern import P, Rule, RuleSet
