@@ -6,11 +6,11 @@ from collections import namedtuple
 
 import numpy as np
 
-from .graph import NUMPY_FUNCTIONS, REGISTRY, describe
+from .graph import NUMPY_FUNCTIONS, describe
 from .leaves import as_node
 from . import functions as _F
 from .functions import logdet, norm as _norm
-from .ops import decompositions as D
+from .ops import decompositions as D, elementwise, linalg as linalg_ops, reductions, structure
 from .shapes import ShapeError, normalize_axis
 
 __all__ = ["det", "inv", "logdet", "norm", "slogdet", "solve", "cholesky", "eigh", "eigvalsh",
@@ -151,10 +151,10 @@ def lstsq(a, b, rcond=None):
     cutoff = np.finfo(np.float64).eps * max(m, n) if rcond is None else rcond
     x = D.pinv(a, rcond=cutoff) @ b
     if m != n and m > n:
-        residuals = REGISTRY["sum"]((b - a @ x) ** 2, axis=0)
-        residuals = REGISTRY["reshape"](residuals, shape=(1,)) if b.ndim == 1 else residuals
+        residuals = reductions.sum_((b - a @ x) ** 2, axis=0)
+        residuals = structure.reshape(residuals, shape=(1,)) if b.ndim == 1 else residuals
     else:
-        residuals = REGISTRY["zeros"](shape=(0,))
+        residuals = structure.zeros_op(shape=(0,))
     return x, residuals, D.matrix_rank(a, tol=None), D.singular_values(a)
 
 
@@ -165,7 +165,7 @@ def matrix_power(a, n):
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
         raise TypeError("matrix_power: exponent must be an integer")
     if n == 0:
-        return REGISTRY["broadcast_to"](D.eye(a.shape[-1]), shape=a.shape)
+        return structure.broadcast_to_op(D.eye(a.shape[-1]), shape=a.shape)
     if n < 0:
         a, n = inv(a), -n
     result, square = None, a
@@ -207,7 +207,7 @@ def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002  (NumPy's keywor
     else:
         raise ValueError(f"norm({describe(x)}): Improper number of dimensions to norm.")
     if keepdims:
-        result = REGISTRY["reshape"](result, shape=tuple(
+        result = structure.reshape(result, shape=tuple(
             1 if i in axes else d for i, d in enumerate(x.shape)))
     return result
 
@@ -215,32 +215,32 @@ def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002  (NumPy's keywor
 def _vector_norm(x, ord, axis):  # noqa: A002
     if isinstance(ord, str):
         raise ValueError(f"norm({describe(x)}): Invalid norm order '{ord}' for vectors")
-    absx = REGISTRY["abs"](x)
+    absx = elementwise.abs_(x)
     if ord is None or ord == 2:
         return D.vector_norm(x, axis=axis)
     if ord == np.inf:
-        return REGISTRY["max"](absx, axis=axis)
+        return reductions.max_(absx, axis=axis)
     if ord == -np.inf:
-        return REGISTRY["min"](absx, axis=axis)
+        return reductions.min_(absx, axis=axis)
     if ord == 0:  # the count of non-zero entries (derivative 0)
-        return REGISTRY["sum"](REGISTRY["abs"](REGISTRY["sign"](x)), axis=axis)
+        return reductions.sum_(elementwise.abs_(elementwise.sign(x)), axis=axis)
     if ord == 1:
-        return REGISTRY["sum"](absx, axis=axis)
-    return REGISTRY["sum"](absx ** float(ord), axis=axis) ** (1.0 / ord)
+        return reductions.sum_(absx, axis=axis)
+    return reductions.sum_(absx ** float(ord), axis=axis) ** (1.0 / ord)
 
 
 def _matrix_norm(x, ord, row_axis, col_axis):  # noqa: A002
-    absx = REGISTRY["abs"](x)
+    absx = elementwise.abs_(x)
     if ord in (2, -2, "nuc"):
         others = tuple(i for i in range(x.ndim) if i not in (row_axis, col_axis))
-        s = D.singular_values(REGISTRY["transpose"](x, axes=others + (row_axis, col_axis)))
+        s = D.singular_values(structure.transpose(x, axes=others + (row_axis, col_axis)))
         if ord == "nuc":
-            return REGISTRY["sum"](s, axis=-1)
-        return REGISTRY["max" if ord == 2 else "min"](s, axis=-1)
+            return reductions.sum_(s, axis=-1)
+        return (reductions.max_ if ord == 2 else reductions.min_)(s, axis=-1)
     if ord in (1, -1, np.inf, -np.inf):
         inner, outer = (row_axis, col_axis) if ord in (1, -1) else (col_axis, row_axis)
-        sums = REGISTRY["sum"](absx, axis=inner)
-        return REGISTRY["max" if ord > 0 else "min"](sums, axis=outer - (outer > inner))
+        sums = reductions.sum_(absx, axis=inner)
+        return (reductions.max_ if ord > 0 else reductions.min_)(sums, axis=outer - (outer > inner))
     if ord is None or ord in ("fro", "f"):
         return D.vector_norm(x, axis=(row_axis, col_axis))
     raise ValueError(f"norm({describe(x)}): Invalid norm order {ord!r} for matrices.")
@@ -256,12 +256,12 @@ def vector_norm(x, /, *, axis=None, keepdims=False, ord=2):  # noqa: A002
     if len(set(axes)) != len(axes):
         raise ValueError(f"vector_norm({describe(x)}): Duplicate axes given.")
     others = tuple(i for i in range(x.ndim) if i not in axes)
-    flat = REGISTRY["transpose"](x, axes=others + axes)
+    flat = structure.transpose(x, axes=others + axes)
     if len(axes) != 1:
-        flat = REGISTRY["reshape"](flat, shape=tuple(x.shape[i] for i in others) + (-1,))
+        flat = structure.reshape(flat, shape=tuple(x.shape[i] for i in others) + (-1,))
     result = _vector_norm(flat, ord, len(others))
     if keepdims:
-        result = REGISTRY["reshape"](result, shape=tuple(
+        result = structure.reshape(result, shape=tuple(
             1 if i in axes else d for i, d in enumerate(x.shape)))
     return result
 
@@ -288,9 +288,9 @@ def cond(x, p=None):
     x = _matrices("cond", x, square=p not in (None, 2, -2))
     if p in (None, 2, -2):
         s = D.singular_values(x)
-        first = REGISTRY["getitem"](s, index=(Ellipsis, 0))
-        last = REGISTRY["getitem"](s, index=(Ellipsis, -1)) if isinstance(s.shape[-1], int) \
-            else REGISTRY["min"](s, axis=-1)
+        first = structure.getitem(s, index=(Ellipsis, 0))
+        last = structure.getitem(s, index=(Ellipsis, -1)) if isinstance(s.shape[-1], int) \
+            else reductions.min_(s, axis=-1)
         return first / last if p != -2 else last / first
     return norm(x, ord=p, axis=(-2, -1)) * norm(inv(x), ord=p, axis=(-2, -1))
 
@@ -305,7 +305,7 @@ def multi_dot(arrays, *, out=None):
         raise ValueError("Expecting at least two arrays.")
     result = nodes[0]
     for node in nodes[1:]:
-        result = REGISTRY["matmul"](result, node)
+        result = linalg_ops.matmul(result, node)
     return result
 
 

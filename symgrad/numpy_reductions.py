@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .graph import REGISTRY, describe
+from .graph import describe
 from .leaves import as_node
 from .ops import broadcast_to
-from .ops import scans
+from .ops import elementwise, scans, structure
 from .ops.reductions import count, logsumexp as _logsumexp_op, mean, sum_
 from .shapes import ShapeError, format_shape, normalize_axes, normalize_axis
 
@@ -39,7 +39,7 @@ def _axes(name: str, x, axis) -> tuple:
 
 def _flat(x):
     """``x`` as a vector (NumPy's ``axis=None`` of the scans)."""
-    return x if x.ndim == 1 else REGISTRY["reshape"](x, shape=(-1,))
+    return x if x.ndim == 1 else structure.reshape(x, shape=(-1,))
 
 
 def prod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None):
@@ -59,7 +59,7 @@ def _dof(name: str, x, axes, ddof):
     n = count(dims)
     if all(isinstance(d, int) for d in dims):
         return as_node(max(float(np.prod(dims)) - float(ddof), 0.0))
-    return n if ddof == 0 else REGISTRY["maximum"](n - float(ddof), 0.0)
+    return n if ddof == 0 else elementwise.maximum(n - float(ddof), 0.0)
 
 
 def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
@@ -75,7 +75,7 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
 def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
     """NumPy ``std``: ``sqrt(var(a, axis, ddof=ddof))``. Its gradient is infinite where
     the variance is 0 (constant data), as in NumPy-based autograd."""
-    return REGISTRY["sqrt"](var(a, axis=axis, dtype=dtype, out=out, ddof=ddof,
+    return elementwise.sqrt(var(a, axis=axis, dtype=dtype, out=out, ddof=ddof,
                                 keepdims=keepdims))
 
 
@@ -89,9 +89,9 @@ def _spread_weights(x, w, axes):
                          f"{axes} (expected {format_shape(along)})")
     order = sorted(range(len(axes)), key=lambda k: axes[k])
     if order != list(range(len(axes))):
-        w = REGISTRY["transpose"](w, axes=tuple(order))
+        w = structure.transpose(w, axes=tuple(order))
     shape = tuple(x.shape[i] if i in axes else 1 for i in range(x.ndim))
-    return REGISTRY["reshape"](w, shape=shape)
+    return structure.reshape(w, shape=shape)
 
 
 def average(a, axis=None, weights=None, returned=False, *, keepdims=False):
@@ -125,7 +125,7 @@ def count_nonzero(a, axis=None, *, keepdims=False):
     """NumPy ``count_nonzero``: the number of non-zero entries (int64). Piecewise
     constant, so the gradient through it is zero (nothing is sent through)."""
     x = as_node(a)
-    nonzero = REGISTRY["where"](REGISTRY["equal"](x, 0), 0, 1)
+    nonzero = elementwise.where(elementwise.equal(x, 0), 0, 1)
     return sum_(nonzero, axis=_axes("count_nonzero", x, axis), keepdims=keepdims)
 
 
@@ -195,7 +195,7 @@ def diff(a, n=1, axis=-1, prepend=_NO_VALUE, append=_NO_VALUE):
     if append is not _NO_VALUE:
         parts.append(_diff_edge(x, append, axis, "append"))
     if len(parts) > 1:
-        x = REGISTRY["concatenate"](*parts, axis=axis)
+        x = structure.concatenate(*parts, axis=axis)
     if not isinstance(x.shape[axis], int):
         raise ShapeError(f"diff({describe(x)}): axis {axis} has the named size "
                          f"{x.shape[axis]!r}; the result's size along it would be "
