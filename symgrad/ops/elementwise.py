@@ -79,17 +79,25 @@ def _unbroadcast(build):
     return fold
 
 
+# Each op's folds, built once (the builders resolve the op records when called).
+_ADD_CHAIN = (_scalar_fold(np.add), *_ADD_FOLDS, _unbroadcast(lambda p, q: add(p, q)))
+_SUBTRACT_CHAIN = (_scalar_fold(np.subtract), _ADD_FOLDS[0],
+                   _unbroadcast(lambda p, q: subtract(p, q)))
+_DIVIDE_CHAIN = (_scalar_fold(np.divide), _identity_fold(1, 0),
+                 _unbroadcast(lambda p, q: divide(p, q)))
+_POWER_CHAIN = (_scalar_fold(np.power), _identity_fold(1, 0))
+
+
 def _fold_add(a, b):
     if a is b and a.dtype == "float64":
         return multiply(2.0, a)  # x + x = 2x
-    return _first_fold(a, b, _scalar_fold(np.add), *_ADD_FOLDS, _unbroadcast(add)) \
-        if _may_fold(a, b) else None
+    return _first_fold(a, b, *_ADD_CHAIN) if _may_fold(a, b) else None
 
 
 def _fold_subtract(a, b):
     if not _may_fold(a, b):
         return None
-    folded = _first_fold(a, b, _scalar_fold(np.subtract), _ADD_FOLDS[0], _unbroadcast(subtract))
+    folded = _first_fold(a, b, *_SUBTRACT_CHAIN)
     if folded is None and a.op.name == "zeros" and a.shape == b.shape:
         return -b
     return folded
@@ -115,11 +123,14 @@ def _scalar_first(a, b):
     return None
 
 
+_MULTIPLY_CHAIN = (_scalar_fold(np.multiply), *_MULTIPLY_FOLDS, _negated,
+                   _unbroadcast(lambda p, q: multiply(p, q)), _scalar_first)
+
+
 def _fold_multiply(a, b):
     if not _may_fold(a, b):
         return None
-    folded = _first_fold(a, b, _scalar_fold(np.multiply), *_MULTIPLY_FOLDS, _negated,
-                         _unbroadcast(multiply), _scalar_first)
+    folded = _first_fold(a, b, *_MULTIPLY_CHAIN)
     if folded is None and (a.op.name == "zeros" or b.op.name == "zeros"):
         try:
             return zeros(broadcast_shapes(a.shape, b.shape), result_dtype(a.dtype, b.dtype))
@@ -142,8 +153,7 @@ def _fold_divide(a, b):
     """Constants and ``x / 1`` fold; ``exp(u) / sum(exp(u))`` is built as ``softmax(u)``
     (the naive quotient overflows to inf / inf = NaN for large u)."""
     if _may_fold(a, b):
-        return _first_fold(a, b, _scalar_fold(np.divide), _identity_fold(1, 0),
-                           _unbroadcast(divide))
+        return _first_fold(a, b, *_DIVIDE_CHAIN)
     return _naive_softmax(a, b)
 
 
@@ -193,7 +203,7 @@ def _power_vjp(g, out, a, b):
 
 
 def _fold_power(a, b):
-    return _first_fold(a, b, _scalar_fold(np.power), _identity_fold(1, 0))
+    return _first_fold(a, b, *_POWER_CHAIN)
 
 
 def _power_prepare(a, b):
