@@ -2,7 +2,7 @@
 
 Batch 64, 784-256-256-10, sigmoid hidden layers, softmax cross-entropy.
 Compares forward-over-reverse (``sg.hvp``) with reverse-over-reverse
-(``symgrad.autodiff.hvp_reverse``): op counts of the built graphs and median
+(``symgrad.autodiff.sweeps.hvp_reverse``): op counts of the built graphs and median
 run time of the compiled functions, each relative to one gradient evaluation.
 Run: ``python benchmarks/hvp_cost.py [repeats]``.
 """
@@ -14,7 +14,7 @@ import time
 import numpy as np
 
 import symgrad as sg
-from symgrad.autodiff import hvp_reverse
+from symgrad.autodiff.sweeps import hvp_reverse
 
 SIZES = (784, 256, 256, 10)
 BATCH = 64

@@ -6,12 +6,12 @@ from collections import namedtuple
 
 import numpy as np
 
-from .graph import NUMPY_FUNCTIONS, describe
-from .leaves import as_node
-from . import functions as _F
-from .functions import logdet, norm as _norm
+from .ir.graph import NUMPY_FUNCTIONS, describe
+from .ir.leaves import as_node
+from .api import functions as _F
+from .api.functions import logdet, norm as _norm
 from .ops import decompositions as D, elementwise, linalg as linalg_ops, reductions, structure
-from .shapes import ShapeError, normalize_axis
+from .ir.shapes import ShapeError, normalize_axis
 
 __all__ = ["det", "inv", "logdet", "norm", "slogdet", "solve", "cholesky", "eigh", "eigvalsh",
            "solve_triangular", "svd", "qr", "pinv", "matrix_rank", "lstsq", "matrix_power",

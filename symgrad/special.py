@@ -9,7 +9,7 @@ own ufuncs dispatch here too: ``scipy.special.erf(node)`` builds ``sg.erf(node)`
 """
 from __future__ import annotations
 
-from .graph import NUMPY_FUNCTIONS
+from .ir.graph import NUMPY_FUNCTIONS
 from .ops import special as S
 from .ops.elementwise import sigmoid
 

@@ -18,9 +18,9 @@ import numpy as np
 from hypothesis import strategies as st
 
 import symgrad as sg
-from symgrad.graph import inputs_of, toposort
+from symgrad.ir.graph import inputs_of, toposort
 from symgrad.ops import Spec, draw
-from symgrad.shapes import broadcast_shapes
+from symgrad.ir.shapes import broadcast_shapes
 
 KINK = 1e-3  # minimum distance of a kink's argument from the kink
 LARGE = 1e3  # values beyond this make finite differences unreliable (e.g. cos(7200))

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import symgrad as sg
-from symgrad.numeric import central_difference
+from symgrad.check.numeric import central_difference
 
 
 def test_unconnected_wrt_gets_zeros_of_its_shape():

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import symgrad as sg
-from symgrad.buffers import assign_slots
-from symgrad.schedule import plan
+from symgrad.compile.buffers import assign_slots
+from symgrad.compile.memory_plan import plan
 
 
 def _mlp():

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 import symgrad as sg
-from symgrad.graph import Op
-from symgrad.sampling import choose_sizes, draw_point, infer_domains, mismatch
+from symgrad.ir.graph import Op
+from symgrad.check.sampling import choose_sizes, draw_point, infer_domains, mismatch
 
 A = sg.matrix("A", ("n", "n"))
 R = sg.matrix("R", ("n", "m"))

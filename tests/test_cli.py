@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, strategies as st
 
 import symgrad as sg
-from symgrad.__main__ import main
-from symgrad.parse import MAX_DEPTH, MAX_LENGTH, ParseError, parse_expression
+from symgrad.cli.main import main
+from symgrad.cli.parse import MAX_DEPTH, MAX_LENGTH, ParseError, parse_expression
 
 
 def run(capsys, *argv):

@@ -335,7 +335,7 @@ def test_inlining_depth_is_bounded_for_long_scalar_sums(rng):
 
 def test_interned_nodes_leave_the_table_when_unreferenced():
     import gc
-    from symgrad.graph import _TABLE
+    from symgrad.ir.graph import _TABLE
     x = sg.scalar("x_weak_table")
     gc.collect()
     size = len(_TABLE)

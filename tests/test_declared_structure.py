@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import symgrad as sg
-from symgrad.properties import facts, is_symmetric
+from symgrad.analysis.properties import facts, is_symmetric
 
 
 def _spd(rng, n):

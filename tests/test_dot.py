@@ -6,7 +6,7 @@ import stat
 import pytest
 
 import symgrad as sg
-from symgrad.autodiff import DERIVATIVE_NODES
+from symgrad.autodiff.sweeps import DERIVATIVE_NODES
 
 NODE = re.compile(r'^  (n\d+) \[label="((?:[^"\\]|\\.)*)", (.*)\];$')
 EDGE = re.compile(r'^  (n\d+) -> (n\d+);$')

@@ -1,4 +1,4 @@
-"""The compiler's graph rewrites (symgrad.fusion) fire where they pay, stay
+"""The compiler's graph rewrites (symgrad.compile.loop_batching) fire where they pay, stay
 away where they would change a value or a shape, and keep every result equal
 to the unfused code and to hand derivations (up to float rounding)."""
 import functools
@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 import symgrad as sg
-import symgrad.compile as compile_module
-from symgrad.fusion import MIN_TERMS, fuse
-from symgrad.graph import toposort
+import symgrad.compile.emit as compile_module
+from symgrad.compile.loop_batching import MIN_TERMS, fuse
+from symgrad.ir.graph import toposort
 
 N, M = 4, 3  # hidden and input sizes of the small RNNs
 

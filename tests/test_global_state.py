@@ -33,7 +33,7 @@ def test_compiled_source_leaves_linecache_with_the_function():
 def test_gc_pause_never_disables_collection_under_another_thread():
     import threading
 
-    from symgrad.graph import gc_paused
+    from symgrad.ir.graph import gc_paused
     seen = []
     started, release = threading.Event(), threading.Event()
 

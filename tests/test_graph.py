@@ -37,7 +37,7 @@ def test_python_number_constants_match_array_built_ones_and_die_unreferenced():
     the node the general path gives, tell apart what the value key tells apart,
     and keep nothing alive."""
     import gc
-    from symgrad.leaves import _NUMBERS
+    from symgrad.ir.leaves import _NUMBERS
     for number, array in [(2.5, np.float64(2.5)), (-0.0, np.array(-0.0)), (7, np.int64(7)),
                           (True, np.bool_(True)), (float("inf"), np.array(np.inf))]:
         node = sg.constant(number)
@@ -217,8 +217,8 @@ def test_leaf_constructors_live_in_leaves_which_builds_on_graph_one_way():
     import ast
     import inspect
 
-    import symgrad.graph as graph
-    import symgrad.leaves as leaves
+    import symgrad.ir.graph as graph
+    import symgrad.ir.leaves as leaves
     imported = {node.module for node in ast.walk(ast.parse(inspect.getsource(graph)))
                 if isinstance(node, ast.ImportFrom)}
     assert "leaves" not in imported  # graph -> leaves -> graph was an import cycle
@@ -257,7 +257,7 @@ def test_threads_building_the_same_expressions_get_the_same_nodes():
 def test_a_dead_entry_in_the_intern_table_is_replaced():
     """An entry whose node died but whose removal has not run yet (possible
     only mid-deallocation in another thread) must not block a rebuild."""
-    from symgrad.graph import _TABLE, _Ref
+    from symgrad.ir.graph import _TABLE, _Ref
 
     class Gone:
         pass
@@ -299,7 +299,7 @@ def test_folds_still_see_constants_through_views_and_zeros():
 
 def test_grad_marks_exactly_the_nodes_it_builds_and_holds_them_weakly():
     import gc
-    from symgrad.autodiff import DERIVATIVE_NODES
+    from symgrad.autodiff.sweeps import DERIVATIVE_NODES
     x, w = sg.scalar("x_marks"), sg.scalar("w_marks")
     cost = sg.sigmoid(w * x) * x
     before = set(sg.toposort([cost]))

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 import symgrad as sg
-from symgrad.autodiff import _depending_on, _jacobian_by_rows, hvp_reverse
-from symgrad.graph import toposort
-from symgrad.numeric import central_difference
+from symgrad.autodiff.sweeps import _depending_on, _jacobian_by_rows, hvp_reverse
+from symgrad.ir.graph import toposort
+from symgrad.check.numeric import central_difference
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 

@@ -19,8 +19,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import symgrad as sg
-from symgrad import parse
-from symgrad.__main__ import main as cli_main
+from symgrad.cli import parse
+from symgrad.compile import emit
+from symgrad.cli.main import main as cli_main
 from strategies import float_inputs, graphs, inputs_for
 
 MARKER = os.path.join(tempfile.gettempdir(), "symgrad-pwned-marker")
@@ -66,10 +67,10 @@ def check_source_is_safe(source: str, names) -> None:
     docstrings = _docstrings(tree)
     identifiers = _identifiers(tree)
     arguments = {a.arg for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) for a in n.args.args}
-    assert all(sg.compile.is_safe_identifier(a) for a in arguments), arguments
+    assert all(emit.is_safe_identifier(a) for a in arguments), arguments
     for name in names:
-        legitimate = name in sg.compile.RESERVED or name.startswith("_")  # np, helpers
-        if not sg.compile.is_safe_identifier(name) and not legitimate:
+        legitimate = name in emit.RESERVED or name.startswith("_")  # np, helpers
+        if not emit.is_safe_identifier(name) and not legitimate:
             assert name not in identifiers, f"raw name {name!r} is an identifier"
     for node in ast.walk(tree):
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
@@ -133,7 +134,7 @@ def test_hostile_function_names_are_rejected(name):
     except ValueError as err:
         assert "name" in str(err)
         return
-    assert sg.compile.is_safe_identifier(name)
+    assert emit.is_safe_identifier(name)
     check_source_is_safe(f.source, [name])
     assert f(1.0) == 2.0
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import symgrad as sg
-from symgrad.numeric import central_difference
+from symgrad.check.numeric import central_difference
 
 
 def sigmoid(x):

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import symgrad as sg
-from symgrad.numeric import central_difference
-from symgrad.shapes import ShapeError
+from symgrad.check.numeric import central_difference
+from symgrad.ir.shapes import ShapeError
 
 GAMMA = 0.7
 

@@ -6,7 +6,7 @@ import pytest
 import scipy.linalg
 
 import symgrad as sg
-from symgrad.numeric import central_difference
+from symgrad.check.numeric import central_difference
 
 RNG = np.random.default_rng(20261203)
 
@@ -418,7 +418,7 @@ def test_batched_det_slogdet_solve_match_numpy(bshape):
 
 
 def test_cli_names_and_symbolic_dimensions():
-    from symgrad.parse import parse_expression
+    from symgrad.cli.parse import parse_expression
     node = parse_expression("sum(cholesky(A @ A.T + eye(n)))", {"A": ("n", "n")})
     A = node.operands[0].operands[0].operands[0].operands[0]
     assert node.operands[0].op.name == "cholesky"

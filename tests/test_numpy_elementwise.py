@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import symgrad as sg
-from symgrad.numeric import central_difference
+from symgrad.check.numeric import central_difference
 
 RNG = np.random.default_rng(7)
 UNIT = 0.9 * np.tanh(RNG.standard_normal(5))
@@ -68,7 +68,7 @@ def test_shape_errors_name_the_op():
 
 
 def test_cli_knows_the_new_names():
-    from symgrad.parse import parse_expression as parse
+    from symgrad.cli.parse import parse_expression as parse
     node = parse("arctan(x) + logaddexp(x, y)", {}, {})
     assert "arctan" in str(node) and "logaddexp" in str(node)
 

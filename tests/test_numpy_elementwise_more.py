@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import symgrad as sg
-from symgrad.numeric import central_difference
+from symgrad.check.numeric import central_difference
 
 RNG = np.random.default_rng(11)
 
@@ -221,7 +221,7 @@ def test_numpy_ufuncs_dispatch_to_the_new_ops():
 
 
 def test_cli_parser_knows_the_new_names_and_operators():
-    from symgrad.parse import parse_expression as parse
+    from symgrad.cli.parse import parse_expression as parse
     x, y = sg.scalar("x"), sg.scalar("y")
     assert parse("x % y + x // 2", {}, {}) is (x % y) + x // 2.0
     assert parse("sinc(x) * fmod(x, y) - copysign(x, y)", {}, {}) is \
@@ -327,7 +327,7 @@ def test_sympy_knows_the_special_functions():
 
 
 def test_cli_parser_knows_the_special_names():
-    from symgrad.parse import parse_expression as parse
+    from symgrad.cli.parse import parse_expression as parse
     x = sg.scalar("x")
     assert parse("erf(x) + gammaln(x) * logit(x) - expit(x)", {}, {}) is \
         sg.erf(x) + sg.gammaln(x) * sg.logit(x) - sg.expit(x)

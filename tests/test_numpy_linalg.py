@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import symgrad as sg
-from symgrad.numeric import central_difference
+from symgrad.check.numeric import central_difference
 
 
 def test_slogdet_matches_numpy_and_its_gradient_is_the_inverse_transpose():

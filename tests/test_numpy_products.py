@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import symgrad as sg
-from symgrad.numeric import central_difference
+from symgrad.check.numeric import central_difference
 
 RNG = np.random.default_rng(0)
 
@@ -375,7 +375,7 @@ def test_numpy_linalg_products_use_the_last_two_axes():
 
 
 def test_cli_parser_knows_the_products():
-    from symgrad.parse import parse_expression
+    from symgrad.cli.parse import parse_expression
     shapes = {"A": (2, 3), "B": (2, 3), "a": (3,), "b": (3,)}
     A, B, a, b = (sg.tensor(n, s) for n, s in shapes.items())
     assert parse_expression("tensordot(A, B)", shapes) is sg.tensordot(A, B)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import symgrad as sg
-from symgrad.numeric import central_difference
+from symgrad.check.numeric import central_difference
 
 AXES = [None, 0, 1, -1, (0, 1), (0, 2), (-1, 0)]
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import symgrad as sg
-from symgrad.numeric import central_difference
+from symgrad.check.numeric import central_difference
 
 RNG = np.random.default_rng(11)
 VALUE = RNG.standard_normal((2, 3, 4))

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import symgrad as sg
-from symgrad.functions import stack
+from symgrad.api.functions import stack
 
 
 @pytest.mark.parametrize("axis", [0, 1, 2, -1, -2, -3])

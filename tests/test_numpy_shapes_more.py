@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import symgrad as sg
-from symgrad.numeric import central_difference
+from symgrad.check.numeric import central_difference
 
 RNG = np.random.default_rng(0)
 A2 = RNG.standard_normal((3, 4))

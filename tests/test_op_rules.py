@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import symgrad as sg
-from symgrad.numeric import central_difference, directional_difference
+from symgrad.check.numeric import central_difference, directional_difference
 from symgrad.ops import draw
 
 LEAVES = {"input", "constant", "zeros", "eye", "dimsize"}

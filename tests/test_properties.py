@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 import symgrad as sg
-from symgrad.graph import inputs_of
-from symgrad.numeric import bind_sizes, random_inputs
-from symgrad.properties import facts, is_nonnegative, is_nonzero, is_positive, is_psd
+from symgrad.ir.graph import inputs_of
+from symgrad.check.numeric import bind_sizes, random_inputs
+from symgrad.analysis.properties import facts, is_nonnegative, is_nonzero, is_positive, is_psd
 
 n = "n"
 A, B = sg.matrix("A", (n, "m")), sg.matrix("B", (n, n))

@@ -13,7 +13,7 @@ import numpy as np
 from hypothesis import assume, given, note
 
 import symgrad as sg
-from symgrad.numeric import central_difference, directional_difference
+from symgrad.check.numeric import central_difference, directional_difference
 from strategies import eager, float_inputs, graphs, inputs_for, well_conditioned
 
 

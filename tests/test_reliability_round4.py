@@ -6,7 +6,7 @@ import pytest
 import sympy as sp
 
 import symgrad as sg
-from symgrad.sympy_bridge import to_sympy
+from symgrad.bridges.sympy_export import to_sympy
 
 
 @pytest.mark.parametrize("build, strict, relation", [

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 import symgrad as sg
-from symgrad.graph import REGISTRY, inputs_of
-from symgrad.numeric import bind_sizes, random_inputs
+from symgrad.ir.graph import REGISTRY, inputs_of
+from symgrad.check.numeric import bind_sizes, random_inputs
 from symgrad.rewrite import RULESETS, P, Rule, RuleSet, match, rewrite
 
 n = "n"

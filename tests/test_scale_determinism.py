@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import symgrad as sg
-from symgrad.graph import toposort
+from symgrad.ir.graph import toposort
 
 FULL = os.environ.get("SYMGRAD_FULL_SCALE") == "1" or os.environ.get("HYPOTHESIS_PROFILE") == "long"
 CHAIN_STEPS = 40_000 if FULL else 2_000  # 2.5 forward nodes per step

@@ -6,8 +6,8 @@ import sympy as sp
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 
 import symgrad as sg
-from symgrad.graph import inputs_of
-from symgrad.numeric import central_difference
+from symgrad.ir.graph import inputs_of
+from symgrad.check.numeric import central_difference
 
 N = sp.Symbol("n", integer=True, positive=True)
 M_ = sp.Symbol("m", integer=True, positive=True)

@@ -15,9 +15,10 @@ agrees with finite differences of the NumPy function itself.
 """
 from __future__ import annotations
 
-from ..graph import REGISTRY, Node
-from ..shapes import ShapeError
-from . import Sample, Spec, add_all, op
+from ..ir.graph import REGISTRY, Node
+from ..ir.shapes import ShapeError
+from .base import Sample, Spec, add_all, op
+from .batched import column, mm, mT, row, solve_columns
 from .linalg import TINY, _solve_infer, _stacked_square_infer
 from .reductions import _reduce_prepare, _reduced_shape, expand_reduced
 from .shaping import tri  # the triangular mask (NumPy's np.tri)
@@ -26,37 +27,9 @@ from .structure import unbroadcast
 # Batched building blocks (last two axes are the matrix) ---------------------------
 
 
-def mT(x: Node) -> Node:
-    """The matrix transpose of every matrix in a stack (the last two axes swapped)."""
-    axes = tuple(range(x.ndim - 2)) + (x.ndim - 1, x.ndim - 2)
-    return REGISTRY["transpose"](x, axes=axes)
-
-
-def mm(a: Node, b: Node) -> Node:
-    """Stacks of matrices multiplied like NumPy's ``matmul`` (operands of rank >= 2,
-    leading axes broadcast): ``matmul`` for two matrices, otherwise the broadcast
-    product summed over the inner axis (``matmul``'s own rule when it gains batching)."""
-    if a.ndim == 2 and b.ndim == 2:
-        return REGISTRY["matmul"](a, b)
-    reshape = REGISTRY["reshape"]
-    left = reshape(a, shape=a.shape + (1,))
-    right = reshape(b, shape=b.shape[:-2] + (1,) + b.shape[-2:])
-    return REGISTRY["sum"](left * right, axis=-2)
-
-
 def diagonal(x: Node) -> Node:
     """The diagonals of a stack of square matrices, shape ``(..., n)``."""
     return REGISTRY["sum"](x * eye(x.shape[-1]), axis=-1)
-
-
-def row(w: Node) -> Node:
-    """``w`` (``(..., n)``) as ``(..., 1, n)``: scales the columns of a matrix it multiplies."""
-    return REGISTRY["reshape"](w, shape=w.shape[:-1] + (1, w.shape[-1]))
-
-
-def column(w: Node) -> Node:
-    """``w`` (``(..., n)``) as ``(..., n, 1)``: scales the rows of a matrix it multiplies."""
-    return REGISTRY["reshape"](w, shape=w.shape + (1,))
 
 
 def eye(n) -> Node:
@@ -177,15 +150,6 @@ def _triangle(x: Node, lower_: bool, unit_diagonal: bool) -> Node:
 def _outer_stack(u: Node, v: Node, vector: bool) -> Node:
     """``u vᵀ`` for (stacks of) vectors, ``u @ vᵀ`` for matrices."""
     return column(u) * row(v) if vector else mm(u, mT(v))
-
-
-def solve_columns(solver, a: Node, rhs: Node, vector: bool, **attrs) -> Node:
-    """``solver(a, rhs)`` (solve, solve_triangular); for a vector ``b`` solved against a
-    stack of matrices, ``rhs`` is a stack of vectors ``(..., n)``, solved as columns."""
-    if not vector or rhs.ndim == 1:
-        return solver(a, rhs, **attrs)
-    x = solver(a, column(rhs), **attrs)
-    return REGISTRY["reshape"](x, shape=x.shape[:-1])
 
 
 def _solve_triangular_vjp(g, out, a, b, lower, trans, unit_diagonal):

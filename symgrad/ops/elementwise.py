@@ -5,11 +5,11 @@ import operator
 
 import numpy as np
 
-from ..graph import DTYPES, Node, REGISTRY, describe, result_dtype
-from ..leaves import as_node
-from ..shapes import ShapeError, broadcast_shapes
+from ..ir.graph import DTYPES, Node, REGISTRY, describe, result_dtype
+from ..ir.leaves import as_node
+from ..ir.shapes import ShapeError, broadcast_shapes
 from . import facts as F
-from . import (CONSTANT_FORMS, Sample, Spec, binary, broadcast_infer, diagonal_jvp,
+from .base import (CONSTANT_FORMS, Sample, Spec, binary, broadcast_infer, diagonal_jvp,
                is_constant, op, unary, zeros)
 
 

@@ -3,7 +3,7 @@
 A rule ``rule(node, facts_of) -> set`` returns the facts proven for ``node``
 from its operands' facts (``facts_of(operand)``, a frozenset). The facts are
 ``symmetric``, ``psd``, ``spd`` (matrices) and ``positive``, ``nonnegative``,
-``nonzero`` (every entry); :mod:`symgrad.properties` closes them under the
+``nonzero`` (every entry); :mod:`symgrad.analysis.properties` closes them under the
 implications (spd => psd => symmetric, positive => nonnegative, nonzero) and
 caches them per node. A rule records a fact only when it holds for every
 real, finite value of the inputs.

@@ -27,10 +27,10 @@ import operator
 
 import numpy as np
 
-from ..graph import INDEXING, Node, describe
-from ..leaves import as_node, constant
-from ..shapes import ShapeError, broadcast_shapes, format_shape, normalize_axis, normalize_shape
-from . import Sample, Spec, op
+from ..ir.graph import INDEXING, Node, describe
+from ..ir.leaves import as_node, constant
+from ..ir.shapes import ShapeError, broadcast_shapes, format_shape, normalize_axis, normalize_shape
+from .base import Sample, Spec, op
 from . import facts as F
 from .structure import FULL, getitem, reshape
 

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..graph import REGISTRY, result_dtype
-from ..leaves import as_node
-from ..shapes import ShapeError, broadcast_shapes, unify_dims
-from . import Sample, Spec, add_all, bilinear_jvp, linear_jvp, op
+from ..ir.graph import REGISTRY, result_dtype
+from ..ir.leaves import as_node
+from ..ir.shapes import ShapeError, broadcast_shapes, unify_dims
+from .base import Sample, Spec, add_all, bilinear_jvp, linear_jvp, op
 from . import facts as F
+from .batched import column, mm, mT, row, solve_columns
 
 
 def _matmul_infer(a, b):
@@ -23,13 +24,17 @@ def _matmul_infer(a, b):
     return a.shape[:-1] + b.shape[1:], result_dtype(a.dtype, b.dtype, "float64")
 
 
+#: The builder of NumPy's batched matmul (an operand of rank > 2). ``ops.products``
+#: builds it as an einsum and fills this hook: that module builds on this one (its
+#: einsum folds to ``matmul``), so the route cannot be imported from here.
+BATCHED_MATMUL: list = []
+
+
 def _matmul_fold(a, b):
-    """Operands of rank > 2 (NumPy's batched matmul) build an einsum
-    (``symgrad.ops.products``); ranks 1 and 2 stay this op."""
+    """Operands of rank > 2 build the batched einsum; ranks 1 and 2 stay this op."""
     if a.ndim <= 2 and b.ndim <= 2:
         return None
-    from .products import batched_matmul  # products builds on this module
-    return batched_matmul(a, b)
+    return BATCHED_MATMUL[0](a, b)
 
 
 def _matmul_vjp(g, out, a, b):
@@ -124,7 +129,6 @@ def _stacked_scalar_infer(x):
 
 
 def _inverse_transpose(x):
-    from .decompositions import mT  # (that module imports this one)
     return mT(inv(x))
 
 
@@ -168,12 +172,10 @@ def _stacked_square_infer(x):
 
 def _inv_vjp(g, out, x):
     """X̄ = -outᵀ g outᵀ for each matrix of the stack."""
-    from .decompositions import mm, mT  # the batched products (that module imports this one)
     return [-mm(mm(mT(out), g), mT(out))]
 
 
 def _inv_jvp(tangents, out, x):
-    from .decompositions import mm
     return -mm(mm(out, tangents[0]), out)
 
 
@@ -199,7 +201,6 @@ def _solve_vjp(g, out, a, b):
         gb = solve(a.T, g)
         ga = -(gb @ out.T) if b.ndim == 2 else -outer(gb, out)
         return [ga, gb]
-    from .decompositions import column, mm, mT, row
     from .structure import unbroadcast
     gb = _solve_stack(mT(a), g, b.ndim == 1)
     ga = -(column(gb) * row(out) if b.ndim == 1 else mm(gb, mT(out)))
@@ -208,7 +209,6 @@ def _solve_vjp(g, out, a, b):
 
 def _solve_stack(a, rhs, vector: bool):
     """solve(a, rhs), a stack of vectors ``rhs`` (for a 1-D ``b``) solved as columns."""
-    from .decompositions import solve_columns
     return solve_columns(solve, a, rhs, vector)
 
 
@@ -217,7 +217,6 @@ def _solve_jvp(tangents, out, a, b):
     if a.ndim == 2 and b.ndim <= 2:
         rhs = add_all([tb, -(ta @ out) if ta is not None else None], out.shape)
         return solve(a, rhs)
-    from .decompositions import mm, row
     moved = None
     if ta is not None:
         moved = -(REGISTRY["sum"](ta * row(out), axis=-1) if b.ndim == 1 else mm(ta, out))
@@ -246,7 +245,7 @@ norm = op("norm", infer=lambda x: ((), "float64"), numpy="np.linalg.norm({0})",
           samples=lambda: [Sample((Spec((3,)),)), Sample((Spec((2, 3)),)), Sample((Spec(("n",)),))])
 
 
-# Compile-time lowering ops. The compiler (symgrad.lowering) rewrites
+# Compile-time lowering ops. The compiler (symgrad.compile.specialize) rewrites
 # ``logdet(M)`` and ``solve(M, B)`` of a provably symmetric PSD ``M`` into these,
 # after differentiation, so one Cholesky factorization serves both. They
 # appear only in compiled code and are not differentiable.
@@ -343,7 +342,7 @@ spd_solve = _lowered("spd_solve", _spd_solve_infer, "_spd_solve({0}, {1}, {2})",
                      (SPD_SOLVE_HELPER,), True)
 
 
-# Structural facts of products (symgrad.properties) --------------------------------
+# Structural facts of products (symgrad.analysis.properties) --------------------------------
 
 def _gram(a, b) -> bool:
     """``X @ Xᵀ`` or ``Xᵀ @ X``."""
@@ -381,7 +380,7 @@ def _matmul_facts(node, facts):
     return found
 
 
-# Whole-Jacobian rule (symgrad.jacobians) ---------------------------------------------
+# Whole-Jacobian rule (symgrad.autodiff.jacobians) ---------------------------------------------
 
 def _matmul_jacobian(sweep, node, js):
     """Product rule: ``J[a] @ b + a @ J[b]`` with the contractions spelled out."""

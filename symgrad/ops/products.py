@@ -25,12 +25,12 @@ import string
 
 import numpy as np
 
-from ..graph import Node, describe, result_dtype
-from ..leaves import as_node, constant
-from ..shapes import (ShapeError, broadcast_shapes, format_shape, normalize_axis,
+from ..ir.graph import Node, describe, result_dtype
+from ..ir.leaves import as_node, constant
+from ..ir.shapes import (ShapeError, broadcast_shapes, format_shape, normalize_axis,
                       normalize_shape, symbolic_size)
-from . import Sample, Spec, add_all, broadcast_to, is_constant, op, zeros
-from .linalg import dot as dot_2d, matmul as matmul_op, outer as outer_op, trace as trace_op
+from .base import Sample, Spec, add_all, broadcast_to, is_constant, op, zeros
+from .linalg import BATCHED_MATMUL, dot as dot_2d, matmul as matmul_op, outer as outer_op, trace as trace_op
 from .reductions import sum_
 from .structure import concatenate, diag as diag_op, eye, reshape, transpose
 
@@ -576,6 +576,9 @@ def batched_matmul(a: Node, b: Node) -> Node:
     right = "...jk" if b.ndim > 1 else "j"
     result = "..." + ("i" if a.ndim > 1 else "") + ("k" if b.ndim > 1 else "")
     return einsum_op(a, b, spec=f"{left},{right}->{result}")
+
+
+BATCHED_MATMUL.append(batched_matmul)
 
 
 def matmul(x1, x2):

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import math
 
-from ..graph import Node, REGISTRY
-from ..leaves import as_node
-from ..shapes import ShapeError, normalize_axes, normalize_axis
-from . import Sample, Spec, broadcast_to, op
+from ..ir.graph import Node, REGISTRY
+from ..ir.leaves import as_node
+from ..ir.shapes import ShapeError, normalize_axes, normalize_axis
+from .base import Sample, Spec, broadcast_to, op
 
 
 def _reduce_prepare(x, axis=None, keepdims=False):
@@ -162,7 +162,7 @@ logsumexp = op("logsumexp", infer=lambda x, axis, keepdims: (_reduced_shape(x.sh
                samples=REDUCE_SAMPLES())
 
 
-# Whole-Jacobian rules (symgrad.jacobians): J[node] from the operand's J.
+# Whole-Jacobian rules (symgrad.autodiff.jacobians): J[node] from the operand's J.
 
 def _softmax_jacobian(sweep, node, js):
     """J = p * (J[u] - sum(p * J[u])); with the seed, ``diag(p) - outer(p, p)``."""

@@ -11,9 +11,9 @@ second derivatives are exact when some entries are zero, where ``out / x`` is
 """
 from __future__ import annotations
 
-from ..graph import REGISTRY, Node
-from ..shapes import ShapeError, broadcast_shapes, format_shape, normalize_axes, normalize_axis
-from . import Sample, Spec, broadcast_to, linear_jvp, op
+from ..ir.graph import REGISTRY, Node
+from ..ir.shapes import ShapeError, broadcast_shapes, format_shape, normalize_axes, normalize_axis
+from .base import Sample, Spec, broadcast_to, linear_jvp, op
 from .reductions import _reduce_prepare, _reduced_shape, expand_reduced, sum_
 from .structure import unbroadcast
 

@@ -13,8 +13,8 @@ import operator
 
 import numpy as np
 
-from ..shapes import ShapeError, format_shape, normalize_axes, normalize_axis, normalize_shape, unify_dims
-from . import Sample, Spec, linear_jvp, op, zeros
+from ..ir.shapes import ShapeError, format_shape, normalize_axes, normalize_axis, normalize_shape, unify_dims
+from .base import Sample, Spec, linear_jvp, op, zeros
 
 
 def _ints(value, what: str) -> tuple:

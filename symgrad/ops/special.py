@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 
-from . import Sample, Spec, broadcast_infer, op, unary, UNARY_SAMPLES
+from .base import Sample, Spec, broadcast_infer, op, unary, UNARY_SAMPLES
 from .elementwise import exp
 
 SCIPY_HELPER = ("_scipy_special", '''

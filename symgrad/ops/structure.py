@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..graph import REGISTRY, Node, as_dtype, result_dtype
-from ..templates import numpy_dtype
-from ..shapes import (ShapeError, broadcast_shapes, format_shape, normalize_axis,
+from ..ir.graph import REGISTRY, Node, as_dtype, result_dtype
+from ..ir.template_forms import numpy_dtype
+from ..ir.shapes import (ShapeError, broadcast_shapes, format_shape, normalize_axis,
                       normalize_shape, symbolic_size, unify_dims)
-from . import Sample, Spec, linear_jvp, op, zeros
+from .base import Sample, Spec, linear_jvp, op, zeros
 from . import facts as F
 
 # Leaves --------------------------------------------------------------------------
@@ -308,7 +308,7 @@ def _scatter_sum_numpy(args, attrs, ctx) -> str:
 
 
 #: ``scatter(g1, shape, i1) + scatter(g2, shape, i2) + ...`` in one buffer (a
-#: compile-time lowering, symgrad.lowering): the chain of adds allocated and
+#: compile-time lowering, symgrad.compile.specialize): the chain of adds allocated and
 #: added a whole array per term, quadratic in the number of terms.
 scatter_sum = op("scatter_sum", infer=_scatter_sum_infer, numpy=_scatter_sum_numpy,
                  helpers=(SCATTER_SUM_HELPER,), fresh=True, differentiable=False)
@@ -422,7 +422,7 @@ one_hot = op("one_hot", infer=_one_hot_infer,
              positive_result=True, facts=F.NONNEGATIVE)
 
 
-# Compile-time lowering ops for labels (symgrad.lowering): indexing instead of
+# Compile-time lowering ops for labels (symgrad.compile.specialize): indexing instead of
 # a materialized one_hot. Not differentiable; they appear only in compiled code.
 # ``label_rows(y, k)`` is one node per label array, so the range check and the
 # index arrays are computed once for every ``pick`` and ``one_hot_add`` of it.

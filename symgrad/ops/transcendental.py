@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from . import binary, op, unary, unary_samples
+from .base import binary, op, unary, unary_samples
 from . import facts as F
 from .elementwise import (abs_, cos, equal, exp, floor, isfinite, less, sign, signbit, sqrt,
                           trunc, where)

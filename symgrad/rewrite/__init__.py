@@ -9,7 +9,7 @@ larger graph than it was given.
 """
 from __future__ import annotations
 
-from ..graph import as_node_list, op_count
+from ..ir.graph import as_node_list, op_count
 from . import algebra, closed_forms, linalg, stability
 from .engine import normalize
 from .pattern import P, Pat, Rule, RuleSet, index_rules, match

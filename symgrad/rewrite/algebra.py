@@ -3,18 +3,18 @@
 Arithmetic identities that would change a NumPy special value are applied as
 in exact real arithmetic: ``0 * x -> 0`` and ``x - x -> 0`` even where ``x``
 could be ``inf`` or ``nan``; cancellations that need ``x != 0`` only fire
-where :func:`symgrad.properties.is_nonzero` proves it.
+where :func:`symgrad.analysis.properties.is_nonzero` proves it.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from ..ops import elementwise, structure
-from ..graph import Node
-from ..leaves import constant
+from ..ir.graph import Node
+from ..ir.leaves import constant
 from ..ops import broadcast_to, is_constant, zeros
-from ..properties import is_nonzero
-from ..shapes import ShapeError, broadcast_shapes, is_concrete
+from ..analysis.properties import is_nonzero
+from ..ir.shapes import ShapeError, broadcast_shapes, is_concrete
 from .pattern import P, Rule, RuleSet
 
 # Arithmetic operands only: bool + bool is a logical or in NumPy, so x + x != 2x there.
@@ -49,11 +49,18 @@ def _foldable(node: Node) -> bool:
             and is_concrete(node.shape) and int(np.prod(node.shape)) <= FOLD_LIMIT)
 
 
+#: The evaluator of an all-constant graph: ``evaluate(node) -> array``. The compile layer
+#: (above this one) fills it with its unoptimized compiler, so that a folded constant is
+#: exactly what the compiled code would compute (the lowering is the semantics).
+CONSTANT_EVALUATOR: list = []
+
+
 def _fold(out: Node):
-    """Evaluate an all-constant node by compiling it (the lowering is the semantics)."""
-    from ..compile import function
+    """Evaluate an all-constant node with the compiler's own lowering, or None."""
+    if not CONSTANT_EVALUATOR:
+        return None
     try:
-        value = np.asarray(function([], out, optimize=False)())
+        value = np.asarray(CONSTANT_EVALUATOR[0](out))
     except Exception:  # e.g. one_hot of an out-of-range label: leave it to run time
         return None
     if value.dtype.kind == "f" and not np.all(np.isfinite(value)):

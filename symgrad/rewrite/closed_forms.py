@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..graph import Node
-from ..leaves import constant
+from ..ir.graph import Node
+from ..ir.leaves import constant
 from ..ops import broadcast_to
-from ..shapes import is_concrete
+from ..ir.shapes import is_concrete
 from .pattern import P, Rule, RuleSet
 
 labels, axis = P.var("labels"), P.var("axis")

@@ -15,7 +15,7 @@ node) is cut by a budget of rewrites proportional to the input size.
 """
 from __future__ import annotations
 
-from ..graph import Node, toposort
+from ..ir.graph import Node, toposort
 
 _VISIT, _DONE, _FINISH = 0, 1, 2
 #: Rewrites allowed per node of the input before the driver stops rewriting.

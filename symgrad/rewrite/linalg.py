@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Optional
 
 from ..ops import linalg as linalg_ops, structure
-from ..graph import Node
-from ..properties import is_symmetric
+from ..ir.graph import Node
+from ..analysis.properties import is_symmetric
 from .pattern import P, Rule, RuleSet
 
 A, B = P.var("A"), P.var("B")

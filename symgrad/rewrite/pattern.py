@@ -21,7 +21,7 @@ from __future__ import annotations
 import inspect
 from typing import Callable, Optional
 
-from ..graph import REGISTRY, Node
+from ..ir.graph import REGISTRY, Node
 from ..ops import is_constant
 
 COMMUTATIVE = frozenset({"add", "multiply", "maximum", "minimum"})

@@ -1,0 +1,1 @@
+"""Structural facts about nodes (symmetry, definiteness, sign) read off op records."""

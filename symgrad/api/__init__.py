@@ -1,0 +1,1 @@
+"""The NumPy-named public functions that build graph nodes."""

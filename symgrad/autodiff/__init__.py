@@ -1,0 +1,1 @@
+"""Reverse and forward sweeps: grad, jvp, hvp, jacobian, hessian."""

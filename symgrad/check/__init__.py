@@ -1,0 +1,1 @@
+"""Checking gradients and formulas: check_grad, equivalent, slips, explain, numerics."""

@@ -1,0 +1,1 @@
+"""The ``symgrad`` command line."""

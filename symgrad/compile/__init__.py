@@ -1,0 +1,1 @@
+"""Lowering graphs to NumPy source: emit, memory planning, specialization, loop batching."""

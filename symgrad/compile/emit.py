@@ -1,0 +1,504 @@
+"""Lowering graphs to straight-line NumPy source, and the callable around it.
+
+``codegen`` rewrites sums of outer products into one matrix product
+(:mod:`symgrad.compile.loop_batching`), lowers what has a cheaper form (:mod:`symgrad.compile.specialize`),
+schedules the nodes (topological order, dead code never emitted), names them
+(user names where they are safe identifiers, mangled otherwise), and emits
+one statement per node into a self-contained module that imports NumPy and
+``threading`` only (a scalar computed from scalars with a single consumer is
+written inline into it, nesting at most ``INLINE_DEPTH`` deep, with only the
+parentheses :mod:`symgrad.ir.template_forms` finds Python needs).
+The graph is walked once up front (``check_signature``); fusion, the memory
+plan and emission reuse that order. The memory plan (:mod:`symgrad.compile.memory_plan`)
+adds ``del`` where arrays die and lets elementwise statements write into a
+dying operand's buffer (``np.add(a, b, out=a)``). :class:`Function` executes
+that very source and adds what a caller needs: argument conversion, dtype and
+shape checks that bind named dimensions (a generated fast path, then the
+general one: :mod:`symgrad.compile.arguments`), error messages naming the offending
+input, and optionally the NaN guard (:mod:`symgrad.compile.nan_guard`).
+
+Aliasing rule: every call returns fresh arrays the caller owns (no two
+outputs share memory, none shares memory with an argument or with a later
+call's results); arguments are never written. Intermediates that never reach
+an output are written into scratch buffers kept across calls, one set per
+thread (:mod:`symgrad.compile.buffers`), so concurrent calls from several threads are
+safe.
+"""
+from __future__ import annotations
+
+import builtins
+import itertools
+import keyword
+import linecache
+import math
+import operator
+import weakref
+
+import numpy as np
+
+from ..ops import structure
+from ..ops.elementwise import where as where_op
+from .arguments import bind_arguments, fast_checker, match_arguments
+from .buffers import SCRATCH_HELPER, SLOTS_NAME, assign_slots
+from .loop_batching import fuse
+from .specialize import lower
+from ..ir.graph import as_node_list, describe, gc_paused, inputs_of, toposort
+from .nan_guard import GUARD_NAME, make_guard
+from .memory_plan import plan, statement_order
+from ..ir.shapes import format_shape
+from ..ir.template_forms import ATOM, numpy_dtype, template_form
+from ..rewrite import simplify
+from ..rewrite.algebra import CONSTANT_EVALUATOR
+
+RESERVED = frozenset(dir(builtins)) | {"np", "numpy"}
+_COUNTER = itertools.count()
+
+
+def is_safe_identifier(name: str) -> bool:
+    """A name that may appear verbatim in generated source."""
+    return (isinstance(name, str) and name.isidentifier() and name.isascii()
+            and not keyword.iskeyword(name) and not name.startswith("_")
+            and name not in RESERVED)
+
+
+class Namer:
+    """Unique identifiers: preferred names when safe and free, mangled otherwise."""
+
+    def __init__(self):
+        self.taken: set = set(RESERVED)
+        self.safe_prefixes: dict = {}
+
+    def claim(self, preferred: str, fallback: str) -> str:
+        return self._unique(preferred if is_safe_identifier(preferred) else fallback)
+
+    def numbered(self, prefix: str, k: int) -> str:
+        """``<prefix>_<k>`` (``t<k>`` if that is not safe), unique; the check is
+        made once per prefix (a digit suffix never changes the verdict)."""
+        safe = self.safe_prefixes.get(prefix)
+        if safe is None:
+            safe = self.safe_prefixes[prefix] = is_safe_identifier(f"{prefix}_0")
+        return self._unique(f"{prefix}_{k}" if safe else f"t{k}")
+
+    def _unique(self, base: str) -> str:
+        name, k = base, 0
+        while name in self.taken:
+            k += 1
+            name = f"{base}_{k}"
+        self.taken.add(name)
+        return name
+
+
+class LoweringContext:
+    """What an op's emitter may ask about while lowering one node."""
+
+    def __init__(self, dim_vars: dict, operands=()):
+        self.dim_vars = dim_vars
+        self.operands = operands
+        self.used_dims: set = set()
+
+    def at(self, operands) -> "LoweringContext":
+        self.operands = operands
+        return self
+
+    def dim(self, d) -> str:
+        if isinstance(d, int):
+            return str(d)
+        if d not in self.dim_vars:
+            raise ValueError(f"the outputs use the dimension {d!r}, but no input has a "
+                             f"dimension named {d!r}, so its size is unknown at call time")
+        self.used_dims.add(d)
+        return self.dim_vars[d]
+
+    def shape(self, shape) -> str:
+        parts = [self.dim(d) for d in shape]
+        return f"({parts[0]},)" if len(parts) == 1 else f"({', '.join(parts)})"
+
+    def ndim(self, i: int) -> int:
+        return self.operands[i].ndim
+
+
+def _literal(array: np.ndarray) -> str | None:
+    """Inline source for a scalar constant, or None when it must be hoisted."""
+    if array.ndim != 0:
+        return None
+    value = array.item()
+    if isinstance(value, bool):
+        return repr(value)
+    if isinstance(value, int):
+        return repr(value) if value >= 0 else f"({value})"
+    if math.isnan(value):
+        return "np.nan"
+    if math.isinf(value):
+        return "np.inf" if value > 0 else "(-np.inf)"
+    return repr(value) if value >= 0 and not repr(value).startswith("-") else f"({value!r})"
+
+
+def _constant_source(array: np.ndarray) -> str:
+    """Exact, parse-safe source for an array constant (an empty one through
+    ``reshape``: its ``tolist()`` would lose the shape)."""
+    small = 0 < array.size <= 16 and (array.dtype.kind != "f" or bool(np.all(np.isfinite(array))))
+    if small:
+        return f"np.array({array.tolist()!r}, dtype={numpy_dtype(array.dtype.name)})"
+    return (f"np.frombuffer(bytes.fromhex({array.tobytes().hex()!r}), "
+            f"dtype={numpy_dtype(array.dtype.name)}).reshape({array.shape!r})")
+
+
+def _helper_sources(order) -> list:
+    seen: dict = {}
+    for op in dict.fromkeys(map(operator.attrgetter("op"), order)):  # each op once, in order
+        for name, source in op.helpers:
+            seen.setdefault(name, source.strip("\n"))
+    return list(seen.values())
+
+
+def check_signature(inputs, outputs) -> tuple:
+    """Validated (inputs, outputs, single, order) for function/codegen; ``order``
+    is the toposort of outputs + inputs (the only graph walk before fusion)."""
+    inputs, _ = as_node_list(inputs, "inputs")
+    outs, single = as_node_list(outputs, "outputs")
+    for node in inputs:
+        if node.op is not structure.input_:
+            raise TypeError(f"function inputs must be input nodes, got {node!r}")
+    if len(set(inputs)) != len(inputs):
+        raise ValueError("an input is listed twice in inputs")
+    listed = set(inputs)
+    order = statement_order(outs, inputs)
+    for node in inputs_of(order=order):  # also checks that names are unambiguous
+        if node not in listed:
+            raise ValueError(f"the outputs depend on input {node.name!r} "
+                             f"{format_shape(node.shape)}, which is not in inputs")
+    return inputs, outs, single, order
+
+
+BACKENDS = ("numpy",)
+
+
+def optimized_signature(inputs, outputs, optimize: bool, backend: str) -> tuple:
+    """:func:`check_signature` of the graph to compile: with ``optimize`` the
+    outputs after the stability, algebraic and closed-form rewrites
+    (:func:`symgrad.simplify`), else exactly as built."""
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    checked = check_signature(inputs, outputs)
+    if not optimize:
+        return checked
+    inputs, outs, single, _ = checked
+    outs = simplify(list(outs))
+    return inputs, outs, single, statement_order(outs, inputs)
+
+
+def codegen(inputs, outputs, name: str = "f", optimize: bool = True,
+            backend: str = "numpy") -> str:
+    """Source of a self-contained module (imports NumPy and ``threading``) defining ``name``.
+
+    ``optimize=True`` (default) compiles the simplified graph; ``False`` the
+    graph exactly as built."""
+    inputs, outputs, _, order = optimized_signature(inputs, outputs, optimize, backend)
+    return _generate(inputs, outputs, order, name)
+
+
+#: Array constants above this many bytes are not written into a compiled
+#: function's source (hex doubles it, and ``compile`` then holds it several
+#: times): they are bound into its namespace (``sg.codegen`` still writes them).
+SOURCE_CONSTANT_BYTES = 4096
+
+
+def _generate(inputs, outputs, order, name: str, guard_nodes: list | None = None,
+              bound: dict | None = None) -> str:
+    """Module source; ``order`` is the toposort of outputs (unused inputs may
+    follow). With ``guard_nodes`` (a list to fill) a NaN-guarded variant
+    calling ``_nan_guard(value, index, *operands)`` after every statement.
+    With ``bound`` (a dict to fill) large constants go there, by variable name,
+    instead of into the source."""
+    if not is_safe_identifier(name):
+        raise ValueError(f"function name {name!r} is not a safe Python identifier")
+    namer = Namer()
+    namer.taken.update((name, GUARD_NAME))
+    if guard_nodes is None:  # the guard names the user's nodes, so no rewriting there
+        outputs, order = lower(*fuse(outputs, order))
+    helpers = _helper_sources(order)
+    for source in helpers:
+        namer.taken.add(source.split("(")[0].split()[-1])
+    var = {node: namer.claim(node.name, f"arg{i}") for i, node in enumerate(inputs)}
+    dim_vars, dim_source = _dimension_variables(inputs, var, namer)
+    ctx = LoweringContext(dim_vars)
+    memory = plan(order, outputs, inplace=guard_nodes is None)
+    slots = assign_slots(order, outputs, memory) if guard_nodes is None else {}
+    emitter = _BodyEmitter(var, namer, ctx, memory, guard_nodes, slots)
+    emitter.bound = bound
+    body = emitter.guard_inputs(inputs) + emitter.emit(order)
+    if slots:
+        helpers.append(SCRATCH_HELPER.strip("\n"))
+        body.insert(0, f"    {SLOTS_NAME} = _thread_slots({len(set(slots.values()))})")
+    bindings = [f"    {dim_vars[d]} = {dim_source[d]}" for d in dim_vars if d in ctx.used_dims]
+    returns = _return_values(outputs, emitter)
+    signature = ", ".join(var[node] for node in inputs)
+    doc = "; ".join(f"{var[n]}: {n.name!r} {format_shape(n.shape)} {n.dtype}" for n in inputs)
+    doc = ascii(doc)[1:-1].replace('"', r"\x22")  # names and dims never end the docstring
+    title = "NumPy code generated by symgrad" + (" (NaN-guarded)" if guard_nodes is not None else "")
+    lines = [f'"""{title}."""'] + ["import threading"] * bool(slots) + ["import numpy as np", ""]
+    lines += emitter.constants
+    for source in helpers:
+        lines += ["", source]
+    lines += ["", "", f"def {name}({signature}):", f'    """Inputs: {doc or "none"}."""']
+    lines += bindings + body + [f"    return {returns}", ""]
+    return "\n".join(lines)
+
+
+def _dimension_variables(inputs, var: dict, namer: Namer) -> tuple:
+    """({dim name: variable}, {dim name: source reading it off the first input that has it})."""
+    dim_vars, dim_source = {}, {}
+    for node in inputs:
+        for axis, d in enumerate(node.shape):
+            if isinstance(d, str) and d not in dim_vars:
+                dim_vars[d] = namer.claim(d, f"dim{len(dim_vars)}")
+                dim_source[d] = f"{var[node]}.shape[{axis}]"
+    return dim_vars, dim_source
+
+
+#: How deeply inlined scalar expressions may nest (Python's parser caps nesting).
+INLINE_DEPTH = 4
+
+
+class _BodyEmitter:
+    """Statements of the function body: one per node, then ``del`` of the arrays
+    that die there (see :mod:`symgrad.compile.memory_plan`), and the NaN-guard calls.
+
+    Exception: a scalar computed from scalars with a single consumer is written
+    inline into that consumer (``_inlined``), parenthesized where Python's
+    grammar needs it (``template_form``). Deep scalar graphs (10^4-layer
+    chains) otherwise spend most of CPython's ``compile()`` on one-use
+    temporaries; the expressions stay short (``INLINE_DEPTH``).
+    """
+
+    def __init__(self, var, namer, ctx, memory, guard_nodes, slots):
+        self.var, self.namer, self.ctx, self.memory = var, namer, ctx, memory
+        self.guard_nodes, self.slots = guard_nodes, slots
+        self.constants: list = []
+        self.bound: dict | None = None  # see _generate
+        self.assigned: set = set()
+        #: inlined node -> (its source unparenthesized, how tightly it binds, nesting depth)
+        self.inline: dict = {}
+
+    def guard_inputs(self, inputs) -> list:
+        if self.guard_nodes is None:
+            return []
+        return [self._guard(node) for node in inputs if node.dtype == "float64"]
+
+    def _guard(self, node, operands=()) -> str:
+        self.guard_nodes.append(node)
+        args = "".join(f", {self.var[o]}" for o in operands)
+        return f"    {GUARD_NAME}({self.var[node]}, {len(self.guard_nodes) - 1}{args})"
+
+    def emit(self, order) -> list:
+        body, var, assigned = [], self.var, self.assigned
+        dies_after, uses = self.memory.dies_after, self.memory.uses
+        may_inline = self.guard_nodes is None
+        inlined, statement, numbered = self._inlined, self._statement, self.namer.numbered
+        for node in order:
+            if node in var:
+                continue
+            if node.op is structure.constant:
+                self._constant(node)
+                continue
+            if may_inline and not node.shape and uses.get(node) == 1 and inlined(node):
+                continue
+            name = var[node] = numbered(node.op.name, len(assigned))
+            assigned.add(node)
+            body.append(f"    {name} = {statement(node)}")
+            if self.guard_nodes is not None and node.dtype == "float64":
+                body.append(self._guard(node, node.operands))
+            if node in dies_after:
+                dead = [var[d] for d in dies_after[node] if d in assigned]
+                if dead:
+                    body.append(f"    del {', '.join(dead)}")
+        return body
+
+    def _inlined(self, node) -> bool:
+        """Write ``node``, a scalar read once, into its consumer instead of a
+        statement when its operands are scalars too and the nesting allows."""
+        depth, inline = 1, self.inline
+        for operand in node.operands:
+            if operand.shape:
+                return False
+            below = inline.get(operand)
+            if below is not None and below[2] >= depth:
+                depth = below[2] + 1
+        if depth > INLINE_DEPTH:
+            return False
+        form = template_form(node.op.numpy)
+        inline[node] = (self._lower(node, form), form[0], depth)  # 0-d: no buffer to reuse
+        return True
+
+    def _constant(self, node) -> None:
+        literal = _literal(node.value)
+        if literal is not None:
+            self.var[node] = literal
+            return
+        name = self.var[node] = self.namer.claim("", f"_c{len(self.constants)}")
+        array = node.value
+        if self.bound is not None and array.nbytes > SOURCE_CONSTANT_BYTES:
+            self.bound[name] = array  # read-only, as the hex form would be
+            self.constants.append(f"# {name}: {array.dtype.name} constant of shape "
+                                  f"{array.shape!r}, bound when compiled")
+            return
+        self.constants.append(f"{name} = {_constant_source(array)}")
+
+    def _statement(self, node) -> str:
+        target = self.memory.reuse.get(node)
+        slot = self.slots.get(node)
+        if target is None and slot is None:
+            return self._lower(node)
+        form = node.op.out_form
+        args = _float_operands(node, self.sources(node.operands, template_form(form)[1]))
+        if target is not None:
+            return form.format(*args, out=self.var[target])
+        buffer = f"_scratch({SLOTS_NAME}, {slot}, {self.ctx.shape(node.shape)})"
+        return form.format(*args, out=buffer)
+
+    def _lower(self, node, form=None) -> str:
+        """The node's own lowering (``form``: its ``template_form``, if known)."""
+        lowering = node.op.numpy
+        args = _float_operands(node, self.sources(node.operands, (form or template_form(lowering))[1]))
+        if type(lowering) is str:
+            return lowering.format(*args, **node.attrs) if node.attrs else lowering.format(*args)
+        return lowering(args, dict(node.attrs), self.ctx.at(node.operands))
+
+    def sources(self, operands, needs=()) -> list:
+        """Source of each operand; an inlined one goes in without its parentheses
+        when it binds at least as tightly as its slot ``needs`` (default ATOM).
+        Inlined nodes have one reader (and no variable), so they are used up here."""
+        args, var, inline = [], self.var, self.inline
+        for i, operand in enumerate(operands):
+            inlined = inline.pop(operand, None)
+            if inlined is None:
+                args.append(var[operand])
+            elif inlined[1] >= (needs[i] if i < len(needs) else ATOM):
+                args.append(inlined[0])
+            else:
+                args.append(f"({inlined[0]})")
+        return args
+
+
+def _float_operands(node, args: list) -> list:
+    """Operand sources cast to float64 where the node is a float64 elementwise result of
+    bool or int operands only: NumPy would compute it in their own dtype (``True + True``
+    is ``True``, ``exp`` of a bool is float16, ``-k`` wraps in int64), while the node's
+    type, and so every consumer, says float64."""
+    if not node.op.elementwise or node.dtype != "float64" or node.op is where_op or any(
+            o.dtype == "float64" for o in node.operands):
+        return args
+    return [f"np.asarray({a}, dtype=np.float64)" for a in args]
+
+
+def _return_values(outputs, emitter) -> str:
+    """Output expressions (any expression is safe in the tuple): each a fresh
+    array the caller owns."""
+    parts, seen = [], set()
+    for node, source in zip(outputs, emitter.sources(outputs, (0,) * len(outputs))):
+        if node.op.view or node in seen:
+            source = f"np.array({source})"
+        seen.add(node)
+        parts.append(source)
+    return ", ".join(parts) + ("," if len(parts) == 1 else "")
+
+
+class Function:
+    """A compiled graph: call it with arrays, positionally or by input name.
+
+    ``nan_guard=True`` compiles a checked variant that raises
+    ``FloatingPointError`` at the first node whose value is not finite, naming
+    the node and its operands' value ranges (slower: a debugging aid).
+    """
+
+    def __init__(self, inputs, outputs, name: str = "f", nan_guard: bool = False,
+                 optimize: bool = True, backend: str = "numpy"):
+        self.optimize, self.backend = bool(optimize), backend
+        with gc_paused():
+            self._build(inputs, outputs, name, bool(nan_guard))
+
+    def _build(self, inputs, outputs, name: str, nan_guard: bool) -> None:
+        # the guard names the user's own nodes, so a guarded build is never rewritten
+        optimize = self.optimize and not nan_guard
+        self.inputs, self.outputs, self._single, _ = check_signature(inputs, outputs)
+        _, compiled, _, order = optimized_signature(inputs, outputs, optimize, self.backend)
+        self.name = name
+        self.nan_guard = nan_guard
+        guard_nodes: list | None = [] if self.nan_guard else None
+        bound: dict = {}
+        self.source = _generate(self.inputs, compiled, order, name, guard_nodes, bound)
+        filename = f"<symgrad-{next(_COUNTER)}:{name}>"
+        linecache.cache[filename] = (len(self.source), None, self.source.splitlines(True), filename)
+        # the source stays readable in tracebacks while the function lives, and goes with it
+        weakref.finalize(self, linecache.cache.pop, filename, None)
+        namespace: dict = {GUARD_NAME: make_guard(guard_nodes)} if self.nan_guard else {}
+        namespace.update(bound)
+        exec(compile(self.source, filename, "exec"), namespace)
+        self._fn = namespace[name]
+        self._positions = {node.name: i for i, node in enumerate(self.inputs)}
+        self._fast = fast_checker(self.inputs)
+
+    def __reduce__(self):
+        outputs = self.outputs[0] if self._single else list(self.outputs)
+        return (Function, (list(self.inputs), outputs, self.name, self.nan_guard,
+                           self.optimize, self.backend))
+
+    def __repr__(self):
+        args = ", ".join(f"{n.name}{format_shape(n.shape)}" for n in self.inputs)
+        return f"<symgrad.Function {self.name}({args}) -> {len(self.outputs)} output(s)>"
+
+    def bind(self, /, *args, **kwargs) -> tuple:
+        """(checked arrays, {dimension name: size}) for a call (``self`` is
+        positional-only, so an input may be named ``self``)."""
+        values = match_arguments(self.name, self.inputs, self._positions, args, kwargs)
+        return bind_arguments(self.inputs, values)
+
+    def __call__(self, /, *args, **kwargs):
+        if kwargs or len(args) != len(self.inputs) or not self._fast(*args):
+            args = self.bind(*args, **kwargs)[0]
+        try:
+            with np.errstate(all="ignore"):
+                results = self._fn(*args)
+        except IndexError:
+            better = self._index_error(args)
+            if better is None:
+                raise
+            raise better from None
+        return results[0] if self._single else results
+
+    def _index_error(self, args) -> IndexError | None:
+        """The error naming the index, operand and dimension when an int index on
+        a named dimension is out of range at this call (NumPy's own names none)."""
+        sizes = self.bind(*args)[1]
+        for node in toposort(self.outputs):
+            if node.op is not structure.getitem:
+                continue
+            x = node.operands[0]
+            for axis, (entry, dim) in enumerate(zip(node.attrs["index"], x.shape)):
+                if isinstance(entry, int) and isinstance(dim, str) and dim in sizes \
+                        and not -sizes[dim] <= entry < sizes[dim]:
+                    return IndexError(f"getitem({describe(x)}): index {entry} is out of bounds "
+                                      f"for axis {axis} with size {dim}={sizes[dim]}")
+        return None
+
+
+def function(inputs, outputs, optimize: bool = True, backend: str = "numpy", *,
+             name: str = "f", nan_guard: bool = False) -> Function:
+    """Compile ``outputs`` (a node or a list) into a NumPy callable of ``inputs``.
+
+    ``optimize=True`` (default) runs the stability, algebraic and closed-form
+    rewrites first (:func:`symgrad.simplify`), so naive forms such as
+    ``log(softmax(a))`` compile stably; ``optimize=False`` compiles the graph
+    exactly as built. Every call returns fresh arrays the caller owns;
+    arguments are never modified. ``nan_guard=True``: see :class:`Function`
+    (it compiles the graph as built, so that it can name the user's nodes).
+    """
+    return Function(inputs, outputs, name, nan_guard, optimize, backend)
+
+
+def _evaluate_constant(node):
+    """The folding evaluator the rewrite layer calls: the graph as built, compiled."""
+    return function([], node, optimize=False)()
+
+
+CONSTANT_EVALUATOR.append(_evaluate_constant)

@@ -1,0 +1,481 @@
+"""Graph rewrites the compiler applies before scheduling. Values are unchanged
+up to float rounding: sums are reassociated or reordered, nothing else.
+
+They target loops unrolled into the graph (an RNN, weight sharing), where the
+same few statements repeat T times and NumPy's ~1 µs per call dominates. Each
+fires only on ``MIN_TERMS`` or more repetitions and uses existing ops only
+(getitem, concatenate, reshape, transpose, matmul, sum, elementwise), so the
+result prints, compiles and differentiates like any graph. In order:
+
+1. Products with the rows of one array -> one product. ``U @ X[t]`` for the
+   rows t of an input sequence X is ``(X @ U.T)[t]``, ``X[t] @ V`` is
+   ``(X @ V)[t]`` (X of shape (T, batch, m) viewed as (T * batch, m)): one
+   GEMM, rows read as views.
+
+2. Sums of products -> one GEMM. Reverse mode through a loop accumulates a
+   weight's gradient as ``Σ_t outer(a_t, b_t)`` (``Σ_t A_tᵀ B_t`` for batched
+   steps): T small products. The same sum is ``Aᵀ B`` with the pieces stacked
+   row after row, one BLAS GEMM, as a hand-written BPTT does. The terms are
+   ordered by k when one side is rows ``X[k]`` of one array, so that side is X
+   or a slice of it (a view, no copy); otherwise in the order of a stack of the
+   same pieces built for another sum, so the stack is built once (BPTT's δ's
+   serve both dW and dU).
+
+3. Sums over a stack -> one sum. An add tree holding every piece of such a
+   stack (or the same reduction of every piece) is one ``sum`` over the stack
+   plus the other terms: BPTT's bias gradient ``δ_1 + ... + δ_T`` in one call.
+
+4. Elementwise ops on rows -> rows of one elementwise op. ``op(R[k], c)`` for
+   rows k covering at least half of R, with c the same node each time and no
+   larger than a row (it broadcasts within it), is ``op(R, c)[k]``: computed
+   elementwise, so the same numbers. Rows are getitems ``R[k]`` and the pieces
+   of the stacks of 2. In an add tree a row and such a c are brought together
+   first: ``(W h + R[t]) + b -> W h + (R + b)[t]``, the RNN's bias added once to
+   the batched input product. Rounds repeat while something lifts, so tanh's
+   derivative ``1 - h_t * h_t`` becomes rows of ``1 - H * H`` over the stacked
+   states. R and c may not depend on a node lifted in the same round (so no
+   replacement depends on itself): such a lift waits for a later round, or never
+   happens when the forward pass itself reads the node.
+"""
+from __future__ import annotations
+
+from collections import Counter
+
+from ..ops import elementwise, linalg as linalg_ops, reductions, structure
+from ..ir.graph import REGISTRY, replace, toposort
+from .memory_plan import statement_order
+from ..ops.structure import FULL
+from ..ir.shapes import ShapeError, broadcast_shapes
+
+#: Fewer repetitions than this are left alone (the batching would not pay).
+MIN_TERMS = 3
+#: At most this many rounds of lifting elementwise ops onto whole arrays.
+LIFT_ROUNDS = 8
+
+
+def fuse(outputs: list, order: list | None = None) -> tuple:
+    """(``outputs`` with every rewrite applied where it pays, their toposort).
+    ``order``, the toposort of ``outputs`` when the caller has it, is reused
+    (and returned) while no rewrite applies."""
+    order = statement_order(outputs) if order is None else order
+    stacks: dict = {}  # stack node (pieces along a new leading axis) -> its pieces, in order
+    outputs, order = _batch_row_products(outputs, order)
+    outputs, order = _fuse_product_sums(outputs, order, stacks)
+    outputs, order = _sum_stacked(outputs, order, stacks)
+    return _lift_rows(outputs, order, stacks)
+
+
+def _batch_row_products(outputs: list, order: list) -> tuple:
+    """``A @ X[t]`` or ``X[t] @ V`` for ``MIN_TERMS``+ rows t of the same X -> rows
+    of one product."""
+    groups: dict = {}
+    for node in order:
+        found = _row_product(node) if node.op is linalg_ops.matmul else None
+        if found is not None:
+            groups.setdefault(found[0], []).append((node, found[1]))
+    mapping = {}
+    for key, members in groups.items():
+        if len(members) >= MIN_TERMS:
+            product = _batched_product(*key)
+            for node, k in members:
+                mapping[node] = structure.getitem(product, index=k)
+    return _replaced(outputs, order, mapping)
+
+
+def _row_product(node):
+    """For a matmul: (("left", A, X), t) for ``A @ X[t]`` (X a matrix), (("right", V, X), t)
+    for ``X[t] @ V`` (X a matrix, or a stack of matrices of known shape), else None."""
+    a, b = node.operands
+    row = _row_of(b)
+    if row is not None and a.ndim == 2 and row[0].ndim == 2:
+        return ("left", a, row[0]), row[1]
+    row = _row_of(a)
+    if row is not None and b.ndim == 2 and (row[0].ndim == 2 or (
+            row[0].ndim == 3 and all(isinstance(d, int) for d in row[0].shape))):
+        return ("right", b, row[0]), row[1]
+    return None
+
+
+def _batched_product(side, matrix, source):
+    """The product whose row t is ``matrix @ X[t]`` (left) or ``X[t] @ matrix`` (right)."""
+    matmul, reshape = linalg_ops.matmul, structure.reshape
+    if side == "left":
+        return matmul(source, structure.transpose(matrix))
+    if source.ndim == 2:
+        return matmul(source, matrix)
+    steps, rows, width = source.shape
+    flat = matmul(reshape(source, shape=(steps * rows, width)), matrix)
+    return reshape(flat, shape=(steps, rows) + matrix.shape[1:])
+
+
+def _replaced(outputs: list, order: list, mapping: dict) -> tuple:
+    if not mapping:
+        return outputs, order
+    outputs = replace(outputs, mapping)
+    return outputs, statement_order(outputs)
+
+
+# Graph helpers -------------------------------------------------------------------
+
+def _consumers(order, outputs) -> dict:
+    consumers: dict = {}
+    for node in order:
+        for operand in node.operands:
+            consumers.setdefault(operand, []).append(node)
+    for node in outputs:
+        consumers.setdefault(node, []).append(None)
+    return consumers
+
+
+def _single_use(node, consumers) -> bool:
+    return len(consumers.get(node, ())) == 1
+
+
+def _add_roots(order, consumers):
+    """Each add that is not an inner term of a larger add tree, with the tree's terms."""
+    for node in order:
+        if node.op is elementwise.add and not _absorbed(node, consumers):
+            yield node, _terms(node, consumers)
+
+
+def _absorbed(node, consumers) -> bool:
+    """Whether ``node`` is an inner term of a larger add tree."""
+    if not _single_use(node, consumers):
+        return False
+    user = consumers[node][0]
+    return user is not None and user.op is elementwise.add and user.shape == node.shape
+
+
+def _terms(root, consumers) -> list:
+    """Leaves of the add tree under ``root`` (inner adds: single use, same shape)."""
+    terms, stack = [], list(reversed(root.operands))
+    while stack:
+        node = stack.pop()
+        if node.op is elementwise.add and node.shape == root.shape and _single_use(node, consumers):
+            stack.extend(reversed(node.operands))
+        else:
+            terms.append(node)
+    return terms
+
+
+def _sum(terms):
+    total = terms[0]
+    for term in terms[1:]:
+        total = elementwise.add(total, term)
+    return total
+
+
+def _row_of(node):
+    """(R, k) when ``node`` is ``R[k]``: an int index on the leading axis of a
+    matrix or higher array, the other axes whole."""
+    if node.op is not structure.getitem:
+        return None
+    source, index = node.operands[0], node.attrs["index"]
+    if source.ndim >= 2 and isinstance(index[0], int) and all(entry == FULL for entry in index[1:]):
+        return source, index[0]
+    return None
+
+
+def _counted_row_of(node):
+    """``_row_of(node)`` when R's row count is known (needed to slice or cover it)."""
+    row = _row_of(node)
+    return row if row is not None and isinstance(row[0].shape[0], int) else None
+
+
+# Sums of products of stacked pieces ------------------------------------------------
+
+def _fuse_product_sums(outputs: list, order: list, stacks: dict) -> tuple:
+    """Every sum of ``MIN_TERMS`` or more products ``outer(a_k, b_k)`` or ``A_kᵀ @ B_k``
+    of equal shapes -> one GEMM. Sums with a side of rows of one array go first:
+    their order is forced, the others follow it."""
+    products = sum(1 for node in order if node.op.name in ("outer", "matmul") and _pieces(node))
+    if products < MIN_TERMS:
+        return outputs, order
+    consumers = _consumers(order, outputs)
+    groups = []
+    for root, terms in _add_roots(order, consumers):
+        products = _fusible_products(terms, consumers)
+        if len(products) >= MIN_TERMS:
+            groups.append((_rows_order(products) is None, root, products,
+                           [t for t in terms if t not in products]))
+    mapping = {}
+    for _, root, products, rest in sorted(groups, key=lambda group: group[0]):
+        mapping[root] = _sum([_stacked_product(_ordered(products, stacks), stacks)] + rest)
+    return _replaced(outputs, order, mapping)
+
+
+def _pieces(node):
+    """(A, B) when ``node`` is ``outer(A, B)`` or ``Aᵀ @ B`` (float64, sizes known),
+    so that a sum of such terms is (A's stacked)ᵀ (B's stacked)."""
+    if node.dtype != "float64" or not all(isinstance(d, int) for d in node.shape):
+        return None
+    if node.op is linalg_ops.outer:
+        return node.operands
+    if node.op is linalg_ops.matmul and node.operands[0].op is structure.transpose and node.ndim == 2:
+        a, b = node.operands[0].operands[0], node.operands[1]
+        return (a, b) if isinstance(a.shape[0], int) else None
+    return None
+
+
+def _fusible_products(terms, consumers) -> list:
+    """The largest set of single-use product terms whose pieces have the same shapes."""
+    by_shape: dict = {}
+    for term in terms:
+        pieces = _pieces(term) if _single_use(term, consumers) else None
+        if pieces is not None:
+            by_shape.setdefault((pieces[0].shape, pieces[1].shape), []).append(term)
+    return max(by_shape.values(), key=len, default=[])
+
+
+def _rows_order(products):
+    """The products sorted by row index when one side is distinct rows of one array."""
+    for side in (0, 1):
+        rows = _matrix_rows([_pieces(p)[side] for p in products])
+        if rows is not None:
+            return [p for _, p in sorted(zip(rows[1], products), key=lambda pair: pair[0])]
+    return None
+
+
+def _matrix_rows(pieces):
+    """(X, indices) when the pieces are distinct rows ``X[k]`` of one X."""
+    rows = [_counted_row_of(p) for p in pieces]
+    if any(r is None or r[0] is not rows[0][0] for r in rows):
+        return None
+    indices = [k for _, k in rows]
+    return (rows[0][0], indices) if len(set(indices)) == len(indices) else None
+
+
+def _ordered(products, stacks):
+    """Row order if forced, else the order of an existing stack of one side, else as found."""
+    by_rows = _rows_order(products)
+    if by_rows is not None:
+        return by_rows
+    for side in (0, 1):
+        pieces = [_pieces(p)[side] for p in products]
+        for stacked in stacks.values():
+            if len(set(pieces)) == len(pieces) == len(stacked) and set(pieces) == set(stacked):
+                position = {piece: i for i, piece in enumerate(stacked)}
+                return sorted(products, key=lambda p: position[_pieces(p)[side]])
+    return products
+
+
+def _stacked_product(products, stacks):
+    """Σ_k A_kᵀ B_k as (A's stacked)ᵀ (B's stacked), the pieces' rows one after another."""
+    left, right = (_flat(_stack([_pieces(p)[side] for p in products], stacks)) for side in (0, 1))
+    return linalg_ops.matmul(structure.transpose(left), right)
+
+
+def _stack(pieces, stacks):
+    """The pieces along a new leading axis, recorded in ``stacks``: a slice of X
+    when they are rows of X at evenly spaced increasing indices, else a copy."""
+    rows = _matrix_rows(pieces)
+    steps = {b - a for a, b in zip(rows[1], rows[1][1:])} if rows else set()
+    if rows and len(steps) == 1 and min(steps) > 0:
+        source, indices = rows
+        step = steps.pop()
+        whole = indices[0] == 0 and step == 1 and indices[-1] == source.shape[0] - 1
+        stack = source if whole else structure.getitem(
+            source, index=slice(indices[0], indices[-1] + 1, None if step == 1 else step))
+    else:
+        joined = structure.concatenate(*pieces, axis=0)
+        stack = structure.reshape(joined, shape=(len(pieces),) + pieces[0].shape)
+    stacks[stack] = tuple(pieces)
+    return stack
+
+
+def _flat(stack):
+    """A stack of matrices as one matrix, their rows one after another (a view)."""
+    if stack.ndim == 2:
+        return stack
+    return structure.reshape(stack, shape=(stack.shape[0] * stack.shape[1],) + stack.shape[2:])
+
+
+# Sums of stacked pieces ------------------------------------------------------------
+
+def _sum_stacked(outputs: list, order: list, stacks: dict) -> tuple:
+    """An add tree holding every piece of a stack, or the same reduction
+    ``sum(piece, axis)`` of every piece -> one sum over the stack + the other terms."""
+    if not stacks:
+        return outputs, order
+    consumers = _consumers(order, outputs)
+    mapping = {}
+    for root, terms in _add_roots(order, consumers):
+        if len(terms) >= MIN_TERMS:
+            replacement = _stack_sum(terms, stacks)
+            if replacement is not None:
+                mapping[root] = replacement
+    return _replaced(outputs, order, mapping)
+
+
+def _stack_sum(terms, stacks):
+    """The sum of ``terms`` through the first stack with every piece among them
+    (or every piece reduced the same way): one sum over the stack + the rest; else None."""
+    found: dict = {}
+    for i, term in enumerate(terms):
+        found.setdefault(_as_reduction(term), []).append(i)
+    for stack, pieces in stacks.items():
+        need = Counter(pieces)
+        for axes in {axes for base, axes in found if base in need}:
+            held = all(len(found.get((p, axes), ())) >= n for p, n in need.items())
+            if len(pieces) >= MIN_TERMS and held:
+                taken = {i for p, n in need.items() for i in found[(p, axes)][:n]}
+                total = reductions.sum_(stack, axis=(0,) + tuple(a + 1 for a in axes))
+                return _sum([total] + [t for i, t in enumerate(terms) if i not in taken])
+    return None
+
+
+def _as_reduction(term):
+    """(x, axes) when ``term`` is ``sum(x, axes)`` (dimensions dropped), else (term, ())."""
+    if term.op is reductions.sum_ and not term.attrs["keepdims"]:
+        return term.operands[0], term.attrs["axis"]
+    return term, ()
+
+
+# Elementwise ops on rows -----------------------------------------------------------
+
+def _lift_rows(outputs: list, order: list, stacks: dict) -> tuple:
+    """Rounds of ``op(R[k], c) -> op(R, c)[k]`` until none applies."""
+    for _ in range(LIFT_ROUNDS):
+        rules = _lift_rules(order, outputs, stacks)
+        if not rules:
+            break
+        new: dict = {}
+        for node in order:
+            rule = rules.get(node)
+            new[node] = rule(new) if rule else _rebuilt(node, new)
+        outputs = [new[node] for node in outputs]
+        order = statement_order(outputs)
+        stacks = {_renewed(stack, new): tuple(new.get(p, p) for p in pieces)
+                  for stack, pieces in stacks.items()}
+    return outputs, order
+
+
+def _renewed(node, new: dict):
+    """``node`` rebuilt from the rebuilt versions in ``new`` (a stack the graph
+    reads only through its flat view is not itself in the graph)."""
+    for ancestor in toposort([node]):
+        if ancestor not in new:
+            new[ancestor] = _rebuilt(ancestor, new)
+    return new[node]
+
+
+def _rebuilt(node, new):
+    operands = tuple(new[o] for o in node.operands)
+    if all(a is b for a, b in zip(operands, node.operands)):
+        return node
+    return node.op(*operands, **node.attrs)
+
+
+def _lift_rules(order, outputs, stacks) -> dict:
+    """{target node: function of the rebuilt nodes giving its replacement} for
+    every group of ``MIN_TERMS``+ candidates covering half of their R's rows."""
+    rows = _row_table(order, stacks)
+    if not rows:
+        return {}
+    groups: dict = {}
+    consumers = _consumers(order, outputs)
+    for node in order:
+        for key, k, rest in _candidates(node, rows, consumers):
+            groups.setdefault(key, []).append((node, k, rest))
+    chosen: dict = {}
+    for key, members in groups.items():
+        matrix = next(n for kind, n in key[1] if kind == "row")
+        used = {k for _, k, _ in members}
+        if len(used) >= MIN_TERMS and 2 * len(used) >= matrix.shape[0]:
+            for node, k, rest in members:
+                chosen.setdefault(node, (key, k, rest))
+    return _acyclic_rules(chosen)
+
+
+def _row_table(order, stacks) -> dict:
+    """{node: (R, k)} for the getitem rows in ``order`` and the pieces of the stacks it computes."""
+    present = set(order) if stacks else ()
+    rows = {}
+    for stack, pieces in stacks.items():
+        if _flat(stack) in present:
+            for k, piece in enumerate(pieces):
+                rows.setdefault(piece, (stack, k))
+    for node in order:
+        row = _counted_row_of(node) if node.op is structure.getitem else None
+        if row is not None:
+            rows[node] = row
+    return rows
+
+
+def _candidates(node, rows, consumers) -> list:
+    """(group key, row index, other add-tree terms) for each way ``node`` could
+    be lifted: itself, if elementwise over rows at one index and invariants no
+    larger than a row; for the root of an add tree, also each (row, other term) pair."""
+    if not node.op.elementwise or node.attrs:
+        return []
+    if node.op is not elementwise.add:
+        return _elementwise_candidate(node, rows)
+    if _absorbed(node, consumers):
+        return []
+    terms = _terms(node, consumers)
+    found = []
+    for i, term in enumerate(terms):
+        row = rows.get(term)
+        for j, other in enumerate(terms):
+            if row is not None and other not in rows and _fits_row(other, term):
+                rest = tuple(t for n, t in enumerate(terms) if n not in (i, j))
+                found.append((("add", (("row", row[0]), ("node", other))), row[1], rest))
+    return found + _elementwise_candidate(node, rows)
+
+
+def _elementwise_candidate(node, rows) -> list:
+    """[(key, k, ())] when ``node``'s operands are rows at one index k (of arrays with
+    as many rows) and invariants no larger than a row, else []."""
+    found = [rows.get(operand) for operand in node.operands]
+    row_operands = [o for o, row in zip(node.operands, found) if row is not None]
+    if not row_operands:
+        return []
+    first = row_operands[0]
+    matrix, k = rows[first]
+    for operand in row_operands:
+        other, index = rows[operand]
+        if index != k or operand.shape != first.shape or other.shape[0] != matrix.shape[0]:
+            return []
+    if not all(row is not None or _fits_row(o, first) for o, row in zip(node.operands, found)):
+        return []
+    pattern = tuple(("node", o) if row is None else ("row", row[0])
+                    for o, row in zip(node.operands, found))
+    return [((node.op.name, pattern), k, ())]
+
+
+def _fits_row(node, row) -> bool:
+    """Whether ``node`` broadcasts within ``row``'s shape (so a leading axis changes nothing)."""
+    if node.ndim > row.ndim:
+        return False
+    try:
+        return broadcast_shapes(row.shape, node.shape) == row.shape
+    except ShapeError:
+        return False
+
+
+def _acyclic_rules(chosen: dict) -> dict:
+    """Rules for the chosen targets whose R's and invariants depend on no target
+    (so they stay as they are, and no replacement can depend on itself)."""
+    targets = set(chosen)
+    clean: dict = {}
+
+    def independent(node):
+        if node not in clean:
+            clean[node] = not node.operands or targets.isdisjoint(toposort([node]))
+        return clean[node]
+
+    rules = {}
+    for node, (key, k, rest) in chosen.items():
+        if all(independent(n) for _, n in key[1]):
+            rules[node] = _lift_rule(key, k, rest)
+    return rules
+
+
+def _lift_rule(key, k, rest):
+    """The replacement of a target: the other terms of its add tree (rebuilt) + ``op(R, c)[k]``."""
+    name, pattern = key
+
+    def rule(new):
+        lifted = REGISTRY[name](*[n for _, n in pattern])
+        return _sum([new[t] for t in rest] + [structure.getitem(lifted, index=k)])
+    return rule

@@ -1,0 +1,184 @@
+"""Compile-time lowerings: cheaper forms of the same values, after differentiation.
+
+The graph a user writes, and its gradient, say *what* to compute; these rules
+choose *how*, for the compiler only (printing, ``simplify`` and ``grad`` never
+see them). Each rule maps a node to a replacement or ``None``:
+
+* **Shared Cholesky factor.** ``logdet(M)``, ``solve(M, B)`` and ``inv(M)``
+  of a matrix the graph proves symmetric PSD (``A @ A.T``, ``X.T @ X + λI``,
+  ...: :func:`symgrad.analysis.properties.is_psd`) use one factorization,
+  ``spd_factor(M)``, an interned node shared by every consumer: the
+  log-determinant becomes ``2 Σ log diag L``, the solve a Cholesky solve and
+  the inverse LAPACK's ``potri`` (SciPy's LAPACK when installed, else NumPy).
+  A matrix that is PSD but numerically singular has no factor; its consumers
+  fall back to ``slogdet`` and LU at run time.
+* **Labels index instead of a one_hot matrix.** ``sum(one_hot(y) * X, axis=-1)``
+  becomes ``pick(X, y)`` (``X[..., y]``), and ``X ± one_hot(y)`` /
+  ``one_hot(y) - X`` become ``one_hot_add`` (a copy of ``±X`` with ``±1``
+  added at the labels). Both index through one ``label_rows(y)`` node, so
+  one_hot's range check runs once per label array. Where ``X`` holds
+  ``-inf`` (a log-probability underflowed) the indexed form gives the picked
+  entry, where ``0 * -inf`` made the one_hot product NaN.
+* **Sums of scatters in one buffer.** The gradient of many indexed reads of
+  one array (``sum(x[i] * x[i])`` over all ``i``) is a chain of adds of
+  scatters, each a whole zero array: quadratic work. A chain with at least
+  ``MIN_SCATTERS`` scatter terms of its shape becomes one ``scatter_sum`` (the
+  other terms added to it).
+* **Softmax from log-softmax.** ``softmax(z)`` next to ``log_softmax(z)``
+  (cross-entropy and its gradient) is ``exp(log_softmax(z))``: one ``exp``
+  instead of a second max/exp/sum/divide pass.
+"""
+from __future__ import annotations
+
+from ..ops import elementwise, linalg as linalg_ops, reductions, structure
+from ..ir.graph import REGISTRY, replace
+from .memory_plan import statement_order
+from ..analysis.properties import is_psd
+
+SPD_LOWERED = {"logdet": "spd_logdet", "solve": "spd_solve", "inv": "spd_inv"}
+
+
+def lower(outputs: list, order: list) -> tuple:
+    """(``outputs`` with every rule applied, their toposort); ``order`` (the
+    toposort of ``outputs``) is returned unchanged when no rule applies."""
+    names = {node.op.name for node in order}
+    if "scatter" in names:
+        outputs, order = _accumulate_scatters(outputs, order)
+    rules = {op: rule for op, (rule, needs) in RULES.items() if op in names and needs in names}
+    if not rules:
+        return outputs, order
+    new: dict = {}
+    present = _Members(order)
+    for node in order:
+        rebuilt = node
+        if new and node.operands:
+            operands = tuple(new.get(o, o) for o in node.operands)
+            if any(a is not b for a, b in zip(operands, node.operands)):
+                rebuilt = node.op(*operands, **node.attrs)
+        rule = rules.get(node.op.name)
+        if rule is not None:
+            replacement = rule(rebuilt, present)
+            if replacement is not None:
+                rebuilt = replacement
+        if rebuilt is not node:
+            new[node] = rebuilt
+    if not new:
+        return outputs, order
+    outputs = [new.get(o, o) for o in outputs]
+    return outputs, statement_order(outputs)
+
+
+#: Fewest scatter terms in a chain of adds that ``scatter_sum`` replaces.
+MIN_SCATTERS = 3
+
+
+def _accumulate_scatters(outputs: list, order: list) -> tuple:
+    """Each chain of adds holding ``MIN_SCATTERS``+ scatters of its shape as one
+    ``scatter_sum`` plus the chain's other terms (see the module docstring)."""
+    uses: dict = {}
+    for node in order:
+        for operand in node.operands:
+            uses[operand] = uses.get(operand, 0) + 1
+    for node in outputs:
+        uses[node] = uses.get(node, 0) + 1
+    mapping, absorbed = {}, set()
+    for node in reversed(order):  # a chain's top before its inner adds
+        if node.op is not elementwise.add or node in absorbed or node.dtype != "float64":
+            continue
+        scatters, others, inner = _chain_terms(node, uses)
+        if len(scatters) >= MIN_SCATTERS:
+            absorbed.update(inner)
+            total = structure.scatter_sum(*(s.operands[0] for s in scatters), shape=node.shape,
+                                          indices=tuple(s.attrs["index"] for s in scatters))
+            for term in others:
+                total = total + term
+            mapping[node] = total
+    if not mapping:
+        return outputs, order
+    outputs = replace(outputs, mapping)
+    return outputs, statement_order(outputs)
+
+
+def _chain_terms(top, uses) -> tuple:
+    """(scatter terms, other terms, inner adds) of the add chain under ``top``: inner
+    adds of the same shape read only by the chain are flattened (iteratively)."""
+    scatters, others, inner, stack = [], [], [], [top]
+    while stack:
+        node = stack.pop()
+        if node is top or (node.op is elementwise.add and node.shape == top.shape
+                           and uses.get(node, 0) == 1):
+            if node is not top:
+                inner.append(node)
+            stack.extend(reversed(node.operands))
+        elif (node.op is structure.scatter and node.shape == top.shape
+              and node.operands[0].dtype == "float64"):
+            scatters.append(node)
+        else:
+            others.append(node)
+    return scatters, others, inner
+
+
+class _Members:
+    """``node in members`` for the nodes of ``order``, the set built on first use."""
+
+    def __init__(self, order):
+        self.order, self.nodes = order, None
+
+    def __contains__(self, node) -> bool:
+        if self.nodes is None:
+            self.nodes = set(self.order)
+        return node in self.nodes
+
+
+def _spd(node, present):
+    matrix = node.operands[0]
+    if not is_psd(matrix):
+        return None
+    return REGISTRY[SPD_LOWERED[node.op.name]](linalg_ops.spd_factor(matrix), *node.operands)
+
+
+def _one_hot_labels(node, like):
+    """``label_rows`` of ``node``'s labels when it is a one_hot of ``like``'s shape."""
+    if node.op is structure.one_hot and node.shape == like.shape:
+        return structure.label_rows(node.operands[0], k=node.attrs["k"])
+    return None
+
+
+def _pick(node, present):
+    """``sum(one_hot(y) * X, axis=last)`` -> ``pick(X, y)``."""
+    product = node.operands[0]
+    if (product.op is not elementwise.multiply or node.attrs["keepdims"]
+            or node.attrs["axis"] != (product.ndim - 1,)):
+        return None
+    a, b = product.operands
+    for one_hot, other in ((a, b), (b, a)):
+        rows = _one_hot_labels(one_hot, product)
+        if rows is not None and other.shape == product.shape:
+            return structure.pick(other, rows)
+    return None
+
+
+def _one_hot_add(node, present):
+    """``X + one_hot(y)``, ``X - one_hot(y)``, ``one_hot(y) - X`` -> ``one_hot_add``."""
+    a, b = node.operands
+    sign = -1.0 if node.op is elementwise.subtract else 1.0
+    rows = _one_hot_labels(b, a)
+    if rows is not None:
+        return structure.one_hot_add(a, rows, sign=sign)
+    rows = _one_hot_labels(a, b)
+    if rows is not None:
+        other = elementwise.negative(b) if sign < 0 else b
+        return structure.one_hot_add(other, rows, sign=1.0)
+    return None
+
+
+def _softmax(node, present):
+    """``softmax(z)`` -> ``exp(log_softmax(z))`` when the graph has the latter."""
+    log_softmax = reductions.log_softmax(node.operands[0], **node.attrs)
+    return elementwise.exp(log_softmax) if log_softmax in present else None
+
+
+#: op name -> (rule, an op the graph must contain for the rule to ever apply)
+RULES = {"logdet": (_spd, "logdet"), "solve": (_spd, "solve"), "inv": (_spd, "inv"),
+         "sum": (_pick, "one_hot"), "add": (_one_hot_add, "one_hot"),
+         "subtract": (_one_hot_add, "one_hot"), "softmax": (_softmax, "log_softmax")}

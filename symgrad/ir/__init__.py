@@ -1,0 +1,1 @@
+"""The graph IR: shapes, immutable hash-consed nodes, op records' container, leaves."""

@@ -1,0 +1,1 @@
+"""Unicode and LaTeX printing of graphs."""
