@@ -70,7 +70,7 @@ def symbolic_proof(a, b) -> str | None:
     if a is b:
         return "the two graphs are the same node"
     try:
-        from ..rewrite import simplify
+        from ..rewrite import COMPACT_RULESETS, rewrite, simplify
     except ImportError:
         simplify = None
     if simplify is not None:
@@ -79,6 +79,10 @@ def symbolic_proof(a, b) -> str | None:
             return "simplify(a) is simplify(b)"
         if a.dtype == b.dtype == "float64" and is_constant(simplify(sa - sb), 0):
             return "simplify(a - b) is 0"
+        # the compact normal form folds transposes outward, (A B)ᵀ and Bᵀ Aᵀ alike
+        ca, cb = rewrite([a, b], COMPACT_RULESETS)
+        if ca is cb:
+            return "both rewrite to one compact form"
     return _sympy_proof(a, b)
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from ..ir.graph import REGISTRY, Node
 from ..ir.shapes import ShapeError
+from . import facts as F
 from .base import Sample, Spec, add_all, op
 from .batched import column, mm, mT, row, solve_columns
 from .linalg import TINY, _solve_infer, _stacked_square_infer
@@ -313,6 +314,8 @@ def _det_from(x: Node, c: Node) -> Node:
 
 cofactor = op("cofactor", infer=_stacked_square_infer, numpy="_cofactor({0})",
               helpers=(COFACTOR_HELPER,), fresh=True, vjp=_cofactor_vjp, jvp=_cofactor_jvp,
+              # det(S) S⁻ᵀ is symmetric with S (by continuity at singular S), SPD with it
+              facts=F.keeps("symmetric", "spd"),
               samples=lambda: [Sample((Spec((3, 3), "wellcond"),)),
                                Sample((Spec((2, 3, 3), "wellcond"),)),
                                Sample((Spec(("n", "n"), "wellcond"),))])

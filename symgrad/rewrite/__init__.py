@@ -16,6 +16,9 @@ from .pattern import P, Pat, Rule, RuleSet, index_rules, match
 
 #: Every rule group, in priority order (the first rule that applies wins).
 RULESETS = algebra.RULESETS + linalg.RULESETS + closed_forms.RULESETS + stability.RULESETS
+#: The same with transposes folded outward (``Aᵀ Bᵀ -> (B A)ᵀ``) rather than pushed to the
+#: leaves: what ``simplify`` uses when the human form would be larger than its input.
+COMPACT_RULESETS = RULESETS + (linalg.COMPACT,)
 
 
 def rewrite(nodes, rulesets=RULESETS):
@@ -28,18 +31,28 @@ def rewrite(nodes, rulesets=RULESETS):
 def simplify(node_or_nodes):
     """An equivalent, never larger graph: folded, collected, in closed form.
 
-    Applies every rule group to a fixpoint. The rules are written to remove
-    nodes or keep their count, but a rewrite that pays off locally can cost a
-    node when its operands are shared elsewhere (``Aᵀ Bᵀ -> (B A)ᵀ`` with
-    ``Aᵀ`` still used); if the whole result has more op nodes than the input,
-    the input is returned unchanged. Returns a node for a node and a list
+    Applies every rule group to a fixpoint, transposes pushed to the leaves
+    as the Matrix Cookbook writes them. The rules are written to remove nodes
+    or keep their count, but a rewrite that pays off locally can cost a node
+    when its operands are shared elsewhere (``(A B)ᵀ -> Bᵀ Aᵀ`` with ``A B``
+    still used); if the whole result has more op nodes than the input, the
+    compact rules (transposes folded outward, :data:`COMPACT_RULESETS`) are
+    tried instead, and if that is larger too the input is returned unchanged. Returns a node for a node and a list
     for a list.
     """
     outputs, single = as_node_list(node_or_nodes, "simplify's argument")
-    result = normalize(outputs, index_rules(RULESETS))
-    if outputs and op_count(result) > op_count(outputs):
-        result = outputs
+    result = outputs
+    if outputs:
+        size = op_count(outputs)
+        for rulesets in (RULESETS, COMPACT_RULESETS):
+            candidate = normalize(outputs, _INDEXES[rulesets])
+            if op_count(candidate) <= size:
+                result = candidate
+                break
     return result[0] if single else result
 
 
-__all__ = ["P", "Pat", "Rule", "RuleSet", "RULESETS", "match", "rewrite", "simplify"]
+_INDEXES = {rulesets: index_rules(rulesets) for rulesets in (RULESETS, COMPACT_RULESETS)}
+
+
+__all__ = ["P", "Pat", "Rule", "RuleSet", "RULESETS", "COMPACT_RULESETS", "match", "rewrite", "simplify"]

@@ -13,7 +13,7 @@ from ..ops import elementwise, structure
 from ..ir.graph import Node
 from ..ir.leaves import constant
 from ..ops import broadcast_to, is_constant, zeros
-from ..analysis.properties import is_nonzero
+from ..analysis.properties import is_nonnegative, is_nonzero
 from ..ir.shapes import ShapeError, broadcast_shapes, is_concrete
 from .pattern import P, Rule, RuleSet
 
@@ -22,6 +22,9 @@ x, y, z = (P.var(name, lambda n: n.dtype != "bool") for name in "xyz")
 s, t = (P.var(name, lambda n: n.shape == () and n.dtype != "bool") for name in "st")
 c, d = P.const("c", scalar=True), P.const("d", scalar=True)
 zero, one, minus_one = P.value(0.0), P.value(1.0), P.value(-1.0)
+#: A division guard: a positive constant no larger than the smallest normal float64.
+eps = P.var("eps", lambda n: n.op is structure.constant and n.shape == ()
+            and 0.0 < float(n.value) <= np.finfo(np.float64).tiny)
 
 FOLD_LIMIT = 10 ** 6
 
@@ -164,6 +167,9 @@ SIGNS = RuleSet("signs", [
     Rule("(-x) - y = -(x + y)", P.subtract(P.negative(x), y), lambda x, y: -(x + y)),
     Rule("x - (-y) = x + y", P.subtract(x, P.negative(y)), lambda x, y: x + y),
     Rule("-(x - y) = y - x", P.negative(P.subtract(x, y)), lambda x, y: y - x),
+    # (-c) x + y = y - c x: a sum leads with its positive term, as it is written by hand
+    Rule("(-c) x + y = y - c x  (c > 0)", P.add(P.multiply(c, x), y),
+         lambda c, x, y: y - constant(-c.value) * x, when=lambda c: float(c.value) < 0),
 ])
 
 
@@ -202,7 +208,48 @@ def _nonzero_constant(node: Node) -> bool:
             and bool(np.all(node.value != 0)))
 
 
+def _signed_terms(node: Node, sign: float = 1.0, depth: int = 32) -> list:
+    """[(coefficient, term)] of a chain of + and - (and unary -), with ``c t`` for a 0-d
+    constant ``c`` read as the coefficient ``c`` of ``t``."""
+    if depth and node.op in (elementwise.add, elementwise.subtract):
+        left, right = node.operands
+        flip = -sign if node.op is elementwise.subtract else sign
+        return _signed_terms(left, sign, depth - 1) + _signed_terms(right, flip, depth - 1)
+    if depth and node.op is elementwise.negative:
+        return _signed_terms(node.operands[0], -sign, depth - 1)
+    if node.op is elementwise.multiply and node.operands[0].op is structure.constant \
+            and node.operands[0].shape == ():
+        return [(sign * float(node.operands[0].value), node.operands[1])]
+    return [(sign, node)]
+
+
+def _collect_terms(out: Node):
+    """Σ cᵢ tᵢ with equal terms merged (their coefficients added), or None when no term
+    repeats; the first occurrence keeps its place, so the sum reads as written."""
+    if out.dtype != "float64" or out.op not in (elementwise.add, elementwise.subtract):
+        return None
+    terms = _signed_terms(out)
+    coefficients: dict = {}
+    for coefficient, term in terms:
+        coefficients[term] = coefficients.get(term, 0.0) + coefficient
+    if len(coefficients) == len(terms):
+        return None
+    result = None
+    for term, coefficient in coefficients.items():
+        if coefficient == 0.0:
+            continue
+        magnitude = term if abs(coefficient) == 1.0 else constant(abs(coefficient)) * term
+        if result is None:
+            result = magnitude if coefficient > 0 else -magnitude
+        else:
+            result = result + magnitude if coefficient > 0 else result - magnitude
+    return as_out(zeros_like(out) if result is None else result, out)
+
+
 LIKE_TERMS = RuleSet("like terms and scalar factors", [
+    # a t + ... + b t = (a + b) t anywhere in a chain of sums and differences
+    Rule("Σ cᵢ tᵢ: equal terms merged", P.var("out", lambda n: n.op in (
+        elementwise.add, elementwise.subtract)), _collect_terms),
     Rule("x s = s x", P.var("out", lambda n: n.op is elementwise.multiply and _scalar_last(n)),
          lambda out: out.operands[1] * out.operands[0]),
     Rule("x - x = 0", P.subtract(x, x).named("out"), zeros_like),
@@ -224,6 +271,15 @@ LIKE_TERMS = RuleSet("like terms and scalar factors", [
          lambda x, c: constant(1.0 / c.value) * x, when=lambda x: is_float(x)),
     # sum(s X) = s sum(X), (s A) @ B = s (A @ B), trace(s X) = s trace(X), ...
     Rule("op(s X) = s op(X)  (op linear)", P.var("out", _scalar_out_of_linear), _pull_scalars),
+    # t y / max(t, ε) = y for t ≥ 0: the tiny ε only keeps 0/0 out (the norm's derivative
+    # x / max(‖x‖, ε)); it differs from y only where t < ε (a subnormal norm)
+    Rule("t (y / max(t, ε)) = y  (t ≥ 0)", P.multiply(t, P.divide(y, P.maximum(t, eps))).named("out"),
+         lambda y, out: as_out(y, out), when=lambda t: is_nonnegative(t)),
+    Rule("(s t)(y / max(t, ε)) = s y  (t ≥ 0)",
+         P.multiply(P.multiply(s, t), P.divide(y, P.maximum(t, eps))).named("out"),
+         lambda s, y, out: as_out(s * y, out), when=lambda t: is_nonnegative(t)),
+    Rule("x / x = 1  (x != 0)", P.divide(x, x).named("out"),
+         lambda out: as_out(constant(1.0), out), when=lambda x: is_nonzero(x)),
     Rule("x (y / x) = y  (x != 0)", P.multiply(x, P.divide(y, x)).named("out"),
          lambda y, out: as_out(y, out), when=lambda x: is_nonzero(x)),
     Rule("x (y/x - z) = y - x z  (x != 0)", P.multiply(x, P.subtract(P.divide(y, x), z)),

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..ir.graph import Node
 from ..ir.leaves import constant
-from ..ops import broadcast_to
+from ..ops import broadcast_to, elementwise, reductions, structure
 from ..ir.shapes import is_concrete
 from .pattern import P, Rule, RuleSet
 
@@ -33,7 +33,35 @@ def _over_classes(labels: Node, axis) -> bool:
     return axis == (labels.ndim,)
 
 
+def _keepdims_shape(out: Node) -> bool:
+    """``reshape(sum(x, axis), shape)`` where ``shape`` is the sum's keepdims shape."""
+    if out.op is not structure.reshape:
+        return False
+    inner = out.operands[0]
+    return (inner.op is reductions.sum_ and not inner.attrs["keepdims"] and out.shape
+            == reductions._reduced_shape(inner.operands[0].shape, inner.attrs["axis"], True))
+
+
+def _sum_keepdims(out: Node) -> Node:
+    inner = out.operands[0]
+    return reductions.sum_(inner.operands[0], axis=inner.attrs["axis"], keepdims=True)
+
+
+y, t = P.var("y"), P.var("t")
+one = P.value(1.0)
+
 CLOSED_FORMS = RuleSet("closed forms", [
+    # σ(-t) = 1 - σ(t): the logistic loss's two terms, -y log σ(t) - (1 - y) log(1 - σ(t)),
+    # differentiate to (y - 1) σ(t) + y σ(-t) = y - σ(t)
+    Rule("(y - 1) σ(t) + y σ(-t) = y - σ(t)",
+         P.add(P.multiply(P.subtract(y, one), P.sigmoid(t)), P.multiply(y, P.sigmoid(P.negative(t)))),
+         lambda y, t: y - elementwise.sigmoid(t)),
+    Rule("(1 - y) σ(t) - y σ(-t) = σ(t) - y",
+         P.subtract(P.multiply(P.subtract(one, y), P.sigmoid(t)), P.multiply(y, P.sigmoid(P.negative(t)))),
+         lambda y, t: elementwise.sigmoid(t) - y),
+    # a sum reshaped to its keepdims shape is the keepdims sum (so exp(Z) / that is softmax)
+    Rule("reshape(sum(x, axis), kept shape) = sum(x, axis, keepdims=True)",
+         P.var("out", _keepdims_shape), _sum_keepdims),
     # each one-hot row has a single 1
     Rule("sum(one_hot(l, k), classes) = 1",
          P.sum(P.one_hot(labels), axis=axis).named("out"), lambda out: ones(out.shape),

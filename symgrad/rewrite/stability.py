@@ -21,7 +21,9 @@ STABILITY = RuleSet("stability", [
     # for inv(A) B is a choice of the optimizer.
     Rule("exp(log_softmax(x)) = softmax(x)", P.exp(P.log_softmax(x, axis=axis)),
          lambda x, axis: reductions.softmax(x, axis=axis)),
-    Rule("inv(A) B = solve(A, B)", P.matmul(P.inv(A), B), lambda A, B: linalg_ops.solve(A, B)),
+    # (not for B = A⁻¹: A⁻¹ A⁻¹ is the closed form, solve(A, A⁻¹) no more accurate)
+    Rule("inv(A) B = solve(A, B)", P.matmul(P.inv(A), B), lambda A, B: linalg_ops.solve(A, B),
+         when=lambda A, B: not (B.op is linalg_ops.inv and B.operands[0] is A)),
 ])
 
 RULESETS = (STABILITY,)
