@@ -253,6 +253,18 @@ def register(op: Op) -> Op:
     return op
 
 
+def unregister(op: Op) -> None:
+    """Undo :func:`register` (the name, operators and leaf slot): for a test that
+    declares an op of its own and must leave the registry as it found it."""
+    if REGISTRY.get(op.name) is not op:
+        raise ValueError(f"{op!r} is not registered")
+    del REGISTRY[op.name]
+    for key in op.operators:
+        del OPERATORS[key]
+    if op.leaf is not None:
+        setattr(LEAF_OPS, op.leaf, None)
+
+
 def _freeze(value):
     if isinstance(value, dict):
         return tuple(sorted((k, _freeze(v)) for k, v in value.items()))

@@ -212,7 +212,8 @@ cholesky = op("cholesky", infer=_stacked_square_infer,
               numpy="np.linalg.cholesky({0})", fresh=True,
               vjp=_cholesky_vjp, jvp=_cholesky_jvp,
               samples=lambda: [Sample((Spec((3, 3), "spd"),)), Sample((Spec((2, 3, 3), "spd"),)),
-                               Sample((Spec(("n", "n"), "spd"),))])
+                               Sample((Spec(("n", "n"), "spd"),))],
+              cli=(("node", None),))
 
 
 # eigh / eigvalsh ------------------------------------------------------------------------
@@ -270,7 +271,8 @@ def _eigh_vectors_jvp(tangents, out, x, UPLO):  # noqa: N803
 
 eigvalsh = op("eigvalsh", infer=_eigvalsh_infer, prepare=_uplo_prepare,
               numpy="np.linalg.eigvalsh({0}, UPLO={UPLO!r})", fresh=True,
-              vjp=_eigvalsh_vjp, jvp=_eigvalsh_jvp, samples=SPD_SAMPLES)
+              vjp=_eigvalsh_vjp, jvp=_eigvalsh_jvp, samples=SPD_SAMPLES,
+              cli=(("node", None),))
 eigh_vectors = op("eigh_vectors", infer=_eigh_vectors_infer, prepare=_uplo_prepare,
                   numpy="np.linalg.eigh({0}, UPLO={UPLO!r})[1]", fresh=True,
                   vjp=_eigh_vectors_vjp, jvp=_eigh_vectors_jvp, samples=SPD_SAMPLES)
@@ -620,7 +622,8 @@ pinv = op("pinv", infer=_pinv_infer,
           samples=lambda: [Sample((Spec((3, 2)),)), Sample((Spec((2, 3)),)),
                            Sample((Spec((2, 3, 3), "wellcond"),)),
                            Sample((Spec(("n", "m")),))],
-          unicode=_print_pinv, symbol="⁺", latex_symbol="^{+}")
+          unicode=_print_pinv, symbol="⁺", latex_symbol="^{+}",
+          cli=(("node", None),))
 
 
 def _matrix_rank_numpy(args, attrs, ctx):

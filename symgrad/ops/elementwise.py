@@ -329,7 +329,8 @@ power = binary("power", "{0} ** {1}",
                left="positive", fold=_fold_power, prepare=_power_prepare,
                operators=(operator.pow,),
                unicode=_print_power, latex=_latex_power,
-               to_sympy=_sympy_power)
+               to_sympy=_sympy_power,
+               cli=(("node", None), ("node", None)))
 negative = unary("negative", "-{0}", lambda g, out, x: [-g], fold=_fold_negative,
                  out_form="np.negative({0}, out={out})", facts=F.keeps("nonzero"),
                  operators=(operator.neg,),
@@ -383,40 +384,50 @@ def _fold_log1p(x):
 exp = unary("exp", "np.exp({0})", lambda g, out, x: [g * out], out_form="np.exp({0}, out={out})",
             positive_result=True, facts=F.POSITIVE,
             latex=lambda p, node, x: Piece(f"e^{{{x.text}}}", SCRIPT),
-            to_sympy=sympy_function(lambda sp: sp.exp), from_sympy=lambda sp: sp.exp)
+            to_sympy=sympy_function(lambda sp: sp.exp), from_sympy=lambda sp: sp.exp,
+            cli=(("node", None),))
 log = unary("log", "np.log({0})", lambda g, out, x: [g / x], domain="positive",
             out_form="np.log({0}, out={out})", fold=_fold_log,
             latex_symbol=r"\log",
-            to_sympy=sympy_function(lambda sp: sp.log))
+            to_sympy=sympy_function(lambda sp: sp.log),
+            cli=(("node", None),))
 log1p = unary("log1p", "np.log1p({0})", lambda g, out, x: [g / (1.0 + x)], domain="positive",
               fold=_fold_log1p,
-              to_sympy=sympy_function(lambda sp: lambda x: sp.log(1 + x)))
+              to_sympy=sympy_function(lambda sp: lambda x: sp.log(1 + x)),
+              cli=(("node", None),))
 sqrt = unary("sqrt", "np.sqrt({0})", lambda g, out, x: [g / (2.0 * out)], domain="positive",
              keeps_positive=True, facts=F.sqrt_facts,
              unicode=lambda p, node, x: Piece("√" + p.wrap(x, x.prec < POSTFIX), SCRIPT),
              latex=lambda p, node, x: Piece(rf"\sqrt{{{x.text}}}"),
-             to_sympy=sympy_function(lambda sp: sp.sqrt))
+             to_sympy=sympy_function(lambda sp: sp.sqrt),
+             cli=(("node", None),))
 sin = unary("sin", "np.sin({0})", lambda g, out, x: [g * cos(x)],
             latex_symbol=r"\sin",
-            to_sympy=sympy_function(lambda sp: sp.sin), from_sympy=lambda sp: sp.sin)
+            to_sympy=sympy_function(lambda sp: sp.sin), from_sympy=lambda sp: sp.sin,
+            cli=(("node", None),))
 cos = unary("cos", "np.cos({0})", lambda g, out, x: [-(g * sin(x))],
             latex_symbol=r"\cos",
-            to_sympy=sympy_function(lambda sp: sp.cos), from_sympy=lambda sp: sp.cos)
+            to_sympy=sympy_function(lambda sp: sp.cos), from_sympy=lambda sp: sp.cos,
+            cli=(("node", None),))
 tanh = unary("tanh", "np.tanh({0})", lambda g, out, x: [g * (1.0 - out * out)],
              out_form="np.tanh({0}, out={out})",
              latex_symbol=r"\tanh",
-             to_sympy=sympy_function(lambda sp: sp.tanh), from_sympy=lambda sp: sp.tanh)
+             to_sympy=sympy_function(lambda sp: sp.tanh), from_sympy=lambda sp: sp.tanh,
+             cli=(("node", None),))
 abs_ = unary("abs", "np.abs({0})", lambda g, out, x: [g * sign(x)], domain="kinkfree",
              kink=True, positive_result=True, facts=F.abs_facts,
              operators=(operator.abs,),
              unicode=lambda p, node, x: Piece(f"|{x.text}|"), latex=lambda p, node, x: Piece(rf"\left|{x.text}\right|"),
-             to_sympy=sympy_function(lambda sp: lambda x: sp.Abs(x, evaluate=False)), from_sympy=lambda sp: sp.Abs)
+             to_sympy=sympy_function(lambda sp: lambda x: sp.Abs(x, evaluate=False)), from_sympy=lambda sp: sp.Abs,
+             cli=(("node", None),))
 relu = unary("relu", "np.maximum({0}, 0.0)", lambda g, out, x: [g * (x > 0.0)],
              domain="kinkfree", kink=True, facts=F.NONNEGATIVE,
-             to_sympy=sympy_function(lambda sp: lambda x: sp.Max(x, 0)))
+             to_sympy=sympy_function(lambda sp: lambda x: sp.Max(x, 0)),
+             cli=(("node", None),))
 softplus = unary("softplus", "np.logaddexp(0.0, {0})", lambda g, out, x: [g * sigmoid(x)],
                  positive_result=True, facts=F.POSITIVE,
-                 to_sympy=sympy_function(lambda sp: lambda x: sp.log(1 + sp.exp(x))))
+                 to_sympy=sympy_function(lambda sp: lambda x: sp.log(1 + sp.exp(x))),
+                 cli=(("node", None),))
 
 SIGMOID_HELPER = ("_sigmoid", '''
 def _sigmoid(x, out=None):
@@ -439,7 +450,8 @@ sigmoid = unary("sigmoid", "_sigmoid({0})", lambda g, out, x: [g * (out * (1.0 -
                 helpers=(SIGMOID_HELPER,), out_form="_sigmoid({0}, out={out})",
                 positive_result=True, facts=F.POSITIVE,
                 symbol="σ", latex_symbol=r"\sigma",
-                to_sympy=sympy_function(lambda sp: lambda x: 1 / (1 + sp.exp(-x))))
+                to_sympy=sympy_function(lambda sp: lambda x: 1 / (1 + sp.exp(-x))),
+                cli=(("node", None),))
 
 
 def _maximum_vjp(g, out, a, b):
@@ -456,7 +468,8 @@ def _print_maximum(p, node, a, b):
 maximum = binary("maximum", "np.maximum({0}, {1})", _maximum_vjp, left="kinkfree",
                  right="kinkfree", kink=True, keeps_positive=True,
                  unicode=_print_maximum, symbol="max", latex_symbol=r"\max",
-                 to_sympy=sympy_scalar(lambda sp: sp.Max), from_sympy=lambda sp: sp.Max)
+                 to_sympy=sympy_scalar(lambda sp: sp.Max), from_sympy=lambda sp: sp.Max,
+                 cli=(("node", None), ("node", None)))
 fmax = binary("fmax", "np.fmax({0}, {1})", _maximum_vjp, left="kinkfree", right="kinkfree",
               kink=True, keeps_positive=True)  # maximum that ignores NaN; same subgradient
 fmin = binary("fmin", "np.fmin({0}, {1})", lambda g, out, a, b: [g * (a <= b), g * (a > b)],
@@ -464,7 +477,8 @@ fmin = binary("fmin", "np.fmin({0}, {1})", lambda g, out, a, b: [g * (a <= b), g
 minimum = binary("minimum", "np.minimum({0}, {1})",
                  lambda g, out, a, b: [g * (a <= b), g * (a > b)], kink=True, keeps_positive=True,
                  symbol="min", latex_symbol=r"\min",
-                 to_sympy=sympy_scalar(lambda sp: sp.Min), from_sympy=lambda sp: sp.Min)
+                 to_sympy=sympy_scalar(lambda sp: sp.Min), from_sympy=lambda sp: sp.Min,
+                 cli=(("node", None), ("node", None)))
 
 
 def _where_infer(cond, a, b):
@@ -524,19 +538,23 @@ def _relation(name: str, python, symbol: str, latex_symbol: str, sympy_class: st
         from_sympy=lambda sp: getattr(sp, sympy_class), **fields)
 
 
-greater = _relation("greater", ">", ">", ">", "StrictGreaterThan", operators=(operator.gt,))
+greater = _relation("greater", ">", ">", ">", "StrictGreaterThan", operators=(operator.gt,),
+                    cli=(("node", None), ("node", None)))
 greater_equal = _relation("greater_equal", ">=", "≥", r"\geq", "GreaterThan",
                           operators=(operator.ge,))
-less = _relation("less", "<", "<", "<", "StrictLessThan", operators=(operator.lt,))
+less = _relation("less", "<", "<", "<", "StrictLessThan", operators=(operator.lt,),
+                 cli=(("node", None), ("node", None)))
 less_equal = _relation("less_equal", "<=", "≤", r"\leq", "LessThan", operators=(operator.le,))
-equal = _relation("equal", "==", "==", "=", "Eq")
+equal = _relation("equal", "==", "==", "=", "Eq", operators=(operator.eq,),
+                  cli=(("node", None), ("node", None)))
 
 
 # log(sigmoid(x)) = -softplus(-x) as one op, so the stability rewrite of a naive
 # log(sigmoid(x)) does not grow the graph; finite for any x.
 log_sigmoid = unary("log_sigmoid", "-np.logaddexp(0.0, -{0})",
                     lambda g, out, x: [g * sigmoid(-x)],
-                    to_sympy=sympy_function(lambda sp: lambda x: -sp.log(1 + sp.exp(-x))))
+                    to_sympy=sympy_function(lambda sp: lambda x: -sp.log(1 + sp.exp(-x))),
+                    cli=(("node", None),))
 
 
 def square(x) -> Node:
@@ -569,10 +587,12 @@ astype = op("astype", infer=lambda x, dtype: (x.shape, dtype), prepare=_astype_p
 
 
 # More piecewise-constant NumPy ufuncs: derivative 0 wherever it exists.
-trunc = _piecewise_constant("trunc", "np.trunc({0})", fresh=True, kink=True)
+trunc = _piecewise_constant("trunc", "np.trunc({0})", fresh=True, kink=True,
+                            cli=(("node", None),))
 floor_divide = _piecewise_constant("floor_divide", "np.floor_divide({0}, {1})", dtype=None,
                                    fresh=True, kink=True,
-                                   operators=(operator.floordiv,))
+                                   operators=(operator.floordiv,),
+                                   cli=(("node", None), ("node", None)))
 # Boolean masks: never differentiated.
 isfinite = _piecewise_constant("isfinite", "np.isfinite({0})", "bool", fresh=True)
 isnan = _piecewise_constant("isnan", "np.isnan({0})", "bool", fresh=True)

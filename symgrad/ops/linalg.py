@@ -86,7 +86,8 @@ matmul = op("matmul", infer=_matmul_infer, numpy=_matmul_numpy, vjp=_matmul_vjp,
                              Sample((Spec((3,)), Spec((3,))))],
             operators=(operator.matmul,),
             unicode=print_matmul, symbol=" @ ", latex_symbol=" ",
-            to_sympy=_sympy_matmul)
+            to_sympy=_sympy_matmul,
+            cli=(("node", None), ("node", None)))
 
 
 def dot(a, b):
@@ -108,7 +109,8 @@ outer = op("outer", infer=_outer_infer, numpy="np.outer({0}, {1})",
            linear_in=(0, 1), keeps_positive=True,
            facts=lambda node, facts: {"psd"} if node.operands[0] is node.operands[1] else F.NONE,
            samples=lambda: [Sample((Spec((3,)), Spec((2,)))), Sample((Spec(("n",)), Spec(("m",))))],
-           to_sympy=lambda s, node, a, b: s.mul(a, s.T(b)))
+           to_sympy=lambda s, node, a, b: s.mul(a, s.T(b)),
+           cli=(("node", None), ("node", None)))
 
 
 def _square(x, what):
@@ -131,7 +133,8 @@ trace = op("trace", infer=_square_infer(True), numpy="np.trace({0})",
            vjp=lambda g, out, x: [g * REGISTRY["eye"](n=x.shape[0])], jvp=linear_jvp("trace"),
            linear_in=(0,), keeps_positive=True, facts=F.of_spd("positive"), samples=SQUARE("real"),
            symbol="tr", latex_symbol=r"\operatorname{tr}",
-           to_sympy=lambda s, node, x: s.sp.Trace(x))
+           to_sympy=lambda s, node, x: s.sp.Trace(x),
+           cli=(("node", None),))
 
 
 def _per_matrix(g):
@@ -161,7 +164,8 @@ det = op("det", infer=_stacked_scalar_infer, numpy="np.linalg.det({0})",
          jvp=lambda ts, out, x: _matrix_sum(REGISTRY["cofactor"](x) * ts[0]),
          facts=F.of_spd("positive"), samples=STACKED("wellcond"),
          latex_symbol=r"\det",
-         to_sympy=lambda s, node, x: s.sp.Determinant(x))
+         to_sympy=lambda s, node, x: s.sp.Determinant(x),
+         cli=(("node", None),))
 
 LOGDET_HELPER = ("_logdet", '''
 def _logdet(x):
@@ -174,7 +178,8 @@ logdet = op("logdet", infer=_square_infer(True), numpy="_logdet({0})", helpers=(
             jvp=lambda ts, out, x: trace(solve(x, ts[0])),
             samples=SQUARE("spd"),
             latex_symbol=r"\log\det",
-            to_sympy=lambda s, node, x: s.sp.log(s.sp.Determinant(x)))
+            to_sympy=lambda s, node, x: s.sp.log(s.sp.Determinant(x)),
+            cli=(("node", None),))
 
 # slogdet's two parts: log|det x| (differentiable, accurate where det over/underflows)
 # and the sign (piecewise constant, not differentiated).
@@ -210,7 +215,8 @@ inv = op("inv", infer=_stacked_square_infer, numpy="np.linalg.inv({0})",
          fresh=True, facts=lambda node, facts: {"symmetric", "spd"} & facts(node.operands[0]),
          samples=lambda: SQUARE("wellcond")() + [Sample((Spec((2, 3, 3), "wellcond"),))],
          unicode=lambda p, node, x: p.script(x, p.head(node.op), "inv"), symbol="⁻¹", latex_symbol="^{-1}",
-         to_sympy=lambda s, node, x: s.sp.Inverse(x))
+         to_sympy=lambda s, node, x: s.sp.Inverse(x),
+         cli=(("node", None),))
 
 
 def _solve_infer(a, b):
@@ -257,7 +263,8 @@ solve = op("solve", infer=_solve_infer, numpy="np.linalg.solve({0}, {1})", vjp=_
                             Sample((Spec(("n", "n"), "wellcond"), Spec(("n", 2)))),
                             Sample((Spec((2, 3, 3), "wellcond"), Spec((3,)))),
                             Sample((Spec((2, 3, 3), "wellcond"), Spec((3, 2))))],
-           to_sympy=lambda s, node, a, b: s.mul(s.sp.Inverse(a), b))
+           to_sympy=lambda s, node, a, b: s.mul(s.sp.Inverse(a), b),
+           cli=(("node", None), ("node", None)))
 
 
 def _safe_unit(x, out):
@@ -280,7 +287,8 @@ norm = op("norm", infer=lambda x: ((), "float64"), numpy="np.linalg.norm({0})",
           positive_result=True, facts=F.NONNEGATIVE,
           samples=lambda: [Sample((Spec((3,)),)), Sample((Spec((2, 3)),)), Sample((Spec(("n",)),))],
           unicode=lambda p, node, x: Piece(f"‖{x.text}‖"), latex=lambda p, node, x: Piece(rf"\left\|{x.text}\right\|"),
-          to_sympy=_sympy_norm)
+          to_sympy=_sympy_norm,
+          cli=(("node", None),))
 
 
 # Compile-time lowering ops. The compiler (symgrad.compile.specialize) rewrites

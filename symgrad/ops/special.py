@@ -48,21 +48,26 @@ TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 # logit = σ⁻¹: d logit(p) = 1 / (p (1 - p))
 logit = unary("logit", "_logit({0})", lambda g, out, p: [g / (p * (1.0 - p))],
               domain="probability", helpers=(LOGIT_HELPER,),
-              to_sympy=sympy_function(lambda sp: lambda p: sp.log(p) - sp.log(1 - p)))
+              to_sympy=sympy_function(lambda sp: lambda p: sp.log(p) - sp.log(1 - p)),
+              cli=(("node", None),))
 # d erf x = 2/√π e^(-x²), d erfc x = -2/√π e^(-x²)
 erf = _scipy_unary("erf", "erf", lambda g, out, x: [g * (TWO_OVER_SQRT_PI * exp(-(x * x)))],
-                   to_sympy=sympy_function(lambda sp: sp.erf), from_sympy=lambda sp: sp.erf)
+                   to_sympy=sympy_function(lambda sp: sp.erf), from_sympy=lambda sp: sp.erf,
+                   cli=(("node", None),))
 erfc = _scipy_unary("erfc", "erfc",
                     lambda g, out, x: [-(g * (TWO_OVER_SQRT_PI * exp(-(x * x))))],
                     positive_result=True,
-                    to_sympy=sympy_function(lambda sp: sp.erfc), from_sympy=lambda sp: sp.erfc)
+                    to_sympy=sympy_function(lambda sp: sp.erfc), from_sympy=lambda sp: sp.erfc,
+                    cli=(("node", None),))
 # d log|Γ(x)| = ψ(x), d ψ(x) = ψ⁽¹⁾(x), d ψ⁽ⁿ⁾(x) = ψ⁽ⁿ⁺¹⁾(x)
 gammaln = _scipy_unary("gammaln", "gammaln", lambda g, out, x: [g * digamma(x)],
                        domain="positive",
-                       to_sympy=sympy_function(lambda sp: sp.loggamma), from_sympy=lambda sp: sp.loggamma)
+                       to_sympy=sympy_function(lambda sp: sp.loggamma), from_sympy=lambda sp: sp.loggamma,
+                       cli=(("node", None),))
 digamma = _scipy_unary("digamma", "psi", lambda g, out, x: [g * polygamma(x, n=1)],
                        domain="positive",
-                       to_sympy=sympy_function(lambda sp: sp.digamma), from_sympy=lambda sp: sp.digamma)
+                       to_sympy=sympy_function(lambda sp: sp.digamma), from_sympy=lambda sp: sp.digamma,
+                       cli=(("node", None),))
 
 
 def _polygamma_prepare(x, n):

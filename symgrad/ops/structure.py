@@ -542,7 +542,8 @@ diag = op("diag", infer=_diag_infer, numpy="np.diag({0})", linear_in=(0,), keeps
           facts=_diag_facts,
           vjp=lambda g, out, x: [diag(g)], jvp=linear_jvp("diag"),
           view=True,  # np.diag of a matrix is a read-only view of it
-          samples=lambda: [Sample((Spec((3,)),)), Sample((Spec(("n", "n")),))])
+          samples=lambda: [Sample((Spec((3,)),)), Sample((Spec(("n", "n")),))],
+          cli=(("node", None),))
 
 
 def _one_hot_infer(labels, k):
