@@ -22,38 +22,16 @@ so concurrent calls from several threads stay safe.
 """
 from __future__ import annotations
 
+from ..ops import runtime
 from ..ops.linalg import matmul
 from ..ops.structure import transpose
 
 SLOTS_NAME = "_slots"
 #: Smaller arrays are not kept: glibc serves them from its heap (below its
 #: 128 KiB mmap threshold), already without page faults.
-MIN_KEPT_BYTES = 128 * 1024
-SCRATCH_HELPER = f'''
-def _scratch(slots, k, shape):
-    """Slot k's buffer, (re)allocated when the shape changed; small ones fresh."""
-    buffer = slots[k]
-    if buffer is None or buffer.shape != shape:
-        buffer = np.empty(shape)
-        if buffer.nbytes >= _KEPT_BYTES:
-            slots[k] = buffer
-    return buffer
-
-
-_KEPT_BYTES = {MIN_KEPT_BYTES}  # smallest buffer kept across calls
-
-
-_thread_state = threading.local()
-
-
-def _thread_slots(n):
-    """This thread's list of n scratch slots."""
-    try:
-        return _thread_state.slots
-    except AttributeError:
-        _thread_state.slots = [None] * n
-        return _thread_state.slots
-'''
+MIN_KEPT_BYTES = runtime._KEPT_BYTES  # 128 KiB
+#: The run-time helpers that hand out a thread's slots and their buffers.
+SCRATCH_HELPERS = (runtime._scratch, runtime._thread_slots)
 
 
 def _can_write_out(node) -> bool:

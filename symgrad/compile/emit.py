@@ -36,18 +36,17 @@ import weakref
 
 import numpy as np
 
-from ..ops import structure
+from ..ops import runtime, structure
 from ..ops.elementwise import where as where_op
 from .arguments import bind_arguments, fast_checker, match_arguments
-from .buffers import SCRATCH_HELPER, SLOTS_NAME, assign_slots
-from .loop_batching import fuse
-from .specialize import lower
+from .buffers import SCRATCH_HELPERS, SLOTS_NAME, assign_slots
 from ..ir.graph import as_node_list, describe, gc_paused, inputs_of, toposort
 from .nan_guard import GUARD_NAME, make_guard
 from .memory_plan import plan, statement_order
 from ..ir.shapes import format_shape
 from ..ir.template_forms import ATOM, numpy_dtype, template_form
 from ..rewrite import simplify
+from ..rewrite.engine import run_passes
 from ..rewrite.algebra import CONSTANT_EVALUATOR
 
 RESERVED = frozenset(dir(builtins)) | {"np", "numpy"}
@@ -143,12 +142,11 @@ def _constant_source(array: np.ndarray) -> str:
             f"dtype={numpy_dtype(array.dtype.name)}).reshape({array.shape!r})")
 
 
-def _helper_sources(order) -> list:
-    seen: dict = {}
-    for op in dict.fromkeys(map(operator.attrgetter("op"), order)):  # each op once, in order
-        for name, source in op.helpers:
-            seen.setdefault(name, source.strip("\n"))
-    return list(seen.values())
+def _helper_sources(order) -> tuple:
+    """(source blocks, names they bind) of the run-time helpers the ops of
+    ``order`` call, each op's in order (:func:`symgrad.ops.runtime.embed`)."""
+    ops = dict.fromkeys(map(operator.attrgetter("op"), order))  # each op once, in order
+    return runtime.embed([h for op in ops for h in op.helpers])
 
 
 def check_signature(inputs, outputs) -> tuple:
@@ -215,10 +213,9 @@ def _generate(inputs, outputs, order, name: str, guard_nodes: list | None = None
     namer = Namer()
     namer.taken.update((name, GUARD_NAME))
     if guard_nodes is None:  # the guard names the user's nodes, so no rewriting there
-        outputs, order = lower(*fuse(outputs, order))
-    helpers = _helper_sources(order)
-    for source in helpers:
-        namer.taken.add(source.split("(")[0].split()[-1])
+        outputs, order = run_passes(outputs, order)
+    helpers, helper_names = _helper_sources(order)
+    namer.taken.update(helper_names | runtime.embed(SCRATCH_HELPERS)[1])
     var = {node: namer.claim(node.name, f"arg{i}") for i, node in enumerate(inputs)}
     dim_vars, dim_source = _dimension_variables(inputs, var, namer)
     ctx = LoweringContext(dim_vars)
@@ -228,7 +225,7 @@ def _generate(inputs, outputs, order, name: str, guard_nodes: list | None = None
     emitter.bound = bound
     body = emitter.guard_inputs(inputs) + emitter.emit(order)
     if slots:
-        helpers.append(SCRATCH_HELPER.strip("\n"))
+        helpers += runtime.embed(SCRATCH_HELPERS)[0]
         body.insert(0, f"    {SLOTS_NAME} = _thread_slots({len(set(slots.values()))})")
     bindings = [f"    {dim_vars[d]} = {dim_source[d]}" for d in dim_vars if d in ctx.used_dims]
     returns = _return_values(outputs, emitter)

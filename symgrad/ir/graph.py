@@ -625,20 +625,6 @@ def as_node_list(nodes, what: str) -> tuple:
     raise TypeError(f"{what} must be a symgrad node or a list of nodes, got {type(nodes).__name__}")
 
 
-def replace(outputs, mapping: dict):
-    """Rebuild ``outputs`` with nodes substituted per ``mapping`` (iterative)."""
-    nodes, single = as_node_list(outputs, "outputs")
-    new = dict(mapping)
-    for node in toposort(nodes):
-        if node in new:
-            continue
-        operands = tuple(new.get(o, o) for o in node.operands)
-        changed = any(a is not b for a, b in zip(operands, node.operands))
-        new[node] = node.op(*operands, **node.attrs) if changed else node
-    result = [new[n] for n in nodes]
-    return result[0] if single else result
-
-
 @contextlib.contextmanager
 def gc_paused():
     """Pause the cyclic garbage collector while building big graphs.

@@ -11,6 +11,7 @@ from ..ir.shapes import ShapeError, broadcast_shapes
 from . import facts as F
 from .base import (CONSTANT_FORMS, Sample, Spec, binary, broadcast_infer, diagonal_jvp,
                is_constant, op, unary, zeros)
+from . import runtime
 
 
 def _identity_fold(neutral: float, keep: int):
@@ -223,7 +224,6 @@ negative = unary("negative", "-{0}", lambda g, out, x: [-g], fold=_fold_negative
                  out_form="np.negative({0}, out={out})", facts=F.keeps("nonzero"))
 
 
-
 def _fold_log(x):
     """log of a composition that overflows or cancels, built as the op that does not:
 
@@ -286,25 +286,9 @@ relu = unary("relu", "np.maximum({0}, 0.0)", lambda g, out, x: [g * (x > 0.0)],
 softplus = unary("softplus", "np.logaddexp(0.0, {0})", lambda g, out, x: [g * sigmoid(x)],
                  positive_result=True, facts=F.POSITIVE)
 
-SIGMOID_HELPER = ("_sigmoid", '''
-def _sigmoid(x, out=None):
-    """Logistic function 1 / (1 + exp(-x)), into ``out`` if given (arrays: three
-    passes in one buffer); as float64.
-
-    Relative error of a few ulp wherever the result is normal; exp(-x) = inf
-    below x = -709 gives 0, where the true value is subnormal anyway.
-    """
-    if not isinstance(x, np.ndarray) or x.ndim == 0:
-        return 1.0 / (1.0 + np.exp(-x))
-    e = np.negative(x, out=out, dtype=np.float64)
-    np.exp(e, out=e)
-    e += 1.0
-    return np.reciprocal(e, out=e)
-''')
-
 
 sigmoid = unary("sigmoid", "_sigmoid({0})", lambda g, out, x: [g * (out * (1.0 - out))],
-                helpers=(SIGMOID_HELPER,), out_form="_sigmoid({0}, out={out})",
+                helpers=(runtime._sigmoid,), out_form="_sigmoid({0}, out={out})",
                 positive_result=True, facts=F.POSITIVE)
 
 
