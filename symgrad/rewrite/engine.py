@@ -15,7 +15,8 @@ node) is cut by a budget of rewrites proportional to the input size.
 """
 from __future__ import annotations
 
-from ..ir.graph import Node, toposort
+from ..ir.graph import DISPLAY_NAMES, Node, toposort
+from ..ops.structure import constant, input_
 
 _VISIT, _DONE, _FINISH = 0, 1, 2
 #: Rewrites allowed per node of the input before the driver stops rewriting.
@@ -42,8 +43,18 @@ def _rebuild(node: Node, memo: dict) -> Node:
 
 
 def normalize(outputs, index: dict) -> list:
-    """Normal forms of ``outputs`` under the indexed rules (see module doc)."""
-    return _Normalizer(index, outputs).run()
+    """Normal forms of ``outputs`` under the indexed rules (see module doc).
+    A display name (``node.named``, ``d_W1``) passes to the normal form of its
+    node when that has none, so generated source keeps the user's names."""
+    normalizer = _Normalizer(index, outputs)
+    results = normalizer.run()
+    memo = normalizer.memo
+    for node, label in list(DISPLAY_NAMES.items()):
+        normal = memo.get(node)
+        if normal is not None and normal is not node and normal not in DISPLAY_NAMES \
+                and normal.op not in (constant, input_):
+            DISPLAY_NAMES[normal] = label
+    return results
 
 
 class _Normalizer:
