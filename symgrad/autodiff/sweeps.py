@@ -11,13 +11,15 @@ import itertools
 import weakref
 
 from ..ops import reductions
-from ..ir.graph import Node, as_node_list, describe, gc_paused, inputs_of, toposort
+from ..ir.graph import DISPLAY_NAMES, Node, as_node_list, describe, gc_paused, inputs_of, toposort
 from ..ir.leaves import constant
 from .jacobians import forward_jacobian
 from ..ops import add_all, zeros
-from ..ops.structure import stack_rows, unbroadcast
+from ..ops.structure import constant as constant_op, input_, stack_rows, unbroadcast
 from ..analysis.properties import facts
 from ..ir.shapes import format_shape, is_concrete
+
+_LEAF_OPS = (constant_op, input_)
 
 
 #: Each result ``grad``/``jvp``/``jacobian`` built -> the nodes that call built
@@ -89,7 +91,7 @@ def grad(cost, wrt):
     _check_differentiable(wrts, "wrt")
     with gc_paused():  # one walk: cost's nodes first, so reversed it serves the sweep
         order = toposort([cost] + wrts)
-        inputs_of(order=order)
+        leaves = inputs_of(order=order)
         _check_in_graph(cost, wrts, order)
         before = set(order)
         relevant = _depending_on(order, wrts)
@@ -98,7 +100,23 @@ def grad(cost, wrt):
         results = [r if r is not None else zeros(w.shape) for r, w in zip(results, wrts)]
         results = [_symmetrized(r, w) for r, w in zip(results, wrts)]
         _mark(before, results)
+        _name_gradients(adjoints, leaves, wrts, results)
     return results[0] if single else results
+
+
+def _name_gradients(adjoints: dict, leaves, wrts, results) -> None:
+    """``d_<name>`` as the display name of the gradient of every named node (the
+    inputs, and nodes named with ``node.named``), unless it has one: what generated
+    source calls the gradient variables (``d_W1``, ``d_h1``). Constants and inputs
+    are never renamed."""
+    named = list(zip(wrts, results)) + [(node, adjoints.get(node)) for node in leaves]
+    named += [(node, adjoints.get(node)) for node in list(DISPLAY_NAMES.keys())]
+    for node, gradient in named:
+        label = node.display_name
+        if gradient is None or label is None or gradient.op in _LEAF_OPS \
+                or gradient in DISPLAY_NAMES:
+            continue
+        DISPLAY_NAMES[gradient] = f"d_{label}"
 
 
 def _symmetrized(gradient: Node, wrt: Node) -> Node:

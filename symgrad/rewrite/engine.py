@@ -39,7 +39,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Optional
 
-from ..ir.graph import Node, as_node_list, toposort
+from ..ir.graph import DISPLAY_NAMES, Node, as_node_list, toposort
+from ..ops.structure import constant, input_
 
 # Phases ----------------------------------------------------------------------------
 
@@ -157,8 +158,18 @@ def _first_rewrite(node: Node, index: dict):
 
 
 def normalize(outputs, index: dict) -> list:
-    """Normal forms of ``outputs`` under the indexed rules (see module doc)."""
-    return _Normalizer(index, outputs).run()
+    """Normal forms of ``outputs`` under the indexed rules (see module doc).
+    A display name (``node.named``, ``d_W1``) passes to the normal form of its
+    node when that has none, so generated source keeps the user's names."""
+    normalizer = _Normalizer(index, outputs)
+    results = normalizer.run()
+    memo = normalizer.memo
+    for node, label in list(DISPLAY_NAMES.items()):
+        normal = memo.get(node)
+        if normal is not None and normal is not node and normal not in DISPLAY_NAMES \
+                and normal.op not in (constant, input_):
+            DISPLAY_NAMES[normal] = label
+    return results
 
 
 class _Normalizer:
