@@ -15,7 +15,7 @@ from symgrad.ops import runtime as rt
 rt.load_scipy()
 HELPERS = [v for v in vars(rt).values() if isinstance(v, types.FunctionType) and hasattr(v, "uses")]
 STATE = {"_blas", "_lapack", "_scipy_linalg", "_LAST_FACTORIZATION", "_KEPT_BYTES",
-         "_thread_state"}
+         "_thread_state", "_output_state", "_FREE_REFS"}
 
 
 def _global_names(code) -> set:
@@ -49,7 +49,7 @@ def test_embedded_helpers_are_self_contained_and_equal_to_the_library_functions(
     assert len(blocks) == len(HELPERS)  # each helper once
     assert all("@helper" not in b for b in blocks)
     namespace = {}
-    exec(compile("import threading\nimport numpy as np\n\n" + "\n\n".join(blocks),
+    exec(compile("import sys\nimport threading\nimport numpy as np\n\n" + "\n\n".join(blocks),
                  "<helpers>", "exec"), namespace)
     for function, block in zip(HELPERS, blocks):
         decorator, source = inspect.getsource(function).split("\n", 1)

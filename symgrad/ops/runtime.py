@@ -400,6 +400,32 @@ def _thread_slots(n):
         return _thread_state.slots
 
 
+@helper(reads=("_KEPT_BYTES", "_FREE_REFS"))
+def _recycled(pool, k, shape):
+    """A buffer for output k: one this thread returned before and nothing refers
+    to any more (only the pool), else a fresh one, kept (the last two) if large."""
+    kept = pool[k]
+    for buffer in kept:
+        if sys.getrefcount(buffer) == _FREE_REFS and buffer.shape == shape:
+            return buffer
+    buffer = np.empty(shape)
+    if buffer.nbytes >= _KEPT_BYTES:
+        kept.append(buffer)
+        if len(kept) > 2:  # both earlier ones still held: forget the oldest
+            del kept[0]
+    return buffer
+
+
+@helper(reads=("_output_state",))
+def _thread_pool(n):
+    """This thread's n lists of recycled output buffers."""
+    try:
+        return _output_state.pool
+    except AttributeError:
+        _output_state.pool = [[] for _ in range(n)]
+        return _output_state.pool
+
+
 # Module state the helpers read -----------------------------------------------------
 
 _LAST_FACTORIZATION = {}
@@ -407,6 +433,11 @@ _LAST_FACTORIZATION = {}
 _KEPT_BYTES = 131072  # smallest buffer kept across calls
 
 _thread_state = threading.local()
+
+_output_state = threading.local()
+
+for _probe in [np.empty(0)]:  # references to a buffer only a pool list holds, as _recycled counts them
+    _FREE_REFS = sys.getrefcount(_probe)
 
 
 def load_scipy():
@@ -478,7 +509,7 @@ def _parsed() -> tuple:
 def _bound_names(statement) -> set:
     if isinstance(statement, ast.FunctionDef):
         return {statement.name}
-    if isinstance(statement, (ast.Assign, ast.Try)):
+    if isinstance(statement, (ast.Assign, ast.Try, ast.For)):
         names = set()
         for node in ast.walk(statement):
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
