@@ -550,13 +550,21 @@ def _pinv_jvp(tangents, out, x, rcond, hermitian):
     return -mm(p, mm(tangents[0], p)) + left - mm(mm(left, x), p) + right - mm(p, mm(x, right))
 
 
+def _print_pinv(p, node, x):
+    """The Moore-Penrose pseudo-inverse ``X⁺`` (a call when its cutoff is not NumPy's)."""
+    if node.attrs["rcond"] is not None or node.attrs["hermitian"]:
+        return p.call("pinv", [x.text], dict(node.attrs))
+    return p.script(x, p.head(node.op), "pinv")
+
+
 pinv = op("pinv", infer=_pinv_infer,
           prepare=lambda x, rcond=None, hermitian=False: {
               "rcond": None if rcond is None else float(rcond), "hermitian": bool(hermitian)},
           numpy=_pinv_numpy, fresh=True, vjp=_pinv_vjp, jvp=_pinv_jvp,
           samples=lambda: [Sample((Spec((3, 2)),)), Sample((Spec((2, 3)),)),
                            Sample((Spec((2, 3, 3), "wellcond"),)),
-                           Sample((Spec(("n", "m")),))])
+                           Sample((Spec(("n", "m")),))],
+          unicode=_print_pinv, symbol="⁺", latex_symbol="^{+}")
 
 
 def _matrix_rank_numpy(args, attrs, ctx):

@@ -30,6 +30,7 @@ import numpy as np
 from ..ir.graph import INDEXING, Node, describe
 from ..ir.leaves import as_node, constant
 from ..ir.shapes import ShapeError, broadcast_shapes, format_shape, normalize_axis, normalize_shape
+from ..ir.print_forms import POSTFIX, SCRIPT, Piece
 from .base import Sample, Spec, op
 from . import facts as F
 from .structure import FULL, getitem, reshape
@@ -159,6 +160,21 @@ def _padded(index, k):
     return tuple(index) + (FULL,) * k
 
 
+def _print_gather(p, node, x, *arrays):
+    index = template_source(node.attrs["index"], [a.text for a in arrays])
+    return Piece(p.wrap(x, x.prec < SCRIPT) + f"[{index}]", POSTFIX, weight=x.weight + 1)
+
+
+def _latex_gather(p, node, x, *arrays):
+    index = template_source(node.attrs["index"], [a.text for a in arrays])
+    return Piece(f"{p.wrap(x, x.prec < POSTFIX)}_{{{index}}}", SCRIPT, weight=x.weight + 1)
+
+
+def _print_scatter_add(p, node, g, *arrays):
+    index = template_source(node.attrs["index"], [a.text for a in arrays])
+    return p.call(node.op, [g.text, p.attr(node.shape), p.brackets(index)])
+
+
 gather = op("gather", infer=_gather_infer,
             prepare=lambda x, *arrays, index: {"index": _check_template(x, arrays, index)},
             numpy=lambda args, attrs, ctx: f"{args[0]}[{template_source(attrs['index'], args[1:])}]",
@@ -177,7 +193,8 @@ gather = op("gather", infer=_gather_infer,
                 Sample((Spec((3, 4)), Spec((2,), "labels:3")),
                        {"index": (None, (ARRAY, 0), ("slice", None, None, -2))}),
                 Sample((Spec((2, 3, 4)), Spec((3,), "labels:4")), {"index": (1, FULL, (ARRAY, 0))}),
-            ])
+            ],
+            unicode=_print_gather, latex=_latex_gather)
 
 
 def _scatter_add_infer(g, *arrays, shape, index):
@@ -228,7 +245,8 @@ scatter_add = op("scatter_add", infer=_scatter_add_infer, prepare=_scatter_add_p
                             {"shape": (4,), "index": ((ARRAY, 0),)}),
                      Sample((Spec((2, "n")), Spec((2,), "labels:3")),
                             {"shape": (3, "n"), "index": ((ARRAY, 0), FULL)}),
-                 ])
+                 ],
+                 unicode=_print_scatter_add)
 
 
 # Parsing a key: node[key] ---------------------------------------------------------------

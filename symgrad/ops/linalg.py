@@ -5,12 +5,14 @@ the forward output (``inv``'s and ``solve``'s) instead of recomputing it.
 """
 from __future__ import annotations
 
-import numpy as np
+import operator
+
 
 from ..ir.graph import REGISTRY, result_dtype
 from ..ir.leaves import as_node
 from ..ir.shapes import ShapeError, broadcast_shapes, unify_dims
-from .base import Sample, Spec, add_all, bilinear_jvp, linear_jvp, op
+from ..ir.print_forms import PRODUCT, Piece
+from .base import TINY, Sample, Spec, add_all, bilinear_jvp, linear_jvp, op
 from . import facts as F
 from .batched import column, mm, mT, row, solve_columns
 from . import runtime
@@ -62,6 +64,18 @@ def _matmul_numpy(args, attrs, ctx):
     return f"np.dot({args[0]}, {args[1]})"
 
 
+def print_matmul(p, node, a, b):
+    """``A @ B``, left-associative as NumPy evaluates it: A @ (B @ C) keeps its parentheses."""
+    return p.infix(p.head(matmul), PRODUCT, a, b, "matmul")
+
+
+def _sympy_matmul(s, node, a, b):
+    left, right = node.operands
+    if left.ndim == 1 and right.ndim == 1:
+        return s.element(s.mul(s.T(a), b))
+    return s.mul(s.T(b), a) if left.ndim == 1 else s.mul(a, b)
+
+
 matmul = op("matmul", infer=_matmul_infer, numpy=_matmul_numpy, vjp=_matmul_vjp,
             fold=_matmul_fold,
             jvp=bilinear_jvp("matmul"), fresh=True, out_form="np.dot({0}, {1}, out={out})",
@@ -70,7 +84,10 @@ matmul = op("matmul", infer=_matmul_infer, numpy=_matmul_numpy, vjp=_matmul_vjp,
             samples=lambda: [Sample((Spec((2, 3)), Spec((3, 4)))),
                              Sample((Spec(("n", "k")), Spec(("k",)))),
                              Sample((Spec((3,)), Spec((3, 2)))),
-                             Sample((Spec((3,)), Spec((3,))))])
+                             Sample((Spec((3,)), Spec((3,))))],
+            operators=(operator.matmul,),
+            unicode=print_matmul, symbol=" @ ", latex_symbol=" ",
+            to_sympy=_sympy_matmul)
 
 
 def dot(a, b):
@@ -91,7 +108,8 @@ outer = op("outer", infer=_outer_infer, numpy="np.outer({0}, {1})",
            vjp=lambda g, out, a, b: [g @ b, a @ g], jvp=bilinear_jvp("outer"), fresh=True,
            linear_in=(0, 1), keeps_positive=True,
            facts=lambda node, facts: {"psd"} if node.operands[0] is node.operands[1] else F.NONE,
-           samples=lambda: [Sample((Spec((3,)), Spec((2,)))), Sample((Spec(("n",)), Spec(("m",))))])
+           samples=lambda: [Sample((Spec((3,)), Spec((2,)))), Sample((Spec(("n",)), Spec(("m",))))],
+           to_sympy=lambda s, node, a, b: s.mul(a, s.T(b)))
 
 
 def _square(x, what):
@@ -112,7 +130,10 @@ SQUARE = lambda domain: lambda: [Sample((Spec((3, 3), domain),)),  # noqa: E731
 
 trace = op("trace", infer=_square_infer(True), numpy="np.trace({0})",
            vjp=lambda g, out, x: [g * REGISTRY["eye"](n=x.shape[0])], jvp=linear_jvp("trace"),
-           linear_in=(0,), keeps_positive=True, facts=F.of_spd("positive"), samples=SQUARE("real"))
+           linear_in=(0,), keeps_positive=True, facts=F.of_spd("positive"), samples=SQUARE("real"),
+           symbol="tr", latex_symbol=r"\operatorname{tr}",
+           to_sympy=lambda s, node, x: s.sp.Trace(x))
+
 
 def _per_matrix(g):
     """A cotangent of shape ``(...)`` as ``(..., 1, 1)``: one scale per matrix of a stack."""
@@ -139,12 +160,16 @@ det = op("det", infer=_stacked_scalar_infer, numpy="np.linalg.det({0})",
          # the cofactor matrix (adjugate transpose), finite at singular x (ops/decompositions)
          vjp=lambda g, out, x: [_per_matrix(g) * REGISTRY["cofactor"](x)],
          jvp=lambda ts, out, x: _matrix_sum(REGISTRY["cofactor"](x) * ts[0]),
-         facts=F.of_spd("positive"), samples=STACKED("wellcond"))
+         facts=F.of_spd("positive"), samples=STACKED("wellcond"),
+         latex_symbol=r"\det",
+         to_sympy=lambda s, node, x: s.sp.Determinant(x))
 
 logdet = op("logdet", infer=_square_infer(True), numpy="_logdet({0})", helpers=(runtime._logdet,),
             vjp=lambda g, out, x: [g * inv(x).T],
             jvp=lambda ts, out, x: trace(solve(x, ts[0])),
-            samples=SQUARE("spd"))
+            samples=SQUARE("spd"),
+            latex_symbol=r"\log\det",
+            to_sympy=lambda s, node, x: s.sp.log(s.sp.Determinant(x)))
 
 # slogdet's two parts: log|det x| (differentiable, accurate where det over/underflows)
 # and the sign (piecewise constant, not differentiated).
@@ -155,6 +180,7 @@ logabsdet = op("logabsdet", infer=_stacked_scalar_infer, numpy="np.linalg.slogde
                samples=STACKED("wellcond"))
 det_sign = op("det_sign", infer=_stacked_scalar_infer, numpy="np.linalg.slogdet({0})[0]",
               differentiable=False)
+
 
 def _stacked_square_infer(x):
     """A square matrix or a stack of them (the last two axes), as np.linalg.inv."""
@@ -177,7 +203,9 @@ def _inv_jvp(tangents, out, x):
 inv = op("inv", infer=_stacked_square_infer, numpy="np.linalg.inv({0})",
          vjp=_inv_vjp, jvp=_inv_jvp,
          fresh=True, facts=lambda node, facts: {"symmetric", "spd"} & facts(node.operands[0]),
-         samples=lambda: SQUARE("wellcond")() + [Sample((Spec((2, 3, 3), "wellcond"),))])
+         samples=lambda: SQUARE("wellcond")() + [Sample((Spec((2, 3, 3), "wellcond"),))],
+         unicode=lambda p, node, x: p.script(x, p.head(node.op), "inv"), symbol="⁻¹", latex_symbol="^{-1}",
+         to_sympy=lambda s, node, x: s.sp.Inverse(x))
 
 
 def _solve_infer(a, b):
@@ -223,9 +251,8 @@ solve = op("solve", infer=_solve_infer, numpy="np.linalg.solve({0}, {1})", vjp=_
            samples=lambda: [Sample((Spec((3, 3), "wellcond"), Spec((3,)))),
                             Sample((Spec(("n", "n"), "wellcond"), Spec(("n", 2)))),
                             Sample((Spec((2, 3, 3), "wellcond"), Spec((3,)))),
-                            Sample((Spec((2, 3, 3), "wellcond"), Spec((3, 2))))])
-
-TINY = float(np.finfo(np.float64).tiny)
+                            Sample((Spec((2, 3, 3), "wellcond"), Spec((3, 2))))],
+           to_sympy=lambda s, node, a, b: s.mul(s.sp.Inverse(a), b))
 
 
 def _safe_unit(x, out):
@@ -233,11 +260,22 @@ def _safe_unit(x, out):
     return x / REGISTRY["maximum"](out, TINY)
 
 
+def _sympy_norm(s, node, x):
+    """|x| for a scalar; sqrt(xᵀx) for a vector, sqrt(tr(XᵀX)) for a matrix."""
+    operand = node.operands[0]
+    if not operand.ndim:
+        return s.sp.Abs(x)
+    square = s.mul(s.T(x), x)
+    return s.sp.sqrt(s.element(square) if operand.ndim == 1 else s.sp.Trace(square))
+
+
 norm = op("norm", infer=lambda x: ((), "float64"), numpy="np.linalg.norm({0})",
           vjp=lambda g, out, x: [g * _safe_unit(x, out)],
           jvp=lambda ts, out, x: REGISTRY["sum"](_safe_unit(x, out) * ts[0]),
           positive_result=True, facts=F.NONNEGATIVE,
-          samples=lambda: [Sample((Spec((3,)),)), Sample((Spec((2, 3)),)), Sample((Spec(("n",)),))])
+          samples=lambda: [Sample((Spec((3,)),)), Sample((Spec((2, 3)),)), Sample((Spec(("n",)),))],
+          unicode=lambda p, node, x: Piece(f"‖{x.text}‖"), latex=lambda p, node, x: Piece(rf"\left\|{x.text}\right\|"),
+          to_sympy=_sympy_norm)
 
 
 # Compile-time lowering ops. The compiler (symgrad.compile.specialize) rewrites

@@ -31,6 +31,7 @@ from ..ir.shapes import (ShapeError, broadcast_shapes, format_shape, normalize_a
                       normalize_shape, symbolic_size)
 from .base import Sample, Spec, add_all, broadcast_to, is_constant, op, zeros
 from .linalg import BATCHED_MATMUL, dot as dot_2d, matmul as matmul_op, outer as outer_op, trace as trace_op
+from .linalg import print_matmul
 from .reductions import sum_
 from .structure import concatenate, diag as diag_op, eye, reshape, transpose
 from . import runtime
@@ -383,9 +384,22 @@ def _einsum_samples():
             for spec, *shapes in EINSUM_SAMPLES]
 
 
+def _print_einsum(subscripts):
+    """A batched matrix product as ``A @ B``; otherwise NumPy's spelling,
+    ``einsum('ij,kj->ik', A, B)``, its subscripts written by ``subscripts``."""
+    def rule(p, node, *operands):
+        inputs, output = parse(node.attrs["spec"])
+        if len(inputs) == 2 and matmul_plan(inputs, output) == ((0, False), (1, False)):
+            return print_matmul(p, node, *operands)
+        return p.call(node.op, [subscripts(node.attrs["spec"])] + [o.text for o in operands])
+    return rule
+
+
 einsum_op = op("einsum", infer=_einsum_infer, prepare=_einsum_prepare, fold=_einsum_fold,
                numpy=_einsum_numpy, vjp=_einsum_vjp, jvp=_einsum_jvp, jacobian=_einsum_jacobian,
-               fresh=True, keeps_positive=True, samples=_einsum_samples)
+               fresh=True, keeps_positive=True, samples=_einsum_samples,
+               unicode=_print_einsum(repr),
+               latex=_print_einsum(lambda spec: r"\mathtt{" + spec.replace("->", r" \to ") + "}"))
 
 
 # The diagonal and its adjoint ------------------------------------------------------------

@@ -14,7 +14,7 @@ from __future__ import annotations
 from ..ir.graph import REGISTRY, Node
 from ..ir.shapes import ShapeError, broadcast_shapes, format_shape, normalize_axes, normalize_axis
 from .base import Sample, Spec, broadcast_to, linear_jvp, op
-from .reductions import _reduce_prepare, _reduced_shape, expand_reduced, sum_
+from .reductions import _reduce_prepare, _reduced_shape, expand_reduced, print_reduction, sum_
 from .structure import unbroadcast
 from . import runtime
 
@@ -142,12 +142,19 @@ linrec_op = op("linear_recurrence", infer=_linrec_infer, prepare=_linrec_prepare
 
 # cumsum and cumprod --------------------------------------------------------------
 
+def _print_scan(p, node, x):
+    """``cumsum(x, axis=0)``; a reversed scan (only built by derivatives) says so."""
+    attrs = {"axis": node.attrs["axis"]}
+    return p.call(node.op, [x.text], dict(attrs, reverse=True) if node.attrs["reverse"] else attrs)
+
+
 cumsum_op = op("cumsum", infer=lambda x, axis, reverse: (x.shape, _integer_dtype(x)),
                prepare=_scan_prepare, numpy=_scan_numpy("cumsum"), linear_in=(0,),
                vjp=lambda g, out, x, axis, reverse: [cumsum_op(g, axis=axis, reverse=not reverse)],
                jvp=linear_jvp("cumsum"),
                jacobian=lambda s, node, js: cumsum_op(js[0], **node.attrs),
-               samples=SCAN_SAMPLES())
+               samples=SCAN_SAMPLES(),
+               unicode=_print_scan)
 
 
 def _exclusive(out: Node, axis: int, reverse: bool) -> Node:
@@ -177,7 +184,8 @@ def _cumprod_jacobian(sweep, node, js):
 cumprod_op = op("cumprod", infer=lambda x, axis, reverse: (x.shape, _integer_dtype(x)),
                 prepare=_scan_prepare, numpy=_scan_numpy("cumprod"), vjp=_cumprod_vjp,
                 jvp=_cumprod_jvp, jacobian=_cumprod_jacobian, keeps_positive=True,
-                samples=SCAN_SAMPLES())
+                samples=SCAN_SAMPLES(),
+                unicode=_print_scan)
 
 
 # prod --------------------------------------------------------------------------
@@ -227,7 +235,8 @@ prod_op = op("prod", infer=lambda x, axis, keepdims: (_reduced_shape(x.shape, ax
                               Sample((Spec((2, 3)),), {"axis": 1}),
                               Sample((Spec(("n", 3)),), {"axis": 0, "keepdims": True}),
                               Sample((Spec((2, 3, 2)),), {"axis": (0, 2)}),
-                              Sample((Spec((2, "n")),), {"axis": (0, 1), "keepdims": True})])
+                              Sample((Spec((2, "n")),), {"axis": (0, 1), "keepdims": True})],
+             unicode=print_reduction)
 
 
 # argmax and argmin ------------------------------------------------------------------
@@ -249,12 +258,19 @@ def _arg_infer(x, axis, keepdims):
     return _reduced_shape(x.shape, axes, keepdims), "int64"
 
 
+def _print_arg_extreme(p, node, x):
+    """``argmax(x, axis=0)``: the attributes that are set."""
+    attrs = {k: v for k, v in node.attrs.items() if v is not None and v is not False}
+    return p.call(node.op, [x.text], attrs)
+
+
 def _arg_extreme(name: str):
     """NumPy's ``argmax``/``argmin``: the index (int64) of the first extreme entry along
     ``axis`` (of the flattened array for None). Piecewise constant in ``x``, so no
     derivative: the gradient sweep sends nothing through it."""
     return op(name, infer=_arg_infer, prepare=_arg_prepare, differentiable=False,
-              numpy=f"np.{name}({{0}}, axis={{axis}}, keepdims={{keepdims}})", kink=True)
+              numpy=f"np.{name}({{0}}, axis={{axis}}, keepdims={{keepdims}})", kink=True,
+              unicode=_print_arg_extreme)
 
 
 argmax_op = _arg_extreme("argmax")
@@ -306,6 +322,14 @@ def _weighted_jacobian(sweep, node, js):
                 keepdims=keepdims)
 
 
+def _print_weighted_logsumexp(p, node, x, b):
+    """``logsumexp(x, b=b, axis=...)``, SciPy's form."""
+    axis, keepdims = node.attrs["axis"], node.attrs["keepdims"]
+    ndim = max(o.ndim for o in node.operands)
+    attrs = {} if len(axis) == ndim else {"axis": axis[0] if len(axis) == 1 else axis}
+    return p.call("logsumexp", [x.text, f"b={b.text}"], dict(attrs, keepdims=True) if keepdims else attrs)
+
+
 weighted_logsumexp_op = op(
     "weighted_logsumexp", infer=_weighted_infer, prepare=_weighted_prepare,
     numpy="_logsumexp_b({0}, {1}, axis={axis!r}, keepdims={keepdims})",
@@ -315,7 +339,8 @@ weighted_logsumexp_op = op(
                      Sample((Spec((2, 3)), Spec((3,), "positive")), {"axis": 1}),
                      Sample((Spec(("n", 3)), Spec(("n", 3), "positive")),
                             {"axis": 0, "keepdims": True}),
-                     Sample((Spec((2, 3, 2)), Spec((), "positive")), {"axis": (0, 2)})])
+                     Sample((Spec((2, 3, 2)), Spec((), "positive")), {"axis": (0, 2)})],
+                           unicode=_print_weighted_logsumexp)
 
 
 def weighted_logsumexp(a, b, axis=None, keepdims=False) -> Node:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 
-from .base import Sample, Spec, broadcast_infer, op, unary, UNARY_SAMPLES
+from .base import Sample, Spec, broadcast_infer, op, sympy_function, unary, UNARY_SAMPLES
 from .elementwise import exp
 from . import runtime
 
@@ -26,17 +26,22 @@ TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 # logit = σ⁻¹: d logit(p) = 1 / (p (1 - p))
 logit = unary("logit", "_logit({0})", lambda g, out, p: [g / (p * (1.0 - p))],
-              domain="probability", helpers=(runtime._logit,))
+              domain="probability", helpers=(runtime._logit,),
+              to_sympy=sympy_function(lambda sp: lambda p: sp.log(p) - sp.log(1 - p)))
 # d erf x = 2/√π e^(-x²), d erfc x = -2/√π e^(-x²)
-erf = _scipy_unary("erf", runtime._erf, lambda g, out, x: [g * (TWO_OVER_SQRT_PI * exp(-(x * x)))])
+erf = _scipy_unary("erf", runtime._erf, lambda g, out, x: [g * (TWO_OVER_SQRT_PI * exp(-(x * x)))],
+                   to_sympy=sympy_function(lambda sp: sp.erf), from_sympy=lambda sp: sp.erf)
 erfc = _scipy_unary("erfc", runtime._erfc,
                     lambda g, out, x: [-(g * (TWO_OVER_SQRT_PI * exp(-(x * x))))],
-                    positive_result=True)
+                    positive_result=True,
+                    to_sympy=sympy_function(lambda sp: sp.erfc), from_sympy=lambda sp: sp.erfc)
 # d log|Γ(x)| = ψ(x), d ψ(x) = ψ⁽¹⁾(x), d ψ⁽ⁿ⁾(x) = ψ⁽ⁿ⁺¹⁾(x)
 gammaln = _scipy_unary("gammaln", runtime._gammaln, lambda g, out, x: [g * digamma(x)],
-                       domain="positive")
+                       domain="positive",
+                       to_sympy=sympy_function(lambda sp: sp.loggamma), from_sympy=lambda sp: sp.loggamma)
 digamma = _scipy_unary("digamma", runtime._digamma, lambda g, out, x: [g * polygamma(x, n=1)],
-                       domain="positive")
+                       domain="positive",
+                       to_sympy=sympy_function(lambda sp: sp.digamma), from_sympy=lambda sp: sp.digamma)
 
 
 def _polygamma_prepare(x, n):

@@ -7,8 +7,9 @@ derivative, written with the op's own output where that is cheaper.
 from __future__ import annotations
 
 import math
+import operator
 
-from .base import binary, op, unary, unary_samples
+from .base import binary, op, sympy_function, unary, unary_samples
 from . import facts as F
 from .elementwise import (abs_, cos, equal, exp, floor, isfinite, less, sign, signbit, sqrt,
                           trunc, where)
@@ -71,7 +72,8 @@ logaddexp2 = binary("logaddexp2", "np.logaddexp2({0}, {1})",
 # the sign of x1 (``fmod``, C's): x1 - q x2 with q = floor(x1 / x2), resp. trunc(x1 / x2),
 # piecewise constant, so ∂/∂x1 = 1 and ∂/∂x2 = -q between the jumps (autograd's rule).
 remainder = binary("remainder", "np.remainder({0}, {1})",
-                   lambda g, out, a, b: [g, -(g * floor(a / b))], right="nonzero", kink=True)
+                   lambda g, out, a, b: [g, -(g * floor(a / b))], right="nonzero", kink=True,
+                   operators=(operator.mod,))
 fmod = binary("fmod", "np.fmod({0}, {1})", lambda g, out, a, b: [g, -(g * trunc(a / b))],
               right="nonzero", kink=True)
 
@@ -100,7 +102,8 @@ def _sinc_derivative(x, out):
 
 
 # NumPy's normalized sinc, sin(πx) / (πx), 1 at 0.
-sinc = unary("sinc", "np.sinc({0})", lambda g, out, x: [g * _sinc_derivative(x, out)])
+sinc = unary("sinc", "np.sinc({0})", lambda g, out, x: [g * _sinc_derivative(x, out)],
+             to_sympy=sympy_function(lambda sp: lambda x: sp.sinc(sp.pi * x)))
 
 
 def _float_source(value) -> str:
