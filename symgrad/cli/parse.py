@@ -46,6 +46,7 @@ FUNCTIONS.update({
     "transpose": (F.transpose, (("node", None), ("ints", None))),
     "reshape": (F.reshape, (("node", None), ("shape", None))),
     "eye": (F.eye, (("dim", None),)),
+    "expit": (F.sigmoid, (("node", None),)),  # SciPy's name of sigmoid
     "one_hot": (F.one_hot, (("node", None), ("dim", None))),
     "where": (F.where, (("node", None), ("node", None), ("node", None))),
     "stack": (F.stack, (("nodes", None), ("int", 0))),

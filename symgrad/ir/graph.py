@@ -77,6 +77,11 @@ AS_NODE: list = []
 #: ``PRINTERS["unicode"]`` and ``PRINTERS["latex"]``: the printers ``str(node)`` and
 #: Jupyter's LaTeX display call, set by :mod:`symgrad.printing` (a layer above this one).
 PRINTERS: dict = {}
+#: Display names users (``node.named("h1")``) and ``grad`` (``d_W1`` for the
+#: gradient of ``W1``) gave to nodes: what generated source calls their variables.
+#: A side table, not a node field: nodes are interned, so naming never changes
+#: a node's identity, its hash or what it computes.
+DISPLAY_NAMES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 #: The ops behind Python's operators and NumPy's array methods on nodes, keyed by the
 #: operator (``operator.add``, ``operator.neg``) or the ``numpy.ndarray`` method
@@ -338,6 +343,23 @@ class Node:
     @property
     def T(self) -> "Node":
         return OPERATORS[np.ndarray.transpose](self)
+
+    def named(self, name: str) -> "Node":
+        """This node, now carrying the display name ``name``: generated source
+        (``sg.codegen``, ``f.source``) calls its variable that. Nodes are interned,
+        so the name goes with the expression (the same expression built again is
+        this node); an input keeps its input name as its variable."""
+        if not isinstance(name, str):
+            raise TypeError(f"a display name must be a str, got {type(name).__name__}")
+        if not name:
+            raise ValueError("a display name must not be empty")
+        DISPLAY_NAMES[self] = name
+        return self
+
+    @property
+    def display_name(self) -> Optional[str]:
+        """The name set by :meth:`named` (or ``grad``'s ``d_<name>``), else the input's name."""
+        return DISPLAY_NAMES.get(self) or self.name
 
     def __str__(self):
         return PRINTERS["unicode"](self)
@@ -690,20 +712,6 @@ def as_node_list(nodes, what: str) -> tuple:
                 raise TypeError(f"{what} must be symgrad nodes, got {type(item).__name__} {item!r:.40}")
         return result, False
     raise TypeError(f"{what} must be a symgrad node or a list of nodes, got {type(nodes).__name__}")
-
-
-def replace(outputs, mapping: dict):
-    """Rebuild ``outputs`` with nodes substituted per ``mapping`` (iterative)."""
-    nodes, single = as_node_list(outputs, "outputs")
-    new = dict(mapping)
-    for node in toposort(nodes):
-        if node in new:
-            continue
-        operands = tuple(new.get(o, o) for o in node.operands)
-        changed = any(a is not b for a, b in zip(operands, node.operands))
-        new[node] = node.op(*operands, **node.attrs) if changed else node
-    result = [new[n] for n in nodes]
-    return result[0] if single else result
 
 
 @contextlib.contextmanager

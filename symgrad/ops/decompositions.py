@@ -23,6 +23,7 @@ from .linalg import TINY, _solve_infer, _stacked_square_infer
 from .reductions import _reduce_prepare, _reduced_shape, expand_reduced
 from .shaping import tri  # the triangular mask (NumPy's np.tri)
 from .structure import unbroadcast
+from . import runtime
 
 # Batched building blocks (last two axes are the matrix) ---------------------------
 
@@ -78,51 +79,6 @@ def _stack(x: Node) -> None:
 
 
 # solve_triangular -------------------------------------------------------------------
-
-SOLVE_TRIANGULAR_HELPER = ("_solve_triangular", '''
-def _solve_triangular(a, b, lower, trans, unit_diagonal):
-    """x with op(T) x = b for the triangle T of a (op: transpose when trans), batched."""
-    vector = b.ndim == 1
-    if vector:
-        b = b[:, None]
-    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
-    a = np.broadcast_to(a, batch + a.shape[-2:])
-    b = np.broadcast_to(b, batch + b.shape[-2:])
-    if _scipy_linalg is not None:
-        x = _scipy_linalg.solve_triangular(a, b, trans=trans, lower=lower,
-                                           unit_diagonal=unit_diagonal)
-    else:
-        t = np.tril(a) if lower else np.triu(a)
-        if unit_diagonal:
-            t = t - t * np.eye(t.shape[-1]) + np.eye(t.shape[-1])
-        x = np.linalg.solve(np.swapaxes(t, -1, -2) if trans else t, b)
-    return x[..., 0] if vector else x
-
-
-try:  # SciPy's triangular solver (batched) when installed; an LU solve of the triangle otherwise
-    import scipy.linalg as _scipy_linalg
-except ImportError:
-    _scipy_linalg = None
-''')
-
-# One factorization for the ops that each read one factor of it (svd's U and Vh, qr's
-# Q and R): the last input and result are remembered, per function and options, and
-# reused when the next input is equal; each op returns a copy of its factor, so no
-# later in-place write reaches the remembered arrays.
-FACTORIZATION_HELPER = ("_factorization", '''
-def _factorization(kind, x, option):
-    """np.linalg.<kind>(x, option), computed once for equal consecutive inputs."""
-    key = (kind, option)
-    last = _LAST_FACTORIZATION.get(key)
-    if last is not None and last[0].shape == x.shape and np.array_equal(last[0], x):
-        return last[1]
-    result = getattr(np.linalg, kind)(x, option)
-    _LAST_FACTORIZATION[key] = (np.array(x), result)
-    return result
-
-
-_LAST_FACTORIZATION = {}
-''')
 
 
 def _trans_code(trans) -> int:
@@ -180,7 +136,7 @@ def _solve_triangular_jvp(tangents, out, a, b, lower, trans, unit_diagonal):
 solve_triangular = op(
     "solve_triangular", infer=_solve_triangular_infer, prepare=_solve_triangular_prepare,
     numpy="_solve_triangular({0}, {1}, {lower!r}, {trans!r}, {unit_diagonal!r})",
-    helpers=(SOLVE_TRIANGULAR_HELPER,), fresh=True, linear_in=(1,),
+    helpers=(runtime._solve_triangular,), fresh=True, linear_in=(1,),
     vjp=_solve_triangular_vjp, jvp=_solve_triangular_jvp,
     samples=lambda: [Sample((Spec((3, 3), "wellcond"), Spec((3,))), {"lower": True}),
                      Sample((Spec((3, 3), "wellcond"), Spec((3, 2))), {"trans": 1}),
@@ -280,18 +236,6 @@ eigh_vectors = op("eigh_vectors", infer=_eigh_vectors_infer, prepare=_uplo_prepa
 
 # cofactor: det's gradient, finite at singular matrices ------------------------------------
 
-COFACTOR_HELPER = ("_cofactor", '''
-def _cofactor(x):
-    """The cofactor matrix det(x) x^-T = det(U) det(V) U diag(prod_{j != i} s_j) V^T from
-    the SVD x = U diag(s) V^T: no division, so exact at singular x (rank n-1: non-zero)."""
-    u, s, vh = np.linalg.svd(x)
-    ones = np.ones(s.shape[:-1] + (1,))
-    before = np.cumprod(np.concatenate([ones, s[..., :-1]], axis=-1), axis=-1)
-    after = np.cumprod(np.concatenate([ones, s[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
-    sign = np.linalg.det(u) * np.linalg.det(vh)
-    return sign[..., None, None] * ((u * (before * after)[..., None, :]) @ vh)
-''')
-
 
 def _cofactor_vjp(g, out, x):
     """dC = (⟨C, dX⟩ C - C dXᵀ C) / det X (from C = det(X) X⁻ᵀ), so
@@ -314,7 +258,7 @@ def _det_from(x: Node, c: Node) -> Node:
 
 
 cofactor = op("cofactor", infer=_stacked_square_infer, numpy="_cofactor({0})",
-              helpers=(COFACTOR_HELPER,), fresh=True, vjp=_cofactor_vjp, jvp=_cofactor_jvp,
+              helpers=(runtime._cofactor,), fresh=True, vjp=_cofactor_vjp, jvp=_cofactor_jvp,
               samples=lambda: [Sample((Spec((3, 3), "wellcond"),)),
                                Sample((Spec((2, 3, 3), "wellcond"),)),
                                Sample((Spec(("n", "n"), "wellcond"),))])
@@ -442,12 +386,12 @@ singular_values = op("singular_values", infer=_singular_values_infer,
 svd_u = op("svd_u", infer=_svd_u_infer, prepare=lambda x, full_matrices=True:
            {"full_matrices": bool(full_matrices)},
            numpy="_factorization('svd', {0}, {full_matrices!r})[0].copy()", fresh=True,
-           helpers=(FACTORIZATION_HELPER,),
+           helpers=(runtime._factorization,),
            vjp=_svd_u_vjp, jvp=_svd_u_jvp, samples=SVD_SAMPLES)
 svd_vh = op("svd_vh", infer=_svd_vh_infer, prepare=lambda x, full_matrices=True:
             {"full_matrices": bool(full_matrices)},
             numpy="_factorization('svd', {0}, {full_matrices!r})[2].copy()", fresh=True,
-            helpers=(FACTORIZATION_HELPER,),
+            helpers=(runtime._factorization,),
             vjp=_svd_vh_vjp, jvp=_svd_vh_jvp, samples=SVD_SAMPLES)
 
 
@@ -569,12 +513,12 @@ QR_SAMPLES = lambda: [Sample((Spec((4, 3)),)),  # noqa: E731
 
 qr_q = op("qr_q", infer=lambda x, mode: _qr_infer(x, mode, "q"), prepare=_qr_prepare,
           numpy="_factorization('qr', {0}, {mode!r})[0].copy()", fresh=True,
-          helpers=(FACTORIZATION_HELPER,),
+          helpers=(runtime._factorization,),
           vjp=lambda g, out, x, mode: qr_adjoint(x, mode, gq=g),
           jvp=lambda ts, out, x, mode: qr_tangents(x, mode, ts[0])[0], samples=QR_SAMPLES)
 qr_r = op("qr_r", infer=lambda x, mode: _qr_infer(x, mode, "r"), prepare=_qr_prepare,
           numpy="_factorization('qr', {0}, {mode!r})[1].copy()", fresh=True,
-          helpers=(FACTORIZATION_HELPER,),
+          helpers=(runtime._factorization,),
           vjp=lambda g, out, x, mode: qr_adjoint(x, mode, gr=g),
           jvp=lambda ts, out, x, mode: qr_tangents(x, mode, ts[0])[1], samples=QR_SAMPLES)
 

@@ -13,6 +13,7 @@ from ..ir.print_forms import PRODUCT, POSTFIX, POWER, RELATION, SCRIPT, SUM, SUP
 from .base import (CONSTANT_FORMS, TINY, Sample, Spec, binary, broadcast_infer, diagonal_jvp,
                    sympy_function, sympy_scalar,
                is_constant, op, unary, zeros)
+from . import runtime
 
 
 def _identity_fold(neutral: float, keep: int):
@@ -337,7 +338,6 @@ negative = unary("negative", "-{0}", lambda g, out, x: [-g], fold=_fold_negative
                  unicode=_print_negative,
                  to_sympy=lambda s, node, x: s.mul(-1, x) if node.ndim else -x)
 
-
 def _fold_log(x):
     """log of a composition that overflows or cancels, built as the op that does not:
 
@@ -429,25 +429,9 @@ softplus = unary("softplus", "np.logaddexp(0.0, {0})", lambda g, out, x: [g * si
                  to_sympy=sympy_function(lambda sp: lambda x: sp.log(1 + sp.exp(x))),
                  cli=(("node", None),))
 
-SIGMOID_HELPER = ("_sigmoid", '''
-def _sigmoid(x, out=None):
-    """Logistic function 1 / (1 + exp(-x)), into ``out`` if given (arrays: three
-    passes in one buffer); as float64.
-
-    Relative error of a few ulp wherever the result is normal; exp(-x) = inf
-    below x = -709 gives 0, where the true value is subnormal anyway.
-    """
-    if not isinstance(x, np.ndarray) or x.ndim == 0:
-        return 1.0 / (1.0 + np.exp(-x))
-    e = np.negative(x, out=out, dtype=np.float64)
-    np.exp(e, out=e)
-    e += 1.0
-    return np.reciprocal(e, out=e)
-''')
-
 
 sigmoid = unary("sigmoid", "_sigmoid({0})", lambda g, out, x: [g * (out * (1.0 - out))],
-                helpers=(SIGMOID_HELPER,), out_form="_sigmoid({0}, out={out})",
+                helpers=(runtime._sigmoid,), out_form="_sigmoid({0}, out={out})",
                 positive_result=True, facts=F.POSITIVE,
                 symbol="σ", latex_symbol=r"\sigma",
                 to_sympy=sympy_function(lambda sp: lambda x: 1 / (1 + sp.exp(-x))),

@@ -34,6 +34,7 @@ from ..ir.print_forms import POSTFIX, SCRIPT, Piece
 from .base import Sample, Spec, op
 from . import facts as F
 from .structure import FULL, getitem, reshape
+from . import runtime
 
 ARRAY = "array"
 VALID = ("only integers, slices (`:`), ellipsis (`...`), numpy.newaxis (`None`) and "
@@ -195,16 +196,6 @@ gather = op("gather", infer=_gather_infer,
             ],
             unicode=_print_gather, latex=_latex_gather)
 
-SCATTER_ADD_HELPER = ("_scatter_add", '''
-def _scatter_add(g, shape, index):
-    """Zeros of shape with g added at index, repeated entries summed (np.add.at):
-    the adjoint of x[index] for any NumPy index."""
-    z = np.zeros(shape)
-    if g.size:  # np.add.at refuses an empty index
-        np.add.at(z, index, g)
-    return z
-''')
-
 
 def _scatter_add_infer(g, *arrays, shape, index):
     want = _template_shape(shape, [a.shape for a in arrays], index)
@@ -241,7 +232,7 @@ def _scatter_add_numpy(args, attrs, ctx):
 
 
 scatter_add = op("scatter_add", infer=_scatter_add_infer, prepare=_scatter_add_prepare,
-                 numpy=_scatter_add_numpy, helpers=(SCATTER_ADD_HELPER,), fresh=True,
+                 numpy=_scatter_add_numpy, helpers=(runtime._scatter_add,), fresh=True,
                  linear_in=(0,), keeps_positive=True,
                  vjp=lambda g, out, v, *arrays, shape, index: [
                      gather(g, *arrays, index=index)] + [None] * len(arrays),
@@ -456,19 +447,6 @@ take_along_axis_op = op(
                      Sample((Spec((3, 1)), Spec((2, 4), "labels:3")), {"axis": 0}),
                      Sample((Spec(("n", 3)), Spec(("n", 1), "labels:3")), {"axis": -1})])
 
-ADD_ALONG_AXIS_HELPER = ("_add_along_axis", '''
-def _add_along_axis(g, indices, axis, shape):
-    """Zeros of shape with g added where take_along_axis(., indices, axis) reads
-    (np.add.at: repeated indices accumulate): its adjoint."""
-    z = np.zeros(shape)
-    grids = [np.arange(n).reshape((1,) * d + (n,) + (1,) * (len(shape) - d - 1))
-             for d, n in enumerate(shape)]
-    grids[axis] = indices
-    if g.size:
-        np.add.at(z, tuple(grids), g)
-    return z
-''')
-
 
 def _add_along_infer(g, indices, axis, shape):
     want, _ = _along_infer(_Rank(shape), indices, axis)
@@ -486,7 +464,7 @@ add_along_axis = op(
         "shape": normalize_shape(shape)},
     numpy=lambda args, attrs, ctx: f"_add_along_axis({args[0]}, {args[1]}, {attrs['axis']}, "
                                    f"{ctx.shape(attrs['shape'])})",
-    helpers=(ADD_ALONG_AXIS_HELPER,), fresh=True, linear_in=(0,), keeps_positive=True,
+    helpers=(runtime._add_along_axis,), fresh=True, linear_in=(0,), keeps_positive=True,
     vjp=lambda g, out, v, indices, axis, shape: [take_along_axis_op(g, indices, axis=axis), None],
     jvp=lambda tangents, out, v, indices, axis, shape: None if tangents[0] is None else
     add_along_axis(tangents[0], indices, axis=axis, shape=shape),

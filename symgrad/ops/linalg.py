@@ -15,6 +15,7 @@ from ..ir.print_forms import PRODUCT, Piece
 from .base import TINY, Sample, Spec, add_all, bilinear_jvp, linear_jvp, op
 from . import facts as F
 from .batched import column, mm, mT, row, solve_columns
+from . import runtime
 
 
 def _matmul_infer(a, b):
@@ -167,13 +168,7 @@ det = op("det", infer=_stacked_scalar_infer, numpy="np.linalg.det({0})",
          to_sympy=lambda s, node, x: s.sp.Determinant(x),
          cli=(("node", None),))
 
-LOGDET_HELPER = ("_logdet", '''
-def _logdet(x):
-    """log(det(x)) through slogdet: -inf for singular, nan for negative det."""
-    sign, logabs = np.linalg.slogdet(x)
-    return logabs if sign > 0 else (-np.inf if sign == 0 else np.nan)
-''')
-logdet = op("logdet", infer=_square_infer(True), numpy="_logdet({0})", helpers=(LOGDET_HELPER,),
+logdet = op("logdet", infer=_square_infer(True), numpy="_logdet({0})", helpers=(runtime._logdet,),
             vjp=lambda g, out, x: [g * inv(x).T],
             jvp=lambda ts, out, x: trace(solve(x, ts[0])),
             samples=SQUARE("spd"),
@@ -296,62 +291,6 @@ norm = op("norm", infer=lambda x: ((), "float64"), numpy="np.linalg.norm({0})",
 # after differentiation, so one Cholesky factorization serves both. They
 # appear only in compiled code and are not differentiable.
 
-SPD_FACTOR_HELPER = ("_spd_factor", '''
-def _spd_factor(m):
-    """Lower Cholesky factor of the symmetric matrix m, or None when m is not
-    numerically positive definite. (From SciPy the strict upper triangle is left
-    over from m and never read.) None for an empty m too: LAPACK rejects n = 0
-    (potrs raises, potri prints "illegal value"), NumPy's fallbacks handle it."""
-    if m.shape[-1] == 0:
-        return None
-    if _lapack is None:
-        try:
-            return np.linalg.cholesky(m)
-        except np.linalg.LinAlgError:
-            return None
-    factor, info = _lapack.dpotrf(m.T, lower=True, clean=False)
-    return factor if info == 0 else None
-
-
-try:  # SciPy's LAPACK/BLAS wrappers when installed (Cholesky solves); NumPy otherwise
-    from scipy.linalg import blas as _blas, lapack as _lapack
-except ImportError:
-    _blas = _lapack = None
-''')
-SPD_LOGDET_HELPER = ("_spd_logdet", '''
-def _spd_logdet(factor, m):
-    """log det m = 2 sum(log(diag L)); slogdet when m had no Cholesky factor."""
-    if factor is None:
-        return _logdet(m)
-    return 2.0 * np.log(np.diagonal(factor)).sum()
-''')
-SPD_SOLVE_HELPER = ("_spd_solve", '''
-def _spd_solve(factor, m, b):
-    """m^-1 b from m's Cholesky factor: with as many right-hand sides as rows,
-    the inverse from the factor (potri) times b (symm, one BLAS-3 call) beats two
-    triangular solves; else potrs. LU (np.linalg.solve) without SciPy or factor."""
-    if factor is None or _lapack is None:
-        return np.linalg.solve(m, b)
-    if b.ndim == 2 and b.shape[1] >= m.shape[0]:
-        inverse, info = _lapack.dpotri(factor, lower=True)
-        if info == 0:
-            return _blas.dsymm(1.0, inverse, b, side=0, lower=True)
-    x, info = _lapack.dpotrs(factor, b, lower=True)
-    return x if info == 0 else np.linalg.solve(m, b)
-''')
-SPD_INV_HELPER = ("_spd_inv", '''
-def _spd_inv(factor, m):
-    """m^-1 from m's Cholesky factor (potri fills one triangle; mirrored);
-    np.linalg.inv without SciPy or factor."""
-    if factor is None or _lapack is None:
-        return np.linalg.inv(m)
-    inverse, info = _lapack.dpotri(factor, lower=True)
-    if info:
-        return np.linalg.inv(m)
-    lower = np.tril(inverse)
-    return np.add(lower, np.tril(lower, -1).T, out=lower)
-''')
-
 
 def _same_matrix(factor, m):
     if factor.op.name != "spd_factor" or factor.operands[0] is not m:
@@ -380,12 +319,12 @@ def _lowered(name: str, infer, template: str, helpers: tuple, fresh: bool = Fals
 
 
 spd_factor = _lowered("spd_factor", _square_infer(False), "_spd_factor({0})",
-                      (SPD_FACTOR_HELPER,))
+                      (runtime._spd_factor,))
 spd_logdet = _lowered("spd_logdet", _spd_logdet_infer, "_spd_logdet({0}, {1})",
-                      (LOGDET_HELPER, SPD_LOGDET_HELPER))
-spd_inv = _lowered("spd_inv", _spd_inv_infer, "_spd_inv({0}, {1})", (SPD_INV_HELPER,), True)
+                      (runtime._spd_logdet,))
+spd_inv = _lowered("spd_inv", _spd_inv_infer, "_spd_inv({0}, {1})", (runtime._spd_inv,), True)
 spd_solve = _lowered("spd_solve", _spd_solve_infer, "_spd_solve({0}, {1}, {2})",
-                     (SPD_SOLVE_HELPER,), True)
+                     (runtime._spd_solve,), True)
 
 
 # Structural facts of products (symgrad.analysis.properties) --------------------------------

@@ -34,6 +34,7 @@ from .linalg import BATCHED_MATMUL, dot as dot_2d, matmul as matmul_op, outer as
 from .linalg import print_matmul
 from .reductions import sum_
 from .structure import concatenate, diag as diag_op, eye, reshape, transpose
+from . import runtime
 
 LETTERS = string.ascii_letters
 # Letters for spelled-out ellipses and fresh labels of the derivative rules: capitals
@@ -462,17 +463,6 @@ diagonal_op = op(
                      Sample((Spec((2, 3, 4)),), {"offset": -1, "axis1": 2, "axis2": 0}),
                      Sample((Spec(("n", 2, "n")),), {"axis1": 0, "axis2": 2})])
 
-DIAGONAL_EMBED_HELPER = ("_diagonal_embed", '''
-def _diagonal_embed(v, shape, offset, axis1, axis2):
-    """Zeros of shape with v's last axis on the diagonal (offset) of axes axis1, axis2:
-    the adjoint of np.diagonal."""
-    z = np.zeros(shape, dtype=np.result_type(v, np.float64))
-    n = v.shape[-1]
-    rows = np.arange(max(-offset, 0), max(-offset, 0) + n)
-    np.moveaxis(z, (axis1, axis2), (-2, -1))[..., rows, rows + offset] = v
-    return z
-''')
-
 
 def _diagonal_embed_prepare(v, shape, offset=0, axis1=0, axis2=1):
     shape = normalize_shape(shape)
@@ -501,7 +491,7 @@ diagonal_embed = op(
     "diagonal_embed", infer=_diagonal_embed_infer, prepare=_diagonal_embed_prepare,
     numpy=lambda args, attrs, ctx: f"_diagonal_embed({args[0]}, {ctx.shape(attrs['shape'])}, "
                                    f"{attrs['offset']}, {attrs['axis1']}, {attrs['axis2']})",
-    helpers=(DIAGONAL_EMBED_HELPER,), fresh=True, linear_in=(0,), keeps_positive=True,
+    helpers=(runtime._diagonal_embed,), fresh=True, linear_in=(0,), keeps_positive=True,
     vjp=lambda g, out, v, shape, **attrs: [diagonal_op(g, **attrs)],
     jvp=lambda ts, out, v, **attrs: diagonal_embed(ts[0], **attrs),
     jacobian=_diagonal_embed_jacobian,

@@ -14,6 +14,7 @@ from ..ir.leaves import as_node
 from ..ir.shapes import ShapeError, normalize_axes, normalize_axis
 from ..ir.print_forms import Piece
 from .base import Sample, Spec, broadcast_to, op
+from . import runtime
 
 
 def _reduce_prepare(x, axis=None, keepdims=False):
@@ -135,28 +136,6 @@ def _same_shape_float(x, **attrs):
     return x.shape, "float64"
 
 
-SOFTMAX_HELPER = ("_softmax", '''
-def _softmax(x, axis):
-    """exp(x) normalized along axis, shifted by the max."""
-    e = np.exp(x - np.max(x, axis=axis, keepdims=True, initial=-np.inf))
-    e /= e.sum(axis=axis, keepdims=True)
-    return e
-''')
-LOG_SOFTMAX_HELPER = ("_log_softmax", '''
-def _log_softmax(x, axis):
-    """log(softmax(x)) without forming softmax."""
-    s = x - np.max(x, axis=axis, keepdims=True, initial=-np.inf)
-    return s - np.log(np.exp(s).sum(axis=axis, keepdims=True))
-''')
-LOGSUMEXP_HELPER = ("_logsumexp", '''
-def _logsumexp(x, axis, keepdims):
-    """log(sum(exp(x))) over axis, shifted by the (finite) max; -inf over an empty axis."""
-    m = np.max(x, axis=axis, keepdims=True, initial=-np.inf)
-    m = np.where(np.isfinite(m), m, 0.0)
-    r = np.log(np.exp(x - m).sum(axis=axis, keepdims=True)) + m
-    return r if keepdims else np.squeeze(r, axis=axis)
-''')
-
 AXIS_SAMPLES = lambda: [Sample((Spec((4,)),), {}), Sample((Spec((2, 3)),), {"axis": 0}),  # noqa: E731
                         Sample((Spec(("n", "k")),), {"axis": -1})]
 
@@ -166,7 +145,7 @@ def _softmax_vjp(g, out, x, axis):
 
 
 softmax = op("softmax", infer=_same_shape_float, prepare=_axis_prepare,
-             numpy="_softmax({0}, axis={axis})", helpers=(SOFTMAX_HELPER,), vjp=_softmax_vjp,
+             numpy="_softmax({0}, axis={axis})", helpers=(runtime._softmax,), vjp=_softmax_vjp,
              fresh=True, positive_result=True, facts=lambda node, facts: {"positive"},
              jacobian=lambda s, node, js: _softmax_jacobian(s, node, js),
              jvp=lambda ts, out, x, axis: _softmax_vjp(ts[0], out, x, axis)[0],
@@ -179,7 +158,7 @@ def _log_softmax_vjp(g, out, x, axis):
 
 
 log_softmax = op("log_softmax", infer=_same_shape_float, prepare=_axis_prepare,
-                 numpy="_log_softmax({0}, axis={axis})", helpers=(LOG_SOFTMAX_HELPER,),
+                 numpy="_log_softmax({0}, axis={axis})", helpers=(runtime._log_softmax,),
                  vjp=_log_softmax_vjp, fresh=True,
                  jacobian=lambda s, node, js: _log_softmax_jacobian(s, node, js),
                  jvp=lambda ts, out, x, axis: ts[0] - sum_(softmax(x, axis=axis) * ts[0],
@@ -198,7 +177,7 @@ def _logsumexp_weights(out, x, axis, keepdims):
 logsumexp = op("logsumexp", infer=lambda x, axis, keepdims: (_reduced_shape(x.shape, axis, keepdims),
                                                             "float64"),
                prepare=_reduce_prepare, numpy="_logsumexp({0}, axis={axis!r}, keepdims={keepdims})",
-               helpers=(LOGSUMEXP_HELPER,), keeps_positive=True,
+               helpers=(runtime._logsumexp,), keeps_positive=True,
                jacobian=lambda s, node, js: _logsumexp_jacobian(s, node, js),
                vjp=lambda g, out, x, axis, keepdims: [
                    expand_reduced(g, x, axis, keepdims) * _logsumexp_weights(out, x, axis, keepdims)],

@@ -14,6 +14,7 @@ from ..ir.shapes import (ShapeError, broadcast_shapes, format_shape, normalize_a
 from ..ir.print_forms import ATOM, POSTFIX, PRODUCT, SCRIPT, UNARY, Piece
 from .base import Sample, Spec, linear_jvp, op, zeros
 from . import facts as F
+from . import runtime
 
 # Leaves --------------------------------------------------------------------------
 
@@ -412,18 +413,11 @@ getitem = op("getitem", infer=_getitem_infer, prepare=_getitem_prepare,
              unicode=_print_getitem, latex=_latex_getitem,
              to_sympy=_sympy_getitem)
 
-SCATTER_HELPER = ("_scatter", '''
-def _scatter(g, shape, index):
-    """Zeros of shape with g placed at index: the adjoint of indexing."""
-    z = np.zeros(shape)
-    z[index] = g
-    return z
-''')
 scatter = op("scatter", infer=_scatter_infer,
              prepare=lambda g, shape, index: {"shape": normalize_shape(shape), "index": index},
              numpy=lambda args, attrs, ctx: f"_scatter({args[0]}, {ctx.shape(attrs['shape'])}, "
                                             f"np.s_[{index_source(attrs['index'])}])",
-             helpers=(SCATTER_HELPER,), fresh=True, linear_in=(0,), keeps_positive=True,
+             helpers=(runtime._scatter,), fresh=True, linear_in=(0,), keeps_positive=True,
              vjp=lambda g, out, x, shape, index: [getitem(g, index=index)],
              jvp=linear_jvp("scatter"),
              jacobian=lambda s, node, js: scatter(js[0], shape=node.shape + s.x.shape,
@@ -431,16 +425,6 @@ scatter = op("scatter", infer=_scatter_infer,
              samples=lambda: [Sample((Spec((2,)),), {"shape": (3, 2), "index": (1, FULL)})],
              unicode=lambda p, node, g: p.call(node.op, [g.text, p.attr(node.shape),
                                                          p.brackets(index_source(node.attrs["index"]))]))
-
-
-SCATTER_SUM_HELPER = ("_scatter_sum", '''
-def _scatter_sum(shape, indices, *gs):
-    """Zeros of shape with each g added at its index: a sum of scatters in one buffer."""
-    z = np.zeros(shape)
-    for index, g in zip(indices, gs):
-        z[index] += g
-    return z
-''')
 
 
 def _scatter_sum_infer(*gs, shape, indices):
@@ -458,7 +442,7 @@ def _scatter_sum_numpy(args, attrs, ctx) -> str:
 #: compile-time lowering, symgrad.compile.specialize): the chain of adds allocated and
 #: added a whole array per term, quadratic in the number of terms.
 scatter_sum = op("scatter_sum", infer=_scatter_sum_infer, numpy=_scatter_sum_numpy,
-                 helpers=(SCATTER_SUM_HELPER,), fresh=True, differentiable=False)
+                 helpers=(runtime._scatter_sum,), fresh=True, differentiable=False)
 
 
 # Concatenate, diag, one_hot ---------------------------------------------------------
@@ -552,23 +536,10 @@ def _one_hot_infer(labels, k):
     return labels.shape + (k,), "float64"
 
 
-CHECK_LABELS_HELPER = ("_check_labels", '''
-def _check_labels(labels, k):
-    """Raise unless every label lies in [0, k)."""
-    if labels.size and (labels.min() < 0 or labels.max() >= k):
-        raise ValueError(f"labels must lie in [0, {k}), got values in "
-                         f"[{labels.min()}, {labels.max()}]")
-''')
-ONE_HOT_HELPER = ("_one_hot", '''
-def _one_hot(labels, k):
-    """Rows of the k x k identity picked by integer labels (range-checked)."""
-    _check_labels(labels, k)
-    return (labels[..., None] == np.arange(k)).astype(np.float64)
-''')
 one_hot = op("one_hot", infer=_one_hot_infer,
              prepare=lambda labels, k: {"k": normalize_shape((k,))[0]},
              numpy=lambda args, attrs, ctx: f"_one_hot({args[0]}, {ctx.dim(attrs['k'])})",
-             helpers=(CHECK_LABELS_HELPER, ONE_HOT_HELPER), differentiable=False,
+             helpers=(runtime._one_hot,), differentiable=False,
              positive_result=True, facts=F.NONNEGATIVE,
              unicode=lambda p, node, labels: p.call(node.op, [labels.text, p.attr(node.attrs["k"])]))
 
@@ -577,26 +548,6 @@ one_hot = op("one_hot", infer=_one_hot_infer,
 # a materialized one_hot. Not differentiable; they appear only in compiled code.
 # ``label_rows(y, k)`` is one node per label array, so the range check and the
 # index arrays are computed once for every ``pick`` and ``one_hot_add`` of it.
-
-LABEL_ROWS_HELPER = ("_label_rows", '''
-def _label_rows(labels, k):
-    """(row indices, labels) of the flattened label array, range-checked as one_hot's."""
-    _check_labels(labels, k)
-    flat = labels.reshape(-1)
-    return np.arange(flat.size), flat
-''')
-PICK_HELPER = ("_pick", '''
-def _pick(x, rows):
-    """x[..., labels]: the entry of each row of x that the labels (as rows) select."""
-    return x.reshape(-1, x.shape[-1])[rows].reshape(x.shape[:-1])
-''')
-ONE_HOT_ADD_HELPER = ("_one_hot_add", '''
-def _one_hot_add(x, rows, sign):
-    """x + sign * one_hot(labels, k) as a fresh array, without forming one_hot."""
-    out = np.array(x, dtype=np.float64)
-    out.reshape(-1, out.shape[-1])[rows] += sign
-    return out
-''')
 
 
 def _label_rows_infer(labels, k):
@@ -607,7 +558,7 @@ def _label_rows_infer(labels, k):
 label_rows = op("label_rows", infer=_label_rows_infer,
                 prepare=lambda labels, k: {"k": normalize_shape((k,))[0]},
                 numpy=lambda args, attrs, ctx: f"_label_rows({args[0]}, {ctx.dim(attrs['k'])})",
-                helpers=(CHECK_LABELS_HELPER, LABEL_ROWS_HELPER), differentiable=False)
+                helpers=(runtime._label_rows,), differentiable=False)
 
 
 def _rows_of(x, rows):
@@ -630,10 +581,10 @@ def _one_hot_add_infer(x, rows, sign):
     return x.shape, "float64"
 
 
-pick = op("pick", infer=_pick_infer, numpy="_pick({0}, {1})", helpers=(PICK_HELPER,),
+pick = op("pick", infer=_pick_infer, numpy="_pick({0}, {1})", helpers=(runtime._pick,),
           differentiable=False)
 one_hot_add = op("one_hot_add", infer=_one_hot_add_infer, numpy="_one_hot_add({0}, {1}, {sign!r})",
-                 helpers=(ONE_HOT_ADD_HELPER,), differentiable=False)
+                 helpers=(runtime._one_hot_add,), differentiable=False)
 
 
 def stack_rows(rows, shape) -> Node:
