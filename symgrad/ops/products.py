@@ -731,7 +731,7 @@ def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     b = _move_to_last(b, normalize_axis(axisb, b.ndim))
     da, db = a.shape[-1], b.shape[-1]
     if da not in (2, 3) or db not in (2, 3):
-        raise _mismatch("cross", a, b, "incompatible dimensions for cross product\n"
+        raise _mismatch("cross", a, b, "incompatible dimensions for cross product "
                                        f"(dimension must be 2 or 3, got {da!r} and {db!r})")
     _batches_broadcast("cross", a, b, 1)
     if da == db == 2:
