@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import importlib
 import platform
+import resource
 import statistics
 import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from . import THREADS
+from . import AFFINITY, CORES, THREADS
 
 import numpy as np  # noqa: E402  (after the thread pinning above)
 
@@ -64,6 +65,46 @@ class Result:
     note: str = ""
     compile_s: float | None = None
     extra: dict = field(default_factory=dict)
+
+
+#: symgrad's columns: the headline (the graph as a user writes it, ``sg.function``'s
+#: default path), the graph passed through an explicit ``sg.simplify``, and ``optimize=False``.
+SYMGRAD_VARIANTS = (("symgrad", "as written"), ("symgrad-simplified", "explicit sg.simplify"),
+                    ("symgrad-noopt", "optimize=False"))
+HEADLINE = SYMGRAD_VARIANTS[:1]
+
+
+def symgrad_columns(make: Callable, call: Callable, variants=SYMGRAD_VARIANTS, **column) -> list:
+    """One column per variant: ``make()`` builds (inputs, outputs) as a user
+    writes them, each variant compiles them its way (timed: ``compile_s``),
+    ``call(f)`` calls the compiled function."""
+    import symgrad as sg
+
+    def build(label):
+        inputs, outputs = make()
+        if label == "symgrad-simplified":
+            outputs = sg.simplify(outputs)
+        return sg.function(inputs, outputs, optimize=label != "symgrad-noopt")
+    columns = []
+    for label, how in variants:
+        f, seconds = timed(lambda: build(label))
+        columns.append(Column(label, lambda f=f: call(f), compile_s=seconds,
+                              note=", ".join(filter(None, (how, column.get("note"))))))
+    return columns
+
+
+def only_column(name: str, builders, hand: list, *args):
+    """The column ``name`` alone, built by its own library's builder only (what a
+    fresh process runs): a hand column from ``hand`` (zero-argument callables
+    making columns), symgrad's headline, or a peer's; None when not installed."""
+    if name.startswith("hand"):
+        return next((c for make in hand for c in [make()] if c.name == name), None)
+    library = name.split("-")[0]
+    for build in builders:
+        if build.__name__.split("_")[0] == library:
+            made = build(*args, variants=HEADLINE) if library == "symgrad" else build(*args)
+            return next((c for c in made if c.name == name), None)
+    return None
 
 
 def check(column: Column, reference: list, rtol=1e-6, atol=1e-9) -> str | None:
@@ -151,7 +192,8 @@ def timed(build: Callable) -> tuple:
 def environment() -> dict:
     """Versions, threads and the BLAS actually loaded."""
     info = {"python": platform.python_version(), "machine": platform.machine(),
-            "processor": platform.processor(), "threads": THREADS, "numpy": np.__version__}
+            "processor": platform.processor(), "threads": THREADS, "cores": CORES,
+            "affinity": AFFINITY, "numpy": np.__version__}
     for name in ("symgrad", "jax", "torch", "autograd", "pytensor", "sympy", "scipy"):
         try:
             from importlib.metadata import version
@@ -167,3 +209,47 @@ def environment() -> dict:
         config = np.show_config(mode="dicts") if hasattr(np, "show_config") else {}
         info["blas"] = config.get("Build Dependencies", {}).get("blas") if config else None
     return info
+
+
+#: The large product whose float64 rate is the machine's GEMM limit (W1's first layer at batch 1024).
+GEMM_SHAPE = (1024, 784, 256)
+
+
+def gemm_rate(repeats: int = 40) -> float:
+    """GFLOP/s of NumPy's float64 GEMM (``GEMM_SHAPE``) in this process: the
+    physical limit of workloads made of large matrix products (the best of
+    ``repeats`` products after a warm-up one: the clock of a shared core moves)."""
+    m, k, n = GEMM_SHAPE
+    rng = np.random.default_rng(0)
+    a, b, out = rng.standard_normal((m, k)), rng.standard_normal((k, n)), np.empty((m, n))
+    np.dot(a, b, out=out)
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        np.dot(a, b, out=out)
+        best = min(best, time.perf_counter() - start)
+    return 2.0 * m * k * n / best / 1e9
+
+
+def faults() -> int:
+    """Minor page faults of this process so far (fresh pages the kernel had to map)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
+def user_loop(call: Callable, seconds: float = 1.0, warmup: int = 5) -> dict:
+    """What a user's script sees: ``call`` in a plain loop after a few warm-up
+    calls; seconds and minor page faults per call over the steady state."""
+    for _ in range(warmup):
+        call()
+    n = max(5, min(1 << 16, int(seconds / max(_one_call(call), 1e-7))))
+    before, start = faults(), time.perf_counter()
+    for _ in range(n):
+        call()
+    elapsed, faulted = time.perf_counter() - start, faults() - before
+    return {"seconds": elapsed / n, "faults_per_call": faulted / n, "calls": n}
+
+
+def _one_call(call: Callable) -> float:
+    start = time.perf_counter()
+    call()
+    return time.perf_counter() - start

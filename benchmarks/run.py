@@ -1,10 +1,14 @@
 """The benchmark runner: every workload, one process each, a table and JSON.
 
     python -m benchmarks [--quick] [--only W1,W2] [--threads 1 2] [--peers jax,torch]
-                         [--out benchmarks/results/latest.json]
+                         [--no-fresh] [--out benchmarks/results/latest.json]
 
-Each workload runs in a fresh process so the thread variables take effect
-before NumPy and the peers load. At 2 threads every peer runs in a process of
+Each workload runs in a fresh process, pinned by CPU affinity to as many cores
+as threads, so the thread variables take effect before NumPy and the peers
+load. Then every headline column (hand, symgrad as written, each peer) of the
+cases a workload lists in ``FRESH_CASES`` is timed again alone, in a process
+of its own that does only what a user's script does (``benchmarks.fresh``),
+with the minor page faults per call. At 2 threads every peer runs in a process of
 its own (with the hand-written column for the ratio): idle thread pools of
 other libraries would spin on the second core.
 """
@@ -65,6 +69,40 @@ def _spawn(workload: str, threads: int, quick: bool, peers: tuple, timeout: floa
     return environment, rows, note
 
 
+#: Extra columns, not timed again in a fresh process (the headline ones are).
+NOT_FRESH = ("symgrad-simplified", "symgrad-noopt", "hand-cholesky")
+
+
+def _fresh_rows(workload: str, rows: list, threads: int, timeout: float) -> list:
+    """Rows of ``rows``' checked headline columns, each timed in a fresh process."""
+    import importlib
+    cases = getattr(importlib.import_module(f"benchmarks.{WORKLOADS[workload]}"), "FRESH_CASES", ())
+    env = dict(os.environ, SYMGRAD_BENCH_THREADS=str(threads))
+    fresh = []
+    for case in cases:
+        columns = [r["column"] for r in rows if r["case"] == case and r.get("seconds")
+                   and r["column"] not in NOT_FRESH]
+        measured = []
+        for column in columns:
+            command = [sys.executable, "-m", "benchmarks.fresh", workload, case, column]
+            try:
+                done = subprocess.run(command, cwd=HERE.parent, env=env, capture_output=True,
+                                      text=True, timeout=timeout)
+                record = json.loads(done.stdout.strip().splitlines()[-1])
+            except (subprocess.TimeoutExpired, IndexError, ValueError):
+                record = {"column": column, "error": "fresh process failed"}
+            measured.append(record)
+        hand = next((m["seconds"] for m in measured if m["column"] == "hand" and "seconds" in m), None)
+        for m in measured:
+            seconds = m.get("seconds")
+            fresh.append({"workload": workload, "case": f"{case}, fresh process",
+                          "column": m["column"], "seconds": seconds, "error": m.get("error"),
+                          "ratio": seconds / hand if seconds and hand else None, "threads": threads,
+                          "extra": {"faults_per_call": round(m["faults_per_call"], 1)}
+                          if "faults_per_call" in m else {}})
+    return fresh
+
+
 def _format(seconds) -> str:
     if seconds is None:
         return "-"
@@ -108,6 +146,8 @@ def main(argv=None) -> None:
     parser.add_argument("--peers", default="jax,torch,autograd,pytensor")
     parser.add_argument("--out", default=str(HERE / "results" / "latest.json"))
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds per process")
+    parser.add_argument("--no-fresh", action="store_true",
+                        help="skip the fresh-process timing of every headline column")
     args = parser.parse_args(argv)
     peers = tuple(p for p in args.peers.split(",") if p)
     rows, environments, notes = [], {}, []
@@ -123,9 +163,17 @@ def main(argv=None) -> None:
                 notes += [note] if note else []
                 print(table(new), flush=True)
                 _write(args.out, environments, rows, notes)  # partial results survive a kill
+            if not args.no_fresh:
+                new = _fresh_rows(workload, [r for r in rows if r["workload"] == workload
+                                             and r["threads"] == threads], threads, args.timeout)
+                rows += new
+                print(table(new), flush=True)
+                _write(args.out, environments, rows, notes)
     first = environments.get(args.threads[0]) or {}
     notes += [f"peer {p} is not installed: skipped (pip install -e '.[bench]')"
               for p in peers if first and not first.get(p)]
+    notes += [f"pinned to cores {env.get('affinity')} at {t} thread(s)"
+              for t, env in environments.items() if env]
     _write(args.out, environments, rows, notes)
     print("\n" + "\n".join(notes) if notes else "", f"\nwrote {args.out}")
 

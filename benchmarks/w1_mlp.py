@@ -1,9 +1,11 @@
 """W1: MLP 784-256-256-10, sigmoid hidden layers, softmax + mean cross-entropy.
 
 Loss and the gradient wrt every W, b at batch 1, 64 and 1024, and the loss
-alone (forward). Columns: expert hand-written NumPy, symgrad, JAX ``jit``,
+alone (forward). Columns: expert hand-written NumPy, symgrad (as written, then
+explicitly simplified, then ``optimize=False``), JAX ``jit``,
 PyTorch eager, HIPS autograd, PyTensor (default linker and C backend).
-Also the peak memory (tracemalloc) of hand NumPy and symgrad at batch 1024.
+Also the machine's float64 GEMM rate, the GFLOP/s of every column at batch
+1024, and the peak memory (tracemalloc) of hand NumPy and symgrad there.
 Run alone: ``python -m benchmarks.w1_mlp [--quick]``.
 """
 from __future__ import annotations
@@ -86,15 +88,13 @@ def symgrad_graph(sg, batch="b"):
     return [x, y] + params, loss, params
 
 
-def symgrad_columns(values, forward: bool) -> list:
+def symgrad_columns(values, forward: bool, variants=common.SYMGRAD_VARIANTS) -> list:
     import symgrad as sg
 
-    def build():
+    def make():
         inputs, loss, params = symgrad_graph(sg)
-        outputs = [loss] if forward else [loss] + sg.grad(loss, params)
-        return sg.function(inputs, outputs)  # as a user writes it: the default path
-    f, seconds = common.timed(build)
-    return [common.Column("symgrad", lambda: f(*values), compile_s=seconds, note="as written")]
+        return inputs, [loss] if forward else [loss] + sg.grad(loss, params)
+    return common.symgrad_columns(make, lambda f: f(*values), variants)
 
 
 def jax_columns(values, forward: bool) -> list:
@@ -224,22 +224,60 @@ def peak_memory(call) -> int:
     return peaks[0]
 
 
+def flops(batch: int, forward: bool) -> float:
+    """Floating-point operations of the matrix products of one call (the rest is
+    O(batch * width)): forward 2 b Σ n_in n_out; the gradient adds the weight
+    gradients (as many again) and the backpropagated deltas of layers 2 and 3."""
+    products = [n_in * n_out for n_in, n_out in zip(SIZES, SIZES[1:])]
+    return 2.0 * batch * (sum(products) if forward else 2 * sum(products) + sum(products[1:]))
+
+
+def columns_for(values, forward: bool, peers) -> list:
+    """Hand NumPy, symgrad's variants and the installed peers."""
+    columns = [hand_column(values, forward)]
+    for build in BUILDERS:
+        name = build.__name__.split("_")[0]
+        if name == "symgrad" or name in peers:
+            columns += build(values, forward)
+    return columns
+
+
+def hand_column(values, forward: bool):
+    return common.Column("hand", (lambda: [hand_loss(*values)]) if forward
+                         else (lambda: hand_grad(*values)))
+
+
+FRESH_CASES = tuple(f"grad batch {batch}" for batch in BATCHES)
+
+
+def fresh_column(case: str, name: str):
+    """The column ``name`` of ``case`` and nothing else (data, build, compile), for
+    a fresh process that does what a user's script does; None when not installed."""
+    forward, values = case.startswith("forward"), data(int(case.rsplit(" ", 1)[1]))
+    return common.only_column(name, BUILDERS, [lambda: hand_column(values, forward)],
+                              values, forward)
+
+
 def run(settings: dict, peers=common.PEERS) -> list:
     results = []
     for batch in BATCHES:
         values = data(batch)
+        if batch == BATCHES[-1]:  # the limit there, measured just before its cases
+            gemm = common.gemm_rate()
+            results.append(common.Result("W1", "machine GEMM", "numpy", extra={
+                "gflops": round(gemm, 1), "shape": "x".join(map(str, common.GEMM_SHAPE))}))
         for forward in (False, True):
-            hand = common.Column("hand", (lambda: [hand_loss(*values)]) if forward
-                                 else (lambda: hand_grad(*values)))
-            columns = [hand]
-            for build in BUILDERS:
-                name = build.__name__.split("_")[0]
-                if name == "symgrad" or name in peers:
-                    columns += build(values, forward)
             case = f"{'forward' if forward else 'grad'} batch {batch}"
-            results += common.compare("W1", case, columns, settings, rtol=1e-7)
+            rows = common.compare("W1", case, columns_for(values, forward, peers), settings,
+                                  rtol=1e-7)
+            if batch == BATCHES[-1]:
+                for row in rows:
+                    if row.seconds:
+                        gflops = flops(batch, forward) / row.seconds / 1e9
+                        row.extra.update(gflops=round(gflops, 1), of_gemm=round(gflops / gemm, 2))
+            results += rows
         if batch == BATCHES[-1]:
-            sym = symgrad_columns(values, False)[0]
+            sym = symgrad_columns(values, False, common.HEADLINE)[0]
             hand_peak, sym_peak = peak_memory(lambda: hand_grad(*values)), peak_memory(sym.call)
             results.append(common.Result("W1", f"peak memory batch {batch}", "symgrad",
                                          ratio=sym_peak / hand_peak,

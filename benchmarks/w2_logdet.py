@@ -36,15 +36,14 @@ def hand_cholesky(A):
     return [value, -GAMMA * np.dot(Linv.T, np.dot(Linv, A))]
 
 
-def symgrad_columns(A) -> list:
+def symgrad_columns(A, variants=common.SYMGRAD_VARIANTS) -> list:
     import symgrad as sg
 
-    def build():
+    def make():
         a = sg.matrix("A", A.shape)
         cost = -(GAMMA / 2) * sg.logdet(a @ a.T)
-        return sg.function([a], [cost, sg.grad(cost, a)])  # as written: the default path
-    f, seconds = common.timed(build)
-    return [common.Column("symgrad", lambda: f(A), compile_s=seconds, note="as written")]
+        return [a], [cost, sg.grad(cost, a)]
+    return common.symgrad_columns(make, lambda f: f(A), variants)
 
 
 def jax_columns(A) -> list:
@@ -102,12 +101,26 @@ def pytensor_columns(A) -> list:
 BUILDERS = (symgrad_columns, jax_columns, torch_columns, autograd_columns, pytensor_columns)
 
 
+def hand_columns(A) -> list:
+    return [common.Column("hand", lambda: hand(A)),
+            common.Column("hand-cholesky", lambda: hand_cholesky(A), note="reference")]
+
+
+FRESH_CASES = tuple(f"n {n}" for n in SIZES)
+
+
+def fresh_column(case: str, name: str):
+    """The column ``name`` of ``case`` alone (see ``benchmarks.fresh``)."""
+    A = data(int(case.split()[1]))
+    return common.only_column(name, BUILDERS, [lambda: hand_columns(A)[0],
+                                               lambda: hand_columns(A)[1]], A)
+
+
 def run(settings: dict, peers=common.PEERS) -> list:
     results = []
     for n in SIZES:
         A = data(n)
-        columns = [common.Column("hand", lambda: hand(A)),
-                   common.Column("hand-cholesky", lambda: hand_cholesky(A), note="reference")]
+        columns = hand_columns(A)
         for build in BUILDERS:
             name = build.__name__.split("_")[0]
             if name == "symgrad" or name in peers:

@@ -34,15 +34,14 @@ def hand_hvp(values, V):
     return [np.dot(x.T, Rd1)]
 
 
-def symgrad_column(values, V) -> list:
+def symgrad_column(values, V, variants=common.SYMGRAD_VARIANTS) -> list:
     import symgrad as sg
 
-    def build():
+    def make():
         inputs, loss, params = w1_mlp.symgrad_graph(sg)
         v = sg.matrix("V", params[0].shape)
-        return sg.function(inputs + [v], sg.simplify(sg.hvp(loss, params[0], v)))
-    f, seconds = common.timed(build)
-    return [common.Column("symgrad", lambda: [f(*values, V)], compile_s=seconds)]
+        return inputs + [v], [sg.hvp(loss, params[0], v)]
+    return common.symgrad_columns(make, lambda f: f(*values, V), variants)
 
 
 def jax_column(values, V) -> list:
@@ -124,9 +123,23 @@ def pytensor_column(values, V) -> list:
 BUILDERS = (symgrad_column, jax_column, torch_column, autograd_column, pytensor_column)
 
 
-def run(settings: dict, peers=common.PEERS) -> list:
+def hvp_data() -> tuple:
     values = w1_mlp.data(BATCH)
-    V = np.random.default_rng(1).standard_normal(values[2].shape)
+    return values, np.random.default_rng(1).standard_normal(values[2].shape)
+
+
+FRESH_CASES = (f"hvp batch {BATCH}",)
+
+
+def fresh_column(case: str, name: str):
+    """The HVP column ``name`` alone (see ``benchmarks.fresh``)."""
+    values, V = hvp_data()
+    return common.only_column(name, BUILDERS, [lambda: common.Column(
+        "hand", lambda: hand_hvp(values, V))], values, V)
+
+
+def run(settings: dict, peers=common.PEERS) -> list:
+    values, V = hvp_data()
     columns = [common.Column("hand", lambda: hand_hvp(values, V))]
     for build in BUILDERS:
         name = build.__name__.split("_")[0]
@@ -137,7 +150,7 @@ def run(settings: dict, peers=common.PEERS) -> list:
     for build in w1_mlp.BUILDERS:
         name = build.__name__.split("_")[0]
         if name == "symgrad" or name in peers:
-            grads += build(values, False)
+            grads += build(values, False, common.HEADLINE) if name == "symgrad" else build(values, False)
     grad = common.compare("W3", f"grad batch {BATCH}", grads, settings, rtol=1e-7, timed=False)
     common.time_together([(hvp, columns), (grad, grads)], settings)  # one interleaved set
     grad_times = {r.column: r.seconds for r in grad}

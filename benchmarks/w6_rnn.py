@@ -39,20 +39,19 @@ def hand(X, W, U, b, h0):
     return [H[T].sum(), np.dot(D.T, H[:T]), np.dot(D.T, X), D.sum(0)]
 
 
-def symgrad_column(values) -> list:
+def symgrad_column(values, variants=common.SYMGRAD_VARIANTS) -> list:
     import symgrad as sg
     T = len(values[0])
 
-    def build():
+    def make():
         X, W = sg.matrix("X", (T, INPUT)), sg.matrix("W", (HIDDEN, HIDDEN))
         U, b, h = sg.matrix("U", (HIDDEN, INPUT)), sg.vector("b", HIDDEN), sg.vector("h0", HIDDEN)
         inputs = [X, W, U, b, h]
         for t in range(T):
             h = sg.tanh(W @ h + U @ X[t] + b)
         loss = sg.sum(h)
-        return sg.function(inputs, [loss] + sg.grad(loss, [W, U, b]))
-    f, seconds = common.timed(build)
-    return [common.Column("symgrad", lambda: f(*values), compile_s=seconds, note="unrolled")]
+        return inputs, [loss] + sg.grad(loss, [W, U, b])
+    return common.symgrad_columns(make, lambda f: f(*values), variants, note="unrolled")
 
 
 def jax_column(values) -> list:
@@ -128,6 +127,16 @@ def pytensor_column(values) -> list:
 
 
 BUILDERS = (symgrad_column, jax_column, torch_column, autograd_column, pytensor_column)
+
+
+FRESH_CASES = tuple(f"T {T}" for T in STEPS)
+
+
+def fresh_column(case: str, name: str):
+    """The column ``name`` of ``case`` alone (see ``benchmarks.fresh``)."""
+    values = data(int(case.split()[1]))
+    return common.only_column(name, BUILDERS, [lambda: common.Column(
+        "hand", lambda: hand(*values))], values)
 
 
 def run(settings: dict, peers=common.PEERS) -> list:

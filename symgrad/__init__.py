@@ -4,7 +4,8 @@ Build expressions from graph nodes, let :func:`grad` append the nodes that
 compute the derivative, then print, simplify or compile forward and gradient
 together into one NumPy function. The public API is listed in ``__all__``.
 """
-from .ir.graph import Node, Op, toposort, replace
+from .ir.graph import Node, Op, toposort
+from .rewrite.engine import replace
 from .ir.leaves import constant, matrix, scalar, tensor, vector
 from .ir.shapes import ShapeError
 from . import ops  # noqa: F401  (registers every op)

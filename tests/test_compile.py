@@ -37,7 +37,7 @@ def node_statements(body) -> list:
 def test_one_statement_per_node_and_shared_work_once():
     inputs, outputs = mlp_graph()
     f = sg.function(inputs, outputs)
-    statements = node_statements(function_body(f.source))
+    statements = node_statements(function_body(f.executed_source))
     # One statement per op node; only a scalar computed from scalars may be
     # written inline into its single consumer (compile.py's _inlined).
     arrays = [n for n in sg.toposort(outputs) if n.op.name not in ("input", "constant")
@@ -61,11 +61,17 @@ def test_repeated_subexpressions_in_outputs_are_computed_once():
 
 
 def test_readable_names_from_user_names():
-    inputs, outputs = mlp_graph()
-    source = sg.codegen(inputs, outputs)
+    W, x, y = sg.matrix("W", ("n", "m")), sg.vector("x", "m"), sg.vector("y", "n")
+    h = sg.sigmoid(W @ x).named("h")
+    loss = sg.sum((h - y) ** 2).named("loss")
+    source = sg.codegen([W, x, y], [loss] + sg.grad(loss, [W, x]) + [h * 2.0, sg.mean(h)])
     assert "def f(W, x, y):" in source
-    assert "n = W.shape[0]" in source
-    assert "matmul_" in source and "sigmoid_" in source
+    assert "n = W.shape[0]" in source               # a named dimension the body uses
+    assert "    h = _sigmoid(np.dot(W, x))\n" in source  # the user's name, the product inlined
+    assert "    loss = " in source and "    d_W = " in source and "    d_x = " in source
+    assert "d_h" in source                          # the gradient of a named node
+    assert "    out3 = 2.0 * h\n" in source and "return loss, d_W, d_x, out3, out4" in source
+    assert "matmul_" not in source and "del " not in source and "_slots" not in source
 
 
 @pytest.mark.parametrize("bad", ["lambda", "np", "sum", "_sigmoid", "x-1", "f", "ünï"])

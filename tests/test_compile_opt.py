@@ -42,8 +42,10 @@ def _mlp_values(rng, n=6):
 def test_mlp_gradient_matches_hand_derivation_and_leaves_inputs_alone(rng):
     inputs, loss, grads = _mlp()
     f = sg.function(inputs, [loss] + grads)
-    body = f.source.split("def f(")[1]
+    body = f.executed_source.split("def f(")[1]
     assert ", out=" in body and "del " in body  # buffers are reused and freed
+    readable = f.source.split("def f(")[1]
+    assert ", out=" not in readable and "del " not in readable  # what a person reads
     values = _mlp_values(rng)
     copies = [v.copy() for v in values]
     for got, want in zip(f(*values), _mlp_by_hand(*values)):
@@ -279,7 +281,7 @@ def test_single_use_scalars_are_inlined_and_values_stay_exact(rng):
     values = list(rng.uniform(-1, 1, len(inputs)))
     np.testing.assert_allclose(f(*values), _chain_by_hand(values, depth), rtol=1e-12, atol=1e-300)
     guarded = sg.function(inputs, outputs, nan_guard=True)      # the guard names every node
-    assert guarded.source.count(" = ") > len(statements)
+    assert guarded.executed_source.count(" = ") > len(statements)
     np.testing.assert_allclose(guarded(*values), f(*values), rtol=0, atol=0)
 
 
@@ -299,10 +301,12 @@ def test_inlined_scalars_keep_the_parentheses_python_needs(rng):
              "2.0 * (-np.logaddexp(0.0, -(c / a)))": sg.log_sigmoid(c / a) * 2.0}
     outputs = list(cases.values())
     f = sg.function([a, b, c], outputs, optimize=False)  # the graph as written
-    returns = f.source.splitlines()[-1]
+    returns = f.executed_source.splitlines()[-1]
     assert returns == "    return " + ", ".join(cases)
+    for i, case in enumerate(cases):  # the readable source parenthesizes alike
+        assert f"    out{i} = {case}\n" in f.source
     guarded = sg.function([a, b, c], outputs, nan_guard=True)
-    assert guarded.source.count(" = ") > f.source.count(" = ")
+    assert guarded.executed_source.count(" = ") > f.executed_source.count(" = ")
     for values in rng.uniform(0.5, 2.0, (20, 3)):
         assert [float(v) for v in f(*values)] == [float(v) for v in guarded(*values)]
 

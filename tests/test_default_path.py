@@ -100,13 +100,16 @@ def test_scalar_arguments_take_the_fast_path_with_numpy_semantics():
     p, q = sg.scalar("p"), sg.scalar("q")
     f = sg.function([p, q], [p / q, sg.exp(p) * q])
     assert f._fast(np.float64(1.0), np.float64(0.0))       # NumPy scalars go straight in
-    assert not f._fast(1.0, 0.0)                             # Python floats are converted
+    converted = f._fast(1.0, 0.0)                            # Python floats are converted
+    assert [type(a) for a in converted] == [np.float64, np.float64]
+    assert f._fast(1.0, "x") is None and f._fast(np.array([1.0]), 0.0) is None
     for args in [(1.0, 0.0), (np.float64(1.0), np.float64(0.0)), (np.array(1.0), np.array(0.0))]:
         ratio, product = f(*args)
         assert np.isinf(ratio) and product == 0.0            # inf, never ZeroDivisionError
     many = [sg.scalar(f"s{i}") for i in range(200)]         # above the old generated limit
     g = sg.function(many, sum(many[1:], many[0]))
     assert g._fast(*[np.float64(i) for i in range(200)])
+    assert g._fast(*[np.float64(i) for i in range(199)], np.float32(1.0)) is None
     assert g(*[float(i) for i in range(200)]) == sum(range(200))
     with pytest.raises(TypeError, match="'s3'"):
         g(*([1.0] * 3 + ["x"] + [1.0] * 196))

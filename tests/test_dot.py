@@ -6,7 +6,7 @@ import stat
 import pytest
 
 import symgrad as sg
-from symgrad.autodiff.sweeps import DERIVATIVE_NODES
+from symgrad.autodiff.sweeps import derivative_nodes
 
 NODE = re.compile(r'^  (n\d+) \[label="((?:[^"\\]|\\.)*)", (.*)\];$')
 EDGE = re.compile(r'^  (n\d+) -> (n\d+);$')
@@ -53,7 +53,8 @@ def test_gradient_nodes_are_styled_apart():
     graph = sg.to_networkx([cost, g])
     nodes, _ = parse(sg.to_dot([cost, g]))
     derived = [attrs for _, attrs in nodes.values() if "fillcolor=\"#fdd9b5\"" in attrs]
-    expected = sum(1 for n in graph.nodes if n in DERIVATIVE_NODES and n.op.name != "constant")
+    marked = derivative_nodes([cost, g])
+    expected = sum(1 for n in graph.nodes if n in marked and n.op.name != "constant")
     assert expected > 0 and len(derived) == expected
     forward_only, _ = parse(sg.to_dot(cost))
     assert not any("#fdd9b5" in attrs for _, attrs in forward_only.values())

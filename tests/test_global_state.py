@@ -1,8 +1,11 @@
-"""No leaked global state: import cost, compiled sources in linecache."""
+"""No leaked global state: import cost, compiled sources in linecache, derivative
+marks, the GC pause."""
 import gc
 import linecache
 import subprocess
 import sys
+
+import pytest
 
 import symgrad as sg
 
@@ -54,3 +57,19 @@ def test_gc_pause_never_disables_collection_under_another_thread():
     with gc_paused():  # alone again: paused, and restored after
         assert not gc.isenabled()
     assert gc.isenabled()
+
+
+def test_a_drawing_does_not_depend_on_other_grads():
+    """Nodes are interned, so a grad can build a node a user graph already holds
+    (here cos(x), the derivative of sin(x)); the marks belong to the graph grad
+    returns, not to the node, so the user graph draws the same before and after."""
+    pytest.importorskip("networkx", reason="drawings go through the networkx bridge")
+    x = sg.vector("x_draw", 3)
+    mine = sg.cos(x) + sg.exp(x)
+    drawn = str(sg.to_dot(mine))
+    derivative = sg.grad(sg.sum(sg.sin(x)), x)
+    assert sg.cos(x) in sg.toposort([derivative])  # the grad did build a shared node
+    again = sg.grad(sg.sum(sg.exp(x) * sg.cos(x)), x)
+    assert str(sg.to_dot(mine)) == drawn and "fdd9b5" not in drawn
+    assert "fdd9b5" in str(sg.to_dot(again))  # grad's own graph is still marked
+    assert str(sg.to_dot(again)) == str(sg.to_dot(again))

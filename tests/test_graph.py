@@ -299,16 +299,19 @@ def test_folds_still_see_constants_through_views_and_zeros():
 
 def test_grad_marks_exactly_the_nodes_it_builds_and_holds_them_weakly():
     import gc
-    from symgrad.autodiff.sweeps import DERIVATIVE_NODES
+    import weakref
+    from symgrad.autodiff.sweeps import _BUILT_BENEATH, derivative_nodes
     x, w = sg.scalar("x_marks"), sg.scalar("w_marks")
     cost = sg.sigmoid(w * x) * x
     before = set(sg.toposort([cost]))
     grads = sg.grad(cost, [x, w])
     new = set(sg.toposort(grads)) - before
-    assert len(new) >= 4 and all(n in DERIVATIVE_NODES for n in new)
-    assert not any(n in DERIVATIVE_NODES for n in before)
+    marked = derivative_nodes(grads)
+    assert len(new) >= 4 and new == marked
+    assert derivative_nodes([grads[0]]) == set(sg.toposort([grads[0]])) - before
+    assert not derivative_nodes([cost])
+    entries = len(_BUILT_BENEATH)
+    dead = weakref.ref(grads[0])
+    del grads, new, marked
     gc.collect()
-    size = len(DERIVATIVE_NODES)
-    del grads, new
-    gc.collect()
-    assert len(DERIVATIVE_NODES) < size
+    assert dead() is None and len(_BUILT_BENEATH) < entries

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 import symgrad as sg
 from symgrad.cli import parse
-from symgrad.compile import emit
+from symgrad.compile import emit, lowering
 from symgrad.cli.main import main as cli_main
 from strategies import float_inputs, graphs, inputs_for
 
@@ -69,7 +69,7 @@ def check_source_is_safe(source: str, names) -> None:
     arguments = {a.arg for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) for a in n.args.args}
     assert all(emit.is_safe_identifier(a) for a in arguments), arguments
     for name in names:
-        legitimate = name in emit.RESERVED or name.startswith("_")  # np, helpers
+        legitimate = name in lowering.RESERVED or name.startswith("_")  # np, helpers
         if not emit.is_safe_identifier(name) and not legitimate:
             assert name not in identifiers, f"raw name {name!r} is an identifier"
     for node in ast.walk(tree):

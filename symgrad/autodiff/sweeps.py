@@ -11,27 +11,35 @@ import itertools
 import weakref
 
 from ..ops import reductions
-from ..ir.graph import Node, as_node_list, describe, gc_paused, inputs_of, toposort
+from ..ir.graph import DISPLAY_NAMES, Node, as_node_list, describe, gc_paused, inputs_of, toposort
 from ..ir.leaves import constant
 from .jacobians import forward_jacobian
 from ..ops import add_all, zeros
-from ..ops.structure import stack_rows, unbroadcast
+from ..ops.structure import constant as constant_op, input_, stack_rows, unbroadcast
 from ..analysis.properties import facts
 from ..ir.shapes import format_shape, is_concrete
 
-
-class _NodeSet(weakref.WeakSet):
-    """A WeakSet that takes many nodes in one C-level pass (``WeakSet.update``
-    makes one Python-level ``add`` call per node: a tenth of ``grad`` on deep graphs)."""
-
-    def update(self, nodes) -> None:
-        if self._pending_removals:
-            self._commit_removals()
-        self.data.update(map(weakref.ref, nodes, itertools.repeat(self._remove)))
+_LEAF_OPS = (constant_op, input_)
 
 
-#: Nodes built by ``grad``/``jvp`` (drawn differently by ``to_dot``).
-DERIVATIVE_NODES: "weakref.WeakSet" = _NodeSet()
+#: Each result ``grad``/``jvp``/``jacobian`` built -> the nodes that call built
+#: beneath it (:func:`derivative_nodes`). Keys are weak, so an entry goes with its
+#: result; the nodes held are the result's own ancestors, so nothing lives longer.
+_BUILT_BENEATH: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def derivative_nodes(roots) -> set:
+    """The nodes a drawing of ``roots`` marks as derivatives: each root that
+    ``grad``/``jvp``/``jacobian`` built, and the nodes that call built beneath
+    it. A property of the graphs those calls return: the marks of a graph do not
+    depend on what else was differentiated before or after it."""
+    marked = set()
+    for root in roots:
+        built = _BUILT_BENEATH.get(root)
+        if built is not None:
+            marked.add(root)
+            marked |= built
+    return marked
 
 
 def _check_differentiable(nodes, what: str):
@@ -54,16 +62,16 @@ def _depending_on(order, sources) -> set:
 
 
 def _mark(before: set, results) -> None:
-    """Add the nodes of ``results`` not in ``before`` to DERIVATIVE_NODES (walks
-    new nodes only; ``before`` grows by them)."""
-    new = list(dict.fromkeys(r for r in results if r is not None and r not in before))
-    before.update(new)
-    for node in new:  # ``new`` grows while read: a breadth-first walk
-        for operand in node.operands:
-            if operand not in before:
-                before.add(operand)
-                new.append(operand)
-    DERIVATIVE_NODES.update(new)
+    """Record, for each result not in ``before``, the nodes beneath it that are not
+    in ``before`` either: those this call built (see :func:`derivative_nodes`)."""
+    for result in dict.fromkeys(r for r in results if r is not None and r not in before):
+        built, stack = set(), list(result.operands)
+        while stack:
+            node = stack.pop()
+            if node not in before and node not in built:
+                built.add(node)
+                stack.extend(node.operands)
+        _BUILT_BENEATH[result] = _BUILT_BENEATH.get(result, frozenset()) | built
 
 
 def grad(cost, wrt):
@@ -83,7 +91,7 @@ def grad(cost, wrt):
     _check_differentiable(wrts, "wrt")
     with gc_paused():  # one walk: cost's nodes first, so reversed it serves the sweep
         order = toposort([cost] + wrts)
-        inputs_of(order=order)
+        leaves = inputs_of(order=order)
         _check_in_graph(cost, wrts, order)
         before = set(order)
         relevant = _depending_on(order, wrts)
@@ -92,7 +100,23 @@ def grad(cost, wrt):
         results = [r if r is not None else zeros(w.shape) for r, w in zip(results, wrts)]
         results = [_symmetrized(r, w) for r, w in zip(results, wrts)]
         _mark(before, results)
+        _name_gradients(adjoints, leaves, wrts, results)
     return results[0] if single else results
+
+
+def _name_gradients(adjoints: dict, leaves, wrts, results) -> None:
+    """``d_<name>`` as the display name of the gradient of every named node (the
+    inputs, and nodes named with ``node.named``), unless it has one: what generated
+    source calls the gradient variables (``d_W1``, ``d_h1``). Constants and inputs
+    are never renamed."""
+    named = list(zip(wrts, results)) + [(node, adjoints.get(node)) for node in leaves]
+    named += [(node, adjoints.get(node)) for node in list(DISPLAY_NAMES.keys())]
+    for node, gradient in named:
+        label = node.display_name
+        if gradient is None or label is None or gradient.op in _LEAF_OPS \
+                or gradient in DISPLAY_NAMES:
+            continue
+        DISPLAY_NAMES[gradient] = f"d_{label}"
 
 
 def _symmetrized(gradient: Node, wrt: Node) -> Node:
@@ -126,21 +150,30 @@ def _reverse_sweep(order, relevant, adjoints) -> dict:
     fold ``add_all`` would build, without a list per node)."""
     for node in reversed(order):
         g = adjoints.get(node)
-        operands, op = node.operands, node.op
-        if g is None or not operands or not op.differentiable or node not in relevant:
+        if g is None or not node.operands or not node.op.differentiable or node not in relevant:
             continue
-        if node.attrs:
-            rules = op.vjp(g, node, *operands, **node.attrs)
-        else:  # no empty keyword dict built per node
-            rules = op.vjp(g, node, *operands)
-        for operand, rule in zip(operands, rules):
-            if rule is None or operand not in relevant or operand.dtype != "float64":
-                continue
-            if op.elementwise and rule.shape != operand.shape:
-                rule = unbroadcast(rule, operand.shape)
-            earlier = adjoints.get(operand)
-            adjoints[operand] = rule if earlier is None else earlier + rule
+        send_adjoints(node, g, adjoints, relevant)
     return adjoints
+
+
+def send_adjoints(node: Node, g: Node, adjoints: dict, relevant) -> None:
+    """The reverse sweep's step at ``node``, whose adjoint is ``g``: add each
+    float64 operand's contribution (the op's VJP rule, unbroadcast for an
+    elementwise op) to its running sum in ``adjoints``, for the operands in
+    ``relevant``. An operand used twice (``x * x``) gets both. ``explain`` takes
+    its local derivatives from this same step."""
+    operands, op = node.operands, node.op
+    if node.attrs:
+        rules = op.vjp(g, node, *operands, **node.attrs)
+    else:  # no empty keyword dict built per node
+        rules = op.vjp(g, node, *operands)
+    for operand, rule in zip(operands, rules):
+        if rule is None or operand not in relevant or operand.dtype != "float64":
+            continue
+        if op.elementwise and rule.shape != operand.shape:
+            rule = unbroadcast(rule, operand.shape)
+        earlier = adjoints.get(operand)
+        adjoints[operand] = rule if earlier is None else earlier + rule
 
 
 def jvp(y, x, v):

@@ -2,7 +2,8 @@
 
 ``to_dot`` writes DOT text from the networkx graph: forward nodes are white
 ellipses, inputs grey boxes, constants plain text, and nodes built by
-``grad``/``jvp`` (``autodiff.DERIVATIVE_NODES``) orange; every label shows the
+``grad``/``jvp`` orange (``autodiff.sweeps.derivative_nodes``: a property of
+the graphs they return, so a drawing does not depend on history); every label shows the
 shape. Rendering to SVG/PNG shells out to Graphviz's ``dot`` when installed.
 """
 from __future__ import annotations
@@ -22,12 +23,13 @@ def to_networkx(nodes):
     networkx is imported here, on first use: ``import symgrad`` does not load it."""
     import networkx as nx
     nodes, _ = as_node_list(nodes, "nodes")
-    from ..autodiff.sweeps import DERIVATIVE_NODES
+    from ..autodiff.sweeps import derivative_nodes
+    marked = derivative_nodes(nodes)
     graph = nx.DiGraph()
     for node in toposort(nodes):
         label = node.name if node.op is structure.input_ else node.op.name
         graph.add_node(node, op=node.op.name, shape=node.shape, dtype=node.dtype, label=label,
-                       derivative=node in DERIVATIVE_NODES)
+                       derivative=node in marked)
         for operand in node.operands:
             graph.add_edge(operand, node)
     return graph

@@ -2,8 +2,10 @@
 
 The conventions (names, dimensions, vector and scalar *forms* of SymPy
 shapes) are described in :mod:`symgrad.bridges.sympy_export`. Builders dispatch on
-the SymPy class (walking its MRO, so ``MatMul`` is found before ``Mul``),
-one small method per class. The traversal is iterative and memoized, so a
+the SymPy class (walking its MRO, so ``MatMul`` is found before ``Mul``):
+the op records' ``from_sympy`` fields name the SymPy functions that are one op
+of their arguments (``exp``, ``erf``, ``Max``), and the structural builders
+here read the classes that are not (sums, products, powers, matrices). The traversal is iterative and memoized, so a
 subexpression SymPy shares is converted once.
 """
 from __future__ import annotations
@@ -16,8 +18,8 @@ from sympy.matrices.expressions.matexpr import MatrixElement
 from sympy.matrices.expressions.slice import MatrixSlice
 
 from ..api import functions as F
-from .. import special as S
 from ..ir.graph import REGISTRY, Node
+from ..ops import structure
 from ..ir.leaves import constant, tensor
 from ..ir.shapes import normalize_shape
 
@@ -84,8 +86,9 @@ def _matrix_power(node: Node, k: int) -> Node:
 class _FromSympy:
     """Converts one SymPy expression; ``env`` binds a Lambda's variable to a node."""
 
-    def __init__(self, shapes: dict, dims: set, env: dict | None = None):
+    def __init__(self, shapes: dict, dims: set, builders: dict, env: dict | None = None):
         self.shapes, self.dims, self.env, self.done = shapes, dims, env or {}, {}
+        self.builders = builders
 
     def convert(self, expr) -> Node:
         stack = [(expr, False)]
@@ -93,7 +96,7 @@ class _FromSympy:
             item, ready = stack.pop()
             if item in self.done:
                 continue
-            build = _builder(item)
+            build = _builder(item, self.builders)
             children = [] if ready else self.children(item)
             if not children:
                 self.done[item] = build(self, item)
@@ -126,7 +129,7 @@ class _FromSympy:
         if expr in self.env:
             return self.env[expr]
         if expr.name in self.dims and expr.name not in self.shapes:
-            return REGISTRY["dimsize"](dims=(expr.name,))
+            return structure.dimsize(dims=(expr.name,))
         return tensor(expr.name, self.shapes.get(expr.name, ()))
 
     def number(self, expr) -> Node:
@@ -256,13 +259,13 @@ class _FromSympy:
         else:
             var = sp.Dummy("d")
             body = function(var)
-        return _FromSympy(self.shapes, self.dims, {var: node}).convert(body)
+        return _FromSympy(self.shapes, self.dims, self.builders, {var: node}).convert(body)
 
 
-def _builder(expr):
+def _builder(expr, builders: dict):
     """The builder for ``expr``'s class (nearest in its MRO), or a ValueError naming it."""
     for cls in type(expr).__mro__:
-        method = BUILDERS.get(cls)
+        method = builders.get(cls)
         if method is not None:
             return method
     if isinstance(expr, sp.Function):
@@ -288,24 +291,41 @@ def _nary(build):
     return lambda self, expr: _fold(build, self.args(expr))
 
 
+def _applied(op):
+    """The builder of an op's ``from_sympy`` class: the op of the arguments (folded
+    left for a SymPy function of more arguments than the op takes, e.g. ``Max``)."""
+    def build(self, expr):
+        args = self.args(expr)
+        return op(*args) if len(args) == 1 else _fold(op, args)
+    return build
+
+
+def builders() -> dict:
+    """The structural builders and those of every op record with a ``from_sympy`` field
+    (read now, so an op registered later is found). A SymPy class claimed twice is a
+    ValueError: a record would otherwise be shadowed without notice."""
+    found = dict(BUILDERS)
+    for op in REGISTRY.values():
+        if op.from_sympy is not None:
+            cls = op.from_sympy(sp)
+            if cls in found:
+                raise ValueError(f"op {op.name!r}: SymPy {cls.__name__} already has a builder")
+            found[cls] = _applied(op)
+    return found
+
+
+#: The builders of SymPy classes that are not one op of their arguments.
 BUILDERS = {
     sp.Symbol: _FromSympy.symbol, sp.Number: _FromSympy.number,
     sp.NumberSymbol: _FromSympy.number,
     sp.Add: _nary(Node.__add__), sp.Mul: _FromSympy.mul, sp.Pow: _FromSympy.pow,
-    sp.exp: _unary(F.exp), sp.log: _FromSympy.log, sp.sin: _unary(F.sin), sp.cos: _unary(F.cos),
-    sp.tan: _unary(lambda x: F.sin(x) / F.cos(x)), sp.tanh: _unary(F.tanh),
-    sp.Abs: _unary(F.abs), sp.sign: _unary(F.sign),
+    sp.log: _FromSympy.log, sp.tan: _unary(lambda x: F.sin(x) / F.cos(x)),
     # symgrad values are real: SymPy's re/im (from e.g. Abs(exp(log(x)))) are x and 0
     sp.re: _unary(lambda x: x), sp.im: _unary(lambda x: F.broadcast_to(0.0, x.shape)),
     sp.arg: _unary(lambda x: F.where(x < 0.0, np.pi, 0.0)),
     sp.cosh: _unary(lambda x: (F.exp(x) + F.exp(-x)) / 2.0),
     sp.sinh: _unary(lambda x: (F.exp(x) - F.exp(-x)) / 2.0),
-    sp.Max: _nary(F.maximum), sp.Min: _nary(F.minimum), sp.Piecewise: _FromSympy.piecewise,
-    sp.erf: _unary(S.erf), sp.erfc: _unary(S.erfc), sp.loggamma: _unary(S.gammaln),
-    sp.digamma: _unary(S.digamma),
-    sp.StrictGreaterThan: _nary(Node.__gt__), sp.GreaterThan: _nary(Node.__ge__),
-    sp.StrictLessThan: _nary(Node.__lt__), sp.LessThan: _nary(Node.__le__),
-    sp.Eq: _nary(F.equal), sp.ITE: lambda self, e: F.where(*self.args(e)),
+    sp.Piecewise: _FromSympy.piecewise, sp.ITE: lambda self, e: F.where(*self.args(e)),
     BooleanTrue: lambda self, e: constant(True), BooleanFalse: lambda self, e: constant(False),
     sp.And: _nary(lambda a, b: F.where(a, b, constant(False))),
     sp.Or: _nary(lambda a, b: F.where(a, constant(True), b)),
@@ -341,7 +361,7 @@ def from_sympy(expr, shapes=None) -> Node:
     if isinstance(expr, sp.MatrixBase):
         expr = sp.ImmutableMatrix(expr)
     shapes = {name: normalize_shape(shape) for name, shape in (shapes or {}).items()}
-    return _FromSympy(shapes, _dimension_names(expr)).convert(expr)
+    return _FromSympy(shapes, _dimension_names(expr), builders()).convert(expr)
 
 
 def _dimension_names(expr) -> set:

@@ -25,12 +25,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..ops import structure
-from ..autodiff.sweeps import _depending_on, grad
+from ..autodiff.sweeps import _depending_on, grad, send_adjoints
 from ..compile.emit import function
 from ..ir.graph import Node, describe, inputs_of, toposort
 from ..ir.leaves import tensor
 from ..ir.shapes import format_shape
-from ..ops.structure import unbroadcast
 
 MAX_PATHS = 10000
 
@@ -193,8 +192,9 @@ def _local_jacobians(relevant, inputs, values, forward) -> dict:
             continue
         name = _fresh("cotangent", taken)
         g = tensor(name, node.shape)
-        rows = _vjp_rows(node, g)
-        operands = [o for o in rows if o in inside]
+        rows: dict = {}
+        send_adjoints(node, g, rows, inside)  # the reverse sweep's own step
+        operands = list(rows)
         if not operands:
             continue
         fn = function(inputs + [g], [rows[o] for o in operands])
@@ -207,20 +207,6 @@ def _local_jacobians(relevant, inputs, values, forward) -> dict:
                 jac[o][entry] = row
         local.update({(o, node): jac[o] for o in operands})
     return local
-
-
-def _vjp_rows(node, g) -> dict:
-    """{operand: g-weighted local derivative} for operands with a rule; an
-    operand used twice (``x * x``) gets the sum of its two rules."""
-    rules = node.op.vjp(g, node, *node.operands, **node.attrs)
-    rows = {}
-    for operand, rule in zip(node.operands, rules):
-        if rule is None or operand.dtype != "float64":
-            continue
-        if node.op.elementwise:
-            rule = unbroadcast(rule, operand.shape)
-        rows[operand] = rows[operand] + rule if operand in rows else rule
-    return rows
 
 
 def _fresh(base: str, taken: set) -> str:

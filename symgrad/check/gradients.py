@@ -16,7 +16,8 @@ import numpy as np
 
 from ..autodiff.sweeps import grad
 from ..compile.emit import function
-from ..ir.graph import Node, as_node_list, describe, inputs_of, replace, toposort
+from ..ir.graph import Node, as_node_list, describe, inputs_of, toposort
+from ..rewrite.engine import replace
 from ..ir.leaves import as_node, tensor
 from .numeric import central_difference
 from ..ops import broadcast_to, structure

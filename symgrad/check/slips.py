@@ -16,7 +16,8 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..ir.graph import Node, inputs_of, replace
+from ..ir.graph import Node, inputs_of
+from ..rewrite.engine import replace
 from .sampling import FLOOR
 
 #: At most this many square inputs are tried as the missing symmetric term.

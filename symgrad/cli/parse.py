@@ -3,7 +3,7 @@
 The text is parsed by Python's :mod:`ast` and then *walked*, never evaluated:
 only names, numbers, ``+ - * / ** @ % //``, unary minus, ``.T``, one comparison
 (``> >= < <= ==``, for ``where``), indexing with ints and slices, lists of
-expressions as the first argument of ``stack``/``concatenate``, and calls to the functions in :data:`FUNCTIONS` are
+expressions as the first argument of ``stack``/``concatenate``, and calls to the functions :func:`functions` lists are
 accepted; anything else is a :class:`ParseError` that names the offending
 token and its (1-based) column. Input length and nesting depth are bounded,
 so no input can hang the parser or exhaust the stack.
@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import ast
 import math
+import operator
 
 from ..api import functions as F
-from .. import special as S
-from .. import linalg as LA
-from ..ir.graph import REGISTRY, Node
+from ..ir.graph import OPERATORS as GRAPH_OPERATORS, REGISTRY, Node
+from ..ops import structure
 from ..ir.leaves import constant, tensor
 from ..ir.shapes import ShapeError
 
@@ -31,21 +31,13 @@ MAX_DIM = 100_000
 # Parameter kinds: node (an expression), nodes (a list or tuple of expressions), dim
 # (int or dimension name), axis (int, tuple of ints or None), int, ints (tuple of
 # ints), shape (tuple of dims), bool.
-UNARY = ("exp", "log", "log1p", "sqrt", "abs", "sin", "cos", "tanh", "sigmoid", "relu",
-         "softplus", "log_sigmoid", "square", "trace", "det", "logdet", "inv", "norm", "diag",
-         "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "arcsinh", "arccosh", "arctanh",
-         "exp2", "expm1", "log2", "log10", "reciprocal", "deg2rad", "rad2deg",
-         "sinc", "trunc", "nan_to_num")
-BINARY = ("dot", "outer", "solve", "maximum", "minimum", "matmul", "arctan2", "logaddexp",
-          "logaddexp2", "power",
-          "remainder", "mod", "fmod", "floor_divide", "copysign", "heaviside")
-UNARY += ("diagonal",)
-BINARY += ("inner", "kron", "cross", "vdot", "tensordot", "vecdot")  # products of any rank
+# The API functions that are not one op of their operands (an op record with a ``cli``
+# field is a command-line function of its name: see :func:`functions`).
+UNARY = ("square", "diagonal")
+BINARY = ("dot", "mod", "inner", "kron", "cross", "vdot", "tensordot", "vecdot")  # products of any rank
 REDUCE = (("node", None), ("axis", None), ("bool", False))
 FUNCTIONS = {name: (getattr(F, name), (("node", None),)) for name in UNARY}
 FUNCTIONS.update({name: (getattr(F, name), (("node", None), ("node", None))) for name in BINARY})
-SPECIAL = ("expit", "logit", "erf", "erfc", "gammaln", "digamma")  # sg.special's, unary
-FUNCTIONS.update({name: (getattr(S, name), (("node", None),)) for name in SPECIAL})
 FUNCTIONS.update({
     "sum": (F.sum, REDUCE), "mean": (F.mean, REDUCE),
     "logsumexp": (lambda a, axis, keepdims: F.logsumexp(a, axis, keepdims=keepdims), REDUCE),
@@ -54,17 +46,16 @@ FUNCTIONS.update({
     "transpose": (F.transpose, (("node", None), ("ints", None))),
     "reshape": (F.reshape, (("node", None), ("shape", None))),
     "eye": (F.eye, (("dim", None),)),
+    "expit": (F.sigmoid, (("node", None),)),  # SciPy's name of sigmoid
     "one_hot": (F.one_hot, (("node", None), ("dim", None))),
     "where": (F.where, (("node", None), ("node", None), ("node", None))),
-    "greater": (F.greater, (("node", None), ("node", None))),
-    "less": (F.less, (("node", None), ("node", None))),
-    "equal": (F.equal, (("node", None), ("node", None))),
     "stack": (F.stack, (("nodes", None), ("int", 0))),
     "concatenate": (F.concatenate, (("nodes", None), ("int", 0))),
 })
-#: Comparison operators (one per comparison: no chains) and the ops they build.
-COMPARISONS = {ast.Gt: "greater", ast.GtE: "greater_equal", ast.Lt: "less",
-               ast.LtE: "less_equal", ast.Eq: "equal"}
+#: Comparison operators (one per comparison: no chains) and the Python operators whose
+#: ops (:data:`symgrad.ir.graph.OPERATORS`) they build.
+COMPARISONS = {ast.Gt: operator.gt, ast.GtE: operator.ge, ast.Lt: operator.lt,
+               ast.LtE: operator.le, ast.Eq: operator.eq}
 FUNCTIONS.update({
     "prod": (lambda a, axis, keepdims: F.prod(a, axis, keepdims=keepdims), REDUCE),
     "var": (lambda a, axis, ddof, keepdims: F.var(a, axis, ddof=ddof, keepdims=keepdims),
@@ -75,13 +66,10 @@ FUNCTIONS.update({
     "cumprod": (F.cumprod, (("node", None), ("axis", None))),
     "diff": (lambda a, n, axis: F.diff(a, n, axis), (("node", None), ("dim", 1), ("axis", -1))),
 })
-# sg.linalg's functions of one matrix, by their NumPy names (tuple results have no CLI form)
-FUNCTIONS.update({name: (getattr(LA, name), (("node", None),))
-                  for name in ("cholesky", "eigvalsh", "pinv")})
 #: Keyword names of the parameters, position by position.
-OPERATORS = {ast.Add: "add", ast.Sub: "subtract", ast.Mult: "multiply", ast.Div: "divide",
-             ast.Pow: "power", ast.MatMult: "matmul",
-             ast.Mod: "remainder", ast.FloorDiv: "floor_divide"}
+OPERATORS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+             ast.Div: operator.truediv, ast.Pow: operator.pow, ast.MatMult: operator.matmul,
+             ast.Mod: operator.mod, ast.FloorDiv: operator.floordiv}
 KEYWORDS = {"sum": ("x", "axis", "keepdims"), "mean": ("x", "axis", "keepdims"),
             "logsumexp": ("x", "axis", "keepdims"), "softmax": ("x", "axis"),
             "log_softmax": ("x", "axis"), "transpose": ("x", "axes"), "reshape": ("x", "shape"),
@@ -90,6 +78,17 @@ KEYWORDS = {"sum": ("x", "axis", "keepdims"), "mean": ("x", "axis", "keepdims"),
             "prod": ("a", "axis", "keepdims"),
             "var": ("a", "axis", "ddof", "keepdims"), "std": ("a", "axis", "ddof", "keepdims"),
             "cumsum": ("a", "axis"), "cumprod": ("a", "axis"), "diff": ("a", "n", "axis")}
+
+
+def functions() -> dict:
+    """Every command-line function: name -> (builder, parameter kinds). The op records
+    with a ``cli`` field (read now, so an op registered later is found), then the API
+    functions above."""
+    found = {op.name: (op, op.cli) for op in REGISTRY.values() if op.cli is not None}
+    found.update(FUNCTIONS)
+    return found
+
+
 DISALLOWED = {"BoolOp": "'and'/'or'", "Lambda": "lambdas",
               "IfExp": "conditional expressions", "Dict": "dicts", "Set": "sets",
               "List": "lists", "Tuple": "tuples", "ListComp": "comprehensions",
@@ -144,6 +143,7 @@ class _Builder:
         self.offset = len(text) - len(text.lstrip())
         self.shapes, self.dtypes = shapes, dtypes
         self.dims = {d for shape in shapes.values() for d in shape if isinstance(d, str)}
+        self.functions = functions()
 
     def column(self, byte_offset: int) -> int:
         """1-based character column of a UTF-8 byte offset into the stripped text."""
@@ -183,10 +183,10 @@ class _Builder:
 
     def _Name(self, node, depth) -> Node:
         name = node.id
-        if name in FUNCTIONS:
+        if name in self.functions:
             self.fail(node, f"{name!r} is a function: call it, e.g. {name}(x)")
         if name in self.dims and name not in self.shapes:
-            return REGISTRY["dimsize"](dims=(name,))
+            return structure.dimsize(dims=(name,))
         return tensor(name, self.shapes.get(name, ()), self.dtypes.get(name, "float64"))
 
     def _Constant(self, node, depth) -> Node:
@@ -206,13 +206,13 @@ class _Builder:
             chain.append(chain[-1].left)
         result = self.build(chain[-1].left, depth)
         for link in reversed(chain):
-            name = OPERATORS.get(type(link.op))
-            if name is None:
+            python = OPERATORS.get(type(link.op))
+            if python is None:
                 self.fail_at_operator(link, f"operator {type(link.op).__name__} is not "
                                       "allowed (use + - * / ** @ % //)")
             right = self.build(link.right, depth)
             try:
-                result = REGISTRY[name](result, right)
+                result = GRAPH_OPERATORS[python](result, right)
             except (ShapeError, ValueError, TypeError) as err:
                 self.fail_at_operator(link, str(err))
         return result
@@ -221,11 +221,12 @@ class _Builder:
         """``a > b``, ``a >= b``, ``a < b``, ``a <= b``, ``a == b``: a bool node (for ``where``)."""
         if len(node.ops) > 1:
             self.fail(node, "chained comparisons are not allowed (write one comparison)")
-        name = COMPARISONS.get(type(node.ops[0]))
-        if name is None:
+        python = COMPARISONS.get(type(node.ops[0]))
+        if python is None:
             self.fail(node, f"comparison {type(node.ops[0]).__name__} is not allowed "
                       "(use > >= < <= ==)")
-        return REGISTRY[name](self.build(node.left, depth), self.build(node.comparators[0], depth))
+        return GRAPH_OPERATORS[python](self.build(node.left, depth),
+                                       self.build(node.comparators[0], depth))
 
     def _UnaryOp(self, node, depth) -> Node:
         if isinstance(node.op, ast.USub):
@@ -255,10 +256,10 @@ class _Builder:
         if not isinstance(node.func, ast.Name):
             self.fail(node.func, "only calls of the listed functions by name are allowed")
         name = node.func.id
-        if name not in FUNCTIONS:
+        if name not in self.functions:
             self.fail(node.func, f"unknown function {name!r}; known: "
-                      f"{', '.join(sorted(FUNCTIONS))}")
-        function, params = FUNCTIONS[name]
+                      f"{', '.join(sorted(self.functions))}")
+        function, params = self.functions[name]
         args = self.arguments(node, name, params)
         return function(*[self.argument(kind, arg, default, depth)
                           for (kind, default), arg in zip(params, args)])
@@ -330,4 +331,4 @@ class _Builder:
         return size
 
 
-__all__ = ["parse_expression", "ParseError", "FUNCTIONS", "MAX_LENGTH", "MAX_DEPTH"]
+__all__ = ["parse_expression", "ParseError", "FUNCTIONS", "functions", "MAX_LENGTH", "MAX_DEPTH"]

@@ -16,44 +16,37 @@ array. Slots are shared by nodes of the same (symbolic) shape whose buffers'
 lifetimes do not overlap, so the memory kept is about the peak of the
 intermediates, not their sum.
 
+Outputs of 128 KiB or more are *recycled* (``_recycled``): the last two
+buffers returned for each output are kept, per thread, and one is written into
+again once nothing but the pool refers to it (``sys.getrefcount``: the caller
+has dropped the array and every view of it; a view or a buffer export holds a
+reference to its base). The weight gradients of an MLP at batch 1 are the
+only large arrays of a call, and a training loop that frees them after its
+update (``p -= lr * g``) made glibc give their pages back to the kernel, to be
+faulted in again on the next call (~490 minor faults per call at every batch
+size), as hand-written NumPy does.
+
 Aliasing rule (unchanged for callers): outputs are fresh arrays the caller
-owns, arguments are never written; buffers are private to the thread calling,
-so concurrent calls from several threads stay safe.
+owns (a recycled buffer is one no live object refers to), arguments are never
+written; buffers are private to the thread calling, so concurrent calls from
+several threads stay safe.
 """
 from __future__ import annotations
 
+from ..ops import runtime
 from ..ops.linalg import matmul
 from ..ops.structure import transpose
 
 SLOTS_NAME = "_slots"
+POOL_NAME = "_pool"
 #: Smaller arrays are not kept: glibc serves them from its heap (below its
 #: 128 KiB mmap threshold), already without page faults.
-MIN_KEPT_BYTES = 128 * 1024
-SCRATCH_HELPER = f'''
-def _scratch(slots, k, shape):
-    """Slot k's buffer, (re)allocated when the shape changed; small ones fresh."""
-    buffer = slots[k]
-    if buffer is None or buffer.shape != shape:
-        buffer = np.empty(shape)
-        if buffer.nbytes >= _KEPT_BYTES:
-            slots[k] = buffer
-    return buffer
+MIN_KEPT_BYTES = runtime._KEPT_BYTES  # 128 KiB
+#: The run-time helpers that hand out a thread's slots and their buffers.
+SCRATCH_HELPERS = (runtime._scratch, runtime._thread_slots)
 
 
-_KEPT_BYTES = {MIN_KEPT_BYTES}  # smallest buffer kept across calls
-
-
-_thread_state = threading.local()
-
-
-def _thread_slots(n):
-    """This thread's list of n scratch slots."""
-    try:
-        return _thread_state.slots
-    except AttributeError:
-        _thread_state.slots = [None] * n
-        return _thread_state.slots
-'''
+RECYCLE_HELPERS = (runtime._recycled, runtime._thread_pool)
 
 
 def _can_write_out(node) -> bool:
@@ -72,14 +65,10 @@ def _is_tall(node) -> bool:
     return isinstance(rows, int) and isinstance(columns, int) and rows > columns
 
 
-def assign_slots(order, outputs, memory) -> dict:
-    """{node: slot index} for the nodes computed into scratch buffers."""
-    reuse = memory.reuse
-    candidates = {node for node in order if node.shape and node not in reuse
-                  and _can_write_out(node)}
-    if not candidates:  # e.g. scalar graphs: no walk over the operands at all
-        return {}
-    root: dict = {}  # node -> the node that allocated the buffer it lives in
+def _buffer_roots(order, reuse) -> dict:
+    """{node: the node that allocated the buffer it lives in}, for nodes written
+    in place into an operand's buffer or viewing one (others are their own root)."""
+    root: dict = {}
     for node in order:
         target = reuse.get(node)
         if target is not None:
@@ -87,6 +76,17 @@ def assign_slots(order, outputs, memory) -> dict:
         elif node.op.view and node.operands:
             base = node.operands[0]
             root[node] = root.get(base, base)
+    return root
+
+
+def assign_slots(order, outputs, memory) -> dict:
+    """{node: slot index} for the nodes computed into scratch buffers."""
+    reuse = memory.reuse
+    candidates = {node for node in order if node.shape and node not in reuse
+                  and _can_write_out(node)}
+    if not candidates:  # e.g. scalar graphs: no walk over the operands at all
+        return {}
+    root = _buffer_roots(order, reuse)
     candidates -= {root.get(node, node) for node in outputs}  # escapes to the caller
     end: dict = {}  # buffer root -> last position reading that buffer
     for i, node in enumerate(order):
@@ -105,3 +105,41 @@ def assign_slots(order, outputs, memory) -> dict:
                 slots[node], count = count, count + 1
             releases.setdefault(end.get(node, i), []).append(node)
     return slots
+
+
+def assign_recycled(order, outputs, memory) -> dict:
+    """{node: pool index} for the nodes allocating the buffer an output is returned
+    in (not a view: those are copied) that can write into a given array, unless
+    their shape is known to be under ``MIN_KEPT_BYTES`` (never kept)."""
+    if not any(node.shape for node in outputs):
+        return {}
+    root = _buffer_roots(order, memory.reuse)
+    pool: dict = {}
+    for node in dict.fromkeys(outputs):
+        base = root.get(node, node)
+        if (not node.op.view and base.shape and base not in pool and _large(base)
+                and (_can_write_out(base) or swapped_product(base))):
+            pool[base] = len(pool)
+    return pool
+
+
+def _large(node) -> bool:
+    """False when the static shape makes the array smaller than ``MIN_KEPT_BYTES``."""
+    size = 8
+    for d in node.shape:
+        if not isinstance(d, int):
+            return True
+        size *= d
+    return size >= MIN_KEPT_BYTES
+
+
+def swapped_product(node) -> bool:
+    """A float64 ``Xᵀ @ B`` that matmul's lowering forms as ``(Bᵀ @ X)ᵀ``."""
+    return (node.op is matmul and node.dtype == "float64" and node.operands[0].op is transpose
+            and all(o.ndim == 2 and o.dtype == "float64" for o in node.operands)
+            and _is_tall(node))
+
+
+#: ``(Bᵀ @ X)ᵀ`` into a C-ordered buffer of the transposed shape (``np.dot``
+#: writes only C-contiguous arrays); the result is the same F-ordered array.
+SWAPPED_OUT_FORM = "np.dot({1}.T, {0}.T, out={out}).T"

@@ -4,8 +4,8 @@
 (:mod:`symgrad.compile.loop_batching`), lowers what has a cheaper form (:mod:`symgrad.compile.specialize`),
 schedules the nodes (topological order, dead code never emitted), names them
 (user names where they are safe identifiers, mangled otherwise), and emits
-one statement per node into a self-contained module that imports NumPy and
-``threading`` only (a scalar computed from scalars with a single consumer is
+one statement per node into the executed module (``f.executed_source``; it
+imports NumPy, ``threading`` and ``sys`` only) (a scalar computed from scalars with a single consumer is
 written inline into it, nesting at most ``INLINE_DEPTH`` deep, with only the
 parentheses :mod:`symgrad.ir.template_forms` finds Python needs).
 The graph is walked once up front (``check_signature``); fusion, the memory
@@ -22,133 +22,35 @@ outputs share memory, none shares memory with an argument or with a later
 call's results); arguments are never written. Intermediates that never reach
 an output are written into scratch buffers kept across calls, one set per
 thread (:mod:`symgrad.compile.buffers`), so concurrent calls from several threads are
-safe.
+safe; large outputs are written into buffers an earlier call returned once
+nothing refers to them any more (recycled, per thread).
 """
 from __future__ import annotations
 
-import builtins
 import itertools
-import keyword
 import linecache
-import math
-import operator
 import weakref
 
 import numpy as np
 
-from ..ops import structure
-from ..ops.elementwise import where as where_op
+from ..ops import runtime, structure
 from .arguments import bind_arguments, fast_checker, match_arguments
-from .buffers import SCRATCH_HELPER, SLOTS_NAME, assign_slots
-from .loop_batching import fuse
-from .specialize import lower
+from .buffers import (POOL_NAME, RECYCLE_HELPERS, SCRATCH_HELPERS, SLOTS_NAME,
+                      SWAPPED_OUT_FORM, assign_recycled, assign_slots, swapped_product)
 from ..ir.graph import as_node_list, describe, gc_paused, inputs_of, toposort
 from .nan_guard import GUARD_NAME, make_guard
 from .memory_plan import plan, statement_order
+from .readable import readable_source
 from ..ir.shapes import format_shape
-from ..ir.template_forms import ATOM, numpy_dtype, template_form
+from ..ir.template_forms import ATOM, template_form
+from .lowering import (LoweringContext, Namer,
+                       constant_variable, dimension_variables, float_operands, helper_sources,
+                       is_safe_identifier)
 from ..rewrite import simplify
+from ..rewrite.engine import run_passes
 from ..rewrite.algebra import CONSTANT_EVALUATOR
 
-RESERVED = frozenset(dir(builtins)) | {"np", "numpy"}
 _COUNTER = itertools.count()
-
-
-def is_safe_identifier(name: str) -> bool:
-    """A name that may appear verbatim in generated source."""
-    return (isinstance(name, str) and name.isidentifier() and name.isascii()
-            and not keyword.iskeyword(name) and not name.startswith("_")
-            and name not in RESERVED)
-
-
-class Namer:
-    """Unique identifiers: preferred names when safe and free, mangled otherwise."""
-
-    def __init__(self):
-        self.taken: set = set(RESERVED)
-        self.safe_prefixes: dict = {}
-
-    def claim(self, preferred: str, fallback: str) -> str:
-        return self._unique(preferred if is_safe_identifier(preferred) else fallback)
-
-    def numbered(self, prefix: str, k: int) -> str:
-        """``<prefix>_<k>`` (``t<k>`` if that is not safe), unique; the check is
-        made once per prefix (a digit suffix never changes the verdict)."""
-        safe = self.safe_prefixes.get(prefix)
-        if safe is None:
-            safe = self.safe_prefixes[prefix] = is_safe_identifier(f"{prefix}_0")
-        return self._unique(f"{prefix}_{k}" if safe else f"t{k}")
-
-    def _unique(self, base: str) -> str:
-        name, k = base, 0
-        while name in self.taken:
-            k += 1
-            name = f"{base}_{k}"
-        self.taken.add(name)
-        return name
-
-
-class LoweringContext:
-    """What an op's emitter may ask about while lowering one node."""
-
-    def __init__(self, dim_vars: dict, operands=()):
-        self.dim_vars = dim_vars
-        self.operands = operands
-        self.used_dims: set = set()
-
-    def at(self, operands) -> "LoweringContext":
-        self.operands = operands
-        return self
-
-    def dim(self, d) -> str:
-        if isinstance(d, int):
-            return str(d)
-        if d not in self.dim_vars:
-            raise ValueError(f"the outputs use the dimension {d!r}, but no input has a "
-                             f"dimension named {d!r}, so its size is unknown at call time")
-        self.used_dims.add(d)
-        return self.dim_vars[d]
-
-    def shape(self, shape) -> str:
-        parts = [self.dim(d) for d in shape]
-        return f"({parts[0]},)" if len(parts) == 1 else f"({', '.join(parts)})"
-
-    def ndim(self, i: int) -> int:
-        return self.operands[i].ndim
-
-
-def _literal(array: np.ndarray) -> str | None:
-    """Inline source for a scalar constant, or None when it must be hoisted."""
-    if array.ndim != 0:
-        return None
-    value = array.item()
-    if isinstance(value, bool):
-        return repr(value)
-    if isinstance(value, int):
-        return repr(value) if value >= 0 else f"({value})"
-    if math.isnan(value):
-        return "np.nan"
-    if math.isinf(value):
-        return "np.inf" if value > 0 else "(-np.inf)"
-    return repr(value) if value >= 0 and not repr(value).startswith("-") else f"({value!r})"
-
-
-def _constant_source(array: np.ndarray) -> str:
-    """Exact, parse-safe source for an array constant (an empty one through
-    ``reshape``: its ``tolist()`` would lose the shape)."""
-    small = 0 < array.size <= 16 and (array.dtype.kind != "f" or bool(np.all(np.isfinite(array))))
-    if small:
-        return f"np.array({array.tolist()!r}, dtype={numpy_dtype(array.dtype.name)})"
-    return (f"np.frombuffer(bytes.fromhex({array.tobytes().hex()!r}), "
-            f"dtype={numpy_dtype(array.dtype.name)}).reshape({array.shape!r})")
-
-
-def _helper_sources(order) -> list:
-    seen: dict = {}
-    for op in dict.fromkeys(map(operator.attrgetter("op"), order)):  # each op once, in order
-        for name, source in op.helpers:
-            seen.setdefault(name, source.strip("\n"))
-    return list(seen.values())
 
 
 def check_signature(inputs, outputs) -> tuple:
@@ -189,18 +91,13 @@ def optimized_signature(inputs, outputs, optimize: bool, backend: str) -> tuple:
 
 def codegen(inputs, outputs, name: str = "f", optimize: bool = True,
             backend: str = "numpy") -> str:
-    """Source of a self-contained module (imports NumPy and ``threading``) defining ``name``.
+    """Source of a self-contained module (imports NumPy only) defining ``name``,
+    written as a person would (:mod:`symgrad.compile.readable`): ``f.source``.
 
     ``optimize=True`` (default) compiles the simplified graph; ``False`` the
     graph exactly as built."""
     inputs, outputs, _, order = optimized_signature(inputs, outputs, optimize, backend)
-    return _generate(inputs, outputs, order, name)
-
-
-#: Array constants above this many bytes are not written into a compiled
-#: function's source (hex doubles it, and ``compile`` then holds it several
-#: times): they are bound into its namespace (``sg.codegen`` still writes them).
-SOURCE_CONSTANT_BYTES = 4096
+    return readable_source(inputs, outputs, order, name)
 
 
 def _generate(inputs, outputs, order, name: str, guard_nodes: list | None = None,
@@ -215,45 +112,39 @@ def _generate(inputs, outputs, order, name: str, guard_nodes: list | None = None
     namer = Namer()
     namer.taken.update((name, GUARD_NAME))
     if guard_nodes is None:  # the guard names the user's nodes, so no rewriting there
-        outputs, order = lower(*fuse(outputs, order))
-    helpers = _helper_sources(order)
-    for source in helpers:
-        namer.taken.add(source.split("(")[0].split()[-1])
+        outputs, order = run_passes(outputs, order)
+    helpers, helper_names = helper_sources(order)
+    namer.taken.update(helper_names | runtime.embed(SCRATCH_HELPERS + RECYCLE_HELPERS)[1])
     var = {node: namer.claim(node.name, f"arg{i}") for i, node in enumerate(inputs)}
-    dim_vars, dim_source = _dimension_variables(inputs, var, namer)
+    dim_vars, dim_source = dimension_variables(inputs, var, namer)
     ctx = LoweringContext(dim_vars)
     memory = plan(order, outputs, inplace=guard_nodes is None)
     slots = assign_slots(order, outputs, memory) if guard_nodes is None else {}
+    recycled = assign_recycled(order, outputs, memory) if guard_nodes is None else {}
     emitter = _BodyEmitter(var, namer, ctx, memory, guard_nodes, slots)
+    emitter.recycled = recycled
     emitter.bound = bound
     body = emitter.guard_inputs(inputs) + emitter.emit(order)
     if slots:
-        helpers.append(SCRATCH_HELPER.strip("\n"))
+        helpers += runtime.embed(SCRATCH_HELPERS)[0]
         body.insert(0, f"    {SLOTS_NAME} = _thread_slots({len(set(slots.values()))})")
+    if recycled:
+        helpers += runtime.embed(RECYCLE_HELPERS)[0]
+        body.insert(0, f"    {POOL_NAME} = _thread_pool({len(recycled)})")
     bindings = [f"    {dim_vars[d]} = {dim_source[d]}" for d in dim_vars if d in ctx.used_dims]
     returns = _return_values(outputs, emitter)
     signature = ", ".join(var[node] for node in inputs)
     doc = "; ".join(f"{var[n]}: {n.name!r} {format_shape(n.shape)} {n.dtype}" for n in inputs)
     doc = ascii(doc)[1:-1].replace('"', r"\x22")  # names and dims never end the docstring
     title = "NumPy code generated by symgrad" + (" (NaN-guarded)" if guard_nodes is not None else "")
-    lines = [f'"""{title}."""'] + ["import threading"] * bool(slots) + ["import numpy as np", ""]
+    lines = [f'"""{title}."""'] + ["import sys"] * bool(recycled)
+    lines += ["import threading"] * bool(slots or recycled) + ["import numpy as np", ""]
     lines += emitter.constants
     for source in helpers:
         lines += ["", source]
     lines += ["", "", f"def {name}({signature}):", f'    """Inputs: {doc or "none"}."""']
     lines += bindings + body + [f"    return {returns}", ""]
     return "\n".join(lines)
-
-
-def _dimension_variables(inputs, var: dict, namer: Namer) -> tuple:
-    """({dim name: variable}, {dim name: source reading it off the first input that has it})."""
-    dim_vars, dim_source = {}, {}
-    for node in inputs:
-        for axis, d in enumerate(node.shape):
-            if isinstance(d, str) and d not in dim_vars:
-                dim_vars[d] = namer.claim(d, f"dim{len(dim_vars)}")
-                dim_source[d] = f"{var[node]}.shape[{axis}]"
-    return dim_vars, dim_source
 
 
 #: How deeply inlined scalar expressions may nest (Python's parser caps nesting).
@@ -276,6 +167,7 @@ class _BodyEmitter:
         self.guard_nodes, self.slots = guard_nodes, slots
         self.constants: list = []
         self.bound: dict | None = None  # see _generate
+        self.recycled: dict = {}  # output buffer node -> pool index (see buffers.assign_recycled)
         self.assigned: set = set()
         #: inlined node -> (its source unparenthesized, how tightly it binds, nesting depth)
         self.inline: dict = {}
@@ -331,35 +223,32 @@ class _BodyEmitter:
         return True
 
     def _constant(self, node) -> None:
-        literal = _literal(node.value)
-        if literal is not None:
-            self.var[node] = literal
-            return
-        name = self.var[node] = self.namer.claim("", f"_c{len(self.constants)}")
-        array = node.value
-        if self.bound is not None and array.nbytes > SOURCE_CONSTANT_BYTES:
-            self.bound[name] = array  # read-only, as the hex form would be
-            self.constants.append(f"# {name}: {array.dtype.name} constant of shape "
-                                  f"{array.shape!r}, bound when compiled")
-            return
-        self.constants.append(f"{name} = {_constant_source(array)}")
+        self.var[node] = constant_variable(node.value, self.namer, self.constants, self.bound)
 
     def _statement(self, node) -> str:
         target = self.memory.reuse.get(node)
         slot = self.slots.get(node)
         if target is None and slot is None:
-            return self._lower(node)
+            return self._lower(node) if node not in self.recycled else self._recycled(node)
         form = node.op.out_form
-        args = _float_operands(node, self.sources(node.operands, template_form(form)[1]))
+        args = float_operands(node, self.sources(node.operands, template_form(form)[1]))
         if target is not None:
             return form.format(*args, out=self.var[target])
         buffer = f"_scratch({SLOTS_NAME}, {slot}, {self.ctx.shape(node.shape)})"
         return form.format(*args, out=buffer)
 
+    def _recycled(self, node) -> str:
+        """The statement of a node whose buffer is returned: into a recycled buffer."""
+        swapped = swapped_product(node)
+        form = SWAPPED_OUT_FORM if swapped else node.op.out_form
+        args = float_operands(node, self.sources(node.operands, template_form(form)[1]))
+        shape = self.ctx.shape(node.shape[::-1] if swapped else node.shape)
+        return form.format(*args, out=f"_recycled({POOL_NAME}, {self.recycled[node]}, {shape})")
+
     def _lower(self, node, form=None) -> str:
         """The node's own lowering (``form``: its ``template_form``, if known)."""
         lowering = node.op.numpy
-        args = _float_operands(node, self.sources(node.operands, (form or template_form(lowering))[1]))
+        args = float_operands(node, self.sources(node.operands, (form or template_form(lowering))[1]))
         if type(lowering) is str:
             return lowering.format(*args, **node.attrs) if node.attrs else lowering.format(*args)
         return lowering(args, dict(node.attrs), self.ctx.at(node.operands))
@@ -378,17 +267,6 @@ class _BodyEmitter:
             else:
                 args.append(f"({inlined[0]})")
         return args
-
-
-def _float_operands(node, args: list) -> list:
-    """Operand sources cast to float64 where the node is a float64 elementwise result of
-    bool or int operands only: NumPy would compute it in their own dtype (``True + True``
-    is ``True``, ``exp`` of a bool is float16, ``-k`` wraps in int64), while the node's
-    type, and so every consumer, says float64."""
-    if not node.op.elementwise or node.dtype != "float64" or node.op is where_op or any(
-            o.dtype == "float64" for o in node.operands):
-        return args
-    return [f"np.asarray({a}, dtype=np.float64)" for a in args]
 
 
 def _return_values(outputs, emitter) -> str:
@@ -426,17 +304,29 @@ class Function:
         self.nan_guard = nan_guard
         guard_nodes: list | None = [] if self.nan_guard else None
         bound: dict = {}
-        self.source = _generate(self.inputs, compiled, order, name, guard_nodes, bound)
+        self.executed_source = _generate(self.inputs, compiled, order, name, guard_nodes, bound)
+        self._compiled = (compiled, order)
+        self._readable = None
+        source = self.executed_source
         filename = f"<symgrad-{next(_COUNTER)}:{name}>"
-        linecache.cache[filename] = (len(self.source), None, self.source.splitlines(True), filename)
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
         # the source stays readable in tracebacks while the function lives, and goes with it
         weakref.finalize(self, linecache.cache.pop, filename, None)
         namespace: dict = {GUARD_NAME: make_guard(guard_nodes)} if self.nan_guard else {}
         namespace.update(bound)
-        exec(compile(self.source, filename, "exec"), namespace)
+        exec(compile(source, filename, "exec"), namespace)
         self._fn = namespace[name]
         self._positions = {node.name: i for i, node in enumerate(self.inputs)}
         self._fast = fast_checker(self.inputs)
+
+    @property
+    def source(self) -> str:
+        """The readable module source (``sg.codegen``'s text for these arguments),
+        printed on first access. What runs is :attr:`executed_source`: the same
+        NumPy calls, plus buffer reuse, ``del`` and the NaN-guard calls."""
+        if self._readable is None:
+            self._readable = readable_source(self.inputs, *self._compiled, self.name, {})
+        return self._readable
 
     def __reduce__(self):
         outputs = self.outputs[0] if self._single else list(self.outputs)
@@ -454,8 +344,8 @@ class Function:
         return bind_arguments(self.inputs, values)
 
     def __call__(self, /, *args, **kwargs):
-        if kwargs or len(args) != len(self.inputs) or not self._fast(*args):
-            args = self.bind(*args, **kwargs)[0]
+        checked = None if kwargs or len(args) != len(self.inputs) else self._fast(*args)
+        args = self.bind(*args, **kwargs)[0] if checked is None else checked
         try:
             with np.errstate(all="ignore"):
                 results = self._fn(*args)

@@ -42,7 +42,8 @@ from __future__ import annotations
 from collections import Counter
 
 from ..ops import elementwise, linalg as linalg_ops, reductions, structure
-from ..ir.graph import REGISTRY, replace, toposort
+from ..ir.graph import REGISTRY, toposort
+from ..rewrite.engine import Phase, rebuild, register, replace
 from .memory_plan import statement_order
 from ..ops.structure import FULL
 from ..ir.shapes import ShapeError, broadcast_shapes
@@ -339,11 +340,8 @@ def _lift_rows(outputs: list, order: list, stacks: dict) -> tuple:
         rules = _lift_rules(order, outputs, stacks)
         if not rules:
             break
-        new: dict = {}
-        for node in order:
-            rule = rules.get(node)
-            new[node] = rule(new) if rule else _rebuilt(node, new)
-        outputs = [new[node] for node in outputs]
+        new = rebuild(order, substitute=lambda node, new: rules[node](new) if node in rules else None)
+        outputs = [new.get(node, node) for node in outputs]
         order = statement_order(outputs)
         stacks = {_renewed(stack, new): tuple(new.get(p, p) for p in pieces)
                   for stack, pieces in stacks.items()}
@@ -353,17 +351,7 @@ def _lift_rows(outputs: list, order: list, stacks: dict) -> tuple:
 def _renewed(node, new: dict):
     """``node`` rebuilt from the rebuilt versions in ``new`` (a stack the graph
     reads only through its flat view is not itself in the graph)."""
-    for ancestor in toposort([node]):
-        if ancestor not in new:
-            new[ancestor] = _rebuilt(ancestor, new)
-    return new[node]
-
-
-def _rebuilt(node, new):
-    operands = tuple(new[o] for o in node.operands)
-    if all(a is b for a, b in zip(operands, node.operands)):
-        return node
-    return node.op(*operands, **node.attrs)
+    return rebuild(toposort([node]), new=new).get(node, node)
 
 
 def _lift_rules(order, outputs, stacks) -> dict:
@@ -477,5 +465,8 @@ def _lift_rule(key, k, rest):
 
     def rule(new):
         lifted = REGISTRY[name](*[n for _, n in pattern])
-        return _sum([new[t] for t in rest] + [structure.getitem(lifted, index=k)])
+        return _sum([new.get(t, t) for t in rest] + [structure.getitem(lifted, index=k)])
     return rule
+
+
+PHASE = register(Phase("loop batching", run=fuse))

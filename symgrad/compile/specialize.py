@@ -31,37 +31,30 @@ see them). Each rule maps a node to a replacement or ``None``:
 from __future__ import annotations
 
 from ..ops import elementwise, linalg as linalg_ops, reductions, structure
-from ..ir.graph import REGISTRY, replace
+from ..rewrite.engine import Phase, rebuild, register, replace
 from .memory_plan import statement_order
 from ..analysis.properties import is_psd
 
-SPD_LOWERED = {"logdet": "spd_logdet", "solve": "spd_solve", "inv": "spd_inv"}
+SPD_LOWERED = {linalg_ops.logdet: linalg_ops.spd_logdet, linalg_ops.solve: linalg_ops.spd_solve,
+               linalg_ops.inv: linalg_ops.spd_inv}
 
 
 def lower(outputs: list, order: list) -> tuple:
     """(``outputs`` with every rule applied, their toposort); ``order`` (the
     toposort of ``outputs``) is returned unchanged when no rule applies."""
-    names = {node.op.name for node in order}
-    if "scatter" in names:
+    ops = {node.op for node in order}
+    if structure.scatter in ops:
         outputs, order = _accumulate_scatters(outputs, order)
-    rules = {op: rule for op, (rule, needs) in RULES.items() if op in names and needs in names}
+    rules = {op: rule for op, (rule, needs) in RULES.items() if op in ops and needs in ops}
     if not rules:
         return outputs, order
-    new: dict = {}
     present = _Members(order)
-    for node in order:
-        rebuilt = node
-        if new and node.operands:
-            operands = tuple(new.get(o, o) for o in node.operands)
-            if any(a is not b for a, b in zip(operands, node.operands)):
-                rebuilt = node.op(*operands, **node.attrs)
-        rule = rules.get(node.op.name)
-        if rule is not None:
-            replacement = rule(rebuilt, present)
-            if replacement is not None:
-                rebuilt = replacement
-        if rebuilt is not node:
-            new[node] = rebuilt
+
+    def rewrite(node):
+        rule = rules.get(node.op)
+        return None if rule is None else rule(node, present)
+
+    new = rebuild(order, rewrite=rewrite)
     if not new:
         return outputs, order
     outputs = [new.get(o, o) for o in outputs]
@@ -134,7 +127,7 @@ def _spd(node, present):
     matrix = node.operands[0]
     if not is_psd(matrix):
         return None
-    return REGISTRY[SPD_LOWERED[node.op.name]](linalg_ops.spd_factor(matrix), *node.operands)
+    return SPD_LOWERED[node.op](linalg_ops.spd_factor(matrix), *node.operands)
 
 
 def _one_hot_labels(node, like):
@@ -178,7 +171,13 @@ def _softmax(node, present):
     return elementwise.exp(log_softmax) if log_softmax in present else None
 
 
-#: op name -> (rule, an op the graph must contain for the rule to ever apply)
-RULES = {"logdet": (_spd, "logdet"), "solve": (_spd, "solve"), "inv": (_spd, "inv"),
-         "sum": (_pick, "one_hot"), "add": (_one_hot_add, "one_hot"),
-         "subtract": (_one_hot_add, "one_hot"), "softmax": (_softmax, "log_softmax")}
+#: op -> (rule, an op the graph must contain for the rule to ever apply)
+RULES = {linalg_ops.logdet: (_spd, linalg_ops.logdet), linalg_ops.solve: (_spd, linalg_ops.solve),
+         linalg_ops.inv: (_spd, linalg_ops.inv), reductions.sum_: (_pick, structure.one_hot),
+         elementwise.add: (_one_hot_add, structure.one_hot),
+         elementwise.subtract: (_one_hot_add, structure.one_hot),
+         reductions.softmax: (_softmax, reductions.log_softmax)}
+
+# Runs after loop batching, last: its softmax rule reverses stability's
+# exp(log_softmax(z)) -> softmax(z), so it must come after that phase (rewrite.engine).
+PHASE = register(Phase("specialization", run=lower, undoes=("stability",)))

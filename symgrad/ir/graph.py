@@ -14,6 +14,7 @@ import contextlib
 import functools
 import gc
 import math
+import operator
 import threading
 import types
 import weakref
@@ -76,6 +77,29 @@ AS_NODE: list = []
 #: ``PRINTERS["unicode"]`` and ``PRINTERS["latex"]``: the printers ``str(node)`` and
 #: Jupyter's LaTeX display call, set by :mod:`symgrad.printing` (a layer above this one).
 PRINTERS: dict = {}
+#: Display names users (``node.named("h1")``) and ``grad`` (``d_W1`` for the
+#: gradient of ``W1``) gave to nodes: what generated source calls their variables.
+#: A side table, not a node field: nodes are interned, so naming never changes
+#: a node's identity, its hash or what it computes.
+DISPLAY_NAMES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+#: The ops behind Python's operators and NumPy's array methods on nodes, keyed by the
+#: operator (``operator.add``, ``operator.neg``) or the ``numpy.ndarray`` method
+#: (``np.ndarray.sum``), never by op name: :func:`register` fills it from each record's
+#: ``operators`` field, so ``x + y`` builds whatever op declares ``operator.add``.
+OPERATORS: dict = {}
+
+
+class _LeafOps:
+    """The two leaf ops, which this layer needs before the ops layer exists:
+    ``LEAF_OPS.input`` and ``LEAF_OPS.constant``, set by :func:`register` from the
+    record's ``leaf`` field (``"input"`` or ``"constant"``)."""
+
+    input: "Op" = None
+    constant: "Op" = None
+
+
+LEAF_OPS = _LeafOps()
 
 
 @functools.lru_cache(maxsize=None)
@@ -99,7 +123,10 @@ class Op:
     The other fields are the facts the rest of the package reads, so that no
     side module keeps a table of op names:
 
-    * ``leaf``: an input or constant (no operands, no statement).
+    * ``leaf``: ``"input"`` or ``"constant"`` for the two leaf ops (no operands, no
+      statement), None otherwise.
+    * ``operators``: the Python operators and ``numpy.ndarray`` methods this op
+      implements on nodes (``(operator.add,)``, ``(np.ndarray.sum,)``; see :data:`OPERATORS`).
     * ``jacobian(sweep, node, operand_jacobians)``: the whole-Jacobian rule of
       :mod:`symgrad.autodiff.jacobians` (None: ``jacobian`` falls back to rows).
     * ``fresh``: the lowering returns a freshly allocated writable array
@@ -115,6 +142,23 @@ class Op:
     * ``kink``: piecewise, so finite differences may straddle a kink;
       ``positive_result``: the value is positive whatever the operands;
       ``keeps_positive``: positive when the (float) operands are.
+    * ``unicode(printer, node, *pieces) -> Piece``: the op's Unicode form, built with
+      the printer's generic machinery (:mod:`symgrad.printing.unicode`); None prints
+      a function call ``head(args, attr=value)``. ``latex``: the same for LaTeX; None
+      uses ``unicode`` (spelled by the LaTeX printer). ``symbol``/``latex_symbol``: the
+      op's head in each notation (``σ``, ``\\sigma``, ``≥``; None: the name, in LaTeX
+      ``\\operatorname{name}``).
+    * ``to_sympy(bridge, node, *exprs)``: the SymPy expression for a node, given its
+      operands' (the bridge, :mod:`symgrad.bridges.sympy_export`, carries the
+      ``sympy`` module as ``bridge.sp``, imported only when a bridge is used); None:
+      no SymPy form (``to_sympy`` raises, ``equivalent`` tests numerically).
+      ``from_sympy(sympy)``: the SymPy function whose applications
+      :func:`~symgrad.bridges.sympy_import.from_sympy` reads as this op of the
+      converted arguments (None: none, or read by the bridge's structural rules).
+    * ``cli``: the parameter kinds of the op as a command-line function (see
+      :mod:`symgrad.cli.parse`), None: not a command-line name.
+    * ``specialize``: compile-time specialization facts read by
+      :mod:`symgrad.compile.specialize` (None: nothing to specialize).
     """
 
     # What the op is and how it is built.
@@ -123,7 +167,8 @@ class Op:
     numpy: object
     prepare: Optional[Callable] = None
     fold: Optional[Callable] = None
-    leaf: bool = False
+    leaf: Optional[str] = None
+    operators: tuple = ()
     # Derivatives: reverse, forward, whole Jacobian.
     vjp: Optional[Callable] = None
     jvp: Optional[Callable] = None
@@ -144,6 +189,15 @@ class Op:
     kink: bool = False
     positive_result: bool = False
     keeps_positive: bool = False
+    # Printing and SymPy (symgrad.printing, symgrad.bridges), the command line.
+    unicode: Optional[Callable] = None
+    latex: Optional[Callable] = None
+    symbol: Optional[str] = None
+    latex_symbol: Optional[str] = None
+    to_sympy: Optional[Callable] = None
+    from_sympy: Optional[Callable] = None
+    cli: Optional[tuple] = None
+    specialize: Optional[object] = None
 
     def __post_init__(self):
         if self.odd_in is None:
@@ -195,7 +249,25 @@ def register(op: Op) -> Op:
     if op.name in REGISTRY:
         raise ValueError(f"op {op.name!r} is already registered")
     REGISTRY[op.name] = op
+    for key in op.operators:
+        if key in OPERATORS:
+            raise ValueError(f"op {op.name!r}: {key} is already {OPERATORS[key]}")
+        OPERATORS[key] = op
+    if op.leaf is not None:
+        setattr(LEAF_OPS, op.leaf, op)
     return op
+
+
+def unregister(op: Op) -> None:
+    """Undo :func:`register` (the name, operators and leaf slot): for a test that
+    declares an op of its own and must leave the registry as it found it."""
+    if REGISTRY.get(op.name) is not op:
+        raise ValueError(f"{op!r} is not registered")
+    del REGISTRY[op.name]
+    for key in op.operators:
+        del OPERATORS[key]
+    if op.leaf is not None:
+        setattr(LEAF_OPS, op.leaf, None)
 
 
 def _freeze(value):
@@ -261,22 +333,39 @@ class Node:
     @property
     def name(self) -> Optional[str]:
         """The input's name (None for other nodes)."""
-        return self.attrs.get("name") if self.op.name == "input" else None
+        return self.attrs.get("name") if self.op is LEAF_OPS.input else None
 
     @property
     def value(self):
         """The constant's value as a read-only array (None for other nodes)."""
-        return self.attrs["value"].array if self.op.name == "constant" else None
+        return self.attrs["value"].array if self.op is LEAF_OPS.constant else None
 
     @property
     def T(self) -> "Node":
-        return REGISTRY["transpose"](self)
+        return OPERATORS[np.ndarray.transpose](self)
+
+    def named(self, name: str) -> "Node":
+        """This node, now carrying the display name ``name``: generated source
+        (``sg.codegen``, ``f.source``) calls its variable that. Nodes are interned,
+        so the name goes with the expression (the same expression built again is
+        this node); an input keeps its input name as its variable."""
+        if not isinstance(name, str):
+            raise TypeError(f"a display name must be a str, got {type(name).__name__}")
+        if not name:
+            raise ValueError("a display name must not be empty")
+        DISPLAY_NAMES[self] = name
+        return self
+
+    @property
+    def display_name(self) -> Optional[str]:
+        """The name set by :meth:`named` (or ``grad``'s ``d_<name>``), else the input's name."""
+        return DISPLAY_NAMES.get(self) or self.name
 
     def __str__(self):
         return PRINTERS["unicode"](self)
 
     def __repr__(self):
-        if self.op.name == "input":
+        if self.op is LEAF_OPS.input:
             return f"<{self.dtype} input {self.name!r} {format_shape(self.shape)}>"
         return f"<{self.op.name} node {format_shape(self.shape)} {self.dtype}: {_short(self)}>"
 
@@ -298,37 +387,37 @@ class Node:
         return (self[i] for i in range(len(self)))
 
     # Arithmetic: NumPy names and semantics.
-    def __add__(self, other): return REGISTRY["add"](self, other)
-    def __radd__(self, other): return REGISTRY["add"](other, self)
-    def __sub__(self, other): return REGISTRY["subtract"](self, other)
-    def __rsub__(self, other): return REGISTRY["subtract"](other, self)
-    def __mul__(self, other): return REGISTRY["multiply"](self, other)
-    def __rmul__(self, other): return REGISTRY["multiply"](other, self)
-    def __truediv__(self, other): return REGISTRY["divide"](self, other)
-    def __rtruediv__(self, other): return REGISTRY["divide"](other, self)
-    def __pow__(self, other): return REGISTRY["power"](self, other)
-    def __rpow__(self, other): return REGISTRY["power"](other, self)
-    def __matmul__(self, other): return REGISTRY["matmul"](self, other)
-    def __rmatmul__(self, other): return REGISTRY["matmul"](other, self)
-    def __neg__(self): return REGISTRY["negative"](self)
-    def __mod__(self, other): return REGISTRY["remainder"](self, other)
-    def __rmod__(self, other): return REGISTRY["remainder"](other, self)
-    def __floordiv__(self, other): return REGISTRY["floor_divide"](self, other)
-    def __rfloordiv__(self, other): return REGISTRY["floor_divide"](other, self)
+    def __add__(self, other): return OPERATORS[operator.add](self, other)
+    def __radd__(self, other): return OPERATORS[operator.add](other, self)
+    def __sub__(self, other): return OPERATORS[operator.sub](self, other)
+    def __rsub__(self, other): return OPERATORS[operator.sub](other, self)
+    def __mul__(self, other): return OPERATORS[operator.mul](self, other)
+    def __rmul__(self, other): return OPERATORS[operator.mul](other, self)
+    def __truediv__(self, other): return OPERATORS[operator.truediv](self, other)
+    def __rtruediv__(self, other): return OPERATORS[operator.truediv](other, self)
+    def __pow__(self, other): return OPERATORS[operator.pow](self, other)
+    def __rpow__(self, other): return OPERATORS[operator.pow](other, self)
+    def __matmul__(self, other): return OPERATORS[operator.matmul](self, other)
+    def __rmatmul__(self, other): return OPERATORS[operator.matmul](other, self)
+    def __neg__(self): return OPERATORS[operator.neg](self)
+    def __mod__(self, other): return OPERATORS[operator.mod](self, other)
+    def __rmod__(self, other): return OPERATORS[operator.mod](other, self)
+    def __floordiv__(self, other): return OPERATORS[operator.floordiv](self, other)
+    def __rfloordiv__(self, other): return OPERATORS[operator.floordiv](other, self)
     def __divmod__(self, other): return self // other, self % other
     def __rdivmod__(self, other): return other // self, other % self
     def __pos__(self): return self
-    def __abs__(self): return REGISTRY["abs"](self)
-    def __gt__(self, other): return REGISTRY["greater"](self, other)
-    def __ge__(self, other): return REGISTRY["greater_equal"](self, other)
-    def __lt__(self, other): return REGISTRY["less"](self, other)
-    def __le__(self, other): return REGISTRY["less_equal"](self, other)
+    def __abs__(self): return OPERATORS[operator.abs](self)
+    def __gt__(self, other): return OPERATORS[operator.gt](self, other)
+    def __ge__(self, other): return OPERATORS[operator.ge](self, other)
+    def __lt__(self, other): return OPERATORS[operator.lt](self, other)
+    def __le__(self, other): return OPERATORS[operator.le](self, other)
     def __getitem__(self, key): return INDEXING["build"](self, key)
 
     # NumPy's array methods: each the symgrad function of the same name.
-    def sum(self, axis=None, keepdims=False): return REGISTRY["sum"](self, axis=axis, keepdims=keepdims)
-    def max(self, axis=None, keepdims=False): return REGISTRY["max"](self, axis=axis, keepdims=keepdims)
-    def min(self, axis=None, keepdims=False): return REGISTRY["min"](self, axis=axis, keepdims=keepdims)
+    def sum(self, axis=None, keepdims=False): return OPERATORS[np.ndarray.sum](self, axis=axis, keepdims=keepdims)
+    def max(self, axis=None, keepdims=False): return OPERATORS[np.ndarray.max](self, axis=axis, keepdims=keepdims)
+    def min(self, axis=None, keepdims=False): return OPERATORS[np.ndarray.min](self, axis=axis, keepdims=keepdims)
     def dot(self, other): return NUMPY_FUNCTIONS["dot"](self, other)
 
     def mean(self, axis=None, keepdims=False):
@@ -338,17 +427,17 @@ class Node:
         """``x.reshape(2, 3)`` or ``x.reshape((2, 3))``, as NumPy's method."""
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
-        return REGISTRY["reshape"](self, shape=shape)
+        return OPERATORS[np.ndarray.reshape](self, shape=shape)
 
     def transpose(self, *axes):
         """``x.transpose()``, ``x.transpose(1, 0, 2)`` or ``x.transpose((1, 0, 2))``."""
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = tuple(axes[0])
-        return REGISTRY["transpose"](self, axes=axes or None)
+        return OPERATORS[np.ndarray.transpose](self, axes=axes or None)
 
     def ravel(self):
         """The entries as a vector (a reshape to ``(-1,)``)."""
-        return REGISTRY["reshape"](self, shape=(-1,))
+        return OPERATORS[np.ndarray.reshape](self, shape=(-1,))
 
     flatten = ravel
 
@@ -360,7 +449,7 @@ class Node:
         """``x.astype(dtype)``: a cast to float64, int64 or bool, NumPy's casting rules
         (``casting="safe"`` refuses float -> int); ``order``, ``subok`` and ``copy``
         have no meaning for an immutable node. The cast has no gradient."""
-        return REGISTRY["astype"](self, dtype=dtype, casting=casting)
+        return OPERATORS[np.ndarray.astype](self, dtype=dtype, casting=casting)
     def squeeze(self, axis=None): return NUMPY_FUNCTIONS["squeeze"](self, axis=axis)
     def swapaxes(self, axis1, axis2): return NUMPY_FUNCTIONS["swapaxes"](self, axis1, axis2)
     def repeat(self, repeats, axis=None): return NUMPY_FUNCTIONS["repeat"](self, repeats, axis=axis)
@@ -557,9 +646,9 @@ def describe(node) -> str:
     """How error messages name a node: its name or op, and its shape."""
     if not isinstance(node, Node):
         return repr(node)
-    if node.op.name == "input":
+    if node.op is LEAF_OPS.input:
         return f"{node.name!r} {format_shape(node.shape)}"
-    if node.op.name == "constant":
+    if node.op is LEAF_OPS.constant:
         return f"constant {format_shape(node.shape)}"
     return f"{node.op.name} node {format_shape(node.shape)} [{_short(node, 40)}]"
 
@@ -595,7 +684,7 @@ def toposort(outputs) -> list:
 def inputs_of(outputs=(), order=None) -> list:
     """Input nodes the outputs depend on (or of ``order``, their toposort when
     the caller has it already); two inputs sharing a name is an error."""
-    found = [n for n in (toposort(outputs) if order is None else order) if n.op.name == "input"]
+    found = [n for n in (toposort(outputs) if order is None else order) if n.op is LEAF_OPS.input]
     by_name: dict = {}
     for node in found:
         other = by_name.setdefault(node.attrs["name"], node)
@@ -623,20 +712,6 @@ def as_node_list(nodes, what: str) -> tuple:
                 raise TypeError(f"{what} must be symgrad nodes, got {type(item).__name__} {item!r:.40}")
         return result, False
     raise TypeError(f"{what} must be a symgrad node or a list of nodes, got {type(nodes).__name__}")
-
-
-def replace(outputs, mapping: dict):
-    """Rebuild ``outputs`` with nodes substituted per ``mapping`` (iterative)."""
-    nodes, single = as_node_list(outputs, "outputs")
-    new = dict(mapping)
-    for node in toposort(nodes):
-        if node in new:
-            continue
-        operands = tuple(new.get(o, o) for o in node.operands)
-        changed = any(a is not b for a, b in zip(operands, node.operands))
-        new[node] = node.op(*operands, **node.attrs) if changed else node
-    result = [new[n] for n in nodes]
-    return result[0] if single else result
 
 
 @contextlib.contextmanager

@@ -11,7 +11,7 @@ import struct
 
 import numpy as np
 
-from .graph import AS_NODE, DTYPES, REGISTRY, Node, _forgetter, _Ref
+from .graph import AS_NODE, DTYPES, LEAF_OPS, Node, _forgetter, _Ref
 from .shapes import format_shape, normalize_shape
 
 #: Constants built from Python numbers, keyed by (type, exact value): a weak
@@ -95,12 +95,12 @@ def constant(value) -> Node:
         ref = _NUMBERS.get(key)
         node = ref() if ref is not None else None
         if node is None:
-            node = REGISTRY["constant"](value=ConstValue(_as_array(value)))
+            node = LEAF_OPS.constant(value=ConstValue(_as_array(value)))
             _remember(key, node)
         return node
     if isinstance(value, Node):
         return value
-    return REGISTRY["constant"](value=ConstValue(_as_array(value)))
+    return LEAF_OPS.constant(value=ConstValue(_as_array(value)))
 
 
 def as_node(value) -> Node:
@@ -124,7 +124,7 @@ def tensor(name: str, shape=(), dtype: str = "float64") -> Node:
     dtype = np.dtype(dtype).name
     if dtype not in DTYPES:
         raise TypeError(f"input {name!r}: dtype {dtype} is not one of {DTYPES}")
-    return REGISTRY["input"](name=check_name(name), shape=normalize_shape(shape), dtype=dtype)
+    return LEAF_OPS.input(name=check_name(name), shape=normalize_shape(shape), dtype=dtype)
 
 
 def scalar(name: str, dtype: str = "float64") -> Node:
@@ -157,7 +157,7 @@ def matrix(name: str, shape, dtype: str = "float64", symmetric: bool = False,
         raise ValueError(f"matrix {name!r}: only a square float64 matrix can be declared "
                          f"symmetric or positive definite, got {format_shape(shape)} {node.dtype}")
     structure = "positive_definite" if positive_definite else "symmetric"
-    return REGISTRY["input"](name=node.name, shape=shape, dtype=node.dtype, structure=structure)
+    return LEAF_OPS.input(name=node.name, shape=shape, dtype=node.dtype, structure=structure)
 
 
 AS_NODE.append(as_node)  # what Op.__call__ converts non-node operands with

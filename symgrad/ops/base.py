@@ -70,6 +70,10 @@ def draw(spec: Spec, rng: np.random.Generator, sizes: dict) -> np.ndarray:
     return x
 
 
+#: The smallest normal float64: the guard of divisions by a norm (x / max(|x|, TINY)).
+TINY = float(np.finfo(np.float64).tiny)
+
+
 def op(name: str, **fields) -> Op:
     """Declare and register an op."""
     return register(Op(name, **fields))
@@ -111,6 +115,18 @@ def add_all(terms, shape=None) -> Node:
     for term in terms[1:]:
         total = total + term
     return total
+
+
+def sympy_function(build):
+    """A ``to_sympy`` rule for an elementwise function of one operand: ``build(sympy)``
+    is the scalar SymPy function, applied entrywise to an array."""
+    return lambda s, node, x: s.elementwise(node, build(s.sp), x)
+
+
+def sympy_scalar(build):
+    """A ``to_sympy`` rule with a SymPy form for scalar nodes only: ``build(sympy)``
+    applied to the operands' expressions (an array node has none)."""
+    return lambda s, node, *args: s.scalars_only(node, build(s.sp), *args)
 
 
 # Elementwise ------------------------------------------------------------------

@@ -24,6 +24,7 @@ from .linalg import TINY, _solve_infer, _stacked_square_infer
 from .reductions import _reduce_prepare, _reduced_shape, expand_reduced
 from .shaping import tri  # the triangular mask (NumPy's np.tri)
 from .structure import unbroadcast
+from . import runtime
 
 # Batched building blocks (last two axes are the matrix) ---------------------------
 
@@ -79,51 +80,6 @@ def _stack(x: Node) -> None:
 
 
 # solve_triangular -------------------------------------------------------------------
-
-SOLVE_TRIANGULAR_HELPER = ("_solve_triangular", '''
-def _solve_triangular(a, b, lower, trans, unit_diagonal):
-    """x with op(T) x = b for the triangle T of a (op: transpose when trans), batched."""
-    vector = b.ndim == 1
-    if vector:
-        b = b[:, None]
-    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
-    a = np.broadcast_to(a, batch + a.shape[-2:])
-    b = np.broadcast_to(b, batch + b.shape[-2:])
-    if _scipy_linalg is not None:
-        x = _scipy_linalg.solve_triangular(a, b, trans=trans, lower=lower,
-                                           unit_diagonal=unit_diagonal)
-    else:
-        t = np.tril(a) if lower else np.triu(a)
-        if unit_diagonal:
-            t = t - t * np.eye(t.shape[-1]) + np.eye(t.shape[-1])
-        x = np.linalg.solve(np.swapaxes(t, -1, -2) if trans else t, b)
-    return x[..., 0] if vector else x
-
-
-try:  # SciPy's triangular solver (batched) when installed; an LU solve of the triangle otherwise
-    import scipy.linalg as _scipy_linalg
-except ImportError:
-    _scipy_linalg = None
-''')
-
-# One factorization for the ops that each read one factor of it (svd's U and Vh, qr's
-# Q and R): the last input and result are remembered, per function and options, and
-# reused when the next input is equal; each op returns a copy of its factor, so no
-# later in-place write reaches the remembered arrays.
-FACTORIZATION_HELPER = ("_factorization", '''
-def _factorization(kind, x, option):
-    """np.linalg.<kind>(x, option), computed once for equal consecutive inputs."""
-    key = (kind, option)
-    last = _LAST_FACTORIZATION.get(key)
-    if last is not None and last[0].shape == x.shape and np.array_equal(last[0], x):
-        return last[1]
-    result = getattr(np.linalg, kind)(x, option)
-    _LAST_FACTORIZATION[key] = (np.array(x), result)
-    return result
-
-
-_LAST_FACTORIZATION = {}
-''')
 
 
 def _trans_code(trans) -> int:
@@ -181,7 +137,7 @@ def _solve_triangular_jvp(tangents, out, a, b, lower, trans, unit_diagonal):
 solve_triangular = op(
     "solve_triangular", infer=_solve_triangular_infer, prepare=_solve_triangular_prepare,
     numpy="_solve_triangular({0}, {1}, {lower!r}, {trans!r}, {unit_diagonal!r})",
-    helpers=(SOLVE_TRIANGULAR_HELPER,), fresh=True, linear_in=(1,),
+    helpers=(runtime._solve_triangular,), fresh=True, linear_in=(1,),
     vjp=_solve_triangular_vjp, jvp=_solve_triangular_jvp,
     samples=lambda: [Sample((Spec((3, 3), "wellcond"), Spec((3,))), {"lower": True}),
                      Sample((Spec((3, 3), "wellcond"), Spec((3, 2))), {"trans": 1}),
@@ -213,7 +169,8 @@ cholesky = op("cholesky", infer=_stacked_square_infer,
               numpy="np.linalg.cholesky({0})", fresh=True,
               vjp=_cholesky_vjp, jvp=_cholesky_jvp,
               samples=lambda: [Sample((Spec((3, 3), "spd"),)), Sample((Spec((2, 3, 3), "spd"),)),
-                               Sample((Spec(("n", "n"), "spd"),))])
+                               Sample((Spec(("n", "n"), "spd"),))],
+              cli=(("node", None),))
 
 
 # eigh / eigvalsh ------------------------------------------------------------------------
@@ -271,25 +228,14 @@ def _eigh_vectors_jvp(tangents, out, x, UPLO):  # noqa: N803
 
 eigvalsh = op("eigvalsh", infer=_eigvalsh_infer, prepare=_uplo_prepare,
               numpy="np.linalg.eigvalsh({0}, UPLO={UPLO!r})", fresh=True,
-              vjp=_eigvalsh_vjp, jvp=_eigvalsh_jvp, samples=SPD_SAMPLES)
+              vjp=_eigvalsh_vjp, jvp=_eigvalsh_jvp, samples=SPD_SAMPLES,
+              cli=(("node", None),))
 eigh_vectors = op("eigh_vectors", infer=_eigh_vectors_infer, prepare=_uplo_prepare,
                   numpy="np.linalg.eigh({0}, UPLO={UPLO!r})[1]", fresh=True,
                   vjp=_eigh_vectors_vjp, jvp=_eigh_vectors_jvp, samples=SPD_SAMPLES)
 
 
 # cofactor: det's gradient, finite at singular matrices ------------------------------------
-
-COFACTOR_HELPER = ("_cofactor", '''
-def _cofactor(x):
-    """The cofactor matrix det(x) x^-T = det(U) det(V) U diag(prod_{j != i} s_j) V^T from
-    the SVD x = U diag(s) V^T: no division, so exact at singular x (rank n-1: non-zero)."""
-    u, s, vh = np.linalg.svd(x)
-    ones = np.ones(s.shape[:-1] + (1,))
-    before = np.cumprod(np.concatenate([ones, s[..., :-1]], axis=-1), axis=-1)
-    after = np.cumprod(np.concatenate([ones, s[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
-    sign = np.linalg.det(u) * np.linalg.det(vh)
-    return sign[..., None, None] * ((u * (before * after)[..., None, :]) @ vh)
-''')
 
 
 def _cofactor_vjp(g, out, x):
@@ -313,7 +259,7 @@ def _det_from(x: Node, c: Node) -> Node:
 
 
 cofactor = op("cofactor", infer=_stacked_square_infer, numpy="_cofactor({0})",
-              helpers=(COFACTOR_HELPER,), fresh=True, vjp=_cofactor_vjp, jvp=_cofactor_jvp,
+              helpers=(runtime._cofactor,), fresh=True, vjp=_cofactor_vjp, jvp=_cofactor_jvp,
               # det(S) S⁻ᵀ is symmetric with S (by continuity at singular S), SPD with it
               facts=F.keeps("symmetric", "spd"),
               samples=lambda: [Sample((Spec((3, 3), "wellcond"),)),
@@ -443,12 +389,12 @@ singular_values = op("singular_values", infer=_singular_values_infer,
 svd_u = op("svd_u", infer=_svd_u_infer, prepare=lambda x, full_matrices=True:
            {"full_matrices": bool(full_matrices)},
            numpy="_factorization('svd', {0}, {full_matrices!r})[0].copy()", fresh=True,
-           helpers=(FACTORIZATION_HELPER,),
+           helpers=(runtime._factorization,),
            vjp=_svd_u_vjp, jvp=_svd_u_jvp, samples=SVD_SAMPLES)
 svd_vh = op("svd_vh", infer=_svd_vh_infer, prepare=lambda x, full_matrices=True:
             {"full_matrices": bool(full_matrices)},
             numpy="_factorization('svd', {0}, {full_matrices!r})[2].copy()", fresh=True,
-            helpers=(FACTORIZATION_HELPER,),
+            helpers=(runtime._factorization,),
             vjp=_svd_vh_vjp, jvp=_svd_vh_jvp, samples=SVD_SAMPLES)
 
 
@@ -570,12 +516,12 @@ QR_SAMPLES = lambda: [Sample((Spec((4, 3)),)),  # noqa: E731
 
 qr_q = op("qr_q", infer=lambda x, mode: _qr_infer(x, mode, "q"), prepare=_qr_prepare,
           numpy="_factorization('qr', {0}, {mode!r})[0].copy()", fresh=True,
-          helpers=(FACTORIZATION_HELPER,),
+          helpers=(runtime._factorization,),
           vjp=lambda g, out, x, mode: qr_adjoint(x, mode, gq=g),
           jvp=lambda ts, out, x, mode: qr_tangents(x, mode, ts[0])[0], samples=QR_SAMPLES)
 qr_r = op("qr_r", infer=lambda x, mode: _qr_infer(x, mode, "r"), prepare=_qr_prepare,
           numpy="_factorization('qr', {0}, {mode!r})[1].copy()", fresh=True,
-          helpers=(FACTORIZATION_HELPER,),
+          helpers=(runtime._factorization,),
           vjp=lambda g, out, x, mode: qr_adjoint(x, mode, gr=g),
           jvp=lambda ts, out, x, mode: qr_tangents(x, mode, ts[0])[1], samples=QR_SAMPLES)
 
@@ -609,13 +555,22 @@ def _pinv_jvp(tangents, out, x, rcond, hermitian):
     return -mm(p, mm(tangents[0], p)) + left - mm(mm(left, x), p) + right - mm(p, mm(x, right))
 
 
+def _print_pinv(p, node, x):
+    """The Moore-Penrose pseudo-inverse ``X⁺`` (a call when its cutoff is not NumPy's)."""
+    if node.attrs["rcond"] is not None or node.attrs["hermitian"]:
+        return p.call("pinv", [x.text], dict(node.attrs))
+    return p.script(x, p.head(node.op), "pinv")
+
+
 pinv = op("pinv", infer=_pinv_infer,
           prepare=lambda x, rcond=None, hermitian=False: {
               "rcond": None if rcond is None else float(rcond), "hermitian": bool(hermitian)},
           numpy=_pinv_numpy, fresh=True, vjp=_pinv_vjp, jvp=_pinv_jvp,
           samples=lambda: [Sample((Spec((3, 2)),)), Sample((Spec((2, 3)),)),
                            Sample((Spec((2, 3, 3), "wellcond"),)),
-                           Sample((Spec(("n", "m")),))])
+                           Sample((Spec(("n", "m")),))],
+          unicode=_print_pinv, symbol="⁺", latex_symbol="^{+}",
+          cli=(("node", None),))
 
 
 def _matrix_rank_numpy(args, attrs, ctx):

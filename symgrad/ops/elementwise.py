@@ -5,12 +5,15 @@ import operator
 
 import numpy as np
 
-from ..ir.graph import DTYPES, Node, REGISTRY, describe, result_dtype
+from ..ir.graph import DTYPES, LEAF_OPS, Node, REGISTRY, describe, result_dtype
 from ..ir.leaves import as_node
 from ..ir.shapes import ShapeError, broadcast_shapes
 from . import facts as F
-from .base import (CONSTANT_FORMS, Sample, Spec, binary, broadcast_infer, diagonal_jvp,
+from ..ir.print_forms import PRODUCT, POSTFIX, POWER, RELATION, SCRIPT, SUM, SUPERSCRIPT, UNARY, ATOM, Piece
+from .base import (CONSTANT_FORMS, TINY, Sample, Spec, binary, broadcast_infer, diagonal_jvp,
+                   sympy_function, sympy_scalar,
                is_constant, op, unary, zeros)
+from . import runtime
 
 
 def _identity_fold(neutral: float, keep: int):
@@ -169,17 +172,84 @@ def _naive_softmax(a, b):
     return softmax(a.operands[0], axis=axis[0])
 
 
+# Printing rules (the record's ``unicode``/``latex`` fields; see symgrad.printing).
+
+def _print_add(p, node, a, b):
+    """``a + b``; ``a - b`` for an operand that prints negated."""
+    if b.neg is not None:
+        return p.infix(" - ", SUM, a, b.neg)
+    return p.infix(" + ", SUM, a, b, associative=True)
+
+
+def both_arrays(node: Node) -> bool:
+    """Whether both operands are arrays (``⊙``), looking through implicit broadcasts."""
+    left, right = (o.operands[0] if o.op.name == "broadcast_to" else o for o in node.operands)
+    return bool(left.ndim and right.ndim)
+
+
+def _print_multiply(p, node, a, b):
+    symbol = " ⊙ " if both_arrays(node) else " * "
+    return p.infix(symbol, PRODUCT, a, b, "mul", associative=True)
+
+
+def _latex_multiply(p, node, a, b):
+    if both_arrays(node):
+        symbol = r" \odot "
+    else:
+        symbol = r" \cdot " if b.text[:1].isdigit() or b.text[:1] in "-." else " "
+    return p.infix(symbol, PRODUCT, a, b, "mul", associative=True)
+
+
+def _print_divide(p, node, a, b):
+    piece = p.infix(" / ", PRODUCT, a, b, "mul")
+    return Piece(piece.text, PRODUCT, "div", neg=piece.neg)
+
+
+# SymPy forms (the record's ``to_sympy`` field; see symgrad.bridges.sympy_export).
+
+def _sympy_multiply(s, node, a, b):
+    """Scalar products, scalar-matrix products, or a Hadamard product of broadcasts."""
+    left, right = node.operands
+    if not left.ndim and not right.ndim:
+        return a * b
+    if not left.ndim or not right.ndim:
+        return s.mul(a, b)
+    return s.sp.HadamardProduct(s.broadcast(a, left, node), s.broadcast(b, right, node))
+
+
+def _sympy_divide(s, node, a, b):
+    left, right = node.operands
+    if not right.ndim:
+        return s.mul(1 / b, a) if left.ndim else a / b
+    reciprocal = s.sp.HadamardPower(s.broadcast(b, right, node), -1)
+    if not left.ndim:
+        return s.mul(a, reciprocal)
+    return s.sp.HadamardProduct(s.broadcast(a, left, node), reciprocal)
+
+
 add = binary("add", "{0} + {1}", lambda g, out, a, b: [g, g], fold=_fold_add,
-             out_form="np.add({0}, {1}, out={out})", keeps_positive=True, facts=F.add_facts)
+             out_form="np.add({0}, {1}, out={out})", keeps_positive=True, facts=F.add_facts,
+             operators=(operator.add,),
+             unicode=_print_add,
+             to_sympy=lambda s, node, a, b: s.linear(node, a, b, 1))
 subtract = binary("subtract", "{0} - {1}", lambda g, out, a, b: [g, -g], fold=_fold_subtract,
-                  out_form="np.subtract({0}, {1}, out={out})")
+                  out_form="np.subtract({0}, {1}, out={out})",
+                  operators=(operator.sub,),
+                  unicode=lambda p, node, a, b: p.infix(" - ", SUM, a, b),
+                  to_sympy=lambda s, node, a, b: s.linear(node, a, b, -1))
 multiply = binary("multiply", "{0} * {1}", lambda g, out, a, b: [g * b, g * a],
                   fold=_fold_multiply, out_form="np.multiply({0}, {1}, out={out})",
-                  linear_in=(0, 1), keeps_positive=True, facts=F.multiply_facts)
+                  linear_in=(0, 1), keeps_positive=True, facts=F.multiply_facts,
+                  operators=(operator.mul,),
+                  unicode=_print_multiply, latex=_latex_multiply,
+                  to_sympy=_sympy_multiply)
 divide = binary("divide", "{0} / {1}", lambda g, out, a, b: [g / b, -(g * out) / b],
                 right="nonzero", float_result=True, fold=_fold_divide,
                 out_form="np.divide({0}, {1}, out={out})", odd_in=(0, 1), keeps_positive=True,
-                facts=F.divide_facts)
+                facts=F.divide_facts,
+                operators=(operator.truediv,),
+                unicode=_print_divide, latex=lambda p, node, a, b: Piece(rf"\frac{{{a.text}}}{{{b.text}}}", SCRIPT),
+                to_sympy=_sympy_divide)
 
 
 def _nonzero_constant(node) -> bool:
@@ -216,13 +286,57 @@ def _power_prepare(a, b):
     return {}
 
 
+def _small_int(node: Node):
+    value = node.value
+    if value is None or value.ndim or not float(value).is_integer() or abs(value) > 99:
+        return None
+    return int(value)
+
+
+def _print_power(p, node, base, exponent):
+    """``x²`` for scalars; ``A^∘2`` (Hadamard power) for arrays, never read as ``A @ A``."""
+    lhs = p.wrap(base, base.prec < POSTFIX)
+    k = _small_int(node.operands[1])
+    if node.operands[0].ndim:
+        return Piece(f"{lhs}^∘{p.wrap(exponent, exponent.prec < ATOM)}", POWER)
+    if k is not None:
+        return Piece(lhs + str(k).translate(SUPERSCRIPT), POWER)
+    return Piece(f"{lhs}^{p.wrap(exponent, exponent.prec < ATOM)}", POWER)
+
+
+def _latex_power(p, node, base, exponent):
+    hadamard = r"\circ " if node.operands[0].ndim else ""
+    return Piece(f"{p.wrap(base, base.prec < POSTFIX)}^{{{hadamard}{exponent.text}}}", POWER)
+
+
+def _print_negative(p, node, x):
+    text = "-" + p.wrap(x, x.prec < PRODUCT or x.text.startswith("-"))
+    prec = x.prec if x.prec == PRODUCT else UNARY
+    return Piece(text, prec, x.kind if prec == PRODUCT else "", neg=x)
+
+
+def _sympy_power(s, node, a, b):
+    base, exponent = node.operands
+    if exponent.ndim:
+        s.unsupported(node)
+    # unevaluated: SymPy's power rules can expand nested exponentials for minutes
+    if not base.ndim:
+        return s.sp.Pow(a, b, evaluate=False)
+    return s.sp.HadamardPower(s.broadcast(a, base, node), b)
+
+
 power = binary("power", "{0} ** {1}",
                lambda g, out, a, b: _power_vjp(g, out, a, b),
-               left="positive", fold=_fold_power, prepare=_power_prepare)
+               left="positive", fold=_fold_power, prepare=_power_prepare,
+               operators=(operator.pow,),
+               unicode=_print_power, latex=_latex_power,
+               to_sympy=_sympy_power,
+               cli=(("node", None), ("node", None)))
 negative = unary("negative", "-{0}", lambda g, out, x: [-g], fold=_fold_negative,
-                 out_form="np.negative({0}, out={out})", facts=F.keeps("nonzero"))
-
-
+                 out_form="np.negative({0}, out={out})", facts=F.keeps("nonzero"),
+                 operators=(operator.neg,),
+                 unicode=_print_negative,
+                 to_sympy=lambda s, node, x: s.mul(-1, x) if node.ndim else -x)
 
 def _fold_log(x):
     """log of a composition that overflows or cancels, built as the op that does not:
@@ -268,58 +382,87 @@ def _fold_log1p(x):
 
 
 exp = unary("exp", "np.exp({0})", lambda g, out, x: [g * out], out_form="np.exp({0}, out={out})",
-            positive_result=True, facts=F.POSITIVE)
+            positive_result=True, facts=F.POSITIVE,
+            latex=lambda p, node, x: Piece(f"e^{{{x.text}}}", SCRIPT),
+            to_sympy=sympy_function(lambda sp: sp.exp), from_sympy=lambda sp: sp.exp,
+            cli=(("node", None),))
 log = unary("log", "np.log({0})", lambda g, out, x: [g / x], domain="positive",
-            out_form="np.log({0}, out={out})", fold=_fold_log)
+            out_form="np.log({0}, out={out})", fold=_fold_log,
+            latex_symbol=r"\log",
+            to_sympy=sympy_function(lambda sp: sp.log),
+            cli=(("node", None),))
 log1p = unary("log1p", "np.log1p({0})", lambda g, out, x: [g / (1.0 + x)], domain="positive",
-              fold=_fold_log1p)
+              fold=_fold_log1p,
+              to_sympy=sympy_function(lambda sp: lambda x: sp.log(1 + x)),
+              cli=(("node", None),))
 sqrt = unary("sqrt", "np.sqrt({0})", lambda g, out, x: [g / (2.0 * out)], domain="positive",
-             keeps_positive=True, facts=F.sqrt_facts)
-sin = unary("sin", "np.sin({0})", lambda g, out, x: [g * cos(x)])
-cos = unary("cos", "np.cos({0})", lambda g, out, x: [-(g * sin(x))])
+             keeps_positive=True, facts=F.sqrt_facts,
+             unicode=lambda p, node, x: Piece("√" + p.wrap(x, x.prec < POSTFIX), SCRIPT),
+             latex=lambda p, node, x: Piece(rf"\sqrt{{{x.text}}}"),
+             to_sympy=sympy_function(lambda sp: sp.sqrt),
+             cli=(("node", None),))
+sin = unary("sin", "np.sin({0})", lambda g, out, x: [g * cos(x)],
+            latex_symbol=r"\sin",
+            to_sympy=sympy_function(lambda sp: sp.sin), from_sympy=lambda sp: sp.sin,
+            cli=(("node", None),))
+cos = unary("cos", "np.cos({0})", lambda g, out, x: [-(g * sin(x))],
+            latex_symbol=r"\cos",
+            to_sympy=sympy_function(lambda sp: sp.cos), from_sympy=lambda sp: sp.cos,
+            cli=(("node", None),))
 tanh = unary("tanh", "np.tanh({0})", lambda g, out, x: [g * (1.0 - out * out)],
-             out_form="np.tanh({0}, out={out})")
+             out_form="np.tanh({0}, out={out})",
+             latex_symbol=r"\tanh",
+             to_sympy=sympy_function(lambda sp: sp.tanh), from_sympy=lambda sp: sp.tanh,
+             cli=(("node", None),))
 abs_ = unary("abs", "np.abs({0})", lambda g, out, x: [g * sign(x)], domain="kinkfree",
-             kink=True, positive_result=True, facts=F.abs_facts)
+             kink=True, positive_result=True, facts=F.abs_facts,
+             operators=(operator.abs,),
+             unicode=lambda p, node, x: Piece(f"|{x.text}|"), latex=lambda p, node, x: Piece(rf"\left|{x.text}\right|"),
+             to_sympy=sympy_function(lambda sp: lambda x: sp.Abs(x, evaluate=False)), from_sympy=lambda sp: sp.Abs,
+             cli=(("node", None),))
 relu = unary("relu", "np.maximum({0}, 0.0)", lambda g, out, x: [g * (x > 0.0)],
-             domain="kinkfree", kink=True, facts=F.NONNEGATIVE)
+             domain="kinkfree", kink=True, facts=F.NONNEGATIVE,
+             to_sympy=sympy_function(lambda sp: lambda x: sp.Max(x, 0)),
+             cli=(("node", None),))
 softplus = unary("softplus", "np.logaddexp(0.0, {0})", lambda g, out, x: [g * sigmoid(x)],
-                 positive_result=True, facts=F.POSITIVE)
-
-SIGMOID_HELPER = ("_sigmoid", '''
-def _sigmoid(x, out=None):
-    """Logistic function 1 / (1 + exp(-x)), into ``out`` if given (arrays: three
-    passes in one buffer); as float64.
-
-    Relative error of a few ulp wherever the result is normal; exp(-x) = inf
-    below x = -709 gives 0, where the true value is subnormal anyway.
-    """
-    if not isinstance(x, np.ndarray) or x.ndim == 0:
-        return 1.0 / (1.0 + np.exp(-x))
-    e = np.negative(x, out=out, dtype=np.float64)
-    np.exp(e, out=e)
-    e += 1.0
-    return np.reciprocal(e, out=e)
-''')
+                 positive_result=True, facts=F.POSITIVE,
+                 to_sympy=sympy_function(lambda sp: lambda x: sp.log(1 + sp.exp(x))),
+                 cli=(("node", None),))
 
 
 sigmoid = unary("sigmoid", "_sigmoid({0})", lambda g, out, x: [g * (out * (1.0 - out))],
-                helpers=(SIGMOID_HELPER,), out_form="_sigmoid({0}, out={out})",
-                positive_result=True, facts=F.POSITIVE)
+                helpers=(runtime._sigmoid,), out_form="_sigmoid({0}, out={out})",
+                positive_result=True, facts=F.POSITIVE,
+                symbol="σ", latex_symbol=r"\sigma",
+                to_sympy=sympy_function(lambda sp: lambda x: 1 / (1 + sp.exp(-x))),
+                cli=(("node", None),))
 
 
 def _maximum_vjp(g, out, a, b):
     return [g * (a >= b), g * (a < b)]
 
 
+def _print_maximum(p, node, a, b):
+    """max(a, b); the division guard max(‖x‖, tiny) of norm's derivative prints as ‖x‖."""
+    if node.operands[1].op is LEAF_OPS.constant and node.operands[1].value == TINY:
+        return a
+    return p.call(node.op, [a.text, b.text])
+
+
 maximum = binary("maximum", "np.maximum({0}, {1})", _maximum_vjp, left="kinkfree",
-                 right="kinkfree", kink=True, keeps_positive=True)
+                 right="kinkfree", kink=True, keeps_positive=True,
+                 unicode=_print_maximum, symbol="max", latex_symbol=r"\max",
+                 to_sympy=sympy_scalar(lambda sp: sp.Max), from_sympy=lambda sp: sp.Max,
+                 cli=(("node", None), ("node", None)))
 fmax = binary("fmax", "np.fmax({0}, {1})", _maximum_vjp, left="kinkfree", right="kinkfree",
               kink=True, keeps_positive=True)  # maximum that ignores NaN; same subgradient
 fmin = binary("fmin", "np.fmin({0}, {1})", lambda g, out, a, b: [g * (a <= b), g * (a > b)],
               kink=True, keeps_positive=True)
 minimum = binary("minimum", "np.minimum({0}, {1})",
-                 lambda g, out, a, b: [g * (a <= b), g * (a > b)], kink=True, keeps_positive=True)
+                 lambda g, out, a, b: [g * (a <= b), g * (a > b)], kink=True, keeps_positive=True,
+                 symbol="min", latex_symbol=r"\min",
+                 to_sympy=sympy_scalar(lambda sp: sp.Min), from_sympy=lambda sp: sp.Min,
+                 cli=(("node", None), ("node", None)))
 
 
 def _where_infer(cond, a, b):
@@ -334,10 +477,18 @@ def _where_vjp(g, out, cond, a, b):
     return [None, where(cond, g, zero), where(cond, zero, g)]
 
 
+def _sympy_where(s, node, cond, a, b):
+    if cond.has(s.sp.Piecewise):  # SymPy would rewrite it in exponential time
+        raise ValueError(f"{describe(node)}: a where whose condition depends on another "
+                         "where has no practical SymPy form")
+    return s.scalars_only(node, lambda: s.sp.Piecewise((a, cond), (b, True)))
+
+
 where = op("where", infer=_where_infer, numpy="np.where({0}, {1}, {2})", vjp=_where_vjp,
            jvp=diagonal_jvp(_where_vjp), elementwise=True, fresh=True, kink=True,
            samples=lambda: [Sample((Spec((3,), "bool"), Spec((3,)), Spec((3,)))),
-                            Sample((Spec((2, 3), "bool"), Spec((3,)), Spec(())))])
+                            Sample((Spec((2, 3), "bool"), Spec((3,)), Spec(())))],
+           to_sympy=_sympy_where)
 
 
 def _piecewise_constant(name: str, numpy: str, dtype: str = "float64", **fields):
@@ -346,7 +497,8 @@ def _piecewise_constant(name: str, numpy: str, dtype: str = "float64", **fields)
               differentiable=False, elementwise=True, **fields)
 
 
-sign = _piecewise_constant("sign", "np.sign({0})", fresh=True, kink=True)
+sign = _piecewise_constant("sign", "np.sign({0})", fresh=True, kink=True,
+                           to_sympy=sympy_function(lambda sp: sp.sign), from_sympy=lambda sp: sp.sign)
 # Rounding: derivative 0 wherever it exists (between the jumps), as in JAX.
 floor = _piecewise_constant("floor", "np.floor({0})", fresh=True, kink=True)
 ceil = _piecewise_constant("ceil", "np.ceil({0})", fresh=True, kink=True)
@@ -354,17 +506,39 @@ round_ = op("round", infer=lambda x, decimals: broadcast_infer(x, dtype="float64
             prepare=lambda x, decimals=0: {"decimals": int(operator.index(decimals))},
             numpy="np.round({0}, {decimals})", differentiable=False, elementwise=True,
             fresh=True, kink=True)
-greater = _piecewise_constant("greater", "{0} > {1}", "bool")
-greater_equal = _piecewise_constant("greater_equal", "{0} >= {1}", "bool")
-less = _piecewise_constant("less", "{0} < {1}", "bool")
-less_equal = _piecewise_constant("less_equal", "{0} <= {1}", "bool")
-equal = _piecewise_constant("equal", "{0} == {1}", "bool")
+
+
+def _print_relation(p, node, a, b):
+    """``a > b``: the op's symbol in the printer's notation."""
+    return p.infix(f" {p.head(node.op)} ", RELATION, a, b)
+
+
+def _relation(name: str, python, symbol: str, latex_symbol: str, sympy_class: str, **fields):
+    """A comparison (bool-valued, never differentiated): ``{0} <python> {1}`` in NumPy,
+    ``symbol`` in print, the SymPy relation ``sympy_class`` both ways."""
+    return _piecewise_constant(
+        name, f"{{0}} {python} {{1}}", "bool", unicode=_print_relation, symbol=symbol,
+        latex_symbol=latex_symbol, to_sympy=sympy_scalar(lambda sp: getattr(sp, sympy_class)),
+        from_sympy=lambda sp: getattr(sp, sympy_class), **fields)
+
+
+greater = _relation("greater", ">", ">", ">", "StrictGreaterThan", operators=(operator.gt,),
+                    cli=(("node", None), ("node", None)))
+greater_equal = _relation("greater_equal", ">=", "≥", r"\geq", "GreaterThan",
+                          operators=(operator.ge,))
+less = _relation("less", "<", "<", "<", "StrictLessThan", operators=(operator.lt,),
+                 cli=(("node", None), ("node", None)))
+less_equal = _relation("less_equal", "<=", "≤", r"\leq", "LessThan", operators=(operator.le,))
+equal = _relation("equal", "==", "==", "=", "Eq", operators=(operator.eq,),
+                  cli=(("node", None), ("node", None)))
 
 
 # log(sigmoid(x)) = -softplus(-x) as one op, so the stability rewrite of a naive
 # log(sigmoid(x)) does not grow the graph; finite for any x.
 log_sigmoid = unary("log_sigmoid", "-np.logaddexp(0.0, -{0})",
-                    lambda g, out, x: [g * sigmoid(-x)])
+                    lambda g, out, x: [g * sigmoid(-x)],
+                    to_sympy=sympy_function(lambda sp: lambda x: -sp.log(1 + sp.exp(-x))),
+                    cli=(("node", None),))
 
 
 def square(x) -> Node:
@@ -392,13 +566,17 @@ def _astype_prepare(x, dtype, casting="unsafe"):
 astype = op("astype", infer=lambda x, dtype: (x.shape, dtype), prepare=_astype_prepare,
             fold=lambda x, dtype: x if x.dtype == dtype else None,
             numpy="np.asarray({0}).astype({dtype!r})", differentiable=False,
-            elementwise=True, fresh=True)
+            elementwise=True, fresh=True,
+            operators=(np.ndarray.astype,))
 
 
 # More piecewise-constant NumPy ufuncs: derivative 0 wherever it exists.
-trunc = _piecewise_constant("trunc", "np.trunc({0})", fresh=True, kink=True)
+trunc = _piecewise_constant("trunc", "np.trunc({0})", fresh=True, kink=True,
+                            cli=(("node", None),))
 floor_divide = _piecewise_constant("floor_divide", "np.floor_divide({0}, {1})", dtype=None,
-                                   fresh=True, kink=True)
+                                   fresh=True, kink=True,
+                                   operators=(operator.floordiv,),
+                                   cli=(("node", None), ("node", None)))
 # Boolean masks: never differentiated.
 isfinite = _piecewise_constant("isfinite", "np.isfinite({0})", "bool", fresh=True)
 isnan = _piecewise_constant("isnan", "np.isnan({0})", "bool", fresh=True)

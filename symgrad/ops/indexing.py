@@ -30,9 +30,11 @@ import numpy as np
 from ..ir.graph import INDEXING, Node, describe
 from ..ir.leaves import as_node, constant
 from ..ir.shapes import ShapeError, broadcast_shapes, format_shape, normalize_axis, normalize_shape
+from ..ir.print_forms import POSTFIX, SCRIPT, Piece
 from .base import Sample, Spec, op
 from . import facts as F
 from .structure import FULL, getitem, reshape
+from . import runtime
 
 ARRAY = "array"
 VALID = ("only integers, slices (`:`), ellipsis (`...`), numpy.newaxis (`None`) and "
@@ -158,6 +160,21 @@ def _padded(index, k):
     return tuple(index) + (FULL,) * k
 
 
+def _print_gather(p, node, x, *arrays):
+    index = template_source(node.attrs["index"], [a.text for a in arrays])
+    return Piece(p.wrap(x, x.prec < SCRIPT) + f"[{index}]", POSTFIX, weight=x.weight + 1)
+
+
+def _latex_gather(p, node, x, *arrays):
+    index = template_source(node.attrs["index"], [a.text for a in arrays])
+    return Piece(f"{p.wrap(x, x.prec < POSTFIX)}_{{{index}}}", SCRIPT, weight=x.weight + 1)
+
+
+def _print_scatter_add(p, node, g, *arrays):
+    index = template_source(node.attrs["index"], [a.text for a in arrays])
+    return p.call(node.op, [g.text, p.attr(node.shape), p.brackets(index)])
+
+
 gather = op("gather", infer=_gather_infer,
             prepare=lambda x, *arrays, index: {"index": _check_template(x, arrays, index)},
             numpy=lambda args, attrs, ctx: f"{args[0]}[{template_source(attrs['index'], args[1:])}]",
@@ -176,17 +193,8 @@ gather = op("gather", infer=_gather_infer,
                 Sample((Spec((3, 4)), Spec((2,), "labels:3")),
                        {"index": (None, (ARRAY, 0), ("slice", None, None, -2))}),
                 Sample((Spec((2, 3, 4)), Spec((3,), "labels:4")), {"index": (1, FULL, (ARRAY, 0))}),
-            ])
-
-SCATTER_ADD_HELPER = ("_scatter_add", '''
-def _scatter_add(g, shape, index):
-    """Zeros of shape with g added at index, repeated entries summed (np.add.at):
-    the adjoint of x[index] for any NumPy index."""
-    z = np.zeros(shape)
-    if g.size:  # np.add.at refuses an empty index
-        np.add.at(z, index, g)
-    return z
-''')
+            ],
+            unicode=_print_gather, latex=_latex_gather)
 
 
 def _scatter_add_infer(g, *arrays, shape, index):
@@ -224,7 +232,7 @@ def _scatter_add_numpy(args, attrs, ctx):
 
 
 scatter_add = op("scatter_add", infer=_scatter_add_infer, prepare=_scatter_add_prepare,
-                 numpy=_scatter_add_numpy, helpers=(SCATTER_ADD_HELPER,), fresh=True,
+                 numpy=_scatter_add_numpy, helpers=(runtime._scatter_add,), fresh=True,
                  linear_in=(0,), keeps_positive=True,
                  vjp=lambda g, out, v, *arrays, shape, index: [
                      gather(g, *arrays, index=index)] + [None] * len(arrays),
@@ -237,7 +245,8 @@ scatter_add = op("scatter_add", infer=_scatter_add_infer, prepare=_scatter_add_p
                             {"shape": (4,), "index": ((ARRAY, 0),)}),
                      Sample((Spec((2, "n")), Spec((2,), "labels:3")),
                             {"shape": (3, "n"), "index": ((ARRAY, 0), FULL)}),
-                 ])
+                 ],
+                 unicode=_print_scatter_add)
 
 
 # Parsing a key: node[key] ---------------------------------------------------------------
@@ -438,19 +447,6 @@ take_along_axis_op = op(
                      Sample((Spec((3, 1)), Spec((2, 4), "labels:3")), {"axis": 0}),
                      Sample((Spec(("n", 3)), Spec(("n", 1), "labels:3")), {"axis": -1})])
 
-ADD_ALONG_AXIS_HELPER = ("_add_along_axis", '''
-def _add_along_axis(g, indices, axis, shape):
-    """Zeros of shape with g added where take_along_axis(., indices, axis) reads
-    (np.add.at: repeated indices accumulate): its adjoint."""
-    z = np.zeros(shape)
-    grids = [np.arange(n).reshape((1,) * d + (n,) + (1,) * (len(shape) - d - 1))
-             for d, n in enumerate(shape)]
-    grids[axis] = indices
-    if g.size:
-        np.add.at(z, tuple(grids), g)
-    return z
-''')
-
 
 def _add_along_infer(g, indices, axis, shape):
     want, _ = _along_infer(_Rank(shape), indices, axis)
@@ -468,7 +464,7 @@ add_along_axis = op(
         "shape": normalize_shape(shape)},
     numpy=lambda args, attrs, ctx: f"_add_along_axis({args[0]}, {args[1]}, {attrs['axis']}, "
                                    f"{ctx.shape(attrs['shape'])})",
-    helpers=(ADD_ALONG_AXIS_HELPER,), fresh=True, linear_in=(0,), keeps_positive=True,
+    helpers=(runtime._add_along_axis,), fresh=True, linear_in=(0,), keeps_positive=True,
     vjp=lambda g, out, v, indices, axis, shape: [take_along_axis_op(g, indices, axis=axis), None],
     jvp=lambda tangents, out, v, indices, axis, shape: None if tangents[0] is None else
     add_along_axis(tangents[0], indices, axis=axis, shape=shape),

@@ -5,14 +5,17 @@ the forward output (``inv``'s and ``solve``'s) instead of recomputing it.
 """
 from __future__ import annotations
 
-import numpy as np
+import operator
+
 
 from ..ir.graph import REGISTRY, result_dtype
 from ..ir.leaves import as_node
 from ..ir.shapes import ShapeError, broadcast_shapes, unify_dims
-from .base import Sample, Spec, add_all, bilinear_jvp, linear_jvp, op
+from ..ir.print_forms import PRODUCT, Piece
+from .base import TINY, Sample, Spec, add_all, bilinear_jvp, linear_jvp, op
 from . import facts as F
 from .batched import column, mm, mT, row, solve_columns
+from . import runtime
 
 
 def _matmul_infer(a, b):
@@ -61,6 +64,18 @@ def _matmul_numpy(args, attrs, ctx):
     return f"np.dot({args[0]}, {args[1]})"
 
 
+def print_matmul(p, node, a, b):
+    """``A @ B``, left-associative as NumPy evaluates it: A @ (B @ C) keeps its parentheses."""
+    return p.infix(p.head(matmul), PRODUCT, a, b, "matmul")
+
+
+def _sympy_matmul(s, node, a, b):
+    left, right = node.operands
+    if left.ndim == 1 and right.ndim == 1:
+        return s.element(s.mul(s.T(a), b))
+    return s.mul(s.T(b), a) if left.ndim == 1 else s.mul(a, b)
+
+
 matmul = op("matmul", infer=_matmul_infer, numpy=_matmul_numpy, vjp=_matmul_vjp,
             fold=_matmul_fold,
             jvp=bilinear_jvp("matmul"), fresh=True, out_form="np.dot({0}, {1}, out={out})",
@@ -69,7 +84,11 @@ matmul = op("matmul", infer=_matmul_infer, numpy=_matmul_numpy, vjp=_matmul_vjp,
             samples=lambda: [Sample((Spec((2, 3)), Spec((3, 4)))),
                              Sample((Spec(("n", "k")), Spec(("k",)))),
                              Sample((Spec((3,)), Spec((3, 2)))),
-                             Sample((Spec((3,)), Spec((3,))))])
+                             Sample((Spec((3,)), Spec((3,))))],
+            operators=(operator.matmul,),
+            unicode=print_matmul, symbol=" @ ", latex_symbol=" ",
+            to_sympy=_sympy_matmul,
+            cli=(("node", None), ("node", None)))
 
 
 def dot(a, b):
@@ -90,7 +109,9 @@ outer = op("outer", infer=_outer_infer, numpy="np.outer({0}, {1})",
            vjp=lambda g, out, a, b: [g @ b, a @ g], jvp=bilinear_jvp("outer"), fresh=True,
            linear_in=(0, 1), keeps_positive=True,
            facts=lambda node, facts: {"psd"} if node.operands[0] is node.operands[1] else F.NONE,
-           samples=lambda: [Sample((Spec((3,)), Spec((2,)))), Sample((Spec(("n",)), Spec(("m",))))])
+           samples=lambda: [Sample((Spec((3,)), Spec((2,)))), Sample((Spec(("n",)), Spec(("m",))))],
+           to_sympy=lambda s, node, a, b: s.mul(a, s.T(b)),
+           cli=(("node", None), ("node", None)))
 
 
 def _square(x, what):
@@ -111,7 +132,11 @@ SQUARE = lambda domain: lambda: [Sample((Spec((3, 3), domain),)),  # noqa: E731
 
 trace = op("trace", infer=_square_infer(True), numpy="np.trace({0})",
            vjp=lambda g, out, x: [g * REGISTRY["eye"](n=x.shape[0])], jvp=linear_jvp("trace"),
-           linear_in=(0,), keeps_positive=True, facts=F.of_spd("positive"), samples=SQUARE("real"))
+           linear_in=(0,), keeps_positive=True, facts=F.of_spd("positive"), samples=SQUARE("real"),
+           symbol="tr", latex_symbol=r"\operatorname{tr}",
+           to_sympy=lambda s, node, x: s.sp.Trace(x),
+           cli=(("node", None),))
+
 
 def _per_matrix(g):
     """A cotangent of shape ``(...)`` as ``(..., 1, 1)``: one scale per matrix of a stack."""
@@ -138,18 +163,18 @@ det = op("det", infer=_stacked_scalar_infer, numpy="np.linalg.det({0})",
          # the cofactor matrix (adjugate transpose), finite at singular x (ops/decompositions)
          vjp=lambda g, out, x: [_per_matrix(g) * REGISTRY["cofactor"](x)],
          jvp=lambda ts, out, x: _matrix_sum(REGISTRY["cofactor"](x) * ts[0]),
-         facts=F.of_spd("positive"), samples=STACKED("wellcond"))
+         facts=F.of_spd("positive"), samples=STACKED("wellcond"),
+         latex_symbol=r"\det",
+         to_sympy=lambda s, node, x: s.sp.Determinant(x),
+         cli=(("node", None),))
 
-LOGDET_HELPER = ("_logdet", '''
-def _logdet(x):
-    """log(det(x)) through slogdet: -inf for singular, nan for negative det."""
-    sign, logabs = np.linalg.slogdet(x)
-    return logabs if sign > 0 else (-np.inf if sign == 0 else np.nan)
-''')
-logdet = op("logdet", infer=_square_infer(True), numpy="_logdet({0})", helpers=(LOGDET_HELPER,),
+logdet = op("logdet", infer=_square_infer(True), numpy="_logdet({0})", helpers=(runtime._logdet,),
             vjp=lambda g, out, x: [g * inv(x).T],
             jvp=lambda ts, out, x: trace(solve(x, ts[0])),
-            samples=SQUARE("spd"))
+            samples=SQUARE("spd"),
+            latex_symbol=r"\log\det",
+            to_sympy=lambda s, node, x: s.sp.log(s.sp.Determinant(x)),
+            cli=(("node", None),))
 
 # slogdet's two parts: log|det x| (differentiable, accurate where det over/underflows)
 # and the sign (piecewise constant, not differentiated).
@@ -160,6 +185,7 @@ logabsdet = op("logabsdet", infer=_stacked_scalar_infer, numpy="np.linalg.slogde
                samples=STACKED("wellcond"))
 det_sign = op("det_sign", infer=_stacked_scalar_infer, numpy="np.linalg.slogdet({0})[0]",
               differentiable=False)
+
 
 def _stacked_square_infer(x):
     """A square matrix or a stack of them (the last two axes), as np.linalg.inv."""
@@ -182,7 +208,10 @@ def _inv_jvp(tangents, out, x):
 inv = op("inv", infer=_stacked_square_infer, numpy="np.linalg.inv({0})",
          vjp=_inv_vjp, jvp=_inv_jvp,
          fresh=True, facts=lambda node, facts: {"symmetric", "spd"} & facts(node.operands[0]),
-         samples=lambda: SQUARE("wellcond")() + [Sample((Spec((2, 3, 3), "wellcond"),))])
+         samples=lambda: SQUARE("wellcond")() + [Sample((Spec((2, 3, 3), "wellcond"),))],
+         unicode=lambda p, node, x: p.script(x, p.head(node.op), "inv"), symbol="⁻¹", latex_symbol="^{-1}",
+         to_sympy=lambda s, node, x: s.sp.Inverse(x),
+         cli=(("node", None),))
 
 
 def _solve_infer(a, b):
@@ -228,9 +257,9 @@ solve = op("solve", infer=_solve_infer, numpy="np.linalg.solve({0}, {1})", vjp=_
            samples=lambda: [Sample((Spec((3, 3), "wellcond"), Spec((3,)))),
                             Sample((Spec(("n", "n"), "wellcond"), Spec(("n", 2)))),
                             Sample((Spec((2, 3, 3), "wellcond"), Spec((3,)))),
-                            Sample((Spec((2, 3, 3), "wellcond"), Spec((3, 2))))])
-
-TINY = float(np.finfo(np.float64).tiny)
+                            Sample((Spec((2, 3, 3), "wellcond"), Spec((3, 2))))],
+           to_sympy=lambda s, node, a, b: s.mul(s.sp.Inverse(a), b),
+           cli=(("node", None), ("node", None)))
 
 
 def _safe_unit(x, out):
@@ -238,73 +267,29 @@ def _safe_unit(x, out):
     return x / REGISTRY["maximum"](out, TINY)
 
 
+def _sympy_norm(s, node, x):
+    """|x| for a scalar; sqrt(xᵀx) for a vector, sqrt(tr(XᵀX)) for a matrix."""
+    operand = node.operands[0]
+    if not operand.ndim:
+        return s.sp.Abs(x)
+    square = s.mul(s.T(x), x)
+    return s.sp.sqrt(s.element(square) if operand.ndim == 1 else s.sp.Trace(square))
+
+
 norm = op("norm", infer=lambda x: ((), "float64"), numpy="np.linalg.norm({0})",
           vjp=lambda g, out, x: [g * _safe_unit(x, out)],
           jvp=lambda ts, out, x: REGISTRY["sum"](_safe_unit(x, out) * ts[0]),
           positive_result=True, facts=F.NONNEGATIVE,
-          samples=lambda: [Sample((Spec((3,)),)), Sample((Spec((2, 3)),)), Sample((Spec(("n",)),))])
+          samples=lambda: [Sample((Spec((3,)),)), Sample((Spec((2, 3)),)), Sample((Spec(("n",)),))],
+          unicode=lambda p, node, x: Piece(f"‖{x.text}‖"), latex=lambda p, node, x: Piece(rf"\left\|{x.text}\right\|"),
+          to_sympy=_sympy_norm,
+          cli=(("node", None),))
 
 
 # Compile-time lowering ops. The compiler (symgrad.compile.specialize) rewrites
 # ``logdet(M)`` and ``solve(M, B)`` of a provably symmetric PSD ``M`` into these,
 # after differentiation, so one Cholesky factorization serves both. They
 # appear only in compiled code and are not differentiable.
-
-SPD_FACTOR_HELPER = ("_spd_factor", '''
-def _spd_factor(m):
-    """Lower Cholesky factor of the symmetric matrix m, or None when m is not
-    numerically positive definite. (From SciPy the strict upper triangle is left
-    over from m and never read.) None for an empty m too: LAPACK rejects n = 0
-    (potrs raises, potri prints "illegal value"), NumPy's fallbacks handle it."""
-    if m.shape[-1] == 0:
-        return None
-    if _lapack is None:
-        try:
-            return np.linalg.cholesky(m)
-        except np.linalg.LinAlgError:
-            return None
-    factor, info = _lapack.dpotrf(m.T, lower=True, clean=False)
-    return factor if info == 0 else None
-
-
-try:  # SciPy's LAPACK/BLAS wrappers when installed (Cholesky solves); NumPy otherwise
-    from scipy.linalg import blas as _blas, lapack as _lapack
-except ImportError:
-    _blas = _lapack = None
-''')
-SPD_LOGDET_HELPER = ("_spd_logdet", '''
-def _spd_logdet(factor, m):
-    """log det m = 2 sum(log(diag L)); slogdet when m had no Cholesky factor."""
-    if factor is None:
-        return _logdet(m)
-    return 2.0 * np.log(np.diagonal(factor)).sum()
-''')
-SPD_SOLVE_HELPER = ("_spd_solve", '''
-def _spd_solve(factor, m, b):
-    """m^-1 b from m's Cholesky factor: with as many right-hand sides as rows,
-    the inverse from the factor (potri) times b (symm, one BLAS-3 call) beats two
-    triangular solves; else potrs. LU (np.linalg.solve) without SciPy or factor."""
-    if factor is None or _lapack is None:
-        return np.linalg.solve(m, b)
-    if b.ndim == 2 and b.shape[1] >= m.shape[0]:
-        inverse, info = _lapack.dpotri(factor, lower=True)
-        if info == 0:
-            return _blas.dsymm(1.0, inverse, b, side=0, lower=True)
-    x, info = _lapack.dpotrs(factor, b, lower=True)
-    return x if info == 0 else np.linalg.solve(m, b)
-''')
-SPD_INV_HELPER = ("_spd_inv", '''
-def _spd_inv(factor, m):
-    """m^-1 from m's Cholesky factor (potri fills one triangle; mirrored);
-    np.linalg.inv without SciPy or factor."""
-    if factor is None or _lapack is None:
-        return np.linalg.inv(m)
-    inverse, info = _lapack.dpotri(factor, lower=True)
-    if info:
-        return np.linalg.inv(m)
-    lower = np.tril(inverse)
-    return np.add(lower, np.tril(lower, -1).T, out=lower)
-''')
 
 
 def _same_matrix(factor, m):
@@ -334,12 +319,12 @@ def _lowered(name: str, infer, template: str, helpers: tuple, fresh: bool = Fals
 
 
 spd_factor = _lowered("spd_factor", _square_infer(False), "_spd_factor({0})",
-                      (SPD_FACTOR_HELPER,))
+                      (runtime._spd_factor,))
 spd_logdet = _lowered("spd_logdet", _spd_logdet_infer, "_spd_logdet({0}, {1})",
-                      (LOGDET_HELPER, SPD_LOGDET_HELPER))
-spd_inv = _lowered("spd_inv", _spd_inv_infer, "_spd_inv({0}, {1})", (SPD_INV_HELPER,), True)
+                      (runtime._spd_logdet,))
+spd_inv = _lowered("spd_inv", _spd_inv_infer, "_spd_inv({0}, {1})", (runtime._spd_inv,), True)
 spd_solve = _lowered("spd_solve", _spd_solve_infer, "_spd_solve({0}, {1}, {2})",
-                     (SPD_SOLVE_HELPER,), True)
+                     (runtime._spd_solve,), True)
 
 
 # Structural facts of products (symgrad.analysis.properties) --------------------------------

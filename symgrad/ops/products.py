@@ -31,8 +31,10 @@ from ..ir.shapes import (ShapeError, broadcast_shapes, format_shape, normalize_a
                       normalize_shape, symbolic_size)
 from .base import Sample, Spec, add_all, broadcast_to, is_constant, op, zeros
 from .linalg import BATCHED_MATMUL, dot as dot_2d, matmul as matmul_op, outer as outer_op, trace as trace_op
+from .linalg import print_matmul
 from .reductions import sum_
 from .structure import concatenate, diag as diag_op, eye, reshape, transpose
+from . import runtime
 
 LETTERS = string.ascii_letters
 # Letters for spelled-out ellipses and fresh labels of the derivative rules: capitals
@@ -382,9 +384,22 @@ def _einsum_samples():
             for spec, *shapes in EINSUM_SAMPLES]
 
 
+def _print_einsum(subscripts):
+    """A batched matrix product as ``A @ B``; otherwise NumPy's spelling,
+    ``einsum('ij,kj->ik', A, B)``, its subscripts written by ``subscripts``."""
+    def rule(p, node, *operands):
+        inputs, output = parse(node.attrs["spec"])
+        if len(inputs) == 2 and matmul_plan(inputs, output) == ((0, False), (1, False)):
+            return print_matmul(p, node, *operands)
+        return p.call(node.op, [subscripts(node.attrs["spec"])] + [o.text for o in operands])
+    return rule
+
+
 einsum_op = op("einsum", infer=_einsum_infer, prepare=_einsum_prepare, fold=_einsum_fold,
                numpy=_einsum_numpy, vjp=_einsum_vjp, jvp=_einsum_jvp, jacobian=_einsum_jacobian,
-               fresh=True, keeps_positive=True, samples=_einsum_samples)
+               fresh=True, keeps_positive=True, samples=_einsum_samples,
+               unicode=_print_einsum(repr),
+               latex=_print_einsum(lambda spec: r"\mathtt{" + spec.replace("->", r" \to ") + "}"))
 
 
 # The diagonal and its adjoint ------------------------------------------------------------
@@ -448,17 +463,6 @@ diagonal_op = op(
                      Sample((Spec((2, 3, 4)),), {"offset": -1, "axis1": 2, "axis2": 0}),
                      Sample((Spec(("n", 2, "n")),), {"axis1": 0, "axis2": 2})])
 
-DIAGONAL_EMBED_HELPER = ("_diagonal_embed", '''
-def _diagonal_embed(v, shape, offset, axis1, axis2):
-    """Zeros of shape with v's last axis on the diagonal (offset) of axes axis1, axis2:
-    the adjoint of np.diagonal."""
-    z = np.zeros(shape, dtype=np.result_type(v, np.float64))
-    n = v.shape[-1]
-    rows = np.arange(max(-offset, 0), max(-offset, 0) + n)
-    np.moveaxis(z, (axis1, axis2), (-2, -1))[..., rows, rows + offset] = v
-    return z
-''')
-
 
 def _diagonal_embed_prepare(v, shape, offset=0, axis1=0, axis2=1):
     shape = normalize_shape(shape)
@@ -487,7 +491,7 @@ diagonal_embed = op(
     "diagonal_embed", infer=_diagonal_embed_infer, prepare=_diagonal_embed_prepare,
     numpy=lambda args, attrs, ctx: f"_diagonal_embed({args[0]}, {ctx.shape(attrs['shape'])}, "
                                    f"{attrs['offset']}, {attrs['axis1']}, {attrs['axis2']})",
-    helpers=(DIAGONAL_EMBED_HELPER,), fresh=True, linear_in=(0,), keeps_positive=True,
+    helpers=(runtime._diagonal_embed,), fresh=True, linear_in=(0,), keeps_positive=True,
     vjp=lambda g, out, v, shape, **attrs: [diagonal_op(g, **attrs)],
     jvp=lambda ts, out, v, **attrs: diagonal_embed(ts[0], **attrs),
     jacobian=_diagonal_embed_jacobian,
@@ -727,7 +731,7 @@ def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     b = _move_to_last(b, normalize_axis(axisb, b.ndim))
     da, db = a.shape[-1], b.shape[-1]
     if da not in (2, 3) or db not in (2, 3):
-        raise _mismatch("cross", a, b, "incompatible dimensions for cross product\n"
+        raise _mismatch("cross", a, b, "incompatible dimensions for cross product "
                                        f"(dimension must be 2 or 3, got {da!r} and {db!r})")
     _batches_broadcast("cross", a, b, 1)
     if da == db == 2:

@@ -7,10 +7,14 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from ..ir.graph import Node, REGISTRY
 from ..ir.leaves import as_node
 from ..ir.shapes import ShapeError, normalize_axes, normalize_axis
+from ..ir.print_forms import Piece
 from .base import Sample, Spec, broadcast_to, op
+from . import runtime
 
 
 def _reduce_prepare(x, axis=None, keepdims=False):
@@ -58,11 +62,51 @@ REDUCE_SAMPLES = lambda domain="real": lambda: [  # noqa: E731
     Sample((Spec((2, 3, 2), domain),), {"axis": (0, 2)}),
 ]
 
+
+def print_reduction(p, node, x):
+    """``sum(x, axis=0)``: the axis only when not all, keepdims only when set (and then
+    the form without it for a reshape that squeezes the kept axes)."""
+    operand, axis, keepdims = node.operands[0], node.attrs["axis"], node.attrs["keepdims"]
+    full = len(axis) == operand.ndim
+    attrs = {} if full and not keepdims else {"axis": axis[0] if len(axis) == 1 else axis}
+    plain = p.call(node.op, [x.text], attrs)
+    if not keepdims:
+        return plain
+    return Piece(p.call(node.op, [x.text], dict(attrs, keepdims=True)).text, squeezed=plain)
+
+
+def _print_along_axis(p, node, x):
+    """``softmax(x)`` along the last axis, ``softmax(x, axis=0)`` along another."""
+    axis = node.attrs["axis"]
+    last = axis == node.operands[0].ndim - 1
+    return p.call(node.op, [x.text], {} if last else {"axis": axis})
+
+
+def _sympy_sum(s, node, x):
+    """Sums as products with ``OneMatrix`` factors (a full sum read out as a scalar)."""
+    operand, axis = node.operands[0], node.attrs["axis"]
+    if not operand.ndim or not axis:
+        return x
+    rows, cols = x.shape
+    if len(axis) == operand.ndim:
+        factors = [s.ones(1, rows), x] + ([s.ones(cols, 1)] if operand.ndim == 2 else [])
+        total = s.mul(*factors)
+        return total if node.attrs["keepdims"] else s.element(total)
+    if axis == (0,):
+        if node.attrs["keepdims"]:
+            return s.mul(s.ones(1, rows), x)
+        return s.mul(s.T(x), s.ones(rows, 1))
+    return s.mul(x, s.ones(cols, 1))
+
+
 sum_ = op("sum", infer=_sum_infer, numpy=_sum_numpy, prepare=_reduce_prepare,
           vjp=lambda g, out, x, axis, keepdims: [expand_reduced(g, x, axis, keepdims)],
           jvp=lambda ts, out, x, axis, keepdims: sum_(ts[0], axis=axis, keepdims=keepdims),
           fresh=True, linear_in=(0,), keeps_positive=True,
-          jacobian=lambda s, node, js: sum_(js[0], **node.attrs), samples=REDUCE_SAMPLES())
+          jacobian=lambda s, node, js: sum_(js[0], **node.attrs), samples=REDUCE_SAMPLES(),
+          operators=(np.ndarray.sum,),
+          unicode=print_reduction,
+          to_sympy=_sympy_sum)
 
 
 def count(shape) -> Node:
@@ -92,28 +136,6 @@ def _same_shape_float(x, **attrs):
     return x.shape, "float64"
 
 
-SOFTMAX_HELPER = ("_softmax", '''
-def _softmax(x, axis):
-    """exp(x) normalized along axis, shifted by the max."""
-    e = np.exp(x - np.max(x, axis=axis, keepdims=True, initial=-np.inf))
-    e /= e.sum(axis=axis, keepdims=True)
-    return e
-''')
-LOG_SOFTMAX_HELPER = ("_log_softmax", '''
-def _log_softmax(x, axis):
-    """log(softmax(x)) without forming softmax."""
-    s = x - np.max(x, axis=axis, keepdims=True, initial=-np.inf)
-    return s - np.log(np.exp(s).sum(axis=axis, keepdims=True))
-''')
-LOGSUMEXP_HELPER = ("_logsumexp", '''
-def _logsumexp(x, axis, keepdims):
-    """log(sum(exp(x))) over axis, shifted by the (finite) max; -inf over an empty axis."""
-    m = np.max(x, axis=axis, keepdims=True, initial=-np.inf)
-    m = np.where(np.isfinite(m), m, 0.0)
-    r = np.log(np.exp(x - m).sum(axis=axis, keepdims=True)) + m
-    return r if keepdims else np.squeeze(r, axis=axis)
-''')
-
 AXIS_SAMPLES = lambda: [Sample((Spec((4,)),), {}), Sample((Spec((2, 3)),), {"axis": 0}),  # noqa: E731
                         Sample((Spec(("n", "k")),), {"axis": -1})]
 
@@ -123,11 +145,12 @@ def _softmax_vjp(g, out, x, axis):
 
 
 softmax = op("softmax", infer=_same_shape_float, prepare=_axis_prepare,
-             numpy="_softmax({0}, axis={axis})", helpers=(SOFTMAX_HELPER,), vjp=_softmax_vjp,
+             numpy="_softmax({0}, axis={axis})", helpers=(runtime._softmax,), vjp=_softmax_vjp,
              fresh=True, positive_result=True, facts=lambda node, facts: {"positive"},
              jacobian=lambda s, node, js: _softmax_jacobian(s, node, js),
              jvp=lambda ts, out, x, axis: _softmax_vjp(ts[0], out, x, axis)[0],
-             samples=AXIS_SAMPLES)
+             samples=AXIS_SAMPLES,
+             unicode=_print_along_axis)
 
 
 def _log_softmax_vjp(g, out, x, axis):
@@ -135,12 +158,13 @@ def _log_softmax_vjp(g, out, x, axis):
 
 
 log_softmax = op("log_softmax", infer=_same_shape_float, prepare=_axis_prepare,
-                 numpy="_log_softmax({0}, axis={axis})", helpers=(LOG_SOFTMAX_HELPER,),
+                 numpy="_log_softmax({0}, axis={axis})", helpers=(runtime._log_softmax,),
                  vjp=_log_softmax_vjp, fresh=True,
                  jacobian=lambda s, node, js: _log_softmax_jacobian(s, node, js),
                  jvp=lambda ts, out, x, axis: ts[0] - sum_(softmax(x, axis=axis) * ts[0],
                                                             axis=axis, keepdims=True),
-                 samples=AXIS_SAMPLES)
+                 samples=AXIS_SAMPLES,
+                 unicode=_print_along_axis)
 
 
 def _logsumexp_weights(out, x, axis, keepdims):
@@ -153,13 +177,14 @@ def _logsumexp_weights(out, x, axis, keepdims):
 logsumexp = op("logsumexp", infer=lambda x, axis, keepdims: (_reduced_shape(x.shape, axis, keepdims),
                                                             "float64"),
                prepare=_reduce_prepare, numpy="_logsumexp({0}, axis={axis!r}, keepdims={keepdims})",
-               helpers=(LOGSUMEXP_HELPER,), keeps_positive=True,
+               helpers=(runtime._logsumexp,), keeps_positive=True,
                jacobian=lambda s, node, js: _logsumexp_jacobian(s, node, js),
                vjp=lambda g, out, x, axis, keepdims: [
                    expand_reduced(g, x, axis, keepdims) * _logsumexp_weights(out, x, axis, keepdims)],
                jvp=lambda ts, out, x, axis, keepdims: sum_(
                    _logsumexp_weights(out, x, axis, keepdims) * ts[0], axis=axis, keepdims=keepdims),
-               samples=REDUCE_SAMPLES())
+               samples=REDUCE_SAMPLES(),
+               unicode=print_reduction)
 
 
 # Whole-Jacobian rules (symgrad.autodiff.jacobians): J[node] from the operand's J.
@@ -197,7 +222,7 @@ def _extreme_weights(out, x, axis, keepdims):
     return hits / expand_reduced(sum_(hits, axis=axis, keepdims=True), x, axis, True)
 
 
-def _extreme(name: str, numpy_name: str):
+def _extreme(name: str, numpy_name: str, method):
     def numpy(args, attrs, ctx):
         return f"np.{numpy_name}({args[0]}, axis={attrs['axis']!r}, keepdims={attrs['keepdims']})"
 
@@ -211,9 +236,10 @@ def _extreme(name: str, numpy_name: str):
     return op(name, infer=lambda x, axis, keepdims: (_reduced_shape(x.shape, axis, keepdims),
                                                    x.dtype),
               prepare=_reduce_prepare, numpy=numpy, vjp=vjp, jvp=jvp, fresh=True,
-              keeps_positive=True, kink=True, samples=REDUCE_SAMPLES())
+              keeps_positive=True, kink=True, samples=REDUCE_SAMPLES(), operators=(method,),
+              unicode=print_reduction)
 
 
 #: NumPy's ``max``/``amax`` and ``min``/``amin`` (ties: the gradient is shared equally).
-max_ = _extreme("max", "max")
-min_ = _extreme("min", "min")
+max_ = _extreme("max", "max", np.ndarray.max)
+min_ = _extreme("min", "min", np.ndarray.min)

@@ -14,8 +14,9 @@ from __future__ import annotations
 from ..ir.graph import REGISTRY, Node
 from ..ir.shapes import ShapeError, broadcast_shapes, format_shape, normalize_axes, normalize_axis
 from .base import Sample, Spec, broadcast_to, linear_jvp, op
-from .reductions import _reduce_prepare, _reduced_shape, expand_reduced, sum_
+from .reductions import _reduce_prepare, _reduced_shape, expand_reduced, print_reduction, sum_
 from .structure import unbroadcast
+from . import runtime
 
 
 def _integer_dtype(x: Node) -> str:
@@ -59,20 +60,6 @@ SCAN_SAMPLES = lambda domain="real": lambda: [  # noqa: E731
 
 # shift: y[i] = x[i - offset] along an axis, ``fill`` where nothing moves in ------------
 
-SHIFT_HELPER = ("_shift", '''
-def _shift(x, axis, offset, fill):
-    """x moved by offset along axis (y[i] = x[i - offset]), fill where nothing moved in."""
-    x = np.asarray(x, dtype=float)
-    y = np.full(x.shape, fill)
-    n = x.shape[axis]
-    k = min(abs(offset), n)
-    dst, src = [slice(None)] * x.ndim, [slice(None)] * x.ndim
-    dst[axis], src[axis] = (slice(k, None), slice(0, n - k)) if offset >= 0 else \\
-        (slice(0, n - k), slice(k, None))
-    y[tuple(dst)] = x[tuple(src)]
-    return y
-''')
-
 
 def _shift_prepare(x, axis, offset, fill=0.0):
     if not isinstance(offset, int) or isinstance(offset, bool):
@@ -86,7 +73,7 @@ def shift(x: Node, axis: int, offset: int, fill: float = 0.0) -> Node:
 
 shift_op = op("shift", infer=lambda x, axis, offset, fill: (x.shape, "float64"),
               prepare=_shift_prepare,
-              numpy="_shift({0}, {axis}, {offset}, {fill!r})", helpers=(SHIFT_HELPER,), fresh=True,
+              numpy="_shift({0}, {axis}, {offset}, {fill!r})", helpers=(runtime._shift,), fresh=True,
               vjp=lambda g, out, x, axis, offset, fill: [shift(g, axis, -offset)],
               jvp=lambda ts, out, x, axis, offset, fill: shift(ts[0], axis, offset),
               jacobian=lambda s, node, js: shift(js[0], node.attrs["axis"], node.attrs["offset"]),
@@ -96,21 +83,6 @@ shift_op = op("shift", infer=lambda x, axis, offset, fill: (x.shape, "float64"),
 
 
 # linear_recurrence: h[i] = a[i] h[i - 1] + b[i] (h[i + 1] when reversed) ---------------
-
-LINREC_HELPER = ("_linear_recurrence", '''
-def _linear_recurrence(a, b, axis, reverse):
-    """h[i] = a[i] * h[i - 1] + b[i] along axis (h[i + 1] when reverse), h = 0 before the
-    first position: a Python loop over the axis, vectorized over the others."""
-    a, b = np.broadcast_arrays(a, b)
-    h = np.moveaxis(np.array(b, dtype=float), axis, 0)
-    a = np.moveaxis(a, axis, 0)
-    n = h.shape[0]
-    order = range(n - 2, -1, -1) if reverse else range(1, n)
-    step = -1 if reverse else 1
-    for i in order:
-        h[i] += a[i] * h[i - step]
-    return np.ascontiguousarray(np.moveaxis(h, 0, axis))
-''')
 
 
 def _linrec_infer(a, b, axis, reverse):
@@ -159,7 +131,7 @@ def _linrec_jacobian(sweep, node, js):
 
 
 linrec_op = op("linear_recurrence", infer=_linrec_infer, prepare=_linrec_prepare,
-               numpy="_linear_recurrence({0}, {1}, {axis}, {reverse})", helpers=(LINREC_HELPER,),
+               numpy="_linear_recurrence({0}, {1}, {axis}, {reverse})", helpers=(runtime._linear_recurrence,),
                fresh=True, vjp=_linrec_vjp, jvp=_linrec_jvp, jacobian=_linrec_jacobian,
                samples=lambda: [Sample((Spec((4,)), Spec((4,))), {"axis": 0}),
                                 Sample((Spec((2, 3)), Spec((3,))), {"axis": 1, "reverse": True}),
@@ -170,12 +142,19 @@ linrec_op = op("linear_recurrence", infer=_linrec_infer, prepare=_linrec_prepare
 
 # cumsum and cumprod --------------------------------------------------------------
 
+def _print_scan(p, node, x):
+    """``cumsum(x, axis=0)``; a reversed scan (only built by derivatives) says so."""
+    attrs = {"axis": node.attrs["axis"]}
+    return p.call(node.op, [x.text], dict(attrs, reverse=True) if node.attrs["reverse"] else attrs)
+
+
 cumsum_op = op("cumsum", infer=lambda x, axis, reverse: (x.shape, _integer_dtype(x)),
                prepare=_scan_prepare, numpy=_scan_numpy("cumsum"), linear_in=(0,),
                vjp=lambda g, out, x, axis, reverse: [cumsum_op(g, axis=axis, reverse=not reverse)],
                jvp=linear_jvp("cumsum"),
                jacobian=lambda s, node, js: cumsum_op(js[0], **node.attrs),
-               samples=SCAN_SAMPLES())
+               samples=SCAN_SAMPLES(),
+               unicode=_print_scan)
 
 
 def _exclusive(out: Node, axis: int, reverse: bool) -> Node:
@@ -205,7 +184,8 @@ def _cumprod_jacobian(sweep, node, js):
 cumprod_op = op("cumprod", infer=lambda x, axis, reverse: (x.shape, _integer_dtype(x)),
                 prepare=_scan_prepare, numpy=_scan_numpy("cumprod"), vjp=_cumprod_vjp,
                 jvp=_cumprod_jvp, jacobian=_cumprod_jacobian, keeps_positive=True,
-                samples=SCAN_SAMPLES())
+                samples=SCAN_SAMPLES(),
+                unicode=_print_scan)
 
 
 # prod --------------------------------------------------------------------------
@@ -255,7 +235,8 @@ prod_op = op("prod", infer=lambda x, axis, keepdims: (_reduced_shape(x.shape, ax
                               Sample((Spec((2, 3)),), {"axis": 1}),
                               Sample((Spec(("n", 3)),), {"axis": 0, "keepdims": True}),
                               Sample((Spec((2, 3, 2)),), {"axis": (0, 2)}),
-                              Sample((Spec((2, "n")),), {"axis": (0, 1), "keepdims": True})])
+                              Sample((Spec((2, "n")),), {"axis": (0, 1), "keepdims": True})],
+             unicode=print_reduction)
 
 
 # argmax and argmin ------------------------------------------------------------------
@@ -277,12 +258,19 @@ def _arg_infer(x, axis, keepdims):
     return _reduced_shape(x.shape, axes, keepdims), "int64"
 
 
+def _print_arg_extreme(p, node, x):
+    """``argmax(x, axis=0)``: the attributes that are set."""
+    attrs = {k: v for k, v in node.attrs.items() if v is not None and v is not False}
+    return p.call(node.op, [x.text], attrs)
+
+
 def _arg_extreme(name: str):
     """NumPy's ``argmax``/``argmin``: the index (int64) of the first extreme entry along
     ``axis`` (of the flattened array for None). Piecewise constant in ``x``, so no
     derivative: the gradient sweep sends nothing through it."""
     return op(name, infer=_arg_infer, prepare=_arg_prepare, differentiable=False,
-              numpy=f"np.{name}({{0}}, axis={{axis}}, keepdims={{keepdims}})", kink=True)
+              numpy=f"np.{name}({{0}}, axis={{axis}}, keepdims={{keepdims}})", kink=True,
+              unicode=_print_arg_extreme)
 
 
 argmax_op = _arg_extreme("argmax")
@@ -290,19 +278,6 @@ argmin_op = _arg_extreme("argmin")
 
 
 # logsumexp with weights b (SciPy's ``b=``) ---------------------------------------------
-
-WEIGHTED_LSE_HELPER = ("_logsumexp_b", '''
-def _logsumexp_b(a, b, axis, keepdims):
-    """log(sum(b * exp(a))) over axis, shifted by the finite max of a where b != 0
-    (terms with b = 0 are dropped, as SciPy does); nan for a negative sum."""
-    a, b = np.broadcast_arrays(a, b)
-    a = np.where(b == 0, -np.inf, a)
-    m = np.max(a, axis=axis, keepdims=True, initial=-np.inf)
-    m = np.where(np.isfinite(m), m, 0.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        r = np.log(np.sum(b * np.exp(a - m), axis=axis, keepdims=True)) + m
-    return r if keepdims else np.squeeze(r, axis=axis)
-''')
 
 
 def _weighted_prepare(a, b, axis=None, keepdims=False):
@@ -347,16 +322,25 @@ def _weighted_jacobian(sweep, node, js):
                 keepdims=keepdims)
 
 
+def _print_weighted_logsumexp(p, node, x, b):
+    """``logsumexp(x, b=b, axis=...)``, SciPy's form."""
+    axis, keepdims = node.attrs["axis"], node.attrs["keepdims"]
+    ndim = max(o.ndim for o in node.operands)
+    attrs = {} if len(axis) == ndim else {"axis": axis[0] if len(axis) == 1 else axis}
+    return p.call("logsumexp", [x.text, f"b={b.text}"], dict(attrs, keepdims=True) if keepdims else attrs)
+
+
 weighted_logsumexp_op = op(
     "weighted_logsumexp", infer=_weighted_infer, prepare=_weighted_prepare,
     numpy="_logsumexp_b({0}, {1}, axis={axis!r}, keepdims={keepdims})",
-    helpers=(WEIGHTED_LSE_HELPER,), vjp=_weighted_vjp, jvp=_weighted_jvp,
+    helpers=(runtime._logsumexp_b,), vjp=_weighted_vjp, jvp=_weighted_jvp,
     jacobian=_weighted_jacobian,
     samples=lambda: [Sample((Spec((3,)), Spec((3,), "positive")), {}),
                      Sample((Spec((2, 3)), Spec((3,), "positive")), {"axis": 1}),
                      Sample((Spec(("n", 3)), Spec(("n", 3), "positive")),
                             {"axis": 0, "keepdims": True}),
-                     Sample((Spec((2, 3, 2)), Spec((), "positive")), {"axis": (0, 2)})])
+                     Sample((Spec((2, 3, 2)), Spec((), "positive")), {"axis": (0, 2)})],
+                           unicode=_print_weighted_logsumexp)
 
 
 def weighted_logsumexp(a, b, axis=None, keepdims=False) -> Node:

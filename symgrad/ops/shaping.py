@@ -15,6 +15,7 @@ import numpy as np
 
 from ..ir.shapes import ShapeError, format_shape, normalize_axes, normalize_axis, normalize_shape, unify_dims
 from .base import Sample, Spec, linear_jvp, op, zeros
+from . import runtime
 
 
 def _ints(value, what: str) -> tuple:
@@ -115,19 +116,6 @@ def _permutation_infer(t, x, axis):
     return t.shape, "float64"
 
 
-PERMUTE_HELPER = ("_sort_permute", '''
-def _sort_permute(t, x, axis):
-    """t in the order that (stably) sorts x along axis."""
-    return np.take_along_axis(t, np.argsort(x, axis=axis, kind="stable"), axis=axis)
-''')
-UNPERMUTE_HELPER = ("_sort_unpermute", '''
-def _sort_unpermute(g, x, axis):
-    """The inverse of _sort_permute: g put back where the sorted entries came from."""
-    out = np.empty(np.shape(g))
-    np.put_along_axis(out, np.argsort(x, axis=axis, kind="stable"), g, axis=axis)
-    return out
-''')
-
 PERMUTATION_SAMPLES = lambda: [Sample((Spec((4,)), Spec((4,))), {"axis": 0}),  # noqa: E731
                                Sample((Spec(("n", 3)), Spec(("n", 3))), {"axis": 0})]
 
@@ -142,12 +130,12 @@ def _permute_jvp(inverse: bool):
 
 
 sort_permute = op("sort_permute", infer=_permutation_infer,
-                  numpy="_sort_permute({0}, {1}, {axis})", helpers=(PERMUTE_HELPER,), fresh=True,
+                  numpy="_sort_permute({0}, {1}, {axis})", helpers=(runtime._sort_permute,), fresh=True,
                   linear_in=(0,), keeps_positive=True,
                   vjp=lambda g, out, t, x, axis: [sort_unpermute(g, x, axis=axis), None],
                   jvp=_permute_jvp(False), samples=PERMUTATION_SAMPLES)
 sort_unpermute = op("sort_unpermute", infer=_permutation_infer,
-                    numpy="_sort_unpermute({0}, {1}, {axis})", helpers=(UNPERMUTE_HELPER,),
+                    numpy="_sort_unpermute({0}, {1}, {axis})", helpers=(runtime._sort_unpermute,),
                     fresh=True, linear_in=(0,), keeps_positive=True,
                     vjp=lambda g, out, t, x, axis: [sort_permute(g, x, axis=axis), None],
                     jvp=_permute_jvp(True), samples=PERMUTATION_SAMPLES)

@@ -2,16 +2,22 @@
 broadcast_to, indexing, concatenate, diag, one_hot. All but one_hot are linear."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
-from ..ir.graph import REGISTRY, Node, as_dtype, result_dtype
+from ..ir.graph import REGISTRY, Node, as_dtype, describe, result_dtype
+from ..ir.leaves import as_node
 from ..ir.template_forms import numpy_dtype
 from ..ir.shapes import (ShapeError, broadcast_shapes, format_shape, normalize_axis,
                       normalize_shape, symbolic_size, unify_dims)
+from ..ir.print_forms import ATOM, POSTFIX, PRODUCT, SCRIPT, UNARY, Piece
 from .base import Sample, Spec, linear_jvp, op, zeros
 from . import facts as F
+from . import runtime
 
 # Leaves --------------------------------------------------------------------------
+
 
 def _constant_facts(node, facts):
     value = node.value
@@ -35,11 +41,55 @@ def _cholesky_ok(value: np.ndarray) -> bool:
 #: declared fact is trusted, like a dtype: the rewrites and lowerings build on it.
 DECLARED_FACTS = {"symmetric": {"symmetric"}, "positive_definite": {"spd"}}
 
+
+def _print_constant(p, node):
+    return _constant_piece(p, node.value)
+
+
+def _constant_piece(p, array):
+    """A number, ``I``, a short array literal, or ``const(shape)``."""
+    if array.ndim == 0:
+        text = p.number(array.item())
+        if text.startswith("-"):
+            return Piece(text, UNARY, neg=Piece(text[1:]), weight=0)
+        return Piece(text, weight=0)
+    if array.size and np.all(array == array.flat[0]):  # a broadcast number
+        return _constant_piece(p, as_node(array.flat[0].item()).value)
+    if array.ndim == 2 and array.shape[0] == array.shape[1] and np.array_equal(
+            array, np.eye(len(array))):
+        return Piece("I", weight=0)
+    if array.size <= 16 and array.ndim <= 2:
+        return Piece(p.array(array), weight=0)
+    return Piece("const" + format_shape(array.shape), weight=0)
+
+
+def _sympy_input(s, node):
+    """A real Symbol for a scalar, a MatrixSymbol (vectors as columns) for an array."""
+    if node.dtype != "float64":
+        raise ValueError(f"input {describe(node)} has dtype {node.dtype}; only float64 "
+                         "inputs have a SymPy equivalent")
+    if not node.ndim:
+        return s.sp.Symbol(node.name, real=True)
+    return s.sp.MatrixSymbol(node.name, *s.matrix_shape(node.shape))
+
+
+def _sympy_constant(s, node):
+    value = node.value
+    if not value.ndim:
+        return s.number(value.item())
+    rows = value.reshape(-1, 1) if value.ndim == 1 else value
+    return s.sp.ImmutableMatrix([[s.number(v) for v in row] for row in rows.tolist()])
+
+
 input_ = op("input", infer=lambda name, shape, dtype, structure=None: (shape, dtype), numpy=None,
-            view=True, leaf=True,
-            facts=lambda node, facts: DECLARED_FACTS.get(node.attrs.get("structure"), set()))
+            view=True, leaf="input",
+            facts=lambda node, facts: DECLARED_FACTS.get(node.attrs.get("structure"), set()),
+            unicode=lambda p, node: Piece(p.input_name(node.name), weight=0),
+            to_sympy=_sympy_input)
 constant = op("constant", infer=lambda value: (value.array.shape, value.array.dtype.name),
-              numpy=None, view=True, leaf=True, facts=_constant_facts)
+              numpy=None, view=True, leaf="constant", facts=_constant_facts,
+              unicode=_print_constant,
+              to_sympy=_sympy_constant)
 zeros_op = op("zeros", infer=lambda shape, dtype="float64": (normalize_shape(shape), dtype),
               # one spelling, so zeros((2, 3)) and zeros((2, 3), "float64") intern together
               prepare=lambda shape, dtype="float64": {"shape": normalize_shape(shape),
@@ -48,15 +98,32 @@ zeros_op = op("zeros", infer=lambda shape, dtype="float64": (normalize_shape(sha
               + ("" if attrs.get("dtype", "float64") == "float64" else f", dtype={numpy_dtype(attrs['dtype'])}")
               + ")",
               fresh=True,
-              facts=lambda node, facts: {"psd", "nonnegative"} if F.is_square(node) else {"nonnegative"})
+              facts=lambda node, facts: {"psd", "nonnegative"} if F.is_square(node) else {"nonnegative"},
+              unicode=lambda p, node: Piece("0", weight=0),
+              to_sympy=lambda s, node: (s.sp.ZeroMatrix(*s.matrix_shape(node.shape)) if node.ndim
+                                        else s.sp.Integer(0)))
 eye = op("eye", infer=lambda n: ((n, n), "float64"),
          numpy=lambda args, attrs, ctx: f"np.eye({ctx.dim(attrs['n'])})", fresh=True,
-         positive_result=True, facts=F.constant_rule({"spd", "nonnegative"}))
+         positive_result=True, facts=F.constant_rule({"spd", "nonnegative"}),
+         unicode=lambda p, node: Piece("I", weight=0),
+         to_sympy=lambda s, node: s.sp.Identity(s.dim(node.attrs["n"])))
+
+
+def _print_dimsize(joiner: str):
+    """``n·m``: the named dimensions' product, joined by ``joiner``."""
+    def rule(p, node):
+        dims = [p.attr(d) for d in node.attrs["dims"]]
+        return Piece(joiner.join(dims), PRODUCT if len(dims) > 1 else ATOM, weight=0)
+    return rule
+
+
 dimsize = op("dimsize", infer=lambda dims: ((), "float64"),
              # a NumPy float, so that dividing by an empty size gives inf/nan as NumPy does
              # (a Python float raises ZeroDivisionError)
              numpy=lambda args, attrs, ctx: "np.float64(" + " * ".join(ctx.dim(d) for d in attrs["dims"]) + ")",
-             positive_result=True)
+             positive_result=True,
+             unicode=_print_dimsize("·"), latex=_print_dimsize(r" \cdot "),
+             to_sympy=lambda s, node: s.sp.Mul(*[s.dim(d) for d in node.attrs["dims"]]))
 
 
 # Transpose, reshape, broadcast ---------------------------------------------------
@@ -93,6 +160,14 @@ def _inverse_permutation(axes):
     return tuple(inverse)
 
 
+def _print_transpose(p, node, x):
+    """``Aᵀ`` (a call for another axis order)."""
+    axes = node.attrs["axes"]
+    if axes != tuple(reversed(range(len(axes)))):
+        return p.call("transpose", [x.text], {"axes": axes})
+    return p.script(x, p.head(node.op), "transpose")
+
+
 transpose = op("transpose", infer=lambda x, axes: (tuple(x.shape[a] for a in axes), x.dtype),
                prepare=_transpose_prepare, fold=_transpose_fold, numpy=_transpose_numpy,
                vjp=lambda g, out, x, axes: [transpose(g, axes=_inverse_permutation(axes))],
@@ -101,7 +176,10 @@ transpose = op("transpose", infer=lambda x, axes: (tuple(x.shape[a] for a in axe
                jacobian=lambda s, node, js: transpose(
                    js[0], axes=node.attrs["axes"] + tuple(range(node.ndim, node.ndim + s.k))),
                samples=lambda: [Sample((Spec((2, 3)),)), Sample((Spec(("n", "m")),)),
-                                Sample((Spec((2, 3, 4)),), {"axes": (1, 2, 0)})])
+                                Sample((Spec((2, 3, 4)),), {"axes": (1, 2, 0)})],
+               operators=(np.ndarray.transpose,),
+               unicode=_print_transpose, symbol="ᵀ", latex_symbol="^{T}",
+               to_sympy=lambda s, node, x: s.T(x))
 
 
 def _reshape_prepare(x, shape):
@@ -141,6 +219,36 @@ def _reshape_fold(x, shape):
     return None
 
 
+def _squeezed(node: Node) -> tuple:
+    """The shape of ``node``'s keepdims-reduction operand without the kept axes."""
+    reduced = node.operands[0]
+    axis = reduced.attrs["axis"]
+    return tuple(d for i, d in enumerate(reduced.shape) if i not in axis)
+
+
+def _print_reshape(p, node, x):
+    """A reshape undoing a printed reduction's keepdims prints as the reduction without it."""
+    if x.squeezed is not None and node.shape == _squeezed(node):
+        return x.squeezed
+    return p.call(node.op, [x.text], {"shape": node.shape})
+
+
+def _sympy_reshape(s, node, x):
+    source, target = node.operands[0].shape, node.shape
+    if not source and target in ((1,), (1, 1)):
+        return s.sp.ImmutableMatrix([[x]])
+    if not target and source in ((1,), (1, 1)):
+        return s.element(x)
+    if source and target and s.matrix_shape(source) == s.matrix_shape(target):
+        return x
+    # a row to a column (or back) keeps NumPy's row-major order: a transpose; any
+    # other reshape between (a, b) and (b, a) reorders entries and has no SymPy form
+    if source and target and s.matrix_shape(source) == s.matrix_shape(target)[::-1] \
+            and 1 in s.matrix_shape(source):
+        return s.T(x)
+    return s.unsupported(node)
+
+
 reshape = op("reshape", infer=lambda x, shape: (shape, x.dtype), prepare=_reshape_prepare,
              fold=_reshape_fold,
              numpy=lambda args, attrs, ctx: f"np.reshape({args[0]}, {ctx.shape(attrs['shape'])})",
@@ -150,7 +258,10 @@ reshape = op("reshape", infer=lambda x, shape: (shape, x.dtype), prepare=_reshap
              jacobian=lambda s, node, js: reshape(js[0], shape=node.shape + s.x.shape),
              samples=lambda: [Sample((Spec((2, 3)),), {"shape": (6,)}),
                               Sample((Spec(("n", 3)),), {"shape": (3, "n")}),
-                              Sample((Spec((4,)),), {"shape": (2, -1)})])
+                              Sample((Spec((4,)),), {"shape": (2, -1)})],
+             operators=(np.ndarray.reshape,),
+             unicode=_print_reshape,
+             to_sympy=_sympy_reshape)
 
 
 def unbroadcast(g: Node, shape) -> Node:
@@ -191,7 +302,10 @@ broadcast_to_op = op("broadcast_to", infer=_broadcast_infer,
                      keeps_positive=True, facts=_broadcast_facts,
                      jacobian=lambda s, node, js: s.lift(js[0], node.shape),
                      samples=lambda: [Sample((Spec((3,)),), {"shape": (2, 3)}),
-                                      Sample((Spec(("n", 1)),), {"shape": ("n", 4)})])
+                                      Sample((Spec(("n", 1)),), {"shape": ("n", 4)})],
+                     unicode=lambda p, node, x: Piece(p.call(node.op, [x.text], {"shape": node.shape}).text,
+                                                      implicit=x),
+                     to_sympy=lambda s, node, x: s.broadcast(x, node.operands[0], node))
 
 
 # Indexing ------------------------------------------------------------------------
@@ -256,6 +370,36 @@ def _scatter_infer(g, shape, index):
     return normalize_shape(shape), g.dtype
 
 
+def _print_getitem(p, node, x):
+    text = p.wrap(x, x.prec < SCRIPT) + f"[{index_source(node.attrs['index'])}]"
+    return Piece(text, POSTFIX, weight=x.weight + 1)
+
+
+_SUBSCRIPTED = re.compile(r"_\{[^{}]*\}$")
+
+
+def _latex_getitem(p, node, x):
+    index = index_source(node.attrs["index"])
+    base = p.wrap(x, x.prec < POSTFIX)
+    if _SUBSCRIPTED.search(base):  # W_{1}, t_{2}: group it, TeX rejects a double subscript
+        base = "{" + base + "}"
+    return Piece(f"{base}_{{{index}}}", SCRIPT, weight=x.weight + 1)
+
+
+def _sympy_getitem(s, node, x):
+    """An entry (a MatrixElement of a symbol, else a (1, 1) slice's trace) or a slice."""
+    keys = [slice(*entry[1:]) if isinstance(entry, tuple) else entry
+            for entry in node.attrs["index"]]
+    if len(keys) == 1:
+        keys.append(0)
+    if isinstance(keys[0], int) and isinstance(keys[1], int):
+        if isinstance(x, s.sp.MatrixSymbol):
+            return s.matrix_element(x, keys[0], keys[1])
+        return s.element(x[keys[0]:keys[0] + 1, keys[1]:keys[1] + 1])
+    picked = x[keys[0], keys[1]]
+    return s.T(picked) if isinstance(keys[0], int) else picked
+
+
 getitem = op("getitem", infer=_getitem_infer, prepare=_getitem_prepare,
              fold=lambda x, index: x if all(e == FULL for e in index) else None,
              numpy=lambda args, attrs, ctx: f"{args[0]}[{index_source(attrs['index'])}]",
@@ -265,35 +409,22 @@ getitem = op("getitem", infer=_getitem_infer, prepare=_getitem_prepare,
              jacobian=lambda s, node, js: getitem(js[0], index=tuple(node.attrs["index"]) + (FULL,) * s.k),
              samples=lambda: [Sample((Spec((4,)),), {"index": 1}),
                               Sample((Spec((3, 4)),), {"index": (slice(None), 2)}),
-                              Sample((Spec((3, "n")),), {"index": (slice(0, 2),)})])
+                              Sample((Spec((3, "n")),), {"index": (slice(0, 2),)})],
+             unicode=_print_getitem, latex=_latex_getitem,
+             to_sympy=_sympy_getitem)
 
-SCATTER_HELPER = ("_scatter", '''
-def _scatter(g, shape, index):
-    """Zeros of shape with g placed at index: the adjoint of indexing."""
-    z = np.zeros(shape)
-    z[index] = g
-    return z
-''')
 scatter = op("scatter", infer=_scatter_infer,
              prepare=lambda g, shape, index: {"shape": normalize_shape(shape), "index": index},
              numpy=lambda args, attrs, ctx: f"_scatter({args[0]}, {ctx.shape(attrs['shape'])}, "
                                             f"np.s_[{index_source(attrs['index'])}])",
-             helpers=(SCATTER_HELPER,), fresh=True, linear_in=(0,), keeps_positive=True,
+             helpers=(runtime._scatter,), fresh=True, linear_in=(0,), keeps_positive=True,
              vjp=lambda g, out, x, shape, index: [getitem(g, index=index)],
              jvp=linear_jvp("scatter"),
              jacobian=lambda s, node, js: scatter(js[0], shape=node.shape + s.x.shape,
                                                   index=tuple(node.attrs["index"]) + (FULL,) * s.k),
-             samples=lambda: [Sample((Spec((2,)),), {"shape": (3, 2), "index": (1, FULL)})])
-
-
-SCATTER_SUM_HELPER = ("_scatter_sum", '''
-def _scatter_sum(shape, indices, *gs):
-    """Zeros of shape with each g added at its index: a sum of scatters in one buffer."""
-    z = np.zeros(shape)
-    for index, g in zip(indices, gs):
-        z[index] += g
-    return z
-''')
+             samples=lambda: [Sample((Spec((2,)),), {"shape": (3, 2), "index": (1, FULL)})],
+             unicode=lambda p, node, g: p.call(node.op, [g.text, p.attr(node.shape),
+                                                         p.brackets(index_source(node.attrs["index"]))]))
 
 
 def _scatter_sum_infer(*gs, shape, indices):
@@ -311,7 +442,7 @@ def _scatter_sum_numpy(args, attrs, ctx) -> str:
 #: compile-time lowering, symgrad.compile.specialize): the chain of adds allocated and
 #: added a whole array per term, quadratic in the number of terms.
 scatter_sum = op("scatter_sum", infer=_scatter_sum_infer, numpy=_scatter_sum_numpy,
-                 helpers=(SCATTER_SUM_HELPER,), fresh=True, differentiable=False)
+                 helpers=(runtime._scatter_sum,), fresh=True, differentiable=False)
 
 
 # Concatenate, diag, one_hot ---------------------------------------------------------
@@ -365,7 +496,9 @@ concatenate = op("concatenate", infer=_concatenate_infer, prepare=_concatenate_p
                      *[j if j is not None else zeros(o.shape + s.x.shape)
                        for j, o in zip(js, node.operands)], axis=node.attrs["axis"]),
                  samples=lambda: [Sample((Spec((2,)), Spec((3,))), {}),
-                                  Sample((Spec(("n", 2)), Spec(("n", 1))), {"axis": 1})])
+                                  Sample((Spec(("n", 2)), Spec(("n", 1))), {"axis": 1})],
+                 unicode=lambda p, node, *xs: p.call(node.op, [x.text for x in xs],
+                                                     {"axis": node.attrs["axis"]} if node.attrs["axis"] else {}))
 
 
 def _diag_infer(x):
@@ -393,7 +526,8 @@ diag = op("diag", infer=_diag_infer, numpy="np.diag({0})", linear_in=(0,), keeps
           facts=_diag_facts,
           vjp=lambda g, out, x: [diag(g)], jvp=linear_jvp("diag"),
           view=True,  # np.diag of a matrix is a read-only view of it
-          samples=lambda: [Sample((Spec((3,)),)), Sample((Spec(("n", "n")),))])
+          samples=lambda: [Sample((Spec((3,)),)), Sample((Spec(("n", "n")),))],
+          cli=(("node", None),))
 
 
 def _one_hot_infer(labels, k):
@@ -402,50 +536,18 @@ def _one_hot_infer(labels, k):
     return labels.shape + (k,), "float64"
 
 
-CHECK_LABELS_HELPER = ("_check_labels", '''
-def _check_labels(labels, k):
-    """Raise unless every label lies in [0, k)."""
-    if labels.size and (labels.min() < 0 or labels.max() >= k):
-        raise ValueError(f"labels must lie in [0, {k}), got values in "
-                         f"[{labels.min()}, {labels.max()}]")
-''')
-ONE_HOT_HELPER = ("_one_hot", '''
-def _one_hot(labels, k):
-    """Rows of the k x k identity picked by integer labels (range-checked)."""
-    _check_labels(labels, k)
-    return (labels[..., None] == np.arange(k)).astype(np.float64)
-''')
 one_hot = op("one_hot", infer=_one_hot_infer,
              prepare=lambda labels, k: {"k": normalize_shape((k,))[0]},
              numpy=lambda args, attrs, ctx: f"_one_hot({args[0]}, {ctx.dim(attrs['k'])})",
-             helpers=(CHECK_LABELS_HELPER, ONE_HOT_HELPER), differentiable=False,
-             positive_result=True, facts=F.NONNEGATIVE)
+             helpers=(runtime._one_hot,), differentiable=False,
+             positive_result=True, facts=F.NONNEGATIVE,
+             unicode=lambda p, node, labels: p.call(node.op, [labels.text, p.attr(node.attrs["k"])]))
 
 
 # Compile-time lowering ops for labels (symgrad.compile.specialize): indexing instead of
 # a materialized one_hot. Not differentiable; they appear only in compiled code.
 # ``label_rows(y, k)`` is one node per label array, so the range check and the
 # index arrays are computed once for every ``pick`` and ``one_hot_add`` of it.
-
-LABEL_ROWS_HELPER = ("_label_rows", '''
-def _label_rows(labels, k):
-    """(row indices, labels) of the flattened label array, range-checked as one_hot's."""
-    _check_labels(labels, k)
-    flat = labels.reshape(-1)
-    return np.arange(flat.size), flat
-''')
-PICK_HELPER = ("_pick", '''
-def _pick(x, rows):
-    """x[..., labels]: the entry of each row of x that the labels (as rows) select."""
-    return x.reshape(-1, x.shape[-1])[rows].reshape(x.shape[:-1])
-''')
-ONE_HOT_ADD_HELPER = ("_one_hot_add", '''
-def _one_hot_add(x, rows, sign):
-    """x + sign * one_hot(labels, k) as a fresh array, without forming one_hot."""
-    out = np.array(x, dtype=np.float64)
-    out.reshape(-1, out.shape[-1])[rows] += sign
-    return out
-''')
 
 
 def _label_rows_infer(labels, k):
@@ -456,7 +558,7 @@ def _label_rows_infer(labels, k):
 label_rows = op("label_rows", infer=_label_rows_infer,
                 prepare=lambda labels, k: {"k": normalize_shape((k,))[0]},
                 numpy=lambda args, attrs, ctx: f"_label_rows({args[0]}, {ctx.dim(attrs['k'])})",
-                helpers=(CHECK_LABELS_HELPER, LABEL_ROWS_HELPER), differentiable=False)
+                helpers=(runtime._label_rows,), differentiable=False)
 
 
 def _rows_of(x, rows):
@@ -479,10 +581,10 @@ def _one_hot_add_infer(x, rows, sign):
     return x.shape, "float64"
 
 
-pick = op("pick", infer=_pick_infer, numpy="_pick({0}, {1})", helpers=(PICK_HELPER,),
+pick = op("pick", infer=_pick_infer, numpy="_pick({0}, {1})", helpers=(runtime._pick,),
           differentiable=False)
 one_hot_add = op("one_hot_add", infer=_one_hot_add_infer, numpy="_one_hot_add({0}, {1}, {sign!r})",
-                 helpers=(ONE_HOT_ADD_HELPER,), differentiable=False)
+                 helpers=(runtime._one_hot_add,), differentiable=False)
 
 
 def stack_rows(rows, shape) -> Node:

@@ -7,8 +7,9 @@ derivative, written with the op's own output where that is cheaper.
 from __future__ import annotations
 
 import math
+import operator
 
-from .base import binary, op, unary, unary_samples
+from .base import binary, op, sympy_function, unary, unary_samples
 from . import facts as F
 from .elementwise import (abs_, cos, equal, exp, floor, isfinite, less, sign, signbit, sqrt,
                           trunc, where)
@@ -16,39 +17,55 @@ from .elementwise import (abs_, cos, equal, exp, floor, isfinite, less, sign, si
 LN2, LN10 = math.log(2.0), math.log(10.0)
 
 # d tan x = 1 + tan² x
-tan = unary("tan", "np.tan({0})", lambda g, out, x: [g * (1.0 + out * out)], domain="unit")
+tan = unary("tan", "np.tan({0})", lambda g, out, x: [g * (1.0 + out * out)], domain="unit",
+            cli=(("node", None),))
 # d arcsin x = 1 / √(1 - x²), d arccos x = -1 / √(1 - x²)
 arcsin = unary("arcsin", "np.arcsin({0})", lambda g, out, x: [g / sqrt(1.0 - x * x)],
-               domain="unit")
+               domain="unit",
+               cli=(("node", None),))
 arccos = unary("arccos", "np.arccos({0})", lambda g, out, x: [-(g / sqrt(1.0 - x * x))],
-               domain="unit")
+               domain="unit",
+               cli=(("node", None),))
 # d arctan x = 1 / (1 + x²)
-arctan = unary("arctan", "np.arctan({0})", lambda g, out, x: [g / (1.0 + x * x)])
+arctan = unary("arctan", "np.arctan({0})", lambda g, out, x: [g / (1.0 + x * x)],
+               cli=(("node", None),))
 # d sinh x = cosh x, d cosh x = sinh x
-sinh = unary("sinh", "np.sinh({0})", lambda g, out, x: [g * cosh(x)])
+sinh = unary("sinh", "np.sinh({0})", lambda g, out, x: [g * cosh(x)],
+             cli=(("node", None),))
 cosh = unary("cosh", "np.cosh({0})", lambda g, out, x: [g * sinh(x)],
-             positive_result=True, facts=F.POSITIVE)
+             positive_result=True, facts=F.POSITIVE,
+             cli=(("node", None),))
 # d arcsinh x = 1 / √(x² + 1), d arccosh x = 1 / √(x² - 1), d arctanh x = 1 / (1 - x²)
-arcsinh = unary("arcsinh", "np.arcsinh({0})", lambda g, out, x: [g / sqrt(x * x + 1.0)])
+arcsinh = unary("arcsinh", "np.arcsinh({0})", lambda g, out, x: [g / sqrt(x * x + 1.0)],
+                cli=(("node", None),))
 arccosh = unary("arccosh", "np.arccosh({0})", lambda g, out, x: [g / sqrt(x * x - 1.0)],
-                domain="above_one")
+                domain="above_one",
+                cli=(("node", None),))
 arctanh = unary("arctanh", "np.arctanh({0})", lambda g, out, x: [g / (1.0 - x * x)],
-                domain="unit")
+                domain="unit",
+                cli=(("node", None),))
 # d 2^x = 2^x ln 2, d expm1 x = e^x = expm1 x + 1
 exp2 = unary("exp2", "np.exp2({0})", lambda g, out, x: [g * out * LN2],
-             positive_result=True, facts=F.POSITIVE)
-expm1 = unary("expm1", "np.expm1({0})", lambda g, out, x: [g * (out + 1.0)])
+             positive_result=True, facts=F.POSITIVE,
+             cli=(("node", None),))
+expm1 = unary("expm1", "np.expm1({0})", lambda g, out, x: [g * (out + 1.0)],
+              cli=(("node", None),))
 # d log2 x = 1 / (x ln 2), d log10 x = 1 / (x ln 10)
-log2 = unary("log2", "np.log2({0})", lambda g, out, x: [g / (x * LN2)], domain="positive")
-log10 = unary("log10", "np.log10({0})", lambda g, out, x: [g / (x * LN10)], domain="positive")
+log2 = unary("log2", "np.log2({0})", lambda g, out, x: [g / (x * LN2)], domain="positive",
+             cli=(("node", None),))
+log10 = unary("log10", "np.log10({0})", lambda g, out, x: [g / (x * LN10)], domain="positive",
+              cli=(("node", None),))
 # d (1/x) = -1/x²; written as a float division (np.reciprocal of an int array is integer)
 reciprocal = unary("reciprocal", "1.0 / {0}", lambda g, out, x: [-(g * out * out)],
-                   domain="nonzero")
+                   domain="nonzero",
+                   cli=(("node", None),))
 # angle conversions are linear
 deg2rad = unary("deg2rad", "np.deg2rad({0})", lambda g, out, x: [g * (math.pi / 180.0)],
-                linear_in=(0,))
+                linear_in=(0,),
+                cli=(("node", None),))
 rad2deg = unary("rad2deg", "np.rad2deg({0})", lambda g, out, x: [g * (180.0 / math.pi)],
-                linear_in=(0,))
+                linear_in=(0,),
+                cli=(("node", None),))
 
 
 def _arctan2_vjp(g, out, y, x):
@@ -58,22 +75,28 @@ def _arctan2_vjp(g, out, y, x):
 
 
 arctan2 = binary("arctan2", "np.arctan2({0}, {1})", _arctan2_vjp, left="nonzero",
-                 right="nonzero", float_result=True)
+                 right="nonzero", float_result=True,
+                 cli=(("node", None), ("node", None)))
 # log(eᵃ + eᵇ): ∂/∂a = e^(a - out); log2(2ᵃ + 2ᵇ): ∂/∂a = 2^(a - out)
 logaddexp = binary("logaddexp", "np.logaddexp({0}, {1})",
-                   lambda g, out, a, b: [g * exp(a - out), g * exp(b - out)], float_result=True)
+                   lambda g, out, a, b: [g * exp(a - out), g * exp(b - out)], float_result=True,
+                   cli=(("node", None), ("node", None)))
 logaddexp2 = binary("logaddexp2", "np.logaddexp2({0}, {1})",
                     lambda g, out, a, b: [g * exp2(a - out), g * exp2(b - out)],
-                    float_result=True)
+                    float_result=True,
+                    cli=(("node", None), ("node", None)))
 
 
 # x1 mod x2 with the sign of x2 (NumPy's ``remainder``/``mod``, Python's ``%``) and with
 # the sign of x1 (``fmod``, C's): x1 - q x2 with q = floor(x1 / x2), resp. trunc(x1 / x2),
 # piecewise constant, so ∂/∂x1 = 1 and ∂/∂x2 = -q between the jumps (autograd's rule).
 remainder = binary("remainder", "np.remainder({0}, {1})",
-                   lambda g, out, a, b: [g, -(g * floor(a / b))], right="nonzero", kink=True)
+                   lambda g, out, a, b: [g, -(g * floor(a / b))], right="nonzero", kink=True,
+                   operators=(operator.mod,),
+                   cli=(("node", None), ("node", None)))
 fmod = binary("fmod", "np.fmod({0}, {1})", lambda g, out, a, b: [g, -(g * trunc(a / b))],
-              right="nonzero", kink=True)
+              right="nonzero", kink=True,
+              cli=(("node", None), ("node", None)))
 
 #: Below this |x| the derivative of sinc is its Taylor series (the closed form cancels).
 SINC_SERIES_BELOW = 0.2
@@ -100,7 +123,9 @@ def _sinc_derivative(x, out):
 
 
 # NumPy's normalized sinc, sin(πx) / (πx), 1 at 0.
-sinc = unary("sinc", "np.sinc({0})", lambda g, out, x: [g * _sinc_derivative(x, out)])
+sinc = unary("sinc", "np.sinc({0})", lambda g, out, x: [g * _sinc_derivative(x, out)],
+             to_sympy=sympy_function(lambda sp: lambda x: sp.sinc(sp.pi * x)),
+             cli=(("node", None),))
 
 
 def _float_source(value) -> str:
@@ -130,7 +155,8 @@ nan_to_num = op("nan_to_num", infer=lambda x, **_: (x.shape, x.dtype),
                     f"neginf={_float_source(attrs['neginf'])})"),
                 vjp=lambda g, out, x, **_: [g * isfinite(x)],
                 jvp=lambda tangents, out, x, **_: tangents[0] * isfinite(x),
-                elementwise=True, fresh=True, samples=unary_samples())
+                elementwise=True, fresh=True, samples=unary_samples(),
+                cli=(("node", None),))
 
 
 def _copysign_vjp(g, out, a, b):
@@ -140,11 +166,13 @@ def _copysign_vjp(g, out, a, b):
 
 
 copysign = binary("copysign", "np.copysign({0}, {1})", _copysign_vjp, left="kinkfree",
-                  right="kinkfree", float_result=True, kink=True)
+                  right="kinkfree", float_result=True, kink=True,
+                  cli=(("node", None), ("node", None)))
 # Heaviside step: 0 below 0, x2 at 0, 1 above; ∂/∂x2 = [x1 = 0] (JAX's), none for x1.
 heaviside = binary("heaviside", "np.heaviside({0}, {1})",
                    lambda g, out, a, b: [None, g * equal(a, 0.0)], left="kinkfree",
-                   float_result=True, kink=True)
+                   float_result=True, kink=True,
+                   cli=(("node", None), ("node", None)))
 
 __all__ = ["tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "arcsinh", "arccosh", "arctanh",
            "exp2", "expm1", "log2", "log10", "reciprocal", "deg2rad", "rad2deg", "arctan2",

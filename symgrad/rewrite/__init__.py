@@ -1,21 +1,26 @@
-"""Graph rewriting: rules as data, a fixpoint driver, and ``simplify``.
+"""Graph rewriting: rules as data, the engine's phases, and ``simplify``.
 
 ``pattern.py`` holds the pattern language and :class:`Rule`/:class:`RuleSet`;
-``engine.py`` the bottom-up fixpoint driver; the theme modules hold the rule
-tables: ``algebra`` (folding, neutral elements, signs, like terms), ``linalg``
-(transpose and trace algebra, identities), ``closed_forms`` and
-``stability``. :func:`simplify` applies all of them and never returns a
-larger graph than it was given.
+``engine.py`` the declared phases, the one rebuild loop and the bottom-up
+fixpoint driver; the theme modules hold the rule tables of the rule phases
+registered here: *algebraic* (``algebra``: folding, neutral elements, signs,
+like terms; ``linalg``: transpose and trace algebra, identities), *closed
+forms* (``closed_forms``) and *stability* (``stability``). :func:`simplify`
+applies all of them and never returns a larger graph than it was given.
 """
 from __future__ import annotations
 
 from ..ir.graph import as_node_list, op_count
 from . import algebra, closed_forms, linalg, stability
-from .engine import normalize
+from .engine import Phase, normalize, register, rule_sets
 from .pattern import P, Pat, Rule, RuleSet, index_rules, match
 
-#: Every rule group, in priority order (the first rule that applies wins).
-RULESETS = algebra.RULESETS + linalg.RULESETS + closed_forms.RULESETS + stability.RULESETS
+register(Phase("algebraic", rulesets=algebra.RULESETS + linalg.RULESETS))
+register(Phase("closed forms", rulesets=closed_forms.RULESETS))
+register(Phase("stability", rulesets=stability.RULESETS))
+
+#: Every rule group, in phase order = priority order (the first rule that applies wins).
+RULESETS = rule_sets()
 #: The same with transposes folded outward (``Aᵀ Bᵀ -> (B A)ᵀ``) rather than pushed to the
 #: leaves: what ``simplify`` uses when the human form would be larger than its input.
 COMPACT_RULESETS = RULESETS + (linalg.COMPACT,)

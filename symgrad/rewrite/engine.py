@@ -1,4 +1,25 @@
-"""The fixpoint driver: rebuild bottom-up, rewrite each node until no rule fires.
+"""The rewrite engine: declared phases, one rebuild loop, and the fixpoint driver.
+
+**Phases.** Every rewrite of a graph belongs to one phase, and :data:`ORDER`
+declares the order they run in: the rule-table phases (algebraic
+simplification, closed forms, stability; ``symgrad.rewrite`` registers them)
+are normalized *together* to one fixpoint, their rule groups tried in phase
+order (the first rule that applies wins), by :func:`symgrad.simplify`; then
+the compiler's graph passes (loop batching, compile-time specialization;
+``symgrad.compile`` registers them, being the layer above) run once each, in
+order, by :func:`run_passes`. A phase that rewrites in the direction opposite
+to an earlier one names it in ``undoes`` (specialization builds
+``exp(log_softmax(z))``, which stability folds back into ``softmax(z)``), and
+:func:`register` refuses it unless that phase comes first in :data:`ORDER`:
+the pair is consistent by declaration, not by accident of call order.
+
+**One rebuild loop.** :func:`rebuild` walks a topological order and rebuilds
+each node on its operands' new nodes, substituting or rewriting on the way;
+:func:`replace` (``sg.replace``), the compiler's passes and the driver below
+all rebuild through it (or, for the driver, its per-node step :func:`rebuilt`).
+
+**The fixpoint driver** (:func:`normalize`): rebuild bottom-up, rewrite each
+node until no rule fires.
 
 Every node is first rebuilt on its operands' normal forms, then the rules
 indexed under its op (and the op-agnostic ones) are tried in order. When a
@@ -15,7 +36,109 @@ node) is cut by a budget of rewrites proportional to the input size.
 """
 from __future__ import annotations
 
-from ..ir.graph import Node, toposort
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+from ..ir.graph import DISPLAY_NAMES, Node, as_node_list, toposort
+from ..ops.structure import constant, input_
+
+# Phases ----------------------------------------------------------------------------
+
+#: Every phase, in the order it runs (rule-table phases first, then graph passes).
+ORDER = ("algebraic", "closed forms", "stability", "loop batching", "specialization")
+
+
+@dataclass(frozen=True)
+class Phase:
+    """A phase: rule groups (``rulesets``, normalized with the other rule phases')
+    or a graph pass ``run(outputs, order) -> (outputs, order)``, where ``order``
+    is the statement order of ``outputs``; ``undoes`` names earlier phases whose
+    rewrites this one reverses."""
+
+    name: str
+    rulesets: tuple = ()
+    run: Optional[Callable] = None
+    undoes: tuple = ()
+
+
+#: name -> registered Phase (symgrad.rewrite and symgrad.compile fill it at import).
+PHASES: dict = {}
+
+
+def register(phase: Phase) -> Phase:
+    """Add ``phase`` (its name declared in :data:`ORDER`; a pass after every rule
+    phase; every phase it ``undoes`` declared before it)."""
+    if phase.name not in ORDER:
+        raise ValueError(f"phase {phase.name!r} is not declared in ORDER {ORDER}")
+    position = ORDER.index(phase.name)
+    for earlier in phase.undoes:
+        if earlier not in ORDER or ORDER.index(earlier) >= position:
+            raise ValueError(f"phase {phase.name!r} undoes {earlier!r}, which must run before it")
+    if (phase.run is None) == (not phase.rulesets):
+        raise ValueError(f"phase {phase.name!r} needs either rule groups or a pass, not both")
+    PHASES[phase.name] = phase
+    return phase
+
+
+def _registered(rule_phases: bool) -> list:
+    return [PHASES[n] for n in ORDER if n in PHASES and (PHASES[n].run is None) == rule_phases]
+
+
+def rule_sets() -> tuple:
+    """The rule groups of the rule phases, in phase order (= priority order)."""
+    return tuple(ruleset for phase in _registered(True) for ruleset in phase.rulesets)
+
+
+def run_passes(outputs: list, order: list) -> tuple:
+    """(outputs, statement order) after every registered graph pass, in :data:`ORDER`."""
+    for phase in _registered(False):
+        outputs, order = phase.run(outputs, order)
+    return outputs, order
+
+
+# The rebuild loop ----------------------------------------------------------------------
+
+def rebuilt_on(node: Node, new: dict) -> Node:
+    """``node`` on its operands' new nodes (``new`` maps changed nodes; the node
+    itself when none of its operands changed)."""
+    if not new or not node.operands:
+        return node
+    operands = tuple(new.get(o, o) for o in node.operands)
+    if all(a is b for a, b in zip(operands, node.operands)):
+        return node
+    return node.op(*operands, **node.attrs)
+
+
+def rebuild(order, substitute=None, rewrite=None, new: Optional[dict] = None) -> dict:
+    """The rebuild loop: ``new``, {node: its new node} for the nodes of ``order``
+    (operands before users) that change. A node already in ``new`` keeps its
+    entry (a substitution given in advance); else ``substitute(node, new)``, when
+    not None, replaces it; else it is rebuilt on its operands' new nodes and
+    ``rewrite(rebuilt)``, when not None, replaces that."""
+    new = {} if new is None else new
+    for node in order:
+        if node in new:
+            continue
+        result = None if substitute is None else substitute(node, new)
+        if result is None:
+            result = rebuilt_on(node, new)
+            if rewrite is not None:
+                replacement = rewrite(result)
+                result = result if replacement is None else replacement
+        if result is not node:
+            new[node] = result
+    return new
+
+
+def replace(outputs, mapping: dict):
+    """Rebuild ``outputs`` with nodes substituted per ``mapping`` (iterative)."""
+    nodes, single = as_node_list(outputs, "outputs")
+    new = rebuild(toposort(nodes), new=dict(mapping))
+    result = [new.get(n, n) for n in nodes]
+    return result[0] if single else result
+
+
+# The fixpoint driver -------------------------------------------------------------------
 
 _VISIT, _DONE, _FINISH = 0, 1, 2
 #: Rewrites allowed per node of the input before the driver stops rewriting.
@@ -34,16 +157,19 @@ def _first_rewrite(node: Node, index: dict):
     return None
 
 
-def _rebuild(node: Node, memo: dict) -> Node:
-    operands = tuple(memo[o] for o in node.operands)
-    if all(a is b for a, b in zip(operands, node.operands)):
-        return node
-    return node.op(*operands, **node.attrs)
-
-
 def normalize(outputs, index: dict) -> list:
-    """Normal forms of ``outputs`` under the indexed rules (see module doc)."""
-    return _Normalizer(index, outputs).run()
+    """Normal forms of ``outputs`` under the indexed rules (see module doc).
+    A display name (``node.named``, ``d_W1``) passes to the normal form of its
+    node when that has none, so generated source keeps the user's names."""
+    normalizer = _Normalizer(index, outputs)
+    results = normalizer.run()
+    memo = normalizer.memo
+    for node, label in list(DISPLAY_NAMES.items()):
+        normal = memo.get(node)
+        if normal is not None and normal is not node and normal not in DISPLAY_NAMES \
+                and normal.op not in (constant, input_):
+            DISPLAY_NAMES[normal] = label
+    return results
 
 
 class _Normalizer:
@@ -79,7 +205,7 @@ class _Normalizer:
     def settle(self, node: Node) -> None:
         """Record ``node``'s normal form, or schedule the normalization of its rewrite."""
         memo = self.memo
-        rebuilt = _rebuild(node, memo)
+        rebuilt = rebuilt_on(node, memo)
         if rebuilt in memo:
             memo[node] = memo[rebuilt]
             return
