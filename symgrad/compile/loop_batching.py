@@ -189,7 +189,7 @@ def _fuse_product_sums(outputs: list, order: list, stacks: dict) -> tuple:
     """Every sum of ``MIN_TERMS`` or more products ``outer(a_k, b_k)`` or ``A_kᵀ @ B_k``
     of equal shapes -> one GEMM. Sums with a side of rows of one array go first:
     their order is forced, the others follow it."""
-    products = sum(1 for node in order if node.op.name in ("outer", "matmul") and _pieces(node))
+    products = sum(1 for node in order if node.op in (linalg_ops.outer, linalg_ops.matmul) and _pieces(node))
     if products < MIN_TERMS:
         return outputs, order
     consumers = _consumers(order, outputs)

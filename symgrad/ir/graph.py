@@ -386,24 +386,9 @@ class Node:
     def __iter__(self):
         return (self[i] for i in range(len(self)))
 
-    # Arithmetic: NumPy names and semantics.
-    def __add__(self, other): return OPERATORS[operator.add](self, other)
-    def __radd__(self, other): return OPERATORS[operator.add](other, self)
-    def __sub__(self, other): return OPERATORS[operator.sub](self, other)
-    def __rsub__(self, other): return OPERATORS[operator.sub](other, self)
-    def __mul__(self, other): return OPERATORS[operator.mul](self, other)
-    def __rmul__(self, other): return OPERATORS[operator.mul](other, self)
-    def __truediv__(self, other): return OPERATORS[operator.truediv](self, other)
-    def __rtruediv__(self, other): return OPERATORS[operator.truediv](other, self)
-    def __pow__(self, other): return OPERATORS[operator.pow](self, other)
-    def __rpow__(self, other): return OPERATORS[operator.pow](other, self)
-    def __matmul__(self, other): return OPERATORS[operator.matmul](self, other)
-    def __rmatmul__(self, other): return OPERATORS[operator.matmul](other, self)
+    # Arithmetic: NumPy names and semantics (the binary operators and their reflected
+    # forms are set from BINARY_OPERATORS below the class).
     def __neg__(self): return OPERATORS[operator.neg](self)
-    def __mod__(self, other): return OPERATORS[operator.mod](self, other)
-    def __rmod__(self, other): return OPERATORS[operator.mod](other, self)
-    def __floordiv__(self, other): return OPERATORS[operator.floordiv](self, other)
-    def __rfloordiv__(self, other): return OPERATORS[operator.floordiv](other, self)
     def __divmod__(self, other): return self // other, self % other
     def __rdivmod__(self, other): return other // self, other % self
     def __pos__(self): return self
@@ -469,6 +454,27 @@ class Node:
 
     def __ne__(self, other):
         return self is not other
+
+
+#: The binary Python operators a Node forwards to the op registered in OPERATORS.
+BINARY_OPERATORS = ("add", "sub", "mul", "truediv", "pow", "matmul", "mod", "floordiv")
+
+
+def _operator_methods(python_operator):
+    """(``__op__``, ``__rop__``) building the op registered for ``python_operator``."""
+    def forward(self, other):
+        return OPERATORS[python_operator](self, other)
+
+    def reflected(self, other):
+        return OPERATORS[python_operator](other, self)
+    return forward, reflected
+
+
+for _name in BINARY_OPERATORS:
+    _forward, _reflected = _operator_methods(getattr(operator, _name))
+    for _method, _dunder in ((_forward, f"__{_name}__"), (_reflected, f"__r{_name}__")):
+        _method.__name__, _method.__qualname__ = _dunder, f"Node.{_dunder}"
+        setattr(Node, _dunder, _method)
 
 
 #: The NumPy-named functions, by name: filled by :mod:`symgrad.api.functions` when it is
