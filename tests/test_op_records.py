@@ -18,7 +18,7 @@ CALLABLE_OR_NONE = ("prepare", "fold", "vjp", "jvp", "jacobian", "facts", "unico
 STR_OR_NONE = ("out_form", "symbol", "latex_symbol", "leaf")
 TUPLES = ("helpers", "linear_in", "odd_in", "operators")
 FLAGS = ("differentiable", "elementwise", "view", "fresh", "kink", "positive_result",
-         "keeps_positive")
+         "keeps_positive", "commutative")
 
 
 def test_the_walk_covers_every_field():
@@ -126,3 +126,22 @@ def test_cli_fields_parse():
     x = sg.vector("x", 3)
     assert sg.cli.parse.parse_expression("exp(x)", {"x": (3,)}) is sg.exp(x)
     assert np.isfinite(sg.function([x], sg.exp(x))(np.zeros(3))).all()
+
+
+@pytest.mark.parametrize("op", [op for op in OPS if op.commutative], ids=lambda op: op.name)
+def test_commutative_records_commute(op):
+    """A record that says ``commutative`` lets patterns swap its operands: it must be true."""
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((2, 3)), rng.standard_normal(3)
+    x, y = sg.matrix("x", (2, 3)), sg.vector("y", 3)
+    f = sg.function([x, y], [op(x, y), op(y, x)], optimize=False)
+    forward, swapped = f(a, b)
+    np.testing.assert_array_equal(forward, swapped)
+
+
+def test_rewrite_patterns_hold_records():
+    """Rules name their ops by record (ops compare as objects, never by name)."""
+    from symgrad.rewrite import RULESETS
+    for ruleset in RULESETS:
+        for rule in ruleset:
+            assert rule.pattern.op is None or isinstance(rule.pattern.op, Op), rule

@@ -42,7 +42,7 @@ from __future__ import annotations
 from collections import Counter
 
 from ..ops import elementwise, linalg as linalg_ops, reductions, structure
-from ..ir.graph import REGISTRY, toposort
+from ..ir.graph import toposort
 from ..rewrite.engine import Phase, rebuild, register, replace
 from .memory_plan import statement_order
 from ..ops.structure import FULL
@@ -407,7 +407,7 @@ def _candidates(node, rows, consumers) -> list:
         for j, other in enumerate(terms):
             if row is not None and other not in rows and _fits_row(other, term):
                 rest = tuple(t for n, t in enumerate(terms) if n not in (i, j))
-                found.append((("add", (("row", row[0]), ("node", other))), row[1], rest))
+                found.append(((elementwise.add, (("row", row[0]), ("node", other))), row[1], rest))
     return found + _elementwise_candidate(node, rows)
 
 
@@ -428,7 +428,7 @@ def _elementwise_candidate(node, rows) -> list:
         return []
     pattern = tuple(("node", o) if row is None else ("row", row[0])
                     for o, row in zip(node.operands, found))
-    return [((node.op.name, pattern), k, ())]
+    return [((node.op, pattern), k, ())]
 
 
 def _fits_row(node, row) -> bool:
@@ -461,10 +461,10 @@ def _acyclic_rules(chosen: dict) -> dict:
 
 def _lift_rule(key, k, rest):
     """The replacement of a target: the other terms of its add tree (rebuilt) + ``op(R, c)[k]``."""
-    name, pattern = key
+    op, pattern = key
 
     def rule(new):
-        lifted = REGISTRY[name](*[n for _, n in pattern])
+        lifted = op(*[n for _, n in pattern])
         return _sum([new.get(t, t) for t in rest] + [structure.getitem(lifted, index=k)])
     return rule
 

@@ -134,6 +134,7 @@ class Op:
     * ``out_form``: the lowering writing into a given buffer, ``{out}``
       (``"np.add({0}, {1}, out={out})"``); elementwise ops with one may reuse a
       dying operand's buffer, others (matmul) only scratch buffers.
+    * ``commutative``: the operands may be swapped (rewrite patterns match both orders).
     * ``linear_in``: operand positions the op is linear in (zeros, signs and
       0-d factors move out); ``odd_in`` those a sign moves out of (default
       ``linear_in``).
@@ -181,6 +182,7 @@ class Op:
     fresh: bool = False
     out_form: Optional[str] = None
     # Algebra and structure.
+    commutative: bool = False
     linear_in: tuple = ()
     odd_in: Optional[tuple] = None
     facts: Optional[Callable] = None

@@ -227,7 +227,7 @@ def _sympy_divide(s, node, a, b):
     return s.sp.HadamardProduct(s.broadcast(a, left, node), reciprocal)
 
 
-add = binary("add", "{0} + {1}", lambda g, out, a, b: [g, g], fold=_fold_add,
+add = binary("add", "{0} + {1}", lambda g, out, a, b: [g, g], fold=_fold_add, commutative=True,
              out_form="np.add({0}, {1}, out={out})", keeps_positive=True, facts=F.add_facts,
              operators=(operator.add,),
              unicode=_print_add,
@@ -238,7 +238,7 @@ subtract = binary("subtract", "{0} - {1}", lambda g, out, a, b: [g, -g], fold=_f
                   unicode=lambda p, node, a, b: p.infix(" - ", SUM, a, b),
                   to_sympy=lambda s, node, a, b: s.linear(node, a, b, -1))
 multiply = binary("multiply", "{0} * {1}", lambda g, out, a, b: [g * b, g * a],
-                  fold=_fold_multiply, out_form="np.multiply({0}, {1}, out={out})",
+                  fold=_fold_multiply, commutative=True, out_form="np.multiply({0}, {1}, out={out})",
                   linear_in=(0, 1), keeps_positive=True, facts=F.multiply_facts,
                   operators=(operator.mul,),
                   unicode=_print_multiply, latex=_latex_multiply,
@@ -450,7 +450,7 @@ def _print_maximum(p, node, a, b):
 
 
 maximum = binary("maximum", "np.maximum({0}, {1})", _maximum_vjp, left="kinkfree",
-                 right="kinkfree", kink=True, keeps_positive=True,
+                 right="kinkfree", kink=True, commutative=True, keeps_positive=True,
                  unicode=_print_maximum, symbol="max", latex_symbol=r"\max",
                  to_sympy=sympy_scalar(lambda sp: sp.Max), from_sympy=lambda sp: sp.Max,
                  cli=(("node", None), ("node", None)))
@@ -459,7 +459,8 @@ fmax = binary("fmax", "np.fmax({0}, {1})", _maximum_vjp, left="kinkfree", right=
 fmin = binary("fmin", "np.fmin({0}, {1})", lambda g, out, a, b: [g * (a <= b), g * (a > b)],
               kink=True, keeps_positive=True)
 minimum = binary("minimum", "np.minimum({0}, {1})",
-                 lambda g, out, a, b: [g * (a <= b), g * (a > b)], kink=True, keeps_positive=True,
+                 lambda g, out, a, b: [g * (a <= b), g * (a > b)], kink=True, commutative=True,
+                 keeps_positive=True,
                  symbol="min", latex_symbol=r"\min",
                  to_sympy=sympy_scalar(lambda sp: sp.Min), from_sympy=lambda sp: sp.Min,
                  cli=(("node", None), ("node", None)))

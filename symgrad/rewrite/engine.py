@@ -146,7 +146,7 @@ BUDGET_PER_NODE = 50
 
 
 def _first_rewrite(node: Node, index: dict):
-    for rule in index.get(node.op.name, ()):
+    for rule in index.get(node.op, ()):
         result = rule.apply(node)
         if result is not None:
             return result

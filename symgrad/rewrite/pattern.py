@@ -1,10 +1,10 @@
 """Patterns over graph nodes, and rules as data: ``pattern -> replacement``.
 
-A :class:`Pat` describes a node shape to look for: an op name (or any op),
+A :class:`Pat` describes a node shape to look for: an op record (or any op),
 operand patterns, attribute values, and a name to bind the matched node to.
 Names bound twice must bind the very same node (nodes are interned, so ``is``
-is structural equality). Patterns of the commutative ops (``add``,
-``multiply``, ``maximum``, ``minimum``) also match with their operands swapped.
+is structural equality). Patterns of the ops whose record says ``commutative``
+(``add``, ``multiply``, ``maximum``, ``minimum``) also match with their operands swapped.
 
 A :class:`Rule` pairs a pattern with a replacement builder and an optional
 condition; both are plain functions of the bound names, so a rule reads like
@@ -22,9 +22,8 @@ import inspect
 from typing import Callable, Optional
 
 from ..ir.graph import REGISTRY, Node
-from ..ops import is_constant
+from ..ops import is_constant, structure
 
-COMMUTATIVE = frozenset({"add", "multiply", "maximum", "minimum"})
 _ANY_OP = None
 
 
@@ -50,18 +49,23 @@ class Pat:
         return Pat(self.op, self.operands, self.attrs, name, self.test)
 
     def __repr__(self):
-        head = self.op or "*"
+        head = "*" if self.op is None else self.op.name
         inner = "" if self.operands is None else "(" + ", ".join(map(repr, self.operands)) + ")"
         return f"{head}{inner}" + (f"@{self.name}" if self.name else "")
 
 
 class _Builder:
-    """``P.matmul(a, b)`` is ``Pat("matmul", (a, b))``; ``P.var("x")`` any node."""
+    """``P.matmul(a, b)`` is ``Pat(<the matmul record>, (a, b))``; ``P.var("x")`` any node.
+
+    The op's name is read once, when the rule table is built; the pattern holds
+    the record, so matching compares records, never names.
+    """
 
     def __getattr__(self, op_name: str):
-        if op_name not in REGISTRY:  # a typo must not give a pattern that never matches
+        record = REGISTRY.get(op_name)
+        if record is None:  # a typo must not give a pattern that never matches
             raise AttributeError(f"no op named {op_name!r} to build a pattern for")
-        return lambda *operands, **attrs: Pat(op_name, operands, attrs)
+        return lambda *operands, **attrs: Pat(record, operands, attrs)
 
     @staticmethod
     def var(name: str, test: Optional[Callable] = None) -> Pat:
@@ -75,7 +79,7 @@ class _Builder:
     @staticmethod
     def const(name: str, scalar: bool = False) -> Pat:
         """A constant node (0-d when ``scalar``)."""
-        return Pat("constant", None, None, name,
+        return Pat(structure.constant, None, None, name,
                    (lambda n: n.shape == ()) if scalar else None)
 
     @staticmethod
@@ -86,7 +90,7 @@ class _Builder:
     @staticmethod
     def T(x: Pat) -> Pat:
         """The matrix transpose ``xᵀ``."""
-        return Pat("transpose", (x,), {"axes": (1, 0)})
+        return Pat(structure.transpose, (x,), {"axes": (1, 0)})
 
 
 P = _Builder()
@@ -101,11 +105,10 @@ def matcher(pattern: Pat) -> Callable:
     """``pattern`` compiled once into a function ``(node, bindings) -> bindings | None``.
 
     The rewriter tries every rule on every node, so matching is its hot loop:
-    the compiled form resolves the op name to its record once (ops compare as
-    objects), and a failed op or arity test costs one comparison, with no
-    dictionary built.
+    a failed op or arity test costs one comparison (ops compare as objects),
+    with no dictionary built.
     """
-    want_op = None if pattern.op is None else REGISTRY[pattern.op]
+    want_op = pattern.op
     test, name = pattern.test, pattern.name
     attrs = tuple(pattern.attrs.items())
     subs = None
@@ -113,7 +116,7 @@ def matcher(pattern: Pat) -> Callable:
         # the most selective operand first: a fixed op, then a test, then a bare variable
         order = sorted(range(len(pattern.operands)), key=lambda i: _looseness(pattern.operands[i]))
         subs = tuple((i, matcher(pattern.operands[i])) for i in order)
-    swap = pattern.op in COMMUTATIVE
+    swap = want_op is not None and want_op.commutative
 
     def match_node(node: Node, bindings: dict) -> Optional[dict]:
         if want_op is not None and node.op is not want_op:
@@ -218,7 +221,7 @@ class RuleSet:
 
 
 def index_rules(rulesets) -> dict:
-    """{root op name or None: [rules]} over the rule sets, in declaration order."""
+    """{root op record or None: [rules]} over the rule sets, in declaration order."""
     index: dict = {}
     for ruleset in rulesets:
         for rule in ruleset:
