@@ -269,7 +269,7 @@ def test_compiled_functions_never_mutate_arguments(case):
 PARSE_SHAPES = {"A": ("n", "n"), "x": ("n",), "lab": ("n",)}
 PARSE_DTYPES = {"lab": "int64"}
 NAMES = ["x", "A", "s", "n", "lab", "T", "foo", "__import__", "np", "os", "None", "True"]
-FUNCTION_NAMES = sorted(parse.FUNCTIONS) + ["eval", "exec", "open", "getattr", "print"]
+FUNCTION_NAMES = sorted(parse.functions()) + ["eval", "exec", "open", "getattr", "print"]
 
 
 def _call(parts):

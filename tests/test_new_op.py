@@ -81,3 +81,30 @@ def test_parsed_by_the_command_line(arctan_test):
 
 def test_the_registry_is_left_as_found(arctan_test):
     assert sg.REGISTRY["arctan_test"] is arctan_test
+
+
+def test_an_api_function_declared_once_is_a_command_line_function():
+    """An API function that is not one op declares its command-line parameters where it
+    is defined (``command_line``); keywords and defaults come from its signature."""
+    from symgrad.ir.graph import COMMAND_LINE, command_line
+
+    @command_line(a="node", scale="dim")
+    def scaled_test(a, scale=3):
+        return a * scale
+    try:
+        x = sg.vector("x", 3)
+        shapes = {"x": (3,)}
+        assert parse_expression("scaled_test(x)", shapes) is scaled_test(x, 3)
+        assert parse_expression("scaled_test(x, scale=2)", shapes) is scaled_test(x, 2)
+        with pytest.raises(Exception, match="no keyword argument 'factor'"):
+            parse_expression("scaled_test(x, factor=2)", shapes)
+    finally:
+        del COMMAND_LINE["scaled_test"]
+
+
+def test_command_line_keywords_are_the_api_names():
+    x, shapes = sg.vector("x", 3), {"x": (3,)}
+    assert parse_expression("sum(x, keepdims=True)", shapes) is sg.sum(x, keepdims=True)
+    assert parse_expression("logsumexp(a=x, axis=0)", shapes) is sg.logsumexp(x, axis=0)
+    assert parse_expression("var(x, ddof=1)", shapes) is sg.var(x, ddof=1)
+    assert parse_expression("expit(x)", shapes) is sg.sigmoid(x)

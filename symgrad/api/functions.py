@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import namedtuple as _namedtuple
 
-from ..ir.graph import NUMPY_FUNCTIONS, describe
+from ..ir.graph import NUMPY_FUNCTIONS, command_line, describe
 from ..ir.leaves import as_node
 from ..ops import elementwise, linalg as linalg_ops, reductions, structure, transcendental
 from ..ops import products
@@ -36,6 +36,7 @@ E, T, L = elementwise, transcendental, linalg_ops
 exp, log, log1p, sqrt, abs, sin, cos, tanh = map(  # noqa: A001
     _unary, [E.exp, E.log, E.log1p, E.sqrt, E.abs_, E.sin, E.cos, E.tanh])
 sigmoid, relu, softplus, sign = map(_unary, [E.sigmoid, E.relu, E.softplus, E.sign])
+command_line(name="expit", x="node")(sigmoid)  # SciPy's name of sigmoid
 det, logdet, inv, norm = map(_unary, [L.det, L.logdet, L.inv, L.norm])
 (tan, arcsin, arccos, arctan, sinh, cosh, arcsinh, arccosh, arctanh, exp2, expm1, log2, log10,
  reciprocal, deg2rad, rad2deg) = map(_unary, [
@@ -57,6 +58,7 @@ maximum, minimum, greater, less, equal = map(
 remainder = _binary(T.remainder, "NumPy ``remainder``/``mod`` (Python's ``%``): the sign "
                     "of ``x2``; gradient 1 wrt x1 and ``-floor(x1 / x2)`` wrt x2.")
 mod = remainder
+command_line(name="mod", x1="node", x2="node")(remainder)
 fmod = _binary(T.fmod, "NumPy ``fmod`` (C's): the sign of ``x1``; gradient 1 wrt x1 and "
                        "``-trunc(x1 / x2)`` wrt x2.")
 floor_divide = _binary(E.floor_divide, "NumPy ``floor_divide`` (``//``); its derivative is 0.")
@@ -94,6 +96,7 @@ def select(condlist, choicelist, default=0):
         result = elementwise.where(cond, choicelist[i], result)
     return result
 
+@command_line(cond="node", a="node", b="node")
 def where(cond, a, b):
     """``a`` where ``cond`` holds, else ``b`` (``cond`` a boolean node, e.g. ``x > 0``)."""
     return elementwise.where(cond, a, b)
@@ -120,6 +123,7 @@ def astype(x, dtype, copy=True, device=None):
     return elementwise.astype(x, dtype=dtype)
 
 
+@command_line(x="node", axis="axis", keepdims="bool")
 def sum(x, axis=None, keepdims=False):  # noqa: A001
     """NumPy ``sum``: the sum over ``axis`` (None: every axis), ``keepdims`` as in NumPy."""
     return reductions.sum_(x, axis=axis, keepdims=keepdims)
@@ -139,11 +143,13 @@ def min(a, axis=None, keepdims=False):  # noqa: A001
 amax, amin = max, min
 
 
+@command_line(x="node", axes="ints")
 def transpose(x, axes=None):
     """NumPy ``transpose``: axes reversed, or permuted as ``axes`` says."""
     return structure.transpose(x, axes=axes)
 
 
+@command_line(x="node", shape="shape")
 def reshape(x, shape):
     """NumPy ``reshape`` (C order; one ``-1`` is inferred); named dimensions may be kept."""
     return structure.reshape(x, shape=shape)
@@ -154,6 +160,7 @@ def broadcast_to(x, shape):
     return structure.broadcast_to_op(x, shape=shape)
 
 
+@command_line(xs="nodes", axis="int")
 def concatenate(xs, axis=0):
     """Join nodes along an existing axis (sizes along it must be ints)."""
     if not isinstance(xs, (list, tuple)):
@@ -161,6 +168,7 @@ def concatenate(xs, axis=0):
     return structure.concatenate(*xs, axis=axis)
 
 
+@command_line(xs="nodes", axis="int")
 def stack(xs, axis=0):
     """Join nodes of equal shape along a new axis."""
     xs = [as_node(x) for x in xs]
@@ -175,6 +183,7 @@ def stack(xs, axis=0):
     return concatenate([reshape(x, expanded) for x in xs], axis=axis)
 
 
+@command_line(n="dim")
 def eye(n):
     """The n x n identity (n an int or a dimension name)."""
     return structure.eye(n=n)
@@ -199,16 +208,19 @@ def solve(a, b):
     return linalg_ops.solve(a, b)
 
 
+@command_line(x="node", axis="axis")
 def softmax(x, axis=-1):
     """``exp(x) / sum(exp(x), axis)``, shifted by the maximum (never overflows); SciPy's ``softmax``."""
     return reductions.softmax(x, axis=axis)
 
 
+@command_line(x="node", axis="axis")
 def log_softmax(x, axis=-1):
     """``x - logsumexp(x, axis, keepdims=True)``: log of ``softmax``, accurate in the tails."""
     return reductions.log_softmax(x, axis=axis)
 
 
+@command_line(labels="node", k="dim")
 def one_hot(labels, k):
     """Float rows of the k x k identity picked by integer ``labels``."""
     return structure.one_hot(labels, k=k)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..ir.graph import describe
+from ..ir.graph import command_line, describe
 from ..ir.leaves import as_node
 from ..ops import broadcast_to
 from ..ops import elementwise, scans, structure
@@ -42,6 +42,7 @@ def _flat(x):
     return x if x.ndim == 1 else structure.reshape(x, shape=(-1,))
 
 
+@command_line(a="node", axis="axis", keepdims="bool")
 def prod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None):
     """NumPy ``prod``: the product over ``axis`` (None: all; an int or a tuple). Its
     gradient is the product of the *other* entries, formed without dividing by ``a``,
@@ -62,6 +63,7 @@ def _dof(name: str, x, axes, ddof):
     return n if ddof == 0 else elementwise.maximum(n - float(ddof), 0.0)
 
 
+@command_line(a="node", axis="axis", ddof="dim", keepdims="bool")
 def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
     """NumPy ``var``: ``sum((a - mean(a))²) / (n - ddof)`` over ``axis`` (two passes,
     as NumPy: the mean is subtracted before squaring, never ``E[a²] - E[a]²``)."""
@@ -72,6 +74,7 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
     return sum_(centered * centered, axis=axes, keepdims=keepdims) / _dof("var", x, axes, ddof)
 
 
+@command_line(a="node", axis="axis", ddof="dim", keepdims="bool")
 def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
     """NumPy ``std``: ``sqrt(var(a, axis, ddof=ddof))``. Its gradient is infinite where
     the variance is 0 (constant data), as in NumPy-based autograd."""
@@ -142,6 +145,7 @@ def argmin(a, axis=None, out=None, *, keepdims=False):
     return scans.argmin_op(a, axis=axis, keepdims=keepdims)
 
 
+@command_line(a="node", axis="axis")
 def cumsum(a, axis=None, dtype=None, out=None):
     """NumPy ``cumsum``: running sums along ``axis`` (None: of the flattened array)."""
     _no_buffers("cumsum", dtype, out)
@@ -149,6 +153,7 @@ def cumsum(a, axis=None, dtype=None, out=None):
     return scans.cumsum_op(_flat(x), axis=0) if axis is None else scans.cumsum_op(x, axis=axis)
 
 
+@command_line(a="node", axis="axis")
 def cumprod(a, axis=None, dtype=None, out=None):
     """NumPy ``cumprod``: running products along ``axis`` (None: flattened). Its
     derivative never divides by ``a``, so it is exact at zero entries."""
@@ -173,6 +178,7 @@ def _diff_edge(x, value, axis: int, what: str):
 _NO_VALUE = object()
 
 
+@command_line(a="node", n="dim", axis="axis")
 def diff(a, n=1, axis=-1, prepend=_NO_VALUE, append=_NO_VALUE):
     """NumPy ``diff``: the ``n``-th forward difference along ``axis``
     (``a[1:] - a[:-1]``, repeated), after joining ``prepend``/``append``."""
@@ -206,6 +212,7 @@ def diff(a, n=1, axis=-1, prepend=_NO_VALUE, append=_NO_VALUE):
     return x
 
 
+@command_line(a="node", axis="axis", keepdims="bool")
 def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
     """SciPy's ``logsumexp``: ``log(sum(b * exp(a)))`` over ``axis``, shifted by the max
     so it is finite for inputs of any size. ``b`` (broadcast against ``a``) weights

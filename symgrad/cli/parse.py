@@ -18,8 +18,7 @@ import ast
 import math
 import operator
 
-from ..api import functions as F
-from ..ir.graph import OPERATORS as GRAPH_OPERATORS, REGISTRY, Node
+from ..ir.graph import COMMAND_LINE, OPERATORS as GRAPH_OPERATORS, REGISTRY, Node
 from ..ops import structure
 from ..ir.leaves import constant, tensor
 from ..ir.shapes import ShapeError
@@ -31,61 +30,27 @@ MAX_DIM = 100_000
 # Parameter kinds: node (an expression), nodes (a list or tuple of expressions), dim
 # (int or dimension name), axis (int, tuple of ints or None), int, ints (tuple of
 # ints), shape (tuple of dims), bool.
-# The API functions that are not one op of their operands (an op record with a ``cli``
-# field is a command-line function of its name: see :func:`functions`).
-UNARY = ("square", "diagonal")
-BINARY = ("dot", "mod", "inner", "kron", "cross", "vdot", "tensordot", "vecdot")  # products of any rank
-REDUCE = (("node", None), ("axis", None), ("bool", False))
-FUNCTIONS = {name: (getattr(F, name), (("node", None),)) for name in UNARY}
-FUNCTIONS.update({name: (getattr(F, name), (("node", None), ("node", None))) for name in BINARY})
-FUNCTIONS.update({
-    "sum": (F.sum, REDUCE), "mean": (F.mean, REDUCE),
-    "logsumexp": (lambda a, axis, keepdims: F.logsumexp(a, axis, keepdims=keepdims), REDUCE),
-    "softmax": (F.softmax, (("node", None), ("axis", -1))),
-    "log_softmax": (F.log_softmax, (("node", None), ("axis", -1))),
-    "transpose": (F.transpose, (("node", None), ("ints", None))),
-    "reshape": (F.reshape, (("node", None), ("shape", None))),
-    "eye": (F.eye, (("dim", None),)),
-    "expit": (F.sigmoid, (("node", None),)),  # SciPy's name of sigmoid
-    "one_hot": (F.one_hot, (("node", None), ("dim", None))),
-    "where": (F.where, (("node", None), ("node", None), ("node", None))),
-    "stack": (F.stack, (("nodes", None), ("int", 0))),
-    "concatenate": (F.concatenate, (("nodes", None), ("int", 0))),
-})
 #: Comparison operators (one per comparison: no chains) and the Python operators whose
 #: ops (:data:`symgrad.ir.graph.OPERATORS`) they build.
 COMPARISONS = {ast.Gt: operator.gt, ast.GtE: operator.ge, ast.Lt: operator.lt,
                ast.LtE: operator.le, ast.Eq: operator.eq}
-FUNCTIONS.update({
-    "prod": (lambda a, axis, keepdims: F.prod(a, axis, keepdims=keepdims), REDUCE),
-    "var": (lambda a, axis, ddof, keepdims: F.var(a, axis, ddof=ddof, keepdims=keepdims),
-            (("node", None), ("axis", None), ("dim", 0), ("bool", False))),
-    "std": (lambda a, axis, ddof, keepdims: F.std(a, axis, ddof=ddof, keepdims=keepdims),
-            (("node", None), ("axis", None), ("dim", 0), ("bool", False))),
-    "cumsum": (F.cumsum, (("node", None), ("axis", None))),
-    "cumprod": (F.cumprod, (("node", None), ("axis", None))),
-    "diff": (lambda a, n, axis: F.diff(a, n, axis), (("node", None), ("dim", 1), ("axis", -1))),
-})
-#: Keyword names of the parameters, position by position.
 OPERATORS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
              ast.Div: operator.truediv, ast.Pow: operator.pow, ast.MatMult: operator.matmul,
              ast.Mod: operator.mod, ast.FloorDiv: operator.floordiv}
-KEYWORDS = {"sum": ("x", "axis", "keepdims"), "mean": ("x", "axis", "keepdims"),
-            "logsumexp": ("x", "axis", "keepdims"), "softmax": ("x", "axis"),
-            "log_softmax": ("x", "axis"), "transpose": ("x", "axes"), "reshape": ("x", "shape"),
-            "one_hot": ("labels", "k"), "where": ("condition", "x", "y"),
-            "stack": ("arrays", "axis"), "concatenate": ("arrays", "axis"),
-            "prod": ("a", "axis", "keepdims"),
-            "var": ("a", "axis", "ddof", "keepdims"), "std": ("a", "axis", "ddof", "keepdims"),
-            "cumsum": ("a", "axis"), "cumprod": ("a", "axis"), "diff": ("a", "n", "axis")}
 
 
 def functions() -> dict:
-    """Every command-line function: name -> (builder, parameter kinds). The op records
-    with a ``cli`` field (read now, so an op registered later is found), then the API
-    functions above."""
-    found = {op.name: (op, op.cli) for op in REGISTRY.values() if op.cli is not None}
-    found.update(FUNCTIONS)
+    """Every command-line function: name -> (builder, ((kind, default), ...), keywords).
+
+    The op records with a ``cli`` field (called with positional operands, no keywords),
+    then the API functions declared with :func:`symgrad.ir.graph.command_line` (called
+    by keyword; their parameter names are the keywords). Read now, so that an op or
+    function defined later is found.
+    """
+    found = {op.name: (op, op.cli, None) for op in REGISTRY.values() if op.cli is not None}
+    for name, (function, params) in COMMAND_LINE.items():
+        found[name] = (function, tuple((kind, default) for _, kind, default in params),
+                       tuple(parameter for parameter, _, _ in params))
     return found
 
 
@@ -259,18 +224,18 @@ class _Builder:
         if name not in self.functions:
             self.fail(node.func, f"unknown function {name!r}; known: "
                       f"{', '.join(sorted(self.functions))}")
-        function, params = self.functions[name]
-        args = self.arguments(node, name, params)
-        return function(*[self.argument(kind, arg, default, depth)
-                          for (kind, default), arg in zip(params, args)])
+        function, params, keywords = self.functions[name]
+        args = self.arguments(node, name, params, keywords or ())
+        values = [self.argument(kind, arg, default, depth)
+                  for (kind, default), arg in zip(params, args)]
+        return function(*values) if keywords is None else function(**dict(zip(keywords, values)))
 
-    def arguments(self, node, name: str, params) -> list:
+    def arguments(self, node, name: str, params, keywords) -> list:
         """The call's argument ast nodes in parameter order (None where defaulted)."""
         if len(node.args) > len(params):
             self.fail(node, f"{name}() takes at most {len(params)} argument"
                       f"{'s' if len(params) > 1 else ''}, got {len(node.args)}")
         args = list(node.args) + [None] * (len(params) - len(node.args))
-        keywords = KEYWORDS.get(name, ())
         for keyword in node.keywords:
             if keyword.arg not in keywords:
                 self.fail(keyword.value if keyword.arg is None else keyword,
@@ -331,4 +296,4 @@ class _Builder:
         return size
 
 
-__all__ = ["parse_expression", "ParseError", "FUNCTIONS", "functions", "MAX_LENGTH", "MAX_DEPTH"]
+__all__ = ["parse_expression", "ParseError", "functions", "MAX_LENGTH", "MAX_DEPTH"]

@@ -484,6 +484,32 @@ for _name in BINARY_OPERATORS:
 #: node methods and NumPy's dispatch protocols.
 NUMPY_FUNCTIONS: dict = {}
 
+#: The API functions that are command-line functions and not one op record each (a
+#: record says so in its ``cli`` field), by command-line name:
+#: ``{name: (function, ((parameter, kind, default), ...))}``. Filled by
+#: :func:`command_line` where each function is defined; read by :mod:`symgrad.cli.parse`.
+COMMAND_LINE: dict = {}
+
+
+def command_line(name: Optional[str] = None, **kinds):
+    """Declare the decorated function a command-line function (``name``: its own name).
+
+    ``kinds`` maps the parameters the command line passes, in order, to their kinds
+    (``node``, ``nodes``, ``dim``, ``axis``, ``int``, ``ints``, ``shape``, ``bool``: see
+    :mod:`symgrad.cli.parse`); the defaults and keyword names are the signature's, so
+    they cannot drift from the function's own.
+    """
+    import inspect
+
+    def declare(function):
+        signature = inspect.signature(function).parameters
+        COMMAND_LINE[name or function.__name__] = (function, tuple(
+            (parameter, kind, None if signature[parameter].default is inspect.Parameter.empty
+             else signature[parameter].default)
+            for parameter, kind in kinds.items()))
+        return function
+    return declare
+
 
 def _array_method(name: str):
     """NumPy's ``ndarray.<name>`` method: the symgrad function of that name applied to

@@ -5,7 +5,7 @@ import operator
 
 import numpy as np
 
-from ..ir.graph import DTYPES, LEAF_OPS, Node, REGISTRY, describe, result_dtype
+from ..ir.graph import DTYPES, LEAF_OPS, Node, REGISTRY, command_line, describe, result_dtype
 from ..ir.leaves import as_node
 from ..ir.shapes import ShapeError, broadcast_shapes
 from . import facts as F
@@ -542,6 +542,7 @@ log_sigmoid = unary("log_sigmoid", "-np.logaddexp(0.0, -{0})",
                     cli=(("node", None),))
 
 
+@command_line(x="node")
 def square(x) -> Node:
     """NumPy ``square``: ``x * x`` (one multiply node, so it simplifies with other products)."""
     return REGISTRY["multiply"](x, x)

@@ -25,7 +25,7 @@ import string
 
 import numpy as np
 
-from ..ir.graph import Node, describe, result_dtype
+from ..ir.graph import Node, command_line, describe, result_dtype
 from ..ir.leaves import as_node, constant
 from ..ir.shapes import (ShapeError, broadcast_shapes, format_shape, normalize_axis,
                       normalize_shape, symbolic_size)
@@ -591,6 +591,7 @@ def matmul(x1, x2):
     return matmul_op(x1, x2)
 
 
+@command_line(a="node", b="node")
 def dot(a, b):
     """NumPy ``dot``: ``*`` for a 0-d operand, ``matmul`` up to rank 2, and for higher
     ranks the sum over ``a``'s last axis and ``b``'s second-to-last (last if 1-D)."""
@@ -605,6 +606,7 @@ def dot(a, b):
     return einsum_op(a, b, spec=f"{left},{''.join(right)}->{result}")
 
 
+@command_line(a="node", b="node")
 def inner(a, b):
     """NumPy ``inner``: the sum over the last axes of both (``*`` for a 0-d operand)."""
     a, b = as_node(a), as_node(b)
@@ -641,6 +643,7 @@ def _tensordot_axes(axes, a: Node, b: Node) -> tuple:
     return axes_a, axes_b
 
 
+@command_line(a="node", b="node")
 def tensordot(a, b, axes=2):
     """NumPy ``tensordot``: the sum over ``axes`` (an int N: a's last N with b's first N;
     or a pair of axis lists); the free axes of ``a`` then those of ``b``."""
@@ -661,6 +664,7 @@ def tensordot(a, b, axes=2):
     return einsum_op(a, b, spec=f"{''.join(left)},{''.join(right)}->{''.join(result)}")
 
 
+@command_line(a="node", b="node")
 def vdot(a, b):
     """NumPy ``vdot``: the dot product of the flattened operands (equal sizes)."""
     a, b = as_node(a), as_node(b)
@@ -688,6 +692,7 @@ def _dim_product(a: Node, b: Node, da, db):
                                   "(declare int sizes)")
 
 
+@command_line(a="node", b="node")
 def kron(a, b):
     """NumPy ``kron``: the Kronecker product (ranks padded with leading 1s to match)."""
     a, b = as_node(a), as_node(b)
@@ -718,6 +723,7 @@ def _with_zero_z(x: Node) -> Node:
     return concatenate(x, zeros(x.shape[:-1] + (1,)), axis=x.ndim - 1)
 
 
+@command_line(a="node", b="node")
 def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     """NumPy ``cross`` of 3-vectors (or 2-vectors: the z component) along ``axisa`` /
     ``axisb``, batch axes broadcast: ``einsum('ijk,...j,...k->...i', ε, a, b)``."""
@@ -747,6 +753,7 @@ def _no_out(name: str, dtype, out) -> None:
         raise TypeError(f"{name}: dtype= and out= are not supported on symgrad nodes")
 
 
+@command_line(a="node")
 def diagonal(a, offset=0, axis1=0, axis2=1):
     """NumPy ``diagonal``: the diagonal at ``offset`` of the axes ``axis1``, ``axis2``,
     appended as the last axis (the ``diag`` op for a square matrix)."""
@@ -789,6 +796,7 @@ def diag(v, k=0):
 
 # numpy.linalg's array-API products (NumPy 2): last-axes conventions -------------------
 
+@command_line(x1="node", x2="node")
 def vecdot(x1, x2, axis=-1):
     """NumPy ``vecdot``: the dot product along ``axis`` (default last), other axes
     broadcast: ``einsum('...i,...i->...')``."""

@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from ..ir.graph import Node, REGISTRY
+from ..ir.graph import Node, REGISTRY, command_line
 from ..ir.leaves import as_node
 from ..ir.shapes import ShapeError, normalize_axes, normalize_axis
 from ..ir.print_forms import Piece
@@ -119,6 +119,7 @@ def count(shape) -> Node:
     return size if ints == 1 else size * float(ints)
 
 
+@command_line(x="node", axis="axis", keepdims="bool")
 def mean(x, axis=None, keepdims=False) -> Node:
     """Arithmetic mean: a sum divided by the (possibly symbolic) count."""
     x = as_node(x)
