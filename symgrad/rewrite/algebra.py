@@ -15,6 +15,9 @@ from ..ir.leaves import constant
 from ..ops import broadcast_to, is_constant, zeros
 from ..analysis.properties import is_nonnegative, is_nonzero
 from ..ir.shapes import ShapeError, broadcast_shapes, is_concrete
+# The op records the rules match (patterns compare records, never names).
+from ..ops.elementwise import add, divide, maximum, multiply, negative, power, subtract
+from ..ops.structure import broadcast_to_op, reshape
 from .pattern import P, Rule, RuleSet
 
 # Arithmetic operands only: bool + bool is a logical or in NumPy, so x + x != 2x there.
@@ -120,22 +123,22 @@ def _has_broadcast_operand(node: Node) -> bool:
 
 
 NEUTRAL = RuleSet("neutral and absorbing elements", [
-    Rule("x + 0 = x", P.add(x, zero).named("out"), as_out),
-    Rule("x - 0 = x", P.subtract(x, zero).named("out"), as_out),
-    Rule("0 - x = -x", P.subtract(zero, x).named("out"), lambda x, out: as_out(-x, out)),
-    Rule("x * 1 = x", P.multiply(x, one).named("out"), as_out),
-    Rule("x / 1 = x", P.divide(x, one).named("out"), as_out),
-    Rule("x ** 1 = x", P.power(x, one).named("out"), as_out),
-    Rule("x * -1 = -x", P.multiply(x, minus_one).named("out"), lambda x, out: as_out(-x, out)),
-    Rule("0 * x = 0", P.multiply(zero, x).named("out"), zeros_like),
-    Rule("0 / x = 0  (x != 0)", P.divide(zero, x).named("out"), zeros_like,
+    Rule("x + 0 = x", P(add, x, zero).named("out"), as_out),
+    Rule("x - 0 = x", P(subtract, x, zero).named("out"), as_out),
+    Rule("0 - x = -x", P(subtract, zero, x).named("out"), lambda x, out: as_out(-x, out)),
+    Rule("x * 1 = x", P(multiply, x, one).named("out"), as_out),
+    Rule("x / 1 = x", P(divide, x, one).named("out"), as_out),
+    Rule("x ** 1 = x", P(power, x, one).named("out"), as_out),
+    Rule("x * -1 = -x", P(multiply, x, minus_one).named("out"), lambda x, out: as_out(-x, out)),
+    Rule("0 * x = 0", P(multiply, zero, x).named("out"), zeros_like),
+    Rule("0 / x = 0  (x != 0)", P(divide, zero, x).named("out"), zeros_like,
          when=lambda x: is_nonzero(x)),
     # sum(0), 0ᵀ, A @ 0, ...: a linear op of zeros is zeros
     Rule("linear(0) = 0", P.var("out", _is_linear_in_zero), zeros_like),
     Rule("reshape(broadcast(s)) = broadcast(s)",
-         P.reshape(P.broadcast_to(s)).named("out"), lambda s, out: as_out(s, out)),
+         P(reshape, P(broadcast_to_op, s)).named("out"), lambda s, out: as_out(s, out)),
     Rule("broadcast(broadcast(x)) = broadcast(x)",
-         P.broadcast_to(P.broadcast_to(x)).named("out"), lambda x, out: as_out(x, out)),
+         P(broadcast_to_op, P(broadcast_to_op, x)).named("out"), lambda x, out: as_out(x, out)),
     # broadcast_to(x) + y = x + y when y already has the result shape
     Rule("drop broadcast under elementwise op", P.var("out", _has_broadcast_operand),
          _drop_broadcasts),
@@ -162,13 +165,13 @@ def _pull_negation(out: Node) -> Node:
 SIGNS = RuleSet("signs", [
     Rule("op(-x, y) = -op(x, y)  (op linear)", P.var("out", _has_negated_operand),
          _pull_negation),
-    Rule("-(c x) = (-c) x", P.negative(P.multiply(c, x)), lambda c, x: constant(-c.value) * x),
-    Rule("x + (-y) = x - y", P.add(x, P.negative(y)), lambda x, y: x - y),
-    Rule("(-x) - y = -(x + y)", P.subtract(P.negative(x), y), lambda x, y: -(x + y)),
-    Rule("x - (-y) = x + y", P.subtract(x, P.negative(y)), lambda x, y: x + y),
-    Rule("-(x - y) = y - x", P.negative(P.subtract(x, y)), lambda x, y: y - x),
+    Rule("-(c x) = (-c) x", P(negative, P(multiply, c, x)), lambda c, x: constant(-c.value) * x),
+    Rule("x + (-y) = x - y", P(add, x, P(negative, y)), lambda x, y: x - y),
+    Rule("(-x) - y = -(x + y)", P(subtract, P(negative, x), y), lambda x, y: -(x + y)),
+    Rule("x - (-y) = x + y", P(subtract, x, P(negative, y)), lambda x, y: x + y),
+    Rule("-(x - y) = y - x", P(negative, P(subtract, x, y)), lambda x, y: y - x),
     # (-c) x + y = y - c x: a sum leads with its positive term, as it is written by hand
-    Rule("(-c) x + y = y - c x  (c > 0)", P.add(P.multiply(c, x), y),
+    Rule("(-c) x + y = y - c x  (c > 0)", P(add, P(multiply, c, x), y),
          lambda c, x, y: y - constant(-c.value) * x, when=lambda c: float(c.value) < 0),
 ])
 
@@ -252,41 +255,41 @@ LIKE_TERMS = RuleSet("like terms and scalar factors", [
         elementwise.add, elementwise.subtract)), _collect_terms),
     Rule("x s = s x", P.var("out", lambda n: n.op is elementwise.multiply and _scalar_last(n)),
          lambda out: out.operands[1] * out.operands[0]),
-    Rule("x - x = 0", P.subtract(x, x).named("out"), zeros_like),
+    Rule("x - x = 0", P(subtract, x, x).named("out"), zeros_like),
     # x + x = 2x is built so (add's fold)
-    Rule("s x + x = (s + 1) x", P.add(P.multiply(s, x), x), lambda s, x: (s + 1.0) * x,
+    Rule("s x + x = (s + 1) x", P(add, P(multiply, s, x), x), lambda s, x: (s + 1.0) * x,
          when=lambda x: is_float(x)),
-    Rule("s x + t x = (s + t) x", P.add(P.multiply(s, x), P.multiply(t, x)),
+    Rule("s x + t x = (s + t) x", P(add, P(multiply, s, x), P(multiply, t, x)),
          lambda s, t, x: (s + t) * x, when=lambda x: is_float(x)),
-    Rule("s x - t x = (s - t) x", P.subtract(P.multiply(s, x), P.multiply(t, x)),
+    Rule("s x - t x = (s - t) x", P(subtract, P(multiply, s, x), P(multiply, t, x)),
          lambda s, t, x: (s - t) * x, when=lambda x: is_float(x)),
-    Rule("x y + x z = x (y + z)", P.add(P.multiply(x, y), P.multiply(x, z)),
+    Rule("x y + x z = x (y + z)", P(add, P(multiply, x, y), P(multiply, x, z)),
          lambda x, y, z: x * (y + z)),
-    Rule("x y - x z = x (y - z)", P.subtract(P.multiply(x, y), P.multiply(x, z)),
+    Rule("x y - x z = x (y - z)", P(subtract, P(multiply, x, y), P(multiply, x, z)),
          lambda x, y, z: x * (y - z)),
     # c (d x) = (c d) x for 0-d constants is built so (multiply's fold)
-    Rule("s (t X) = (s t) X", P.multiply(s, P.multiply(t, x)), lambda s, t, x: (s * t) * x,
+    Rule("s (t X) = (s t) X", P(multiply, s, P(multiply, t, x)), lambda s, t, x: (s * t) * x,
          when=lambda x: x.ndim > 0),
-    Rule("x / c = (1/c) x", P.divide(x, P.var("c", _nonzero_constant)),
+    Rule("x / c = (1/c) x", P(divide, x, P.var("c", _nonzero_constant)),
          lambda x, c: constant(1.0 / c.value) * x, when=lambda x: is_float(x)),
     # sum(s X) = s sum(X), (s A) @ B = s (A @ B), trace(s X) = s trace(X), ...
     Rule("op(s X) = s op(X)  (op linear)", P.var("out", _scalar_out_of_linear), _pull_scalars),
     # t y / max(t, ε) = y for t ≥ 0: the tiny ε only keeps 0/0 out (the norm's derivative
     # x / max(‖x‖, ε)); it differs from y only where t < ε (a subnormal norm)
-    Rule("t (y / max(t, ε)) = y  (t ≥ 0)", P.multiply(t, P.divide(y, P.maximum(t, eps))).named("out"),
+    Rule("t (y / max(t, ε)) = y  (t ≥ 0)", P(multiply, t, P(divide, y, P(maximum, t, eps))).named("out"),
          lambda y, out: as_out(y, out), when=lambda t: is_nonnegative(t)),
     Rule("(s t)(y / max(t, ε)) = s y  (t ≥ 0)",
-         P.multiply(P.multiply(s, t), P.divide(y, P.maximum(t, eps))).named("out"),
+         P(multiply, P(multiply, s, t), P(divide, y, P(maximum, t, eps))).named("out"),
          lambda s, y, out: as_out(s * y, out), when=lambda t: is_nonnegative(t)),
-    Rule("x / x = 1  (x != 0)", P.divide(x, x).named("out"),
+    Rule("x / x = 1  (x != 0)", P(divide, x, x).named("out"),
          lambda out: as_out(constant(1.0), out), when=lambda x: is_nonzero(x)),
-    Rule("x (y / x) = y  (x != 0)", P.multiply(x, P.divide(y, x)).named("out"),
+    Rule("x (y / x) = y  (x != 0)", P(multiply, x, P(divide, y, x)).named("out"),
          lambda y, out: as_out(y, out), when=lambda x: is_nonzero(x)),
-    Rule("x (y/x - z) = y - x z  (x != 0)", P.multiply(x, P.subtract(P.divide(y, x), z)),
+    Rule("x (y/x - z) = y - x z  (x != 0)", P(multiply, x, P(subtract, P(divide, y, x), z)),
          lambda x, y, z: y - x * z, when=lambda x: is_nonzero(x)),
-    Rule("x (y/x + z) = y + x z  (x != 0)", P.multiply(x, P.add(P.divide(y, x), z)),
+    Rule("x (y/x + z) = y + x z  (x != 0)", P(multiply, x, P(add, P(divide, y, x), z)),
          lambda x, y, z: y + x * z, when=lambda x: is_nonzero(x)),
-    Rule("x (z - y/x) = x z - y  (x != 0)", P.multiply(x, P.subtract(z, P.divide(y, x))),
+    Rule("x (z - y/x) = x z - y  (x != 0)", P(multiply, x, P(subtract, z, P(divide, y, x))),
          lambda x, y, z: x * z - y, when=lambda x: is_nonzero(x)),
 ])
 

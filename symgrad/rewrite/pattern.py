@@ -10,7 +10,7 @@ A :class:`Rule` pairs a pattern with a replacement builder and an optional
 condition; both are plain functions of the bound names, so a rule reads like
 a line of a derivative table::
 
-    Rule("x + x -> 2x", P.add(x, x), lambda x: 2.0 * x)
+    Rule("x + x -> 2x", P(elementwise.add, x, x), lambda x: 2.0 * x)
 
 The style follows tinygrad's ``UPat`` table and PyTensor's
 ``PatternNodeRewriter``: the rules are data, the driver (``engine.py``) is
@@ -21,7 +21,7 @@ from __future__ import annotations
 import inspect
 from typing import Callable, Optional
 
-from ..ir.graph import REGISTRY, Node
+from ..ir.graph import Node, Op
 from ..ops import is_constant, structure
 
 _ANY_OP = None
@@ -55,17 +55,15 @@ class Pat:
 
 
 class _Builder:
-    """``P.matmul(a, b)`` is ``Pat(<the matmul record>, (a, b))``; ``P.var("x")`` any node.
-
-    The op's name is read once, when the rule table is built; the pattern holds
-    the record, so matching compares records, never names.
+    """``P(matmul, a, b)`` is ``Pat(matmul, (a, b))`` for the op record ``matmul``;
+    ``P.var("x")`` any node. Rules name their ops by record (imported from
+    :mod:`symgrad.ops`), so matching compares records, never names.
     """
 
-    def __getattr__(self, op_name: str):
-        record = REGISTRY.get(op_name)
-        if record is None:  # a typo must not give a pattern that never matches
-            raise AttributeError(f"no op named {op_name!r} to build a pattern for")
-        return lambda *operands, **attrs: Pat(record, operands, attrs)
+    def __call__(self, op, *operands, **attrs) -> Pat:
+        if not isinstance(op, Op):  # a misspelt record must not give a pattern that never matches
+            raise TypeError(f"a pattern's op must be an op record, got {op!r}")
+        return Pat(op, operands, attrs)
 
     @staticmethod
     def var(name: str, test: Optional[Callable] = None) -> Pat:
