@@ -1,0 +1,126 @@
+"""Regression tests for issue 15 (round 5): items 6, 8, 9, 28, 31-37.
+
+Each test failed on the code before its fix, or (said in its docstring) guards
+a behaviour that already held when the test was written.
+"""
+import numpy as np
+import pytest
+
+import symgrad as sg
+from symgrad.ir.graph import REGISTRY, toposort
+
+# --------------------------------------------------------------------------
+# Item 9: hostile int (and float, str) subclasses never reach generated source
+
+_MARK = "__import__('os').system('echo PWNED')"
+
+
+def _printing_as_code(base, **methods):
+    """A subclass of ``base`` whose repr, str and format are a line of code."""
+    text = dict(__repr__=lambda self: _MARK, __str__=lambda self: _MARK,
+                __format__=lambda self, spec: _MARK)
+    return type(f"Hostile{base.__name__.title()}", (base,), {**text, **methods})
+
+
+#: also lies through __index__, claims to equal everything and hashes alike
+_HostileInt = _printing_as_code(int, __index__=lambda self: 0, __eq__=lambda self, other: True,
+                                __hash__=lambda self: 12345)
+_HostileFloat = _printing_as_code(float)
+_HostileStr = _printing_as_code(str)
+
+
+def _hostile(value):
+    if type(value) is int:
+        return _HostileInt(value)
+    if type(value) is float:
+        return _HostileFloat(value)
+    if type(value) is str:
+        return _HostileStr(value)
+    if type(value) is tuple:
+        return tuple(_hostile(v) for v in value)
+    return value
+
+
+def _plain(value):
+    if isinstance(value, (tuple, list)):
+        return all(_plain(v) for v in value)
+    if isinstance(value, slice):
+        return _plain((value.start, value.stop, value.step))
+    return type(value) not in (_HostileInt, _HostileFloat, _HostileStr)
+
+
+def _assert_no_hostile_value(out, inputs):
+    for node in toposort([out]):
+        for name, value in node.attrs.items():
+            assert _plain(value), f"{node.op.name}.{name} kept a {type(value).__name__}"
+    assert "PWNED" not in sg.function(inputs, out).executed_source
+    assert "PWNED" not in sg.codegen(inputs, out)
+
+
+_ATTR_SAMPLES = [pytest.param(op, i, id=f"{op.name}-{i}")
+                 for op in sorted(REGISTRY.values(), key=lambda op: op.name)
+                 if op.samples is not None and op.name not in ("input", "constant")
+                 for i, sample in enumerate(op.samples()) if sample.attrs]
+
+
+@pytest.mark.parametrize("op,index", _ATTR_SAMPLES)
+def test_item09_every_op_stores_hostile_attributes_as_plain_values(op, index):
+    """Every int, float and str attribute of every registry sample, passed as a
+    hostile subclass, builds the very node the plain value builds, and the
+    compiled source never contains what the subclass prints."""
+    sample = op.samples()[index]
+    dtypes = ["bool" if s.domain == "bool" else "int64" if s.domain.startswith("labels")
+              else "float64" for s in sample.operands]
+    inputs = [sg.tensor(f"x{i}", s.shape, d) for i, (s, d) in enumerate(zip(sample.operands, dtypes))]
+    out = op(*inputs, **{k: _hostile(v) for k, v in sample.attrs.items()})
+    assert out is op(*inputs, **sample.attrs)
+    _assert_no_hostile_value(out, inputs)
+
+
+_API_CASES = {
+    "index": lambda x, X, i: x[i(1)],
+    "negative index": lambda x, X, i: x[i(-2)],
+    "slice bounds": lambda x, X, i: x[i(1):i(4):i(2)],
+    "negative slice bounds": lambda x, X, i: x[i(-4):i(-1)],
+    "2-d index": lambda x, X, i: X[i(1), i(2)],
+    "2-d slice": lambda x, X, i: X[i(0):i(2), i(-1)],
+    "eye(n)": lambda x, X, i: sg.eye(i(3)) @ X,
+    "axis": lambda x, X, i: sg.sum(X, axis=i(1)),
+    "axis tuple": lambda x, X, i: sg.mean(X, axis=(i(0), i(1))),
+    "reshape": lambda x, X, i: sg.reshape(X, (i(4), i(3))),
+    "transpose": lambda x, X, i: sg.transpose(X, (i(1), i(0))),
+    "zeros": lambda x, X, i: X + sg.zeros((i(3), i(4))),
+    "one_hot": lambda x, X, i: sg.one_hot(sg.vector("labels", 3, dtype="int64"), i(4)) * X,
+    "expand_dims": lambda x, X, i: sg.expand_dims(x, i(0)),
+    "concatenate": lambda x, X, i: sg.concatenate([X, X], axis=i(1)),
+    "roll": lambda x, X, i: sg.roll(x, i(2)),
+    "cumsum": lambda x, X, i: sg.cumsum(X, axis=i(1)),
+    "tril": lambda x, X, i: sg.tril(X, i(1)),
+    "diag": lambda x, X, i: sg.diag(X, i(1)),
+    "take": lambda x, X, i: sg.take(x, i(3)),
+    "broadcast_to": lambda x, X, i: sg.broadcast_to(x, (i(2), i(5))),
+    "power": lambda x, X, i: x ** i(3),
+    "repeat": lambda x, X, i: sg.repeat(x, i(2)),
+    "tile": lambda x, X, i: sg.tile(x, i(2)),
+    "swapaxes": lambda x, X, i: sg.swapaxes(X, i(0), i(1)),
+    "flip": lambda x, X, i: sg.flip(X, i(1)),
+    "rot90": lambda x, X, i: sg.rot90(X, i(1)),
+    "split": lambda x, X, i: sg.split(X, i(2), axis=i(1))[1],
+    "diff": lambda x, X, i: sg.diff(X, i(1), axis=i(0)),
+    "round": lambda x, X, i: sg.round(x, i(2)),
+    "norm ord": lambda x, X, i: sg.linalg.norm(x, i(1)),
+    "matrix_power": lambda x, X, i: sg.linalg.matrix_power(X[:, i(0):i(3)], i(3)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(_API_CASES))
+def test_item09_hostile_ints_through_the_public_api(case):
+    """Indices, slice bounds, eye(n), axes, shapes and counts given as a hostile
+    int subclass build the very node plain ints build (so the int's real value
+    is used, not what its __index__ claims), store only plain values, and the
+    compiled source never shows the subclass's text."""
+    x, X = sg.vector("x", 5), sg.matrix("X", (3, 4))
+    out = _API_CASES[case](x, X, _HostileInt)
+    assert out is _API_CASES[case](x, X, int)
+    inputs = [n for n in toposort([out]) if n.op is REGISTRY["input"]]
+    _assert_no_hostile_value(out, inputs)
