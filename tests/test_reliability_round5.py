@@ -124,3 +124,67 @@ def test_item09_hostile_ints_through_the_public_api(case):
     assert out is _API_CASES[case](x, X, int)
     inputs = [n for n in toposort([out]) if n.op is REGISTRY["input"]]
     _assert_no_hostile_value(out, inputs)
+
+
+# --------------------------------------------------------------------------
+# Item 8: a constant combined by reassociation never overflows or underflows
+
+_SMALL, _TINY_ENTRIES, _BIG = np.full(3, 1e-10), np.full((2, 2), 1e-160), np.full((2, 2), 1e160)
+#: (graph of (m, x, v, A, B) for m = sg or np, point): at the point the graph as
+#: written is finite and nonzero in NumPy, while the constant a fold would make
+#: (in brackets) overflows or underflows
+_EXTREME_FOLDS = {
+    "x / 1e-310 [1/1e-310 = inf]": (lambda m, x, v, A, B: x / 1e-310, {"x": 1e-10}),
+    "v / 1e-310 [inf]": (lambda m, x, v, A, B: m.sum(v / 1e-310), {"v": _SMALL}),
+    "1e-160 (1e-160 x) [1e-320, subnormal]": (lambda m, x, v, A, B: 1e-160 * (1e-160 * x),
+                                              {"x": 1e300}),
+    "1e200 (1e200 x) [inf]": (lambda m, x, v, A, B: 1e200 * (1e200 * x), {"x": 1e-300}),
+    "1e200 (1e200 v) [inf]": (lambda m, x, v, A, B: m.sum(1e200 * (1e200 * v)),
+                              {"v": np.full(3, 1e-300)}),
+    "(1e-200 x) 1e-200 [0]": (lambda m, x, v, A, B: (1e-200 * x) * 1e-200, {"x": 1e300}),
+    "(x 1e-200) / 1e200 [0]": (lambda m, x, v, A, B: (x * 1e-200) / 1e200, {"x": 1e300}),
+    "1e308 x + 1e308 x [2e308 = inf]": (lambda m, x, v, A, B: 1e308 * x + 1e308 * x,
+                                        {"x": 1e-10}),
+    "-(1e308 x) - 1e308 x [-inf]": (lambda m, x, v, A, B: -(1e308 * x) - 1e308 * x,
+                                    {"x": 1e-10}),
+    "1e308 v + v 1e308 [inf]": (lambda m, x, v, A, B: m.sum(1e308 * v + v * 1e308),
+                                {"v": _SMALL}),
+    "1e308 v - (-1e308) v [inf]": (lambda m, x, v, A, B: m.sum(1e308 * v - (-1e308) * v),
+                                   {"v": _SMALL}),
+    "(1e200 A) @ (1e200 B) [inf]": (lambda m, x, v, A, B: m.sum((1e200 * A) @ (1e200 * B)),
+                                     {"A": _TINY_ENTRIES, "B": _TINY_ENTRIES}),
+    "(1e-200 A) @ (1e-200 B) [0]": (lambda m, x, v, A, B: m.sum((1e-200 * A) @ (1e-200 * B)),
+                                     {"A": _BIG, "B": _BIG}),
+    "trace(1e-200 (1e-200 A)) [0]": (lambda m, x, v, A, B: m.trace(1e-200 * (1e-200 * A)),
+                                      {"A": _BIG}),
+}
+
+
+@pytest.mark.parametrize("case", sorted(_EXTREME_FOLDS))
+def test_item08_no_fold_makes_a_non_finite_or_underflowed_constant(case):
+    """As built, simplified, and compiled with and without optimization, each graph
+    gives NumPy's value of the same formula (finite and nonzero): a fold whose
+    constant would be non-finite or underflow is skipped."""
+    build, point = _EXTREME_FOLDS[case]
+    nodes = dict(x=sg.scalar("x"), v=sg.vector("v", 3), A=sg.matrix("A", (2, 2)),
+                 B=sg.matrix("B", (2, 2)))
+    with np.errstate(all="ignore"):
+        expected = build(np, **{k: np.float64(point.get(k, 1.0)) if k == "x"
+                                else np.asarray(point.get(k, np.ones(n.shape)))
+                                for k, n in nodes.items()})
+        assert np.isfinite(expected) and expected != 0
+        out = build(sg, **nodes)
+        inputs = [nodes[k] for k in sorted(point)]
+        for graph in (out, sg.simplify(out)):
+            for optimize in (False, True):
+                got = sg.function(inputs, graph, optimize=optimize)(*(point[k] for k in sorted(point)))
+                np.testing.assert_allclose(got, expected, rtol=1e-12, err_msg=str(graph))
+
+
+def test_item08_ordinary_folds_still_apply():
+    """The skip is only for extreme constants: ordinary ones still combine."""
+    _x = sg.scalar("x")
+    assert sg.simplify(2.0 * (3.0 * _x)) is 6.0 * _x
+    assert sg.simplify(_x / 4.0) is 0.25 * _x
+    assert sg.simplify(2.0 * _x + 3.0 * _x) is 5.0 * _x
+    assert sg.simplify(_x - _x) is sg.simplify(0.0 * _x)
