@@ -245,3 +245,55 @@ def test_item06_constant_parts_through_the_cli(text, capsys):
     out = capsys.readouterr().out.strip()
     assert code == 0
     assert float(out) == expected or (np.isnan(expected) and out == "nan"), out
+
+
+# --------------------------------------------------------------------------
+# Item 36: logdet's VJP is checked on general matrices (inv(x) vs inv(x).T)
+
+@pytest.fixture
+def logdet_with_untransposed_vjp():
+    """``logdet`` whose VJP forgot the transpose: ``inv(x)`` for ``inv(x).T`` (the two
+    agree on symmetric matrices only)."""
+    import dataclasses
+    from symgrad.ir.graph import register, unregister
+    from symgrad.ops.linalg import inv, logdet
+    wrong = register(dataclasses.replace(logdet, name="logdet_untransposed_vjp",
+                                         vjp=lambda g, out, x: [g * inv(x)]))
+    yield wrong
+    unregister(wrong)
+
+
+def test_item36_logdet_samples_catch_an_untransposed_vjp(logdet_with_untransposed_vjp):
+    """On the registry samples of logdet (the ones tests/test_op_rules.py checks), the
+    wrong VJP disagrees with central differences on at least one sample, and the
+    right one agrees on all; every sample is a general matrix (not symmetric) with
+    a positive determinant."""
+    from symgrad.check.numeric import central_difference
+    from symgrad.ops import draw
+    from symgrad.ops.linalg import logdet
+    caught = 0
+    for index, sample in enumerate(logdet.samples()):
+        value = draw(sample.operands[0], np.random.default_rng(index), {"n": 3})
+        assert not np.allclose(value, np.swapaxes(value, -1, -2)), "a symmetric sample"
+        assert np.all(np.linalg.det(value) > 0)
+        x = sg.tensor("x", sample.operands[0].shape)
+        numeric = {}
+        for op in (logdet, logdet_with_untransposed_vjp):
+            f = sg.function([x], [op(x), sg.grad(op(x), x)])
+            numeric = central_difference(lambda v: f(v)[0], [value], 0)
+            numeric_ok = np.allclose(f(value)[1], numeric, rtol=1e-5, atol=1e-6)
+            if op is logdet:
+                assert numeric_ok, f"logdet's own VJP on sample {index}"
+            else:
+                caught += not numeric_ok
+    assert caught == len(logdet.samples())
+
+
+def test_item36_check_grad_samples_catch_an_untransposed_vjp(logdet_with_untransposed_vjp):
+    """check_grad draws logdet's input from the domain its samples declare: a general
+    matrix with positive determinant, so the untransposed VJP is reported."""
+    X = sg.matrix("X", ("n", "n"))
+    assert sg.check_grad(sg.logdet(X), X).ok
+    report = sg.check_grad(logdet_with_untransposed_vjp(X), X)
+    assert not report.ok
+    assert sg.check_grad(sg.logdet(X @ X.T + sg.eye("n")), X).ok
