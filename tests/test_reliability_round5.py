@@ -447,3 +447,29 @@ def test_item28_stable_form_folds_keep_their_guards(case):
         for optimize in (False, True):
             np.testing.assert_allclose(sg.function([X], graph, optimize=optimize)(value), expected,
                                        rtol=1e-12, err_msg=str(graph))
+
+
+# --------------------------------------------------------------------------
+# Item 31: check_grad's ok is the conjunction over every trial
+
+@pytest.mark.parametrize("failing", [0, 1, 2, 3])
+def test_item31_one_failing_trial_fails_the_comparison(failing):
+    """Whichever trial disagrees (first, middle, last), the comparison fails."""
+    from symgrad.check.gradients import _compare
+    good = [np.array([1.0, 2.0]) for _ in range(4)]
+    bad = [g.copy() for g in good]
+    bad[failing] = np.array([1.0, 3.0])
+    comparison = _compare("expected", good, bad, 1e-6, 0.0)
+    assert not comparison.ok and comparison.trial == failing
+    assert _compare("expected", good, good, 1e-6, 0.0).ok
+
+
+def test_item31_check_grad_is_not_ok_when_some_trials_pass():
+    """``expected = 2|x|`` for ``d(x²)/dx`` is right at every x > 0 and wrong at x < 0:
+    over 20 random points some trials pass and some fail, and every seed reports
+    failure, whatever the last trial was."""
+    x = sg.scalar("x")
+    for seed in range(8):
+        report = sg.check_grad(x * x, x, expected=2 * sg.abs(x), trials=20, seed=seed)
+        assert report.checks[0].finite_differences.ok
+        assert not report.ok and not report.checks[0].expected.ok, seed
