@@ -473,3 +473,100 @@ def test_item31_check_grad_is_not_ok_when_some_trials_pass():
         report = sg.check_grad(x * x, x, expected=2 * sg.abs(x), trials=20, seed=seed)
         assert report.checks[0].finite_differences.ok
         assert not report.ok and not report.checks[0].expected.ok, seed
+
+
+# --------------------------------------------------------------------------
+# Item 32: every diagnosis of symgrad/check/slips.py, where it must NOT be given
+
+def _trials(seed=3, shape=(3, 3), count=3):
+    rng = np.random.default_rng(seed)
+    return [rng.standard_normal(shape) for _ in range(count)]
+
+
+def _diagnose(grads, expected, mirrors=None, sizes=None):
+    from symgrad.check.slips import diagnose
+    return diagnose(grads, expected, mirrors or {}, 1e-6, sizes or {})
+
+
+_SLIP_WORDS = ("factor", "sign", "zero", "transpose", "symmetric")
+
+
+@pytest.mark.parametrize("case", [
+    "a factor that varies between trials", "a factor that varies between entries",
+    "a sign flip but for one entry", "small but not zero", "a transpose but for one entry",
+    "a transpose in some trials only", "a symmetric term twice", "a mirrored term times 3",
+])
+def test_item32_no_diagnosis_for_a_near_miss(case):
+    """Each wrong derivation is close to one known slip but is not it: no slip is named
+    (a diagnosis that fired here would mislead the user)."""
+    G = _trials()
+    E, mirrors = None, {}
+    if case == "a factor that varies between trials":
+        E = [(2.0 + i) * g for i, g in enumerate(G)]
+    elif case == "a factor that varies between entries":
+        E = [g * np.linspace(1.0, 2.0, g.size).reshape(g.shape) for g in G]
+    elif case == "a sign flip but for one entry":
+        E = [-g for g in G]
+        E[1] = E[1].copy()
+        E[1][0, 1] += 1.0
+    elif case == "small but not zero":
+        E = [1e-3 * g for g in _trials(seed=4)]
+    elif case == "a transpose but for one entry":
+        E = [g.T.copy() for g in G]
+        E[2][2, 0] += 1.0
+    elif case == "a transpose in some trials only":
+        E = [G[0].T, G[1], G[2].T]
+    elif case == "a symmetric term twice":  # E + Eᵀ = 2 G: not a missing term
+        E = _trials(seed=6)
+        G = [(e + e.T) / 2 for e in E]
+    elif case == "a mirrored term times 3":  # E + E[M -> Mᵀ] = 3 G
+        mirror = _trials(seed=5)
+        E = _trials(seed=6)
+        G = [(e + m) / 3 for e, m in zip(E, mirror)]
+        mirrors = {"M replaced by Mᵀ": mirror}
+    slip = _diagnose(G, E, mirrors)
+    assert slip is None or not any(word in slip for word in _SLIP_WORDS), slip
+
+
+def test_item32_each_diagnosis_fires_on_its_own_slip_only():
+    """The positive cases, so the negatives above test a diagnosis that exists."""
+    G = _trials()
+    assert _diagnose(G, [-g for g in G]).startswith("sign flipped")
+    assert "factor of 2 is missing" in _diagnose(G, [g / 2 for g in G])
+    assert "expected is zero" in _diagnose(G, [0 * g for g in G])
+    assert _diagnose(G, [g.T for g in G]).startswith("transposed")
+    E = _trials(seed=6)
+    assert "symmetric term" in _diagnose([e + e.T for e in E], E)
+    mirror = _trials(seed=5)
+    assert "M replaced by Mᵀ" in _diagnose([e + m for e, m in zip(E, mirror)], E,
+                                            {"M replaced by Mᵀ": mirror})
+
+
+def test_item32_a_size_hint_only_for_a_dimension_of_that_size():
+    """``off by a factor of 3`` names dimension n only when n is 3 here."""
+    G = _trials()
+    assert "dimension n" in _diagnose(G, [3 * g for g in G], sizes={"n": 3})
+    slip = _diagnose(G, [3 * g for g in G], sizes={"n": 4, "m": 2})
+    assert "extra factor of 3" in slip and "dimension" not in slip
+
+
+def test_item32_missing_symmetric_term_only_with_factor_one_end_to_end():
+    """``∇ₓ xᵀ A x = (A + Aᵀ) x``: ``A x`` misses the symmetric term, ``2 A x`` does
+    not (its mirrored sum is twice the gradient), and ``3 Aᵀx + A x`` neither."""
+    x, A = sg.vector("x", "n"), sg.matrix("A", ("n", "n"))
+    cost = x @ A @ x
+    assert "symmetric term" in sg.check_grad(cost, x, expected=A @ x)[0].expected.slip
+    for wrong in (2 * (A @ x), 3 * (A.T @ x) + A @ x, A @ x + 0.5 * (A.T @ x)):
+        check = sg.check_grad(cost, x, expected=wrong)[0].expected
+        assert not check.ok
+        assert check.slip is None or "symmetric" not in check.slip, (wrong, check.slip)
+
+
+def test_item32_transposed_shape_only_when_the_shape_is_transposed():
+    """The shape slip names a transposed shape only for a (m, n) expected of a (n, m) wrt."""
+    R = sg.matrix("R", (2, 3))
+    cost = sg.sum(R * R)
+    assert "transposed: expected has shape (3, 2)" in \
+        sg.check_grad(cost, R, expected=2 * R.T)[0].expected.slip
+    slip = sg.check_grad(cost, R, expected=2 * R + 1.0)[0].expected.slip
+    assert slip is None or "transposed" not in slip
