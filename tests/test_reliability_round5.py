@@ -570,3 +570,62 @@ def test_item32_transposed_shape_only_when_the_shape_is_transposed():
         sg.check_grad(cost, R, expected=2 * R.T)[0].expected.slip
     slip = sg.check_grad(cost, R, expected=2 * R + 1.0)[0].expected.slip
     assert slip is None or "transposed" not in slip
+
+
+# --------------------------------------------------------------------------
+# Item 33: a finite-difference mismatch at a kink is reported as a kink, per kink op
+
+def _at_zero(d, x):
+    zero = sg.zeros(3)
+    return {
+        "abs": lambda: sg.abs(d), "relu": lambda: sg.relu(d), "sign": lambda: sg.sign(d) * x,
+        "floor": lambda: sg.floor(d) * x, "ceil": lambda: sg.ceil(d) * x,
+        "trunc": lambda: sg.trunc(d + 1.0) * x, "round": lambda: sg.round(d + 0.5) * x,
+        "maximum": lambda: sg.maximum(d, -d), "minimum": lambda: sg.minimum(d, -d),
+        "fmax": lambda: sg.fmax(d, -d), "fmin": lambda: sg.fmin(d, -d),
+        "copysign": lambda: sg.copysign(1.0 + x * x, d),
+        "heaviside": lambda: sg.heaviside(d, 0.5) * x,
+        "fmod": lambda: sg.fmod(d + 1.0, 1.0), "remainder": lambda: sg.remainder(d, 1.0),
+        "floor_divide": lambda: sg.floor_divide(d, 1.0) * x,
+        "max": lambda: sg.max(sg.stack([d, zero]), axis=0),
+        "min": lambda: sg.min(sg.stack([d, zero]), axis=0),
+        "argmax": lambda: sg.argmax(sg.stack([d, zero]), axis=0) * x,
+        "argmin": lambda: sg.argmin(sg.stack([d, zero]), axis=0) * x,
+        "sort": lambda: sg.sort(sg.stack([d, zero]), axis=0)[0],
+        "where": lambda: sg.where(d > 0, x, 2.0 * x),
+    }
+
+
+_KINK_OPS = sorted(op.name for op in REGISTRY.values() if op.kink)
+
+
+def test_item33_every_kink_op_has_a_case():
+    assert sorted(_at_zero(sg.vector("x", 3), sg.vector("x", 3))) == _KINK_OPS
+
+
+@pytest.mark.parametrize("name", _KINK_OPS)
+def test_item33_a_kink_inside_the_difference_stencil_is_named(name):
+    """The kink is put 3e-7 from check_grad's first random point (inside the central
+    difference's ±1e-6 stencil): that trial disagrees, and the report names the
+    kink op as the likely cause, never a wrong derivative rule."""
+    from symgrad.check.sampling import choose_sizes, draw_point, infer_domains
+    x = sg.vector("x", 3)
+
+    def cost(offset):
+        out = _at_zero(x - sg.constant(offset), x)[name]()
+        assert REGISTRY[name] in {n.op for n in toposort([out])}
+        return sg.sum(out * np.array([1.0, 2.0, 3.0]))
+
+    placeholder = cost(np.full(3, 0.25))  # the same graph but for the constant (not 0: x - 0 is x)
+    point = draw_point(infer_domains([placeholder]), choose_sizes([placeholder]),
+                       np.random.default_rng(0))[x]
+    report = sg.check_grad(cost(point + 3e-7), x, seed=0)
+    fd = report[0].finite_differences
+    assert not fd.ok and fd.trial == 0
+    assert "kink" in fd.slip and name in fd.slip and "wrong derivative rule" not in fd.slip
+
+
+def test_item33_without_a_kink_a_mismatch_blames_the_rule(logdet_with_untransposed_vjp):
+    X = sg.matrix("X", ("n", "n"))
+    fd = sg.check_grad(logdet_with_untransposed_vjp(X), X)[0].finite_differences
+    assert not fd.ok and fd.slip == "a wrong derivative rule in symgrad"
