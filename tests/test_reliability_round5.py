@@ -629,3 +629,122 @@ def test_item33_without_a_kink_a_mismatch_blames_the_rule(logdet_with_untranspos
     X = sg.matrix("X", ("n", "n"))
     fd = sg.check_grad(logdet_with_untransposed_vjp(X), X)[0].finite_differences
     assert not fd.ok and fd.slip == "a wrong derivative rule in symgrad"
+
+
+# --------------------------------------------------------------------------
+# Item 34: every loop-batching form against unfused code and NumPy
+
+_T = 7  # rows of X and Y; R and S have 4
+_PREFIX, _SUFFIX, _MIDDLE = range(_T - 1), range(1, _T), range(2, _T - 1)
+
+
+def _outers(m, X, Y, rows, other=None):
+    other = rows if other is None else other
+    return sum(m.outer(X[k], Y[j]) for k, j in zip(rows, other))
+
+
+#: name -> (formula of (m, arrays) for m = sg or np, whether loop batching rewrites it)
+_LOOP_CASES = {
+    "outer, every row": (lambda m, a: _outers(m, a.X, a.Y, range(_T)), True),
+    "outer, step-1 prefix": (lambda m, a: _outers(m, a.X, a.Y, _PREFIX), True),
+    "outer, suffix": (lambda m, a: _outers(m, a.X, a.Y, _SUFFIX), True),
+    "outer, middle": (lambda m, a: _outers(m, a.X, a.Y, _MIDDLE), True),
+    "outer, stride 2": (lambda m, a: _outers(m, a.X, a.Y, range(0, _T, 2)), True),
+    "outer, stride 2 from 1": (lambda m, a: _outers(m, a.X, a.Y, range(1, _T, 2)), True),
+    "outer, stride 3": (lambda m, a: _outers(m, a.X, a.Y, range(0, _T, 3)), True),
+    "outer, reversed": (lambda m, a: _outers(m, a.X, a.Y, range(_T - 1, -1, -1)), True),
+    "outer, shuffled": (lambda m, a: _outers(m, a.X, a.Y, [3, 0, 5, 1]), True),
+    "outer, negative rows": (lambda m, a: _outers(m, a.X, a.Y, [-1, -2, -3, -4]), True),
+    "outer, offset by one": (lambda m, a: _outers(m, a.X, a.Y, _PREFIX, _SUFFIX), True),
+    "outer, mixed (k + 3) % T": (
+        lambda m, a: _outers(m, a.X, a.Y, range(_T), [(k + 3) % _T for k in range(_T)]), True),
+    "outer, one side twice": (lambda m, a: _outers(m, a.X, a.Y, [0, 0, 1, 2], [0, 1, 2, 3]), True),
+    "Aᵀ B of stacked matrices, prefix": (
+        lambda m, a: sum(a.Z[k].T @ a.W[k] for k in range(4)), True),
+    "Aᵀ B of stacked matrices, offset": (
+        lambda m, a: sum(a.Z[k].T @ a.W[k + 1] for k in range(4)), True),
+    "U X[t], prefix": (lambda m, a: m.stack([a.U @ a.X[k] for k in _PREFIX]), True),
+    "U X[t], stride 2": (lambda m, a: m.stack([a.U @ a.X[k] for k in range(0, _T, 2)]), True),
+    "X[t] V, negative rows": (lambda m, a: m.stack([a.X[-k] @ a.V for k in range(1, 5)]), True),
+    "Z[t] V, stacked rows": (lambda m, a: m.stack([a.Z[k] @ a.V for k in (4, 1, 2)]), True),
+    "R[k] S[k]": (lambda m, a: m.stack([m.tanh(a.R[k] * a.S[k]) for k in range(4)]), True),
+    "R[k] S[(k+1) % 4]": (
+        lambda m, a: m.stack([m.tanh(a.R[k] * a.S[(k + 1) % 4]) for k in range(4)]), False),
+    "R[k] S[3 - k]": (lambda m, a: sum(m.sum(a.R[k] * a.S[3 - k]) for k in range(4)), False),
+    "R[k] + b over a prefix": (
+        lambda m, a: m.stack([m.tanh(a.X[k] + a.R[k] + a.b) for k in range(3)]), True),
+    "outer and sum over a step-1 prefix": (
+        lambda m, a: _outers(m, m.tanh(a.X), a.Y, _PREFIX)
+        + sum(m.tanh(a.X)[k] for k in _PREFIX)[None, :], True),
+    "outer and sum over every row": (
+        lambda m, a: _outers(m, m.tanh(a.X), a.Y, range(_T))
+        + sum(m.tanh(a.X)[k] for k in range(_T))[None, :], True),
+    "sum of row sums over a prefix": (
+        lambda m, a: _outers(m, a.X, a.Y, _PREFIX) + sum(m.sum(a.X[k]) for k in _PREFIX), True),
+    "sum over an offset stack": (
+        lambda m, a: _outers(m, a.X, a.Y, _SUFFIX) + sum(a.X[k] for k in _PREFIX)[:, None], True),
+}
+
+
+class _Arrays:
+    def __init__(self, **values):
+        self.__dict__.update(values)
+
+
+def _loop_inputs():
+    shapes = dict(X=(_T, 3), Y=(_T, 3), R=(4, 3), S=(4, 3), Z=(_T, 2, 3), W=(_T, 2, 3),
+                  U=(2, 3), V=(3, 2), b=(3,))
+    rng = np.random.default_rng(34)
+    nodes = {name: sg.tensor(name, shape) for name, shape in shapes.items()}
+    values = {name: rng.standard_normal(shape) for name, shape in shapes.items()}
+    return nodes, values
+
+
+def _unbatched(monkeypatch, inputs, outputs):
+    from symgrad.rewrite import engine
+    with monkeypatch.context() as patch:
+        patch.setitem(engine.PHASES, "loop batching",
+                      engine.Phase("loop batching", run=lambda outs, order: (outs, order)))
+        return sg.function(inputs, outputs)
+
+
+@pytest.mark.parametrize("case", sorted(_LOOP_CASES))
+def test_item34_loop_batching_matches_unfused_numpy(case, monkeypatch):
+    """Each form (prefixes, suffixes, strides, offsets, negative and mixed indices)
+    compiled with loop batching equals NumPy's value of the same formula, the
+    unoptimized code, and the optimized code with loop batching off; and the
+    forms marked so are in fact rewritten by loop batching."""
+    from symgrad.compile.loop_batching import fuse
+    formula, rewritten = _LOOP_CASES[case]
+    nodes, values = _loop_inputs()
+    out = formula(sg, _Arrays(**nodes))
+    expected = formula(np, _Arrays(**values))
+    used = [n for n in nodes.values() if n in set(toposort([out]))]
+    args = [values[n.attrs["name"]] for n in used]
+    assert (fuse([out])[0][0] is not out) == rewritten
+    for f in (sg.function(used, out), sg.function(used, out, optimize=False),
+              _unbatched(monkeypatch, used, out)):
+        np.testing.assert_allclose(f(*args), expected, rtol=1e-12, atol=1e-13)
+
+
+@pytest.mark.parametrize("steps", [4, 6])
+def test_item34_rnn_gradient_over_a_prefix_of_the_sequence(steps, monkeypatch):
+    """An RNN reading only the first ``steps`` rows of a 7-row sequence: the batched
+    gradient equals the unbatched one and finite differences."""
+    X, W, U = sg.matrix("X", (_T, 3)), sg.matrix("W", (4, 4)), sg.matrix("U", (4, 3))
+    b, h0 = sg.vector("b", 4), sg.vector("h0", 4)
+    h = h0
+    for t in range(steps):
+        h = sg.tanh(W @ h + U @ X[t] + b)
+    loss = sg.sum(h * h)
+    inputs, outputs = [X, W, U, b, h0], [loss] + sg.grad(loss, [X, W, U, b])
+    rng = np.random.default_rng(steps)
+    args = [rng.standard_normal((_T, 3)), rng.standard_normal((4, 4)) / 2,
+            rng.standard_normal((4, 3)) / 2, rng.standard_normal(4) / 4, rng.standard_normal(4)]
+    got = sg.function(inputs, outputs)(*args)
+    for reference in (sg.function(inputs, outputs, optimize=False)(*args),
+                      _unbatched(monkeypatch, inputs, outputs)(*args)):
+        for a, e in zip(got, reference):
+            np.testing.assert_allclose(a, e, rtol=1e-12, atol=1e-13)
+    assert np.all(got[1][steps:] == 0)  # rows the loop never read
+    assert sg.check_grad(loss, [X, W, U, b]).ok
