@@ -748,3 +748,40 @@ def test_item34_rnn_gradient_over_a_prefix_of_the_sequence(steps, monkeypatch):
             np.testing.assert_allclose(a, e, rtol=1e-12, atol=1e-13)
     assert np.all(got[1][steps:] == 0)  # rows the loop never read
     assert sg.check_grad(loss, [X, W, U, b]).ok
+
+
+# --------------------------------------------------------------------------
+# Item 35: the CLI parser's indices and slice bounds are the API's
+
+_INDEX_TEXTS = [
+    "x[-1]", "x[-5]", "x[1:-1]", "x[-3:]", "x[:-2]", "x[::-1]", "x[-1:0:-1]", "x[::-2]",
+    "x[-4:-1:2]", "x[-2::-1]", "x[3:1:-1]", "X[-1]", "X[-1, -2]", "X[:, -1]", "X[-3:-1, ::-2]",
+    "X[1:, :-1]", "X[-2:, -4:-1]", "X[::-1, 2]",
+]
+
+
+@pytest.mark.parametrize("text", _INDEX_TEXTS)
+def test_item35_parsed_indices_build_the_api_node(text):
+    """Each index text builds the very node Python's indexing of the API's nodes builds
+    (evaluated here by Python itself on the nodes, never by the parser), and both
+    equal NumPy's indexing of the values."""
+    from symgrad.cli.parse import parse_expression
+    x, X = sg.vector("x", 5), sg.matrix("X", (4, 5))
+    parsed = parse_expression(text, {"x": (5,), "X": (4, 5)})
+    api = eval(text, {}, {"x": x, "X": X})  # noqa: S307  (a test's own literal text)
+    assert parsed is api
+    values = {"x": np.arange(5.0), "X": np.arange(20.0).reshape(4, 5)}
+    name = text[0]
+    expected = eval(text, {}, values)  # noqa: S307
+    np.testing.assert_array_equal(sg.function([{"x": x, "X": X}[name]], parsed)(values[name]),
+                                  expected)
+
+
+def test_item35_cli_gradient_of_a_negative_index(capsys):
+    """``d sum(x[-2:]²) / dx`` is 2 x on the last two entries only."""
+    from symgrad.cli.main import main
+    assert main(["check", "sum(x[-2:] * x[-2:])", "--wrt", "x", "--dims", "x=5",
+                 "--expected", "2 * concatenate([0 * x[:-2], x[-2:]])"]) == 0
+    capsys.readouterr()
+    assert main(["check", "sum(x[-2:] * x[-2:])", "--wrt", "x", "--dims", "x=5",
+                 "--expected", "2 * concatenate([0 * x[:2], x[2:]])"]) == 1
