@@ -7,9 +7,12 @@ where :func:`symgrad.analysis.properties.is_nonzero` proves it.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..ops import elementwise, structure
+from ..ops.elementwise import combines_safely
 from ..ir.graph import Node
 from ..ir.leaves import constant
 from ..ops import broadcast_to, is_constant, zeros
@@ -195,6 +198,8 @@ def _pull_scalars(out: Node):
             a, b = operands[i].operands
             factor, operands[i] = (a, b) if a.ndim == 0 else (b, a)
             factors.append(factor)
+    if len(factors) == 2 and not combines_safely(np.multiply, *factors):
+        return None
     scale = factors[0] if len(factors) == 1 else factors[0] * factors[1]
     return as_out(scale * out.op(*operands, **out.attrs), out)
 
@@ -237,6 +242,9 @@ def _collect_terms(out: Node):
         coefficients[term] = coefficients.get(term, 0.0) + coefficient
     if len(coefficients) == len(terms):
         return None
+    if not all(math.isfinite(c) for c in coefficients.values()) \
+            and all(math.isfinite(c) for c, _ in terms):
+        return None  # 1e308 x + 1e308 x: the merged coefficient overflows
     result = None
     for term, coefficient in coefficients.items():
         if coefficient == 0.0:
@@ -258,20 +266,23 @@ LIKE_TERMS = RuleSet("like terms and scalar factors", [
     Rule("x - x = 0", P(subtract, x, x).named("out"), zeros_like),
     # x + x = 2x is built so (add's fold)
     Rule("s x + x = (s + 1) x", P(add, P(multiply, s, x), x), lambda s, x: (s + 1.0) * x,
-         when=lambda x: is_float(x)),
+         when=lambda s, x: is_float(x) and combines_safely(np.add, s, constant(1.0))),
     Rule("s x + t x = (s + t) x", P(add, P(multiply, s, x), P(multiply, t, x)),
-         lambda s, t, x: (s + t) * x, when=lambda x: is_float(x)),
+         lambda s, t, x: (s + t) * x,
+         when=lambda s, t, x: is_float(x) and combines_safely(np.add, s, t)),
     Rule("s x - t x = (s - t) x", P(subtract, P(multiply, s, x), P(multiply, t, x)),
-         lambda s, t, x: (s - t) * x, when=lambda x: is_float(x)),
+         lambda s, t, x: (s - t) * x,
+         when=lambda s, t, x: is_float(x) and combines_safely(np.subtract, s, t)),
     Rule("x y + x z = x (y + z)", P(add, P(multiply, x, y), P(multiply, x, z)),
          lambda x, y, z: x * (y + z)),
     Rule("x y - x z = x (y - z)", P(subtract, P(multiply, x, y), P(multiply, x, z)),
          lambda x, y, z: x * (y - z)),
     # c (d x) = (c d) x for 0-d constants is built so (multiply's fold)
     Rule("s (t X) = (s t) X", P(multiply, s, P(multiply, t, x)), lambda s, t, x: (s * t) * x,
-         when=lambda x: x.ndim > 0),
+         when=lambda s, t, x: x.ndim > 0 and combines_safely(np.multiply, s, t)),
     Rule("x / c = (1/c) x", P(divide, x, P.var("c", _nonzero_constant)),
-         lambda x, c: constant(1.0 / c.value) * x, when=lambda x: is_float(x)),
+         lambda x, c: constant(1.0 / c.value) * x,
+         when=lambda x, c: is_float(x) and combines_safely(np.divide, constant(1.0), c)),
     # sum(s X) = s sum(X), (s A) @ B = s (A @ B), trace(s X) = s trace(X), ...
     Rule("op(s X) = s op(X)  (op linear)", P.var("out", _scalar_out_of_linear), _pull_scalars),
     # t y / max(t, ε) = y for t ≥ 0: the tiny ε only keeps 0/0 out (the norm's derivative
