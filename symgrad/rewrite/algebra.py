@@ -13,6 +13,7 @@ from ..ops import elementwise, structure
 from ..ir.graph import Node
 from ..ir.leaves import constant
 from ..ops import broadcast_to, is_constant, zeros
+from ..ops.base import CONSTANT_FORMS
 from ..analysis.properties import is_nonnegative, is_nonzero
 from ..ir.shapes import ShapeError, broadcast_shapes, is_concrete
 from .pattern import P, Rule, RuleSet
@@ -86,8 +87,8 @@ def _promote_int_constants(out: Node) -> Node:
 
 FOLDING = RuleSet("constant folding", [
     # f(c1, ..., cn) = its value, computed once now
-    Rule("fold constants", P.var("out", _foldable), _fold),
-    Rule("int constants in float arithmetic are floats", P.var("out", _has_int_constant),
+    Rule("fold constants", P.var("out", _foldable, some_operand={"constant"}), _fold),
+    Rule("int constants in float arithmetic are floats", P.var("out", _has_int_constant, some_operand={"constant"}),
          _promote_int_constants),
 ])
 
@@ -131,13 +132,14 @@ NEUTRAL = RuleSet("neutral and absorbing elements", [
     Rule("0 / x = 0  (x != 0)", P.divide(zero, x).named("out"), zeros_like,
          when=lambda x: is_nonzero(x)),
     # sum(0), 0ᵀ, A @ 0, ...: a linear op of zeros is zeros
-    Rule("linear(0) = 0", P.var("out", _is_linear_in_zero), zeros_like),
+    Rule("linear(0) = 0", P.var("out", _is_linear_in_zero, some_operand=CONSTANT_FORMS), zeros_like),
     Rule("reshape(broadcast(s)) = broadcast(s)",
          P.reshape(P.broadcast_to(s)).named("out"), lambda s, out: as_out(s, out)),
     Rule("broadcast(broadcast(x)) = broadcast(x)",
          P.broadcast_to(P.broadcast_to(x)).named("out"), lambda x, out: as_out(x, out)),
     # broadcast_to(x) + y = x + y when y already has the result shape
-    Rule("drop broadcast under elementwise op", P.var("out", _has_broadcast_operand),
+    Rule("drop broadcast under elementwise op", P.var("out", _has_broadcast_operand,
+                                                              some_operand={"broadcast_to"}),
          _drop_broadcasts),
 ])
 
@@ -160,7 +162,8 @@ def _pull_negation(out: Node) -> Node:
 
 
 SIGNS = RuleSet("signs", [
-    Rule("op(-x, y) = -op(x, y)  (op linear)", P.var("out", _has_negated_operand),
+    Rule("op(-x, y) = -op(x, y)  (op linear)", P.var("out", _has_negated_operand,
+                                                           some_operand={"negative"}),
          _pull_negation),
     Rule("-(c x) = (-c) x", P.negative(P.multiply(c, x)), lambda c, x: constant(-c.value) * x),
     Rule("x + (-y) = x - y", P.add(x, P.negative(y)), lambda x, y: x - y),
@@ -249,8 +252,9 @@ def _collect_terms(out: Node):
 LIKE_TERMS = RuleSet("like terms and scalar factors", [
     # a t + ... + b t = (a + b) t anywhere in a chain of sums and differences
     Rule("Σ cᵢ tᵢ: equal terms merged", P.var("out", lambda n: n.op in (
-        elementwise.add, elementwise.subtract)), _collect_terms),
-    Rule("x s = s x", P.var("out", lambda n: n.op is elementwise.multiply and _scalar_last(n)),
+        elementwise.add, elementwise.subtract), ops={"add", "subtract"}), _collect_terms),
+    Rule("x s = s x", P.var("out", lambda n: n.op is elementwise.multiply and _scalar_last(n),
+                               ops={"multiply"}),
          lambda out: out.operands[1] * out.operands[0]),
     Rule("x - x = 0", P.subtract(x, x).named("out"), zeros_like),
     # x + x = 2x is built so (add's fold)
@@ -270,7 +274,8 @@ LIKE_TERMS = RuleSet("like terms and scalar factors", [
     Rule("x / c = (1/c) x", P.divide(x, P.var("c", _nonzero_constant)),
          lambda x, c: constant(1.0 / c.value) * x, when=lambda x: is_float(x)),
     # sum(s X) = s sum(X), (s A) @ B = s (A @ B), trace(s X) = s trace(X), ...
-    Rule("op(s X) = s op(X)  (op linear)", P.var("out", _scalar_out_of_linear), _pull_scalars),
+    Rule("op(s X) = s op(X)  (op linear)", P.var("out", _scalar_out_of_linear,
+                                                           some_operand={"multiply"}), _pull_scalars),
     # t y / max(t, ε) = y for t ≥ 0: the tiny ε only keeps 0/0 out (the norm's derivative
     # x / max(‖x‖, ε)); it differs from y only where t < ε (a subnormal norm)
     Rule("t (y / max(t, ε)) = y  (t ≥ 0)", P.multiply(t, P.divide(y, P.maximum(t, eps))).named("out"),
