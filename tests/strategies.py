@@ -394,3 +394,22 @@ def _single_node_function(node, dims: tuple):
         # The carrier input binds every named dimension the node's attrs may use.
         fn = _SINGLE[single] = sg.function(placeholders + [sg.tensor("dims", dims)], single)
     return fn
+
+
+def sample_dtype(spec) -> str:
+    return "bool" if spec.domain == "bool" else "int64" if spec.domain.startswith("labels") \
+        else "float64"
+
+
+def sample_nodes(op, scalars=False):
+    """A node of ``op`` for each sample (operands as inputs named a0, a1, ...); with
+    ``scalars``, an elementwise op of 0-d operands too."""
+    samples = op.samples()
+    for sample in samples:
+        operands = [sg.tensor(f"a{i}", spec.shape, sample_dtype(spec))
+                    for i, spec in enumerate(sample.operands)]
+        yield op(*operands, **sample.attrs)
+    if scalars and op.elementwise:
+        first = samples[0]
+        yield op(*[sg.scalar(f"a{i}", sample_dtype(spec)) for i, spec in enumerate(first.operands)],
+                 **first.attrs)

@@ -88,6 +88,12 @@ def op(name: str, **fields) -> Op:
 CONSTANT_FORMS = frozenset({"constant", "zeros", "broadcast_to", "reshape"})
 
 
+def constant_form_ops() -> frozenset:
+    """The records of :data:`CONSTANT_FORMS` (for callers outside ``ops/``, which name
+    no op by a string)."""
+    return frozenset(REGISTRY[name] for name in CONSTANT_FORMS)
+
+
 def is_constant(node: Node, value: float) -> bool:
     """Whether ``node`` is known to equal ``value`` everywhere."""
     if node.op.name not in CONSTANT_FORMS:

@@ -202,10 +202,19 @@ def _print_add(p, node, a, b):
     return p.infix(" + ", SUM, a, b, associative=True)
 
 
+def _prints_as_array(node: Node) -> bool:
+    """Whether an elementwise operand prints as an array: not a 0-d node, nor a broadcast
+    of one, nor a uniform constant array (both print as their scalar)."""
+    if node.op is REGISTRY["broadcast_to"]:
+        node = node.operands[0]
+    if node.op is LEAF_OPS.constant and node.value.size:
+        return not np.all(node.value == node.value.flat[0])
+    return bool(node.ndim)
+
+
 def both_arrays(node: Node) -> bool:
-    """Whether both operands are arrays (``⊙``), looking through implicit broadcasts."""
-    left, right = (o.operands[0] if o.op.name == "broadcast_to" else o for o in node.operands)
-    return bool(left.ndim and right.ndim)
+    """Whether both operands print as arrays (``⊙``), looking through implicit broadcasts."""
+    return all(_prints_as_array(o) for o in node.operands)
 
 
 def _print_multiply(p, node, a, b):

@@ -16,6 +16,7 @@ from ..ops.elementwise import combines_safely
 from ..ir.graph import Node
 from ..ir.leaves import constant
 from ..ops import broadcast_to, is_constant, zeros
+from ..ops.base import constant_form_ops
 from ..analysis.properties import is_nonnegative, is_nonzero
 from ..ir.shapes import ShapeError, broadcast_shapes, is_concrete
 # The op records the rules match (patterns compare records, never names).
@@ -92,8 +93,8 @@ def _promote_int_constants(out: Node) -> Node:
 
 FOLDING = RuleSet("constant folding", [
     # f(c1, ..., cn) = its value, computed once now
-    Rule("fold constants", P.var("out", _foldable), _fold),
-    Rule("int constants in float arithmetic are floats", P.var("out", _has_int_constant),
+    Rule("fold constants", P.var("out", _foldable, some_operand={structure.constant}), _fold),
+    Rule("int constants in float arithmetic are floats", P.var("out", _has_int_constant, some_operand={structure.constant}),
          _promote_int_constants),
 ])
 
@@ -137,13 +138,14 @@ NEUTRAL = RuleSet("neutral and absorbing elements", [
     Rule("0 / x = 0  (x != 0)", P(divide, zero, x).named("out"), zeros_like,
          when=lambda x: is_nonzero(x)),
     # sum(0), 0ᵀ, A @ 0, ...: a linear op of zeros is zeros
-    Rule("linear(0) = 0", P.var("out", _is_linear_in_zero), zeros_like),
+    Rule("linear(0) = 0", P.var("out", _is_linear_in_zero, some_operand=constant_form_ops()), zeros_like),
     Rule("reshape(broadcast(s)) = broadcast(s)",
          P(reshape, P(broadcast_to_op, s)).named("out"), lambda s, out: as_out(s, out)),
     Rule("broadcast(broadcast(x)) = broadcast(x)",
          P(broadcast_to_op, P(broadcast_to_op, x)).named("out"), lambda x, out: as_out(x, out)),
     # broadcast_to(x) + y = x + y when y already has the result shape
-    Rule("drop broadcast under elementwise op", P.var("out", _has_broadcast_operand),
+    Rule("drop broadcast under elementwise op", P.var("out", _has_broadcast_operand,
+                                                              some_operand={structure.broadcast_to_op}),
          _drop_broadcasts),
 ])
 
@@ -166,7 +168,8 @@ def _pull_negation(out: Node) -> Node:
 
 
 SIGNS = RuleSet("signs", [
-    Rule("op(-x, y) = -op(x, y)  (op linear)", P.var("out", _has_negated_operand),
+    Rule("op(-x, y) = -op(x, y)  (op linear)", P.var("out", _has_negated_operand,
+                                                           some_operand={elementwise.negative}),
          _pull_negation),
     Rule("-(c x) = (-c) x", P(negative, P(multiply, c, x)), lambda c, x: constant(-c.value) * x),
     Rule("x + (-y) = x - y", P(add, x, P(negative, y)), lambda x, y: x - y),
@@ -260,8 +263,9 @@ def _collect_terms(out: Node):
 LIKE_TERMS = RuleSet("like terms and scalar factors", [
     # a t + ... + b t = (a + b) t anywhere in a chain of sums and differences
     Rule("Σ cᵢ tᵢ: equal terms merged", P.var("out", lambda n: n.op in (
-        elementwise.add, elementwise.subtract)), _collect_terms),
-    Rule("x s = s x", P.var("out", lambda n: n.op is elementwise.multiply and _scalar_last(n)),
+        elementwise.add, elementwise.subtract), ops={elementwise.add, elementwise.subtract}), _collect_terms),
+    Rule("x s = s x", P.var("out", lambda n: n.op is elementwise.multiply and _scalar_last(n),
+                               ops={elementwise.multiply}),
          lambda out: out.operands[1] * out.operands[0]),
     Rule("x - x = 0", P(subtract, x, x).named("out"), zeros_like),
     # x + x = 2x is built so (add's fold)
@@ -284,7 +288,8 @@ LIKE_TERMS = RuleSet("like terms and scalar factors", [
          lambda x, c: constant(1.0 / c.value) * x,
          when=lambda x, c: is_float(x) and combines_safely(np.divide, constant(1.0), c)),
     # sum(s X) = s sum(X), (s A) @ B = s (A @ B), trace(s X) = s trace(X), ...
-    Rule("op(s X) = s op(X)  (op linear)", P.var("out", _scalar_out_of_linear), _pull_scalars),
+    Rule("op(s X) = s op(X)  (op linear)", P.var("out", _scalar_out_of_linear,
+                                                           some_operand={elementwise.multiply}), _pull_scalars),
     # t y / max(t, ε) = y for t ≥ 0: the tiny ε only keeps 0/0 out (the norm's derivative
     # x / max(‖x‖, ε)); it differs from y only where t < ε (a subnormal norm)
     Rule("t (y / max(t, ε)) = y  (t ≥ 0)", P(multiply, t, P(divide, y, P(maximum, t, eps))).named("out"),

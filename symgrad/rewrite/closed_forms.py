@@ -65,7 +65,7 @@ CLOSED_FORMS = RuleSet("closed forms", [
          lambda y, t: elementwise.sigmoid(t) - y),
     # a sum reshaped to its keepdims shape is the keepdims sum (so exp(Z) / that is softmax)
     Rule("reshape(sum(x, axis), kept shape) = sum(x, axis, keepdims=True)",
-         P.var("out", _keepdims_shape), _sum_keepdims),
+         P.var("out", _keepdims_shape, ops={structure.reshape}), _sum_keepdims),
     # each one-hot row has a single 1
     Rule("sum(one_hot(l, k), classes) = 1",
          P(sum_, P(one_hot, labels), axis=axis).named("out"), lambda out: ones(out.shape),
