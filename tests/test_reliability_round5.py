@@ -675,3 +675,54 @@ def test_item35_cli_gradient_of_a_negative_index(capsys):
     assert main(["check", "sum(x[-2:] * x[-2:])", "--wrt", "x", "--dims", "x=5",
                  "--expected", "2 * concatenate([0 * x[:2], x[2:]])"]) == 1
 
+
+
+# --------------------------------------------------------------------------
+# Found by the grown random graphs (int operands): a float64 node of int operands
+# only is computed in float64 for every op, not only elementwise ones (items 4-5)
+
+_INT_CASES = [pytest.param(op, i, id=f"{op.name}-{i}")
+              for op in sorted(REGISTRY.values(), key=lambda op: op.name)
+              if op.samples is not None and not op.elementwise
+              and op.name not in ("input", "constant")
+              for i, sample in enumerate(op.samples())
+              if sample.operands and all(s.domain != "bool" and not s.domain.startswith("labels")
+                                         for s in sample.operands)]
+
+
+@pytest.mark.parametrize("op,index", _INT_CASES)
+def test_int_operands_of_a_float_node_compute_in_float64(op, index):
+    """Each registry sample with int64 inputs (small ints): where the node is typed
+    float64 its value is float64 and equals the node of the same values as floats,
+    also when a consumer reuses its buffer (``out * 2.5``, written in place)."""
+    from symgrad.ops import draw
+    sample = op.samples()[index]
+    ints = [sg.tensor(f"x{i}", s.shape, "int64") for i, s in enumerate(sample.operands)]
+    try:
+        out = op(*ints, **sample.attrs)
+    except (ValueError, TypeError):  # an op that takes no ints
+        return
+    if out.dtype != "float64":
+        return
+    rng = np.random.default_rng(index)
+    values = [np.round(draw(s, rng, {"n": 3, "m": 2, "k": 4}) * 3).astype(np.int64)
+              for s in sample.operands]
+    floats = [sg.tensor(f"x{i}", s.shape) for i, s in enumerate(sample.operands)]
+    with np.errstate(all="ignore"):
+        expected = sg.function(floats, op(*floats, **sample.attrs) * 2.5)(*values)
+        for optimize in (False, True):
+            got = sg.function(ints, out * 2.5, optimize=optimize)(*values)
+            assert np.asarray(got).dtype == np.float64
+            np.testing.assert_allclose(got, expected, rtol=1e-12)
+
+
+def test_outer_of_int_labels_in_a_jvp():
+    """The shrunk example: jvp of sum(outer(t, t) v) for t = -lab * a (int labels)."""
+    lab, a, da = sg.vector("lab", "n", dtype="int64"), sg.scalar("a"), sg.scalar("d_a")
+    t = -lab * a
+    v = sg.tensor("v", ("n", "n"))
+    tangent = sg.jvp(sg.sum(sg.outer(t, t) * v), [a], [da])
+    f = sg.function([lab, a, v, da], tangent)
+    labels = np.array([1, 2])
+    np.testing.assert_allclose(f(labels, 0.5, np.ones((2, 2)), 1.0),
+                               2 * 0.5 * np.sum(np.outer(labels, labels)))

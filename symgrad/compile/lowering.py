@@ -8,6 +8,7 @@ named dimensions the same way, with the helpers here.
 from __future__ import annotations
 
 import builtins
+import functools
 import keyword
 import math
 import operator
@@ -154,15 +155,26 @@ def dimension_variables(inputs, var: dict, namer: Namer) -> tuple:
 
 def float_operands(node, args: list) -> list:
     """Operand sources cast to float64 where the node is a float64 result of bool or int
-    operands only, of an elementwise op or a product linear in every operand (``outer``,
-    ``matmul``, ``einsum``): NumPy would compute it in their own dtype (``True + True``
-    is ``True``, ``exp`` of a bool is float16, ``-k`` wraps in int64, ``np.outer`` of
-    masks is a bool array), while the node's type, and so every consumer, says float64."""
-    op = node.op
-    if node.dtype != "float64" or op is where_op or any(
-            o.dtype == "float64" for o in node.operands):
-        return args
-    if not (op.elementwise or (node.operands
-                               and set(range(len(node.operands))) <= set(op.linear_in))):
+    operands only: NumPy would compute it in their own dtype (``True + True`` is
+    ``True``, ``exp`` of a bool is float16, ``-k`` wraps in int64, ``np.outer`` and
+    ``np.trace`` of ints are ints), while the node's type, and so every consumer (and
+    the buffer reuse that writes a float result into it), says float64. Not for ops
+    whose int or bool operands are indices or conditions (``one_hot``'s labels)."""
+    if node.dtype != "float64" or not node.operands or any(
+            o.dtype == "float64" for o in node.operands) or _reads_indices(node.op):
         return args
     return [f"np.asarray({a}, dtype=np.float64)" for a in args]
+
+
+@functools.lru_cache(maxsize=None)
+def _reads_indices(op) -> bool:
+    """Whether ``op`` reads an int or bool operand as indices or a condition (its samples
+    draw one as labels or bools: ``one_hot``, ``where``), or is not elementwise and has
+    no samples to tell."""
+    if op is where_op:
+        return True
+    samples = op.samples() if op.samples is not None else None
+    if not samples:
+        return not op.elementwise
+    return any(spec.domain == "bool" or spec.domain.startswith("labels")
+               for sample in samples for spec in sample.operands)
