@@ -67,8 +67,11 @@ def measure(workload: str, size: int, optimize: bool, repeats: int) -> dict:
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--cases", default="W4:1000,W4:10000,W5:128",
+                        help="comma-separated workload:size pairs")
     args = parser.parse_args(argv)
-    for workload, size in (("W4", 1_000), ("W4", 10_000), ("W5", 128)):
+    for case in args.cases.split(","):
+        workload, size = case.split(":")[0], int(case.split(":")[1])
         for optimize in (True, False):
             print(json.dumps(measure(workload, size, optimize, args.repeats)), flush=True)
 
