@@ -31,8 +31,8 @@ def data(L: int, seed: int = 0) -> list:
     return values
 
 
-def symgrad_build(L: int):
-    import symgrad as sg
+def mlp(sg, L: int):
+    """(x, y, params, loss) of the L-layer MLP, with fresh input names."""
     tag = next(_TAGS)
     x, y = sg.matrix(f"x{tag}", ("b", INPUT)), sg.vector(f"y{tag}", "b", dtype="int64")
     sizes = [INPUT] + [WIDTH] * L + [CLASSES]
@@ -43,6 +43,12 @@ def symgrad_build(L: int):
         h = h @ W + b
         h = sg.sigmoid(h) if i < L else h
     loss = -sg.mean(sg.sum(sg.one_hot(y, CLASSES) * sg.log_softmax(h, axis=1), axis=1))
+    return x, y, params, loss
+
+
+def symgrad_build(L: int):
+    import symgrad as sg
+    x, y, params, loss = mlp(sg, L)
     start = time.perf_counter()
     f = sg.function([x, y] + params, [loss] + sg.grad(loss, params))
     return f, time.perf_counter() - start

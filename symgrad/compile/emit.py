@@ -75,13 +75,15 @@ def check_signature(inputs, outputs) -> tuple:
 BACKENDS = ("numpy",)
 
 
-def optimized_signature(inputs, outputs, optimize: bool, backend: str) -> tuple:
+def optimized_signature(inputs, outputs, optimize: bool, backend: str,
+                        checked: tuple | None = None) -> tuple:
     """:func:`check_signature` of the graph to compile: with ``optimize`` the
     outputs after the stability, algebraic and closed-form rewrites
-    (:func:`symgrad.simplify`), else exactly as built."""
+    (:func:`symgrad.simplify`), else exactly as built. ``checked``: the
+    :func:`check_signature` of the arguments, when the caller already has it."""
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
-    checked = check_signature(inputs, outputs)
+    checked = check_signature(inputs, outputs) if checked is None else checked
     if not optimize:
         return checked
     inputs, outs, single, _ = checked
@@ -298,8 +300,10 @@ class Function:
     def _build(self, inputs, outputs, name: str, nan_guard: bool) -> None:
         # the guard names the user's own nodes, so a guarded build is never rewritten
         optimize = self.optimize and not nan_guard
-        self.inputs, self.outputs, self._single, _ = check_signature(inputs, outputs)
-        _, compiled, _, order = optimized_signature(inputs, outputs, optimize, self.backend)
+        checked = check_signature(inputs, outputs)
+        self.inputs, self.outputs, self._single, _ = checked
+        _, compiled, _, order = optimized_signature(inputs, outputs, optimize, self.backend,
+                                                    checked)
         self.name = name
         self.nan_guard = nan_guard
         guard_nodes: list | None = [] if self.nan_guard else None

@@ -474,7 +474,7 @@ def _maximum_vjp(g, out, a, b):
 
 def _print_maximum(p, node, a, b):
     """max(a, b); the division guard max(‖x‖, tiny) of norm's derivative prints as ‖x‖."""
-    if node.operands[1].op is LEAF_OPS.constant and node.operands[1].value == TINY:
+    if is_constant(node.operands[1], TINY):
         return a
     return p.call(node.op, [a.text, b.text])
 
@@ -508,6 +508,27 @@ def _where_vjp(g, out, cond, a, b):
     return [None, where(cond, g, zero), where(cond, zero, g)]
 
 
+def _vanishes_at_zero_of(node: Node, k: Node) -> bool:
+    """Whether ``node`` is a product with the factor ``k`` or a power of ``k``: zero
+    where ``k`` is (up to 0·∞)."""
+    return node.op is multiply and any(
+        o is k or (o.op is power and o.operands[0] is k) for o in node.operands)
+
+
+def _print_where(p, node, cond, a, b):
+    """where(c, a, b); the power rule's guard ``where(k == 0, 0, k·e)`` (0 only where
+    the product is 0·∞) prints as the product, as the rule is written by hand."""
+    c, zero, product = node.operands
+    if c.op is equal and is_constant(zero, 0.0):
+        k = next((o for o, other in (c.operands, c.operands[::-1]) if is_constant(other, 0.0)),
+                 None)
+        if k is not None and is_constant(k, 0.0):  # always the zero branch
+            return a
+        if k is not None and _vanishes_at_zero_of(product, k):
+            return b
+    return p.call(node.op, [cond.text, a.text, b.text])
+
+
 def _sympy_where(s, node, cond, a, b):
     if cond.has(s.sp.Piecewise):  # SymPy would rewrite it in exponential time
         raise ValueError(f"{describe(node)}: a where whose condition depends on another "
@@ -519,7 +540,7 @@ where = op("where", infer=_where_infer, numpy="np.where({0}, {1}, {2})", vjp=_wh
            jvp=diagonal_jvp(_where_vjp), elementwise=True, fresh=True, kink=True,
            samples=lambda: [Sample((Spec((3,), "bool"), Spec((3,)), Spec((3,)))),
                             Sample((Spec((2, 3), "bool"), Spec((3,)), Spec(())))],
-           to_sympy=_sympy_where)
+           unicode=_print_where, to_sympy=_sympy_where)
 
 
 def _piecewise_constant(name: str, numpy: str, dtype: str = "float64", **fields):
