@@ -10,6 +10,8 @@ only as None: a graph node has no output buffer.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..ir.graph import describe
@@ -74,9 +76,14 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
 
 def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
     """NumPy ``std``: ``sqrt(var(a, axis, ddof=ddof))``. Its gradient is infinite where
-    the variance is 0 (constant data), as in NumPy-based autograd."""
-    return elementwise.sqrt(var(a, axis=axis, dtype=dtype, out=out, ddof=ddof,
-                                keepdims=keepdims))
+    the variance is 0 (constant data), as in NumPy-based autograd, except over a single
+    entry with ``ddof=0``: that std is identically 0, so its derivative is 0."""
+    variance = var(a, axis=axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims)
+    x = as_node(a)
+    dims = [x.shape[i] for i in _axes("std", x, axis)]
+    if ddof == 0 and all(isinstance(d, int) for d in dims) and math.prod(dims) == 1:
+        return structure.zeros_op(shape=variance.shape)
+    return elementwise.sqrt(variance)
 
 
 def _spread_weights(x, w, axes):

@@ -13,9 +13,10 @@ import operator
 import numpy as np
 
 from ..ir.graph import NUMPY_FUNCTIONS, Node
-from ..ir.leaves import as_node
+from ..ir.leaves import NESTED, as_node
 from ..ops import broadcast_to as _broadcast_to, shaping as S, structure
 from ..ops.elementwise import where as _where
+from ..ops.indexing import take_along_axis
 from ..ir.shapes import ShapeError, broadcast_shapes, format_shape, symbolic_size
 
 
@@ -497,6 +498,24 @@ def argsort(a, axis=-1, kind=None, order=None, *, stable=None):
     return S.argsort(a, axis=axis, kind=kind)
 
 
+def argpartition(a, kth, axis=-1, kind="introselect", order=None):
+    """NumPy ``argpartition``: indices that put the ``kth`` entries where a sort would,
+    the smaller before and the larger after (int64; not differentiable)."""
+    if kind != "introselect":
+        raise ValueError(f"argpartition: kind must be 'introselect', got {kind!r}")
+    a, axis, _ = _sort_args(a, axis, None, order, None)
+    return S.argpartition(a, kth=kth, axis=axis)
+
+
+def partition(a, kth, axis=-1, kind="introselect", order=None):
+    """NumPy ``partition``: ``a`` picked along ``axis`` by ``argpartition`` (NumPy's own
+    order: ``np.partition`` and ``np.argpartition`` share the selection); the gradient
+    goes back through that permutation, as ``sort``'s does."""
+    indices = argpartition(a, kth, axis=axis, kind=kind, order=order)
+    a, axis, _ = _sort_args(a, axis, None, order, None)
+    return take_along_axis(a, indices, axis=axis)
+
+
 # Building from nested lists ------------------------------------------------------------
 
 def array(object, dtype=None, *, ndmin=0):  # noqa: A002  (NumPy's name)
@@ -545,7 +564,8 @@ __all__ = ["ravel", "squeeze", "expand_dims", "atleast_1d", "atleast_2d", "atlea
            "moveaxis", "swapaxes", "flip", "fliplr", "flipud", "rot90", "roll", "repeat",
            "tile", "pad", "vstack", "hstack", "dstack", "column_stack", "split", "array_split",
            "hsplit", "vsplit", "dsplit", "broadcast_arrays", "tri", "tril", "triu", "sort",
-           "argsort", "array"]
+           "argsort", "partition", "argpartition", "array"]
 
 # NumPy's dispatch (np.flip(node), np.pad(node, 1), ...) and the node methods read this hook.
 NUMPY_FUNCTIONS.update({name: globals()[name] for name in __all__})
+NESTED["build"] = array  # as_node([x, x + 2]): a list of nodes is their stack
