@@ -17,11 +17,56 @@ from ..ops import elementwise as E, structure, transcendental as T
 from . import shaping
 
 # Ufunc names (NumPy's ``np.add`` is the ``+`` of arrays, ...).
-add, subtract, multiply, divide, negative = E.add, E.subtract, E.multiply, E.divide, E.negative
+
+def add(x1, x2):
+    """NumPy ``add``: ``x1 + x2``, broadcast."""
+    return E.add(x1, x2)
+
+
+def subtract(x1, x2):
+    """NumPy ``subtract``: ``x1 - x2``, broadcast."""
+    return E.subtract(x1, x2)
+
+
+def multiply(x1, x2):
+    """NumPy ``multiply``: ``x1 * x2``, broadcast."""
+    return E.multiply(x1, x2)
+
+
+def divide(x1, x2):
+    """NumPy ``divide``/``true_divide``: ``x1 / x2``, broadcast, float64."""
+    return E.divide(x1, x2)
+
+
 true_divide = divide
-absolute = fabs = E.abs_
-degrees, radians = T.rad2deg, T.deg2rad
-row_stack = shaping.vstack
+
+
+def negative(x):
+    """NumPy ``negative``: ``-x``."""
+    return E.negative(x)
+
+
+def absolute(x):
+    """NumPy ``absolute``/``fabs``: ``|x|`` (``sg.abs``; derivative ``sign(x)``)."""
+    return E.abs_(x)
+
+
+fabs = absolute
+
+
+def degrees(x):
+    """NumPy ``degrees``: radians to degrees (``rad2deg``)."""
+    return T.rad2deg(x)
+
+
+def radians(x):
+    """NumPy ``radians``: degrees to radians (``deg2rad``)."""
+    return T.deg2rad(x)
+
+
+def row_stack(tup, *, dtype=None, casting="same_kind"):
+    """NumPy ``row_stack``: ``vstack``."""
+    return shaping.vstack(tup, dtype=dtype, casting=casting)
 float64, int64, bool_ = np.float64, np.int64, np.bool_  # dtypes: x.astype(sg.int64)
 
 
@@ -30,7 +75,17 @@ def real(val):
     return as_node(val)
 
 
-conj = conjugate = real_if_close = real
+def conj(x):
+    """NumPy ``conj``/``conjugate`` of a real array: the array itself."""
+    return as_node(x)
+
+
+conjugate = conj
+
+
+def real_if_close(a, tol=100):
+    """NumPy ``real_if_close`` of a real array: the array itself."""
+    return as_node(a)
 
 
 def imag(val):
@@ -148,8 +203,9 @@ class _Concatenator:
     arrays, numbers, and slices as ``arange`` constants) along axis 0, ``sg.c_[...]``
     along the last axis with 1-D items as columns. String directives are not supported."""
 
-    def __init__(self, name: str, axis: int, ndmin: int):
+    def __init__(self, name: str, axis: int, ndmin: int, doc: str):
         self.name, self.axis, self.ndmin = name, axis, ndmin
+        self.__doc__ = doc
 
     def __getitem__(self, key):
         items = key if isinstance(key, tuple) else (key,)
@@ -177,8 +233,10 @@ class _Concatenator:
                                  if node.ndim == 1 else (1, 1))
 
 
-r_ = _Concatenator("r_", 0, 1)
-c_ = _Concatenator("c_", -1, 2)
+r_ = _Concatenator("r_", 0, 1, "NumPy ``r_[...]``: the items joined along axis 0 (numbers "
+                   "and 1-d slices as ``arange`` constants).")
+c_ = _Concatenator("c_", -1, 2, "NumPy ``c_[...]``: the items joined along the last axis, "
+                   "1-d items as columns.")
 
 __all__ = ["add", "subtract", "multiply", "divide", "true_divide", "negative", "absolute",
            "fabs", "degrees", "radians", "row_stack", "real", "conj", "conjugate",

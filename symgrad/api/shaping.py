@@ -17,7 +17,7 @@ from ..ir.leaves import NESTED, as_node
 from ..ops import broadcast_to as _broadcast_to, shaping as S, structure
 from ..ops.elementwise import where as _where
 from ..ops.indexing import take_along_axis
-from ..ir.shapes import ShapeError, broadcast_shapes, format_shape, symbolic_size
+from ..ir.shapes import ShapeError, broadcast_shapes, dim_mul, format_shape, size_of
 
 
 class AxisError(ShapeError, np.exceptions.AxisError):
@@ -62,8 +62,8 @@ def _int_dim(x, axis: int, who: str) -> int:
     dim = shape[axis]
     if not isinstance(dim, int):
         raise ShapeError(f"{who}: axis {axis} of {format_shape(shape)} has the named size "
-                         f"{dim!r}; the result's size along it would be a multiple of {dim!r}, "
-                         "which symgrad cannot name (dimension names are single symbols)")
+                         f"{dim!r}; {who} needs an int size there (its index map depends on the "
+                         "size's value)")
     return dim
 
 
@@ -74,12 +74,7 @@ def ravel(a, order="C"):
     a = as_node(a)
     if order not in ("C", "F", "A", "K"):
         raise ValueError(f"ravel: order must be one of 'C', 'F', 'A', or 'K' (got {order!r})")
-    ints, names = symbolic_size(a.shape)
-    if len(names) > 1 or (names and ints != 1):
-        raise ShapeError(f"ravel: the size of {format_shape(a.shape)} is a product of named "
-                         "dimensions and ints, which symgrad cannot name as one dimension")
-    size = names[0] if names else ints
-    return structure.reshape(a.T if order == "F" else a, shape=(size,))
+    return structure.reshape(a.T if order == "F" else a, shape=(size_of(a.shape),))
 
 
 def squeeze(a, axis=None):
@@ -259,10 +254,11 @@ def repeat(a, repeats, axis=None):
 def _repeat_each(a: Node, axis: int, count: int) -> Node:
     if count == 1:
         return a
-    dim = _int_dim(a, axis, "repeat")
+    dim = a.shape[axis]
     spread = structure.reshape(a, shape=a.shape[:axis + 1] + (1,) + a.shape[axis + 1:])
     spread = _broadcast_to(spread, a.shape[:axis + 1] + (count,) + a.shape[axis + 1:])
-    return structure.reshape(spread, shape=a.shape[:axis] + (dim * count,) + a.shape[axis + 1:])
+    return structure.reshape(spread, shape=a.shape[:axis] + (dim_mul(dim, count),)
+                             + a.shape[axis + 1:])
 
 
 def tile(A, reps):
@@ -279,10 +275,9 @@ def tile(A, reps):
         if r == 1:
             inner.append(dim), spread.append(dim), out.append(dim)
             continue
-        dim = _int_dim(shape, axis, "tile")
         inner += [1, dim]
         spread += [r, dim]
-        out.append(r * dim)
+        out.append(dim_mul(r, dim))
     spread_node = _broadcast_to(structure.reshape(A, shape=tuple(inner)), tuple(spread))
     return structure.reshape(spread_node, shape=tuple(out))
 
@@ -331,10 +326,11 @@ def pad(array, pad_width, mode="constant", **kwargs):
     for axis, ((before, after), pair) in enumerate(zip(widths, values)):
         if before == after == 0:
             continue
-        dim = _int_dim(array, axis, "pad")
         if mode in ("constant", "empty"):  # "empty": unspecified values, here zeros
             array = _pad_constant(array, axis, (before, after), pair)
-        elif dim == 0:
+            continue
+        dim = _int_dim(array, axis, "pad")
+        if dim == 0:
             raise ValueError(f"pad: can't extend empty axis {axis} using modes other than "
                              "'constant' or 'empty'")
         else:
