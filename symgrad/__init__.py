@@ -34,8 +34,12 @@ from .api.shaping import (ravel, squeeze, expand_dims, atleast_1d, atleast_2d, a
                                 moveaxis, swapaxes, flip, fliplr, flipud, rot90, roll, repeat,
                                 tile, pad, vstack, hstack, dstack, column_stack, split,
                                 array_split, hsplit, vsplit, dsplit, broadcast_arrays, tri, tril,
-                                triu, sort, argsort, array)
+                                triu, sort, argsort, partition, argpartition, array)
 from .api import shaping as _shaping_functions
+from .api.numpy_names import (add, subtract, multiply, divide, true_divide, negative, absolute,
+                              fabs, degrees, radians, row_stack, real, conj, conjugate,
+                              real_if_close, imag, angle, hypot, rollaxis, append, linspace,
+                              gradient, r_, c_, float64, int64, bool_)
 norm = linalg.norm  # noqa: F811  (sg.norm is sg.linalg.norm: every ord and axis)
 det, inv, solve, slogdet = linalg.det, linalg.inv, linalg.solve, linalg.slogdet  # noqa: F811
 from .autodiff.sweeps import grad, hessian, hvp, jacobian, jvp
@@ -72,6 +76,11 @@ __all__ = [
     "argmax", "argmin", "average", "count_nonzero", "cumprod", "cumsum", "diff", "prod",
     "std", "var",
     "take", "take_along_axis",
+    "partition", "argpartition",
+    "add", "subtract", "multiply", "divide", "true_divide", "negative", "absolute", "fabs",
+    "degrees", "radians", "row_stack", "real", "conj", "conjugate", "real_if_close", "imag",
+    "angle", "hypot", "rollaxis", "append", "linspace", "gradient", "r_", "c_", "float64",
+    "int64", "bool_",
     "grad", "hessian", "hvp", "jacobian", "jvp",
     "Function", "codegen", "function",
     "latex", "pretty", "to_sympy", "from_sympy", "op_count", "to_networkx", "to_dot", "explain",

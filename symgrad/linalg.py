@@ -14,12 +14,14 @@ from .ops import decompositions as D, elementwise, linalg as linalg_ops, reducti
 from .ir.shapes import ShapeError, normalize_axis
 
 __all__ = ["det", "inv", "logdet", "norm", "slogdet", "solve", "cholesky", "eigh", "eigvalsh",
+           "eig", "eigvals",
            "solve_triangular", "svd", "qr", "pinv", "matrix_rank", "lstsq", "matrix_power",
            "vector_norm", "matrix_norm", "svdvals", "cond", "multi_dot", "matrix_transpose",
            "LinAlgError"]
 
 LinAlgError = np.linalg.LinAlgError
 EighResult = namedtuple("EighResult", ["eigenvalues", "eigenvectors"])
+EigResult = namedtuple("EigResult", ["eigenvalues", "eigenvectors"])
 SVDResult = namedtuple("SVDResult", ["U", "S", "Vh"])
 QRResult = namedtuple("QRResult", ["Q", "R"])
 
@@ -78,6 +80,21 @@ def eigh(a, UPLO="L"):  # noqa: N803  (NumPy's keyword)
     functions invariant to the basis of the degenerate subspace; eigenvalues stay finite."""
     a = _matrices("eigh", a)
     return EighResult(D.eigvalsh(a, UPLO=UPLO), D.eigh_vectors(a, UPLO=UPLO))
+
+
+def eig(a):
+    """NumPy ``linalg.eig`` of real matrices whose eigenvalues are real (as NumPy
+    returns them: unsorted, unit eigenvectors as columns); a complex spectrum raises
+    LinAlgError when the function runs (symgrad is real float64). Gradients as
+    autograd's and JAX's: Ā = U⁻ᵀ diag(w̄) Uᵀ for the eigenvalues; the eigenvectors' use
+    1/(w_j - w_i), inf/NaN at repeated eigenvalues."""
+    a = _matrices("eig", a)
+    return EigResult(D.eig_values(a), D.eig_vectors(a))
+
+
+def eigvals(a):
+    """NumPy ``linalg.eigvals``: the eigenvalues of ``eig`` (a real spectrum only)."""
+    return D.eig_values(_matrices("eigvals", a))
 
 
 def eigvalsh(a, UPLO="L"):  # noqa: N803
@@ -312,7 +329,7 @@ def multi_dot(arrays, *, out=None):
 
 # np.linalg.<name>(node) builds these (NumPy's dispatch reads the functions by name).
 NUMPY_FUNCTIONS.update({"det": det, "inv": inv, "solve": solve, "slogdet": slogdet,
-                        "cholesky": cholesky, "eigh": eigh, "eigvalsh": eigvalsh, "svd": svd,
+                        "cholesky": cholesky, "eigh": eigh, "eig": eig, "eigvals": eigvals, "eigvalsh": eigvalsh, "svd": svd,
                         "norm": norm, "qr": qr, "pinv": pinv, "matrix_rank": matrix_rank,
                         "lstsq": lstsq, "matrix_power": matrix_power, "vector_norm": vector_norm,
                         "matrix_norm": matrix_norm, "svdvals": svdvals, "cond": cond,

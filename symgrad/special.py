@@ -12,8 +12,10 @@ from __future__ import annotations
 from .ir.graph import NUMPY_FUNCTIONS
 from .ops import special as S
 from .ops.elementwise import sigmoid
+from .api.reductions import logsumexp  # noqa: F401  (SciPy's signature: a, axis, b, keepdims, return_sign)
 
-__all__ = ["expit", "logit", "erf", "erfc", "gammaln", "digamma", "psi", "polygamma"]
+__all__ = ["expit", "logit", "erf", "erfc", "gammaln", "digamma", "psi", "polygamma",
+           "logsumexp"]
 
 
 def expit(x):

@@ -179,10 +179,15 @@ def test_named_dimensions_stay_symbolic():
     np.testing.assert_allclose(f(value)[1], numeric, rtol=1e-6, atol=1e-7)
 
 
-def test_named_sizes_that_would_multiply_raise():
+def test_named_sizes_multiply_or_raise():
+    """Derived sizes (tests/test_named_sizes.py); index maps of the size's value raise."""
     x = sg.matrix("x", ("n", 3))
-    for build in (lambda: sg.repeat(x, 2, axis=0), lambda: sg.tile(x, (2, 1)),
-                  lambda: sg.pad(x, 1), lambda: sg.ravel(x), lambda: sg.split(x, 2)):
+    assert [str(d) for d in sg.repeat(x, 2, axis=0).shape] == ["2*n", "3"]
+    assert [str(d) for d in sg.tile(x, (2, 1)).shape] == ["2*n", "3"]
+    assert [str(d) for d in sg.pad(x, 1).shape] == ["n+2", "5"]
+    assert [str(d) for d in sg.ravel(x).shape] == ["3*n"]
+    for build in (lambda: sg.split(x, 2), lambda: sg.pad(x, 1, mode="edge"),
+                  lambda: sg.repeat(x, [1, 2, 3], axis=0)):
         with pytest.raises(sg.ShapeError, match="named"):
             build()
 

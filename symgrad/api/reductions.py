@@ -10,6 +10,8 @@ only as None: a graph node has no output buffer.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..ir.graph import command_line, describe, plain_value
@@ -77,9 +79,14 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
 @command_line(a="node", axis="axis", ddof="dim", keepdims="bool")
 def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
     """NumPy ``std``: ``sqrt(var(a, axis, ddof=ddof))``. Its gradient is infinite where
-    the variance is 0 (constant data), as in NumPy-based autograd."""
-    return elementwise.sqrt(var(a, axis=axis, dtype=dtype, out=out, ddof=ddof,
-                                keepdims=keepdims))
+    the variance is 0 (constant data), as in NumPy-based autograd, except over a single
+    entry with ``ddof=0``: that std is identically 0, so its derivative is 0."""
+    variance = var(a, axis=axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims)
+    x = as_node(a)
+    dims = [x.shape[i] for i in _axes("std", x, axis)]
+    if ddof == 0 and all(isinstance(d, int) for d in dims) and math.prod(dims) == 1:
+        return structure.zeros_op(shape=variance.shape)
+    return elementwise.sqrt(variance)
 
 
 def _spread_weights(x, w, axes):
@@ -203,10 +210,6 @@ def diff(a, n=1, axis=-1, prepend=_NO_VALUE, append=_NO_VALUE):
         parts.append(_diff_edge(x, append, axis, "append"))
     if len(parts) > 1:
         x = structure.concatenate(*parts, axis=axis)
-    if not isinstance(x.shape[axis], int):
-        raise ShapeError(f"diff({describe(x)}): axis {axis} has the named size "
-                         f"{x.shape[axis]!r}; the result's size along it would be "
-                         f"{x.shape[axis]}-{n} (declare it as an int)")
     head = tuple(slice(None) for _ in range(axis))
     for _ in range(n):
         x = x[head + (slice(1, None),)] - x[head + (slice(None, -1),)]

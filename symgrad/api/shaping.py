@@ -13,10 +13,11 @@ import operator
 import numpy as np
 
 from ..ir.graph import NUMPY_FUNCTIONS, Node
-from ..ir.leaves import as_node
+from ..ir.leaves import NESTED, as_node
 from ..ops import broadcast_to as _broadcast_to, shaping as S, structure
 from ..ops.elementwise import where as _where
-from ..ir.shapes import ShapeError, broadcast_shapes, format_shape, symbolic_size
+from ..ops.indexing import take_along_axis
+from ..ir.shapes import ShapeError, broadcast_shapes, dim_mul, format_shape, size_of
 
 
 class AxisError(ShapeError, np.exceptions.AxisError):
@@ -61,8 +62,8 @@ def _int_dim(x, axis: int, who: str) -> int:
     dim = shape[axis]
     if not isinstance(dim, int):
         raise ShapeError(f"{who}: axis {axis} of {format_shape(shape)} has the named size "
-                         f"{dim!r}; the result's size along it would be a multiple of {dim!r}, "
-                         "which symgrad cannot name (dimension names are single symbols)")
+                         f"{dim!r}; {who} needs an int size there (its index map depends on the "
+                         "size's value)")
     return dim
 
 
@@ -73,12 +74,7 @@ def ravel(a, order="C"):
     a = as_node(a)
     if order not in ("C", "F", "A", "K"):
         raise ValueError(f"ravel: order must be one of 'C', 'F', 'A', or 'K' (got {order!r})")
-    ints, names = symbolic_size(a.shape)
-    if len(names) > 1 or (names and ints != 1):
-        raise ShapeError(f"ravel: the size of {format_shape(a.shape)} is a product of named "
-                         "dimensions and ints, which symgrad cannot name as one dimension")
-    size = names[0] if names else ints
-    return structure.reshape(a.T if order == "F" else a, shape=(size,))
+    return structure.reshape(a.T if order == "F" else a, shape=(size_of(a.shape),))
 
 
 def squeeze(a, axis=None):
@@ -258,10 +254,11 @@ def repeat(a, repeats, axis=None):
 def _repeat_each(a: Node, axis: int, count: int) -> Node:
     if count == 1:
         return a
-    dim = _int_dim(a, axis, "repeat")
+    dim = a.shape[axis]
     spread = structure.reshape(a, shape=a.shape[:axis + 1] + (1,) + a.shape[axis + 1:])
     spread = _broadcast_to(spread, a.shape[:axis + 1] + (count,) + a.shape[axis + 1:])
-    return structure.reshape(spread, shape=a.shape[:axis] + (dim * count,) + a.shape[axis + 1:])
+    return structure.reshape(spread, shape=a.shape[:axis] + (dim_mul(dim, count),)
+                             + a.shape[axis + 1:])
 
 
 def tile(A, reps):
@@ -278,10 +275,9 @@ def tile(A, reps):
         if r == 1:
             inner.append(dim), spread.append(dim), out.append(dim)
             continue
-        dim = _int_dim(shape, axis, "tile")
         inner += [1, dim]
         spread += [r, dim]
-        out.append(r * dim)
+        out.append(dim_mul(r, dim))
     spread_node = _broadcast_to(structure.reshape(A, shape=tuple(inner)), tuple(spread))
     return structure.reshape(spread_node, shape=tuple(out))
 
@@ -330,10 +326,11 @@ def pad(array, pad_width, mode="constant", **kwargs):
     for axis, ((before, after), pair) in enumerate(zip(widths, values)):
         if before == after == 0:
             continue
-        dim = _int_dim(array, axis, "pad")
         if mode in ("constant", "empty"):  # "empty": unspecified values, here zeros
             array = _pad_constant(array, axis, (before, after), pair)
-        elif dim == 0:
+            continue
+        dim = _int_dim(array, axis, "pad")
+        if dim == 0:
             raise ValueError(f"pad: can't extend empty axis {axis} using modes other than "
                              "'constant' or 'empty'")
         else:
@@ -497,6 +494,24 @@ def argsort(a, axis=-1, kind=None, order=None, *, stable=None):
     return S.argsort(a, axis=axis, kind=kind)
 
 
+def argpartition(a, kth, axis=-1, kind="introselect", order=None):
+    """NumPy ``argpartition``: indices that put the ``kth`` entries where a sort would,
+    the smaller before and the larger after (int64; not differentiable)."""
+    if kind != "introselect":
+        raise ValueError(f"argpartition: kind must be 'introselect', got {kind!r}")
+    a, axis, _ = _sort_args(a, axis, None, order, None)
+    return S.argpartition(a, kth=kth, axis=axis)
+
+
+def partition(a, kth, axis=-1, kind="introselect", order=None):
+    """NumPy ``partition``: ``a`` picked along ``axis`` by ``argpartition`` (NumPy's own
+    order: ``np.partition`` and ``np.argpartition`` share the selection); the gradient
+    goes back through that permutation, as ``sort``'s does."""
+    indices = argpartition(a, kth, axis=axis, kind=kind, order=order)
+    a, axis, _ = _sort_args(a, axis, None, order, None)
+    return take_along_axis(a, indices, axis=axis)
+
+
 # Building from nested lists ------------------------------------------------------------
 
 def array(object, dtype=None, *, ndmin=0):  # noqa: A002  (NumPy's name)
@@ -545,7 +560,8 @@ __all__ = ["ravel", "squeeze", "expand_dims", "atleast_1d", "atleast_2d", "atlea
            "moveaxis", "swapaxes", "flip", "fliplr", "flipud", "rot90", "roll", "repeat",
            "tile", "pad", "vstack", "hstack", "dstack", "column_stack", "split", "array_split",
            "hsplit", "vsplit", "dsplit", "broadcast_arrays", "tri", "tril", "triu", "sort",
-           "argsort", "array"]
+           "argsort", "partition", "argpartition", "array"]
 
 # NumPy's dispatch (np.flip(node), np.pad(node, 1), ...) and the node methods read this hook.
 NUMPY_FUNCTIONS.update({name: globals()[name] for name in __all__})
+NESTED["build"] = array  # as_node([x, x + 2]): a list of nodes is their stack

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..ops import Spec, draw
+from ..ir.shapes import dim_names
 
 
 def central_difference(fn, values: list, index: int, eps: float = 1e-6,
@@ -62,8 +63,8 @@ def bind_sizes(nodes, base: int = 2) -> dict:
     from ..ir.graph import toposort
     names: dict = {}
     for node in toposort(nodes if isinstance(nodes, (list, tuple)) else [nodes]):
-        for d in node.shape:
-            if isinstance(d, str) and d not in names:
+        for d in dim_names(node.shape):
+            if d not in names:
                 names[d] = base + len(names)
     return names
 

@@ -17,6 +17,7 @@ import numpy as np
 
 from ..ops import indexing, structure
 from ..ir.graph import Node, toposort
+from ..ir.shapes import derived_dims, dim_names, substitute
 from ..ops import Spec, draw
 from ..ops.elementwise import add, divide, multiply, power, subtract
 from ..ops.linalg import inv, matmul
@@ -28,7 +29,7 @@ INDEX_OPS = (indexing.gather, indexing.take_along_axis_op)
 FLOOR = 1e-8
 #: Domains from weakest to strongest; an input needed in two domains gets the stronger.
 STRENGTH = ("real", "kinkfree", "nonzero", "unit", "positive", "probability", "above_one",
-            "wellcond", "posdet", "spd")
+            "wellcond", "posdet", "real_spectrum", "spd")
 
 
 def _stronger(a: str | None, b: str | None) -> str | None:
@@ -122,6 +123,12 @@ def min_sizes(nodes) -> dict:
     for node in toposort(nodes):
         if node.op is indexing.gather:
             _constant_index_needs(node, least)
+        for dim in derived_dims(node.shape):  # a*n + c >= 1: n >= (1 - c) / a
+            terms = dict(dim.terms)
+            if len(dim.names) == 1 and all(len(m) <= 1 for m in terms):
+                (name,), a = dim.names, terms[dim.names]
+                if a > 0:
+                    least[name] = max(least.get(name, 1), -(-(1 - terms.get((), 0)) // a))
         if node.op is not structure.getitem:
             continue
         for entry, dim in zip(node.attrs["index"], node.operands[0].shape):
@@ -146,9 +153,8 @@ def dimension_names(nodes) -> list:
     for node in toposort(nodes):
         dims = list(node.shape) + list(node.attrs.get("dims", ()))
         dims += [node.attrs[a] for a in ("n", "k") if a in node.attrs]
-        for d in dims:
-            if isinstance(d, str):
-                names.setdefault(d, None)
+        for d in dim_names(tuple(d for d in dims if isinstance(d, str))):
+            names.setdefault(d, None)
     return list(names)
 
 
@@ -174,8 +180,8 @@ def draw_point(domains: dict, sizes: dict, rng: np.random.Generator) -> dict:
         if domain.startswith("labels:"):
             ks = [int(k) if k.isdigit() else sizes[k] for k in domain[7:].split(",")]
             domain = f"labels:{min(ks)}"
-        shape = tuple(sizes[d] if isinstance(d, str) else d for d in node.shape)
-        if domain in ("spd", "wellcond", "posdet") and (len(shape) < 2 or shape[-1] != shape[-2]):
+        shape = substitute(node.shape, sizes)
+        if domain in ("spd", "wellcond", "posdet", "real_spectrum") and (len(shape) < 2 or shape[-1] != shape[-2]):
             domain = "real"  # only square matrices can be drawn SPD
         point[node] = draw(Spec(node.shape, domain), rng, sizes)
     return point

@@ -41,7 +41,7 @@ from ..ir.graph import as_node_list, describe, gc_paused, inputs_of, toposort
 from .nan_guard import GUARD_NAME, make_guard
 from .memory_plan import plan, statement_order
 from .readable import readable_source
-from ..ir.shapes import format_shape
+from ..ir.shapes import derived_dims, format_shape
 from ..ir.template_forms import ATOM, template_form
 from .lowering import (LoweringContext, Namer,
                        constant_variable, dimension_variables, float_operands, helper_sources,
@@ -322,6 +322,8 @@ class Function:
         self._fn = namespace[name]
         self._positions = {node.name: i for i, node in enumerate(self.inputs)}
         self._fast = fast_checker(self.inputs)
+        #: derived sizes (``n-1`` of ``x[1:]``) with the first node of each: checked >= 0
+        self._derived = {d: node for node in toposort(self.outputs) for d in derived_dims(node.shape)}
 
     @property
     def source(self) -> str:
@@ -349,7 +351,11 @@ class Function:
 
     def __call__(self, /, *args, **kwargs):
         checked = None if kwargs or len(args) != len(self.inputs) else self._fast(*args)
-        args = self.bind(*args, **kwargs)[0] if checked is None else checked
+        if self._derived:
+            args, sizes = self.bind(*args, **kwargs)
+            self._check_derived(sizes)
+        else:
+            args = self.bind(*args, **kwargs)[0] if checked is None else checked
         try:
             with np.errstate(all="ignore"):
                 results = self._fn(*args)
@@ -359,6 +365,14 @@ class Function:
                 raise
             raise better from None
         return results[0] if self._single else results
+
+    def _check_derived(self, sizes: dict) -> None:
+        """A derived size must not be negative at the bound sizes (``x[2:-2]`` needs n >= 4)."""
+        for dim, node in self._derived.items():
+            if dim.evaluate(sizes) < 0:
+                bound = ", ".join(f"{n}={sizes[n]}" for n in dim.names)
+                raise ValueError(f"{self.name}: {describe(node)} has the size {dim} = "
+                                 f"{dim.evaluate(sizes)} at {bound}; the inputs are too small")
 
     def _index_error(self, args) -> IndexError | None:
         """The error naming the index, operand and dimension when an int index on

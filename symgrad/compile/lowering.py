@@ -18,6 +18,7 @@ import numpy as np
 from ..ops import runtime
 from ..ops.elementwise import where as where_op
 from ..ir.template_forms import numpy_dtype
+from ..ir.shapes import Size
 
 RESERVED = frozenset(dir(builtins)) | {"np", "numpy"}
 
@@ -77,6 +78,8 @@ class LoweringContext:
     def dim(self, d) -> str:
         if isinstance(d, int):
             return str(d)
+        if isinstance(d, Size):  # a derived size: arithmetic on the names' variables
+            return d.source(self.dim)
         if d not in self.dim_vars:
             raise ValueError(f"the outputs use the dimension {d!r}, but no input has a "
                              f"dimension named {d!r}, so its size is unknown at call time")

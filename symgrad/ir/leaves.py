@@ -103,9 +103,22 @@ def constant(value) -> Node:
     return LEAF_OPS.constant(value=ConstValue(_as_array(value)))
 
 
+#: ``NESTED["build"](sequence)`` stacks a (nested) list or tuple holding nodes into one
+#: node, as ``np.array`` would (``sg.mean([x, x + 2])``): set by :mod:`symgrad.api.shaping`,
+#: a hook so this module never imports the layer built on it.
+NESTED: dict = {}
+
+
+def _holds_node(value) -> bool:
+    return isinstance(value, Node) or (
+        isinstance(value, (list, tuple)) and any(_holds_node(v) for v in value))
+
+
 def as_node(value) -> Node:
     if isinstance(value, Node):
         return value
+    if isinstance(value, (list, tuple)) and "build" in NESTED and _holds_node(value):
+        return NESTED["build"](value)
     if isinstance(value, (int, float, bool, np.ndarray, np.generic, list, tuple)):
         return constant(value)
     raise TypeError(f"cannot use {type(value).__name__} {value!r:.40} as a symgrad node")

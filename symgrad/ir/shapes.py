@@ -1,6 +1,9 @@
 """Shapes whose dimensions are ints or names: pure functions on tuples.
 
-A dimension is a non-negative ``int`` or a dimension name (``str``). Names are
+A dimension is a non-negative ``int``, a dimension name (``str``), or a
+:class:`Size` derived from names (``n-1`` for ``x[1:]``, ``3*n`` for ``ravel`` of
+``(n, 3)``): an integer polynomial in the names, itself a ``str`` (its canonical
+text), so code that treats any ``str`` as symbolic keeps working. Names are
 symbolic sizes bound only when a compiled function is called. Two dimensions
 unify only when they are equal, or when one of them is the int ``1`` under
 broadcasting: a name never silently becomes a number, and two different names
@@ -20,10 +23,133 @@ class ShapeError(ValueError):
     """Shapes of operands contradict each other (raised at build time)."""
 
 
+class Size(str):
+    """A size derived from dimension names: an integer polynomial in them, e.g.
+    ``n-1``, ``2*n``, ``n*m+3``. Its text is canonical, so equal sizes are equal
+    strings; it is never equal to a plain name. Build with :func:`make_dim`."""
+
+    def __new__(cls, terms: dict):
+        items = tuple(sorted(terms.items(), key=lambda t: (-len(t[0]), t[0])))
+        parts = []
+        for monomial, c in items:
+            body = "*".join(monomial)
+            text = str(abs(c)) if not monomial else (body if abs(c) == 1 else f"{abs(c)}*{body}")
+            parts.append(("-" if c < 0 else "+") + text)
+        self = super().__new__(cls, "".join(parts).lstrip("+"))
+        self.terms = items
+        return self
+
+    def __eq__(self, other):
+        return isinstance(other, Size) and self.terms == other.terms
+
+    def __ne__(self, other):
+        return not self.__eq__(other)
+
+    __hash__ = str.__hash__
+
+    def __reduce__(self):
+        return (Size, (dict(self.terms),))
+
+    @property
+    def names(self) -> tuple:
+        return tuple(dict.fromkeys(n for monomial, _ in self.terms for n in monomial))
+
+    def evaluate(self, sizes: dict) -> int:
+        return sum(c * math.prod(sizes[n] for n in monomial) for monomial, c in self.terms)
+
+    def source(self, name_source) -> str:
+        """Python source of the size, each name read by ``name_source(name)``."""
+        parts = []
+        for monomial, c in self.terms:
+            factors = [name_source(n) for n in monomial]
+            if abs(c) != 1 or not factors:
+                factors.insert(0, str(abs(c)))
+            parts.append(("- " if c < 0 else "+ ") + " * ".join(factors))
+        text = " ".join(parts)
+        return "(" + (text[2:] if text.startswith("+ ") else "-" + text[2:]) + ")"
+
+
+def _terms(dim) -> dict:
+    if isinstance(dim, Size):
+        return dict(dim.terms)
+    if isinstance(dim, str):
+        return {(dim,): 1}
+    return {(): int(dim)} if dim else {}
+
+
+def make_dim(terms: dict) -> Dim:
+    """The dimension a polynomial ``{monomial (sorted names): coefficient}`` is: an int,
+    a plain name, or a :class:`Size`. A negative constant raises ShapeError."""
+    terms = {m: c for m, c in terms.items() if c}
+    if not terms:
+        return 0
+    if list(terms) == [()]:
+        if terms[()] < 0:
+            raise ShapeError(f"a negative size ({terms[()]})")
+        return terms[()]
+    if len(terms) == 1:
+        (monomial, c), = terms.items()
+        if c == 1 and len(monomial) == 1:
+            return monomial[0]
+    return Size(terms)
+
+
+def dim_add(a: Dim, b: Dim, sign: int = 1) -> Dim:
+    """``a + b`` (``a - b`` for ``sign=-1``) of two dimensions."""
+    terms = _terms(a)
+    for m, c in _terms(b).items():
+        terms[m] = terms.get(m, 0) + sign * c
+    return make_dim(terms)
+
+
+def dim_mul(a: Dim, b: Dim) -> Dim:
+    """``a * b`` of two dimensions."""
+    terms: dict = {}
+    for m1, c1 in _terms(a).items():
+        for m2, c2 in _terms(b).items():
+            m = tuple(sorted(m1 + m2))
+            terms[m] = terms.get(m, 0) + c1 * c2
+    return make_dim(terms)
+
+
+def dim_divide(a: Dim, b: Dim):
+    """``a / b`` when ``b`` is one term that divides every term of ``a`` exactly, else None."""
+    divisor = _terms(b)
+    if len(divisor) != 1:
+        return None
+    (dm, dc), = divisor.items()
+    terms = {}
+    for m, c in _terms(a).items():
+        rest = list(m)
+        for name in dm:
+            if name not in rest:
+                return None
+            rest.remove(name)
+        if c % dc:
+            return None
+        terms[tuple(rest)] = c // dc
+    return make_dim(terms)
+
+
+def size_of(shape: Shape) -> Dim:
+    """The number of entries of ``shape`` as a dimension (an int, a name or a Size)."""
+    total: Dim = 1
+    for d in shape:
+        total = dim_mul(total, d)
+    return total
+
+
+def derived_dims(shape: Shape) -> tuple:
+    """The :class:`Size` entries of ``shape`` (sizes that must be >= 0 when bound)."""
+    return tuple(d for d in shape if isinstance(d, Size))
+
+
 def normalize_dim(dim) -> Dim:
     """Validate one dimension: a non-negative int or a non-empty name."""
     if isinstance(dim, bool):
         raise TypeError(f"dimension {dim!r} is a bool; use an int or a name")
+    if isinstance(dim, Size):
+        return dim
     if isinstance(dim, str):
         if not dim:
             raise ValueError("a dimension name must be a non-empty string")
@@ -56,7 +182,13 @@ def is_concrete(shape: Shape) -> bool:
 
 
 def dim_names(shape: Shape) -> tuple:
-    return tuple(d for d in shape if isinstance(d, str))
+    """The names ``shape`` depends on (those inside derived sizes too), in order."""
+    names: list = []
+    for d in shape:
+        for name in (d.names if isinstance(d, Size) else (d,) if isinstance(d, str) else ()):
+            if name not in names:
+                names.append(name)
+    return tuple(names)
 
 
 def broadcast_shapes(*shapes: Shape) -> Shape:
@@ -113,9 +245,8 @@ def normalize_axes(axis, ndim: int) -> tuple:
 
 
 def symbolic_size(shape: Shape) -> tuple:
-    """(product of int dims, sorted names): equal for equal sizes."""
-    return (math.prod(d for d in shape if isinstance(d, int)),
-            tuple(sorted(dim_names(shape))))
+    """A key equal for equal sizes (the terms of the product polynomial)."""
+    return tuple(sorted(_terms(size_of(shape)).items()))
 
 
 def bind_dims(declared: Shape, actual: Sequence[int], bindings: dict, who: str) -> None:
@@ -140,9 +271,16 @@ def bind_dims(declared: Shape, actual: Sequence[int], bindings: dict, who: str) 
             bindings[want] = (got, f"{who} (shape {tuple(actual)})")
 
 
+def evaluate_dim(d: Dim, sizes: dict) -> int:
+    """A dimension's size under a name -> int mapping."""
+    if isinstance(d, Size):
+        return d.evaluate(sizes)
+    return sizes[d] if isinstance(d, str) else d
+
+
 def substitute(shape: Shape, sizes: dict) -> tuple:
     """Concrete shape from a symbolic one and a name -> int mapping."""
-    return tuple(sizes[d] if isinstance(d, str) else d for d in shape)
+    return tuple(evaluate_dim(d, sizes) for d in shape)
 
 
 def all_names(shapes: Iterable[Shape]) -> list:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..ir.graph import REGISTRY, Node, Op, register, result_dtype
-from ..ir.shapes import broadcast_shapes
+from ..ir.shapes import broadcast_shapes, substitute
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ class Sample:
 
 def draw(spec: Spec, rng: np.random.Generator, sizes: dict) -> np.ndarray:
     """A random value from ``spec``'s domain, named dims bound by ``sizes``."""
-    shape = tuple(sizes[d] if isinstance(d, str) else d for d in spec.shape)
+    shape = substitute(spec.shape, sizes)
     domain = spec.domain
     if domain.startswith("labels:"):
         return rng.integers(0, int(domain.split(":")[1]), size=shape)
@@ -49,6 +49,12 @@ def draw(spec: Spec, rng: np.random.Generator, sizes: dict) -> np.ndarray:
     if domain == "symmetric":
         a = rng.standard_normal(shape)
         return (a + np.swapaxes(a, -1, -2)) / 2
+    if domain == "real_spectrum":  # Q diag(w) Q⁻¹: distinct real eigenvalues, Q well conditioned
+        n = shape[-1]
+        q = rng.standard_normal(shape) / np.sqrt(n) + 1.5 * np.eye(n)
+        w = np.arange(1.0, n + 1.0) * np.where(rng.random(shape[:-1]) < 0.5, -1.0, 1.0)
+        return np.linalg.solve(np.swapaxes(q, -1, -2),
+                               np.swapaxes(q * w[..., None, :], -1, -2)).swapaxes(-1, -2)
     if domain in ("spd", "wellcond", "posdet"):
         n = shape[-1]
         a = rng.standard_normal(shape)

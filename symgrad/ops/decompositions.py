@@ -235,6 +235,63 @@ eigh_vectors = op("eigh_vectors", infer=_eigh_vectors_infer, prepare=_uplo_prepa
                   vjp=_eigh_vectors_vjp, jvp=_eigh_vectors_jvp, samples=SPD_SAMPLES)
 
 
+# eig (general real matrices with a real spectrum) ------------------------------------------
+# A U = U diag(w) with unit columns u_j. With dA, C = F ∘ (U⁻¹ dA U) (F the eigen gaps):
+# dw = diag(U⁻¹ dA U), dU = P - U diag(diag(Uᵀ P)) for P = U C (the unit-norm correction);
+# their transposes are autograd's and JAX's rules for a real spectrum.
+
+EIG_SAMPLES = lambda: [Sample((Spec((3, 3), "real_spectrum"),)),  # noqa: E731
+                       Sample((Spec((2, 3, 3), "real_spectrum"),)),
+                       Sample((Spec(("n", "n"), "real_spectrum"),))]
+
+
+def _eig_values_infer(x):
+    square_stack(x)
+    return x.shape[:-1], "float64"
+
+
+def _eig_vectors_infer(x):
+    square_stack(x)
+    return x.shape, "float64"
+
+
+def _solve(a: Node, b: Node) -> Node:
+    return REGISTRY["solve"](a, b)
+
+
+def _eig_values_vjp(g, out, x):
+    """Ā = U⁻ᵀ diag(ḡ) Uᵀ."""
+    u = eig_vectors(x)
+    return [_solve(mT(u), column(g) * mT(u))]
+
+
+def _eig_values_jvp(tangents, out, x):
+    u = eig_vectors(x)
+    return diagonal(_solve(u, mm(tangents[0], u)))
+
+
+def _eig_vectors_vjp(g, out, x):
+    """Ā = U⁻ᵀ (F ∘ Uᵀ (Ḡ - U diag(diag(Uᵀ Ḡ)))) Uᵀ."""
+    f = eigen_gaps(eig_values(x))
+    along = REGISTRY["sum"](out * g, axis=-2)
+    inner = f * mm(mT(out), g - out * row(along))
+    return [_solve(mT(out), mm(inner, mT(out)))]
+
+
+def _eig_vectors_jvp(tangents, out, x):
+    f = eigen_gaps(eig_values(x))
+    p = mm(out, f * _solve(out, mm(tangents[0], out)))
+    return p - out * row(REGISTRY["sum"](out * p, axis=-2))
+
+
+eig_values = op("eig_values", infer=_eig_values_infer, numpy="_eig({0})[0]",
+                helpers=(runtime._eig,), fresh=True, vjp=_eig_values_vjp, jvp=_eig_values_jvp,
+                samples=EIG_SAMPLES)
+eig_vectors = op("eig_vectors", infer=_eig_vectors_infer, numpy="_eig({0})[1]",
+                 helpers=(runtime._eig,), fresh=True, vjp=_eig_vectors_vjp,
+                 jvp=_eig_vectors_jvp, samples=EIG_SAMPLES)
+
+
 # cofactor: det's gradient, finite at singular matrices ------------------------------------
 
 

@@ -34,6 +34,7 @@ from ..ir.print_forms import POSTFIX, SCRIPT, Piece
 from .base import Sample, Spec, op
 from . import facts as F
 from .structure import FULL, getitem, reshape
+from . import structure
 from . import runtime
 
 ARRAY = "array"
@@ -56,13 +57,13 @@ def _is_array(entry) -> bool:
 
 
 def _slice_length(entry, dim):
-    """Length of ``range(dim)[start:stop:step]``; a named ``dim`` only takes ``:`` and ``::-1``."""
+    """Length of ``range(dim)[start:stop:step]``; a named ``dim`` takes ``:``, ``::-1``
+    and the bounded slices of :func:`structure._named_slice` (``n-1`` for ``[1:]``)."""
     if isinstance(dim, int):
         return len(range(*slice(*entry[1:]).indices(dim)))
     if entry[1] is None and entry[2] is None and entry[3] in (None, 1, -1):
         return dim
-    raise ShapeError(f"the named size {dim!r} cannot be sliced by {_entry_source(entry)} "
-                     "(only ':' and '::-1' keep a named size)")
+    return structure._slice_size(structure._named_slice(entry, dim, None), dim)
 
 
 def _template_shape(x_shape, array_shapes, index):
@@ -268,8 +269,9 @@ def _parse_entry(x, entry):
     if entry is None or entry is Ellipsis:
         return entry
     if isinstance(entry, slice):
-        parts = tuple(None if p is None else _as_int(p, x, "slice indices")
-                      for p in (entry.start, entry.stop, entry.step))
+        parts = tuple(None if p is None else p if i == 1 and isinstance(p, str)
+                      else _as_int(p, x, "slice indices")
+                      for i, p in enumerate((entry.start, entry.stop, entry.step)))
         if parts[2] == 0:
             raise _fail(x, "slice step cannot be zero", ValueError)
         return ("slice",) + parts
@@ -384,6 +386,11 @@ def index_node(x: Node, key) -> Node:
             arrays.append(node)
         elif entry != FULL:
             try:
+                if isinstance(entry[2], str) and entry[2] != dim:
+                    raise ShapeError(f"the slice stop {entry[2]!r} names a dimension that is not "
+                                     f"axis {axis}'s size {dim!r}")
+                if not isinstance(dim, int) and entry[1:] != (None, None, -1):
+                    entry = structure._named_slice(entry, dim, axis)
                 _slice_length(entry, dim)
             except ShapeError as err:
                 raise _fail(x, str(err)) from None

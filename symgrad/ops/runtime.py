@@ -361,6 +361,20 @@ def _cofactor(x):
     return sign[..., None, None] * ((u * (before * after)[..., None, :]) @ vh)
 
 
+@helper()
+def _eig(x):
+    """np.linalg.eig(x) of real matrices with a real spectrum, as float64 (eigenvalues,
+    unit eigenvectors as columns); LinAlgError naming the problem for complex ones."""
+    w, v = np.linalg.eig(x)
+    if np.iscomplexobj(w):
+        if np.any(w.imag != 0):
+            raise np.linalg.LinAlgError(
+                "eig: the matrix has complex eigenvalues, and symgrad is real float64 "
+                "(eigh handles symmetric matrices; abs/angle of complex pairs are not supported)")
+        w, v = w.real, v.real
+    return w, v
+
+
 # One factorization for the ops that each read one factor of it (svd's U and Vh, qr's
 # Q and R): the last input and result are remembered, per function and options, and
 # reused when the next input is equal; each op returns a copy of its factor, so no

@@ -158,3 +158,22 @@ sort = op("sort", infer=lambda x, axis, kind: (x.shape, x.dtype), prepare=_sort_
 argsort = op("argsort", infer=lambda x, axis, kind: (x.shape, "int64"), prepare=_sort_prepare,
              numpy=_sort_numpy("argsort"),
              fresh=True, differentiable=False)
+
+
+def _partition_prepare(x, kth, axis=-1):
+    if x.ndim == 0:
+        raise ShapeError(f"argpartition: axis {axis} is out of bounds for array of dimension 0")
+    axis = normalize_axis(axis, x.ndim)
+    kth = _ints(kth, "argpartition: kth")
+    size = x.shape[axis]
+    if isinstance(size, int):
+        for k in kth:
+            if not -size <= k < size:
+                raise ValueError(f"argpartition({format_shape(x.shape)}): kth(={k}) out of "
+                                 f"bounds ({size})")
+    return {"kth": kth[0] if len(kth) == 1 else kth, "axis": axis}
+
+
+argpartition = op("argpartition", infer=lambda x, kth, axis: (x.shape, "int64"),
+                  prepare=_partition_prepare, numpy="np.argpartition({0}, {kth}, axis={axis})",
+                  fresh=True, differentiable=False)

@@ -10,7 +10,8 @@ from ..ir.graph import REGISTRY, Node, as_dtype, describe, result_dtype
 from ..ir.leaves import as_node
 from ..ir.template_forms import numpy_dtype
 from ..ir.shapes import (ShapeError, broadcast_shapes, format_shape, normalize_axis,
-                      normalize_shape, symbolic_size, unify_dims)
+                      normalize_shape, symbolic_size, unify_dims, dim_add,
+                      dim_divide, size_of)
 from ..ir.print_forms import ATOM, POSTFIX, PRODUCT, SCRIPT, UNARY, Piece
 from .base import Sample, Spec, linear_jvp, op, zeros
 from . import facts as F
@@ -198,21 +199,12 @@ def _reshape_prepare(x, shape):
 
 
 def _resolve_minus_one(x, shape):
-    """The size a -1 stands for, when it is an int or a single name."""
+    """The size a -1 stands for: the entries of ``x`` divided by the known sizes (an
+    int, a name or a derived size such as ``3*n``)."""
     known = [d for d in shape if d != -1]
-    total_ints, total_names = symbolic_size(x.shape)
-    known_ints, known_names = symbolic_size(known)
-    rest = list(total_names)
-    for name in known_names:
-        if name not in rest:
-            raise ShapeError(f"cannot reshape {format_shape(x.shape)} into {shape}")
-        rest.remove(name)
-    if known_ints == 0 or total_ints % known_ints or shape.count(-1) != 1:
+    fill = dim_divide(size_of(x.shape), size_of(known)) if shape.count(-1) == 1 else None
+    if fill is None or size_of(known) == 0:
         raise ShapeError(f"cannot reshape {format_shape(x.shape)} into {shape}")
-    ints = total_ints // known_ints
-    if rest and (len(rest) > 1 or ints != 1):
-        raise ShapeError(f"cannot infer -1 in {shape} from {format_shape(x.shape)}")
-    fill = rest[0] if rest else ints
     return tuple(fill if d == -1 else d for d in shape)
 
 
@@ -318,19 +310,55 @@ broadcast_to_op = op("broadcast_to", infer=_broadcast_infer,
 FULL = ("slice", None, None, None)
 
 
+def _named_slice(key, dim, axis):
+    """A bounded slice of the named size ``dim``: ``start`` None or an int >= 0, ``stop``
+    None, an int < 0 (counted from the end) or ``dim`` itself, step 1: its size
+    ``dim - start - |stop|`` is derived from ``dim`` (checked >= 0 at call time)."""
+    _, start, stop, step = key
+    if stop == dim and isinstance(stop, str):
+        stop = None
+    if step in (None, 1) and (start is None or (isinstance(start, int) and start >= 0)) and (
+            stop is None or (isinstance(stop, int) and stop < 0)):
+        key = ("slice", start or None, stop, None)
+        return FULL if key == FULL else key
+    raise ShapeError(f"axis {axis} has the named size {dim!r}: slice {slice(*key[1:])} would "
+                     f"give a size that depends on {dim!r}'s value (min(...)); slice it with a "
+                     f"start >= 0 and a stop counted from the end (x[1:], x[:-1], x[2:-3]), "
+                     "':' or '::-1'")
+
+
+def _slice_size(entry, dim):
+    """The size a (normalized) slice entry leaves of ``dim``."""
+    if isinstance(dim, int):
+        return len(range(*slice(*entry[1:]).indices(dim)))
+    if entry == FULL or entry[1:] == (None, None, -1):
+        return dim
+    _, start, stop, _ = entry
+    begin = dim_add(dim, start) if start is not None and start < 0 else (start or 0)
+    end = dim if stop is None else dim_add(dim, stop) if stop < 0 else stop
+    return dim_add(end, begin, sign=-1)
+
+
 def _index_entry(entry, dim, axis):
     if isinstance(entry, tuple) and len(entry) == 4 and entry[0] == "slice":
         entry = slice(*entry[1:])
+        if isinstance(entry.stop, str) and entry.stop == dim:
+            entry = slice(entry.start, None, entry.step)
     if isinstance(entry, slice):
         key = ("slice", entry.start, entry.stop, entry.step)
+        if isinstance(key[2], str) and key[2] == dim:
+            key = key[:2] + (None, key[3])
         for part in key[1:]:
             if part is not None and (not isinstance(part, int) or isinstance(part, bool)):
-                raise TypeError(f"slice bounds must be ints, got {entry}")
+                raise TypeError(f"slice bounds must be ints (or the axis's own dimension name "
+                                f"as the stop), got {entry}")
         if key[3] == 0:
             raise ShapeError("slice step cannot be zero")
         if key == FULL or isinstance(dim, int) or key[1:] == (None, None, -1):
             return key
-        raise ShapeError(f"axis {axis} has the named size {dim!r}: only ':' and '::-1' can slice it")
+        if key[3] in (None, 1):  # built by the ops themselves (concatenate's VJP): any bounds
+            return ("slice", key[1], key[2], None)
+        return _named_slice(key, dim, axis)
     if isinstance(entry, bool) or not isinstance(entry, int):
         raise TypeError(f"index {entry!r} on axis {axis}: only ints and slices are supported")
     if isinstance(dim, int):
@@ -357,7 +385,7 @@ def _getitem_infer(x, index):
     shape = []
     for entry, dim in zip(index, x.shape):
         if isinstance(entry, tuple):
-            shape.append(len(range(*slice(*entry[1:]).indices(dim))) if isinstance(dim, int) else dim)
+            shape.append(_slice_size(entry, dim))
     return tuple(shape), x.dtype
 
 
@@ -453,11 +481,13 @@ def _concatenate_infer(*xs, axis):
             raise ShapeError(f"all operands need rank {first.ndim}")
         for a, (d, e) in enumerate(zip(first.shape, x.shape)):
             if a == axis:
-                if not isinstance(e, int):
-                    raise ShapeError(f"cannot concatenate along axis {axis} of named size {e!r}")
-                total += e
+                total = dim_add(total, e)
             else:
                 unify_dims(d, e, f"axis {a}")
+    if sum(not isinstance(x.shape[axis], int) for x in xs) > 1:
+        raise ShapeError(f"cannot concatenate along axis {axis} more than one operand of named "
+                         f"size ({', '.join(format_shape(x.shape) for x in xs)}): the gradient's "
+                         "slices need every other size to be an int")
     shape = first.shape[:axis] + (total,) + first.shape[axis + 1:]
     return shape, result_dtype(*(x.dtype for x in xs))
 
@@ -471,12 +501,21 @@ def _concatenate_prepare(*xs, axis=0):
 
 
 def _concatenate_vjp(g, out, *xs, axis):
+    """Each operand's slice of ``g``: counted from the start before the (at most one)
+    operand of named size, from the end after it."""
+    sizes = [x.shape[axis] for x in xs]
+    named = next((i for i, d in enumerate(sizes) if not isinstance(d, int)), len(xs))
     grads, start = [], 0
-    for x in xs:
-        stop = start + x.shape[axis]
-        index = (FULL,) * axis + (("slice", start, stop, None),)
+    for i, x in enumerate(xs):
+        if i < named:
+            entry = ("slice", start, start + sizes[i], None)
+            start += sizes[i]
+        else:
+            after = sum(sizes[i + 1:])
+            before = -(after + sizes[i]) if i > named else start
+            entry = ("slice", before or None, -after if after else None, None)
+        index = (FULL,) * axis + (FULL if entry == FULL else entry,)
         grads.append(getitem(g, index=index))
-        start = stop
     return grads
 
 

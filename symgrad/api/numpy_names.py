@@ -1,0 +1,246 @@
+"""NumPy's other names for symgrad's functions, and the few NumPy helpers that are
+compositions of existing ops (no op records of their own): the ufunc names
+(``add``, ``multiply``, ``divide``, ``absolute``, ``degrees``, ...), the identities
+of a real array (``real``, ``conj``, ...), ``hypot``, ``rollaxis``, ``row_stack``,
+``append``, ``linspace``, ``gradient`` and the index tricks ``r_`` and ``c_``.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..ir.graph import NUMPY_FUNCTIONS, Node, describe
+from ..ir.leaves import as_node, constant
+from ..ir.shapes import ShapeError, normalize_axes
+from ..ops import elementwise as E, structure, transcendental as T
+from . import shaping
+
+# Ufunc names (NumPy's ``np.add`` is the ``+`` of arrays, ...).
+
+def add(x1, x2):
+    """NumPy ``add``: ``x1 + x2``, broadcast."""
+    return E.add(x1, x2)
+
+
+def subtract(x1, x2):
+    """NumPy ``subtract``: ``x1 - x2``, broadcast."""
+    return E.subtract(x1, x2)
+
+
+def multiply(x1, x2):
+    """NumPy ``multiply``: ``x1 * x2``, broadcast."""
+    return E.multiply(x1, x2)
+
+
+def divide(x1, x2):
+    """NumPy ``divide``/``true_divide``: ``x1 / x2``, broadcast, float64."""
+    return E.divide(x1, x2)
+
+
+true_divide = divide
+
+
+def negative(x):
+    """NumPy ``negative``: ``-x``."""
+    return E.negative(x)
+
+
+def absolute(x):
+    """NumPy ``absolute``/``fabs``: ``|x|`` (``sg.abs``; derivative ``sign(x)``)."""
+    return E.abs_(x)
+
+
+fabs = absolute
+
+
+def degrees(x):
+    """NumPy ``degrees``: radians to degrees (``rad2deg``)."""
+    return T.rad2deg(x)
+
+
+def radians(x):
+    """NumPy ``radians``: degrees to radians (``deg2rad``)."""
+    return T.deg2rad(x)
+
+
+def row_stack(tup, *, dtype=None, casting="same_kind"):
+    """NumPy ``row_stack``: ``vstack``."""
+    return shaping.vstack(tup, dtype=dtype, casting=casting)
+float64, int64, bool_ = np.float64, np.int64, np.bool_  # dtypes: x.astype(sg.int64)
+
+
+def real(val):
+    """NumPy ``real`` of a real (float64) array: the array itself."""
+    return as_node(val)
+
+
+def conj(x):
+    """NumPy ``conj``/``conjugate`` of a real array: the array itself."""
+    return as_node(x)
+
+
+conjugate = conj
+
+
+def real_if_close(a, tol=100):
+    """NumPy ``real_if_close`` of a real array: the array itself."""
+    return as_node(a)
+
+
+def imag(val):
+    """NumPy ``imag`` of a real array: zeros of its shape (derivative 0)."""
+    val = as_node(val)
+    return structure.zeros_op(shape=val.shape)
+
+
+def angle(z, deg=False):
+    """NumPy ``angle`` of a real array: π (180 with ``deg``) where ``z < 0``, else 0;
+    piecewise constant, derivative 0."""
+    z = as_node(z)
+    return E.astype(E.less(z, 0.0), dtype="float64") * (180.0 if deg else math.pi)
+
+
+def hypot(x1, x2):
+    """NumPy ``hypot``: √(x1² + x2²); gradient (x1, x2) / hypot (NaN at the origin)."""
+    return E.sqrt(E.square(x1) + E.square(x2))
+
+
+def rollaxis(a, axis, start=0):
+    """NumPy ``rollaxis``: axis ``axis`` moved to lie before position ``start``."""
+    a = as_node(a)
+    n = a.ndim
+    (axis,) = normalize_axes(axis, n)
+    if not -n <= start <= n:
+        raise np.exceptions.AxisError(f"rollaxis({describe(a)}): 'start' arg requires "
+                                      f"{-n} <= start < {n + 1}, but {start} was passed in")
+    start = start + n if start < 0 else start
+    start = start - 1 if axis < start else start
+    return a if axis == start else shaping.moveaxis(a, axis, start)
+
+
+def append(arr, values, axis=None):
+    """NumPy ``append``: ``values`` joined after ``arr`` along ``axis`` (None: both raveled)."""
+    arr, values = as_node(arr), as_node(values)
+    if axis is None:
+        return structure.concatenate(shaping.ravel(arr), shaping.ravel(values), axis=0)
+    return structure.concatenate(arr, values, axis=axis)
+
+
+def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
+    """NumPy ``linspace``: ``num`` evenly spaced values from ``start`` to ``stop`` along a
+    new axis ``axis``, ``start + t (stop - start)`` for constant fractions ``t``;
+    differentiable in ``start`` and ``stop`` (arrays broadcast, as NumPy)."""
+    if dtype is not None and np.dtype(dtype) != np.float64:
+        raise TypeError(f"linspace: dtype={dtype!r} is not supported; results are float64")
+    if isinstance(num, bool) or not isinstance(num, (int, np.integer)) or num < 0:
+        raise ValueError(f"linspace: Number of samples, {num!r}, must be a non-negative int")
+    start, stop = as_node(start), as_node(stop)
+    div = (num - 1) if endpoint else num
+    t = np.arange(num, dtype=float) / div if div > 0 else np.zeros(num)
+    delta = stop - start
+    ndim = max(start.ndim, stop.ndim)
+    (axis,) = normalize_axes(axis, ndim + 1)
+    t_node = constant(t.reshape((num,) + (1,) * ndim))
+    lead = structure.reshape(start, shape=(1,) * (1 + ndim - start.ndim) + start.shape)
+    span = structure.reshape(delta, shape=(1,) * (1 + ndim - delta.ndim) + delta.shape)
+    result = lead + t_node * span
+    if axis != 0:
+        result = shaping.moveaxis(result, 0, axis)
+    if retstep:
+        return result, (delta / div if div > 0 else delta * math.nan)
+    return result
+
+
+def gradient(f, *varargs, axis=None, edge_order=1):
+    """NumPy ``gradient`` with scalar spacings: central differences inside, one-sided
+    differences of first (``edge_order=1``) or second order at the ends; a list when
+    several axes are asked for. Linear in ``f``: its derivative is itself."""
+    f = as_node(f)
+    axes = tuple(range(f.ndim)) if axis is None else normalize_axes(axis, f.ndim)
+    if not varargs:
+        spacings = [1.0] * len(axes)
+    elif len(varargs) == 1:
+        spacings = list(varargs) * len(axes)
+    elif len(varargs) == len(axes):
+        spacings = list(varargs)
+    else:
+        raise TypeError("gradient: invalid number of arguments")
+    if any(np.ndim(h) != 0 or isinstance(h, Node) for h in spacings):
+        raise TypeError("gradient: only scalar (constant) spacings are supported")
+    if edge_order not in (1, 2):
+        raise ValueError("gradient: 'edge_order' greater than 2 not supported")
+    results = [_gradient_along(f, a, float(h), edge_order) for a, h in zip(axes, spacings)]
+    return results[0] if len(results) == 1 else results
+
+
+def _gradient_along(f, axis, h, edge_order):
+    n = f.shape[axis]
+    if not isinstance(n, int):
+        raise ShapeError(f"gradient({describe(f)}): axis {axis} must have an int size")
+    if n < edge_order + 1:
+        raise ValueError("Shape of array too small to calculate a numerical gradient, at "
+                         "least (edge_order + 1) elements are required.")
+
+    def part(lo, hi):
+        index = [slice(None)] * f.ndim
+        index[axis] = slice(lo, hi)
+        return f[tuple(index)]
+    inner = (part(2, None) - part(None, -2)) / (2.0 * h)
+    if edge_order == 1:
+        first = (part(1, 2) - part(0, 1)) / h
+        last = (part(n - 1, n) - part(n - 2, n - 1)) / h
+    else:
+        first = (-1.5 * part(0, 1) + 2.0 * part(1, 2) - 0.5 * part(2, 3)) / h
+        last = (0.5 * part(n - 3, n - 2) - 2.0 * part(n - 2, n - 1) + 1.5 * part(n - 1, n)) / h
+    if n == 2:
+        return structure.concatenate(first, last, axis=axis)
+    return structure.concatenate(first, inner, last, axis=axis)
+
+
+class _Concatenator:
+    """NumPy's ``r_`` / ``c_`` for nodes: ``sg.r_[x, A, 1:10]`` joins the items (nodes,
+    arrays, numbers, and slices as ``arange`` constants) along axis 0, ``sg.c_[...]``
+    along the last axis with 1-D items as columns. String directives are not supported."""
+
+    def __init__(self, name: str, axis: int, ndmin: int, doc: str):
+        self.name, self.axis, self.ndmin = name, axis, ndmin
+        self.__doc__ = doc
+
+    def __getitem__(self, key):
+        items = key if isinstance(key, tuple) else (key,)
+        nodes = [self._item(item) for item in items]
+        if not nodes:
+            return constant(np.zeros(0))
+        return nodes[0] if len(nodes) == 1 else structure.concatenate(*nodes, axis=self.axis)
+
+    def _item(self, item):
+        if isinstance(item, str):
+            raise NotImplementedError(f"{self.name}[...]: string directives ({item!r}) are "
+                                      "not supported; use sg.concatenate")
+        if isinstance(item, slice):
+            step = 1 if item.step is None else item.step
+            if isinstance(step, complex):
+                raise NotImplementedError(f"{self.name}[...]: complex steps (linspace) are not "
+                                          "supported; use sg.linspace")
+            item = np.arange(0 if item.start is None else item.start, item.stop, step)
+        node = as_node(item) if isinstance(item, Node) else constant(np.asarray(item, float))
+        if node.ndim >= self.ndmin:
+            return node
+        if self.ndmin == 1:
+            return structure.reshape(node, shape=(1,))
+        return structure.reshape(node, shape=node.shape + (1,) * (2 - node.ndim)
+                                 if node.ndim == 1 else (1, 1))
+
+
+r_ = _Concatenator("r_", 0, 1, "NumPy ``r_[...]``: the items joined along axis 0 (numbers "
+                   "and 1-d slices as ``arange`` constants).")
+c_ = _Concatenator("c_", -1, 2, "NumPy ``c_[...]``: the items joined along the last axis, "
+                   "1-d items as columns.")
+
+__all__ = ["add", "subtract", "multiply", "divide", "true_divide", "negative", "absolute",
+           "fabs", "degrees", "radians", "row_stack", "real", "conj", "conjugate",
+           "real_if_close", "imag", "angle", "hypot", "rollaxis", "append", "linspace",
+           "gradient", "r_", "c_", "float64", "int64", "bool_"]
+NUMPY_FUNCTIONS.update({name: globals()[name] for name in __all__
+                        if name not in ("r_", "c_", "float64", "int64", "bool_")})
