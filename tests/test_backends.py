@@ -320,3 +320,103 @@ def test_dask_data_with_numpy_parameters():
     xps = pytest.importorskip("array_api_strict")
     with pytest.raises(TypeError, match=r"different array libraries .*dask: 'X', 'y'"):
         f(_dask(x), _dask(y), xps.asarray(w))
+
+
+# JAX and PyTorch (optional: skipped when not installed) ------------------------------------
+
+#: Factors that are unique only up to signs (and, for full_matrices, the basis of the
+#: complement): PyTorch's LAPACK path picks other ones than NumPy's, so only shapes and
+#: finiteness are compared there.
+NOT_UNIQUE = {"eigh_vectors", "svd_u", "svd_vh"}
+
+
+@pytest.fixture(scope="module")
+def jax_x64():
+    jax = pytest.importorskip("jax", reason="JAX is not installed (pip install 'symgrad[jax]')")
+    previous = jax.config.jax_enable_x64
+    jax.config.update("jax_enable_x64", True)
+    yield jax
+    jax.config.update("jax_enable_x64", previous)
+
+
+def _portable_or_raises(op, inputs, outputs, backend):
+    """The compiled function, or None after checking the clear error of an op listed as
+    not portable."""
+    try:
+        return sg.function(inputs, outputs, backend=backend)
+    except BackendError:
+        assert op.name in NOT_PORTABLE, f"{op.name} raised on backend={backend!r}"
+        _expect_backend_error(op, outputs, lambda: sg.function(inputs, outputs, backend=backend),
+                              backend)
+        return None
+
+
+@pytest.mark.parametrize("op,index", CASES)
+def test_jax_conformance(jax_x64, op, index):
+    inputs, values, outputs = sample_graph(op, index)
+    expected = sg.function(inputs, outputs)(*values)
+    f = _portable_or_raises(op, inputs, outputs, "jax")
+    if f is None:
+        return
+    results = f(*values)
+    assert all(isinstance(r, jax_x64.Array) for r in results), "JAX arrays"
+    if op.name in SIGN_DEFINED_BY_LIBRARY:
+        expected = sg.function(inputs, outputs, backend="array_api")(*values)
+    _assert_equal(results, expected, np.asarray, f"{op.name}-{index} on jax")
+
+
+def test_jax_jit_traces_an_array_api_function(jax_x64):
+    inputs, outputs = _mlp()
+    rng = np.random.default_rng(0)
+    values = [rng.standard_normal((6, 4)), rng.standard_normal((4, 5)), rng.standard_normal((5, 2))]
+    f = sg.function(inputs, outputs, backend="array_api")
+    jitted = jax_x64.jit(lambda *args: f(*args))  # the array-API source, traced by the caller
+    results = jitted(*[jax_x64.numpy.asarray(v) for v in values])
+    _assert_equal(results, sg.function(inputs, outputs)(*values), np.asarray, "mlp under jit")
+    g = pickle.loads(pickle.dumps(sg.function(inputs, outputs, backend="jax")))
+    assert g.backend == "jax"
+    _assert_equal(g(*values), sg.function(inputs, outputs)(*values), np.asarray, "pickled jax")
+
+
+@pytest.mark.parametrize("op,index", CASES)
+def test_torch_conformance(op, index):
+    torch = pytest.importorskip("torch", reason="PyTorch is not installed (pip install 'symgrad[torch]')")
+    inputs, values, outputs = sample_graph(op, index)
+    expected = sg.function(inputs, outputs)(*values)
+    f = _portable_or_raises(op, inputs, outputs, "array_api")
+    if f is None:
+        return
+    results = f(*[torch.asarray(np.asarray(v)) for v in values])
+    assert all(isinstance(r, torch.Tensor) for r in results), "torch tensors"
+    if op.name in NOT_UNIQUE:
+        for got, want in zip(results, expected):
+            assert tuple(got.shape) == np.shape(want) and bool(torch.all(torch.isfinite(got)))
+        return
+    _assert_equal(results, expected, lambda r: r.numpy(), f"{op.name}-{index} on torch")
+
+
+def test_a_pickled_function_runs_on_dask_distributed_workers():
+    """LocalCluster of 2 worker processes on the loopback, dashboard off: the lazy graph
+    computes on the workers, and a Function sent to them (pickled with its backend)
+    rebuilds and runs there."""
+    distributed = pytest.importorskip("distributed")
+    import os
+    inputs, outputs = _logistic()
+    rng = np.random.default_rng(1)
+    x, y, w = rng.standard_normal((40, 3)), np.sign(rng.standard_normal(40)), rng.standard_normal(3)
+    expected = sg.function(inputs, outputs)(x, y, w)
+    f = sg.function(inputs, outputs, backend="array_api")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  host="127.0.0.1", dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        loss, grad = client.compute(list(f(_dask(x), _dask(y), w)), sync=True)
+        _assert_equal((loss, grad), expected, np.asarray, "computed on the cluster")
+        futures = client.map(lambda g, part: (os.getpid(), g.backend, g(x[part], y[part], w)),
+                             [f, f], [slice(0, 20), slice(20, 40)], pure=False)
+        ran = client.gather(futures)
+        assert {pid for pid, _, _ in ran} <= set(client.run(os.getpid).values())
+        assert os.getpid() not in {pid for pid, _, _ in ran}
+        assert all(backend == "array_api" for _, backend, _ in ran)
+        for (_, _, got), part in zip(ran, (slice(0, 20), slice(20, 40))):
+            _assert_equal(got, sg.function(inputs, outputs)(x[part], y[part], w), np.asarray,
+                          "on a worker")

@@ -214,7 +214,7 @@ def _one_library(inputs, values: list, libraries: dict) -> tuple:
     library = "dask" if "dask" in libraries else next(iter(libraries), "numpy")
     if library == "dask" and "numpy" in libraries:
         import dask.array as da
-        values = [da.from_array(v, chunks=-1) if isinstance(v, (np.ndarray, np.generic)) else v
+        values = [da.from_array(np.asarray(v), chunks=-1) if isinstance(v, (np.ndarray, np.generic)) else v
                   for v in values]
     scalars = [i for i, (node, v) in enumerate(zip(inputs, values))
                if node.shape == () and isinstance(v, (bool, int, float))]

@@ -57,10 +57,34 @@ def _xp_logdet(xp, x):
 
 @helper()
 def _xp_scatter(xp, g, shape, index):
-    """Zeros of shape with g placed at index (an item assignment: not on JAX)."""
-    z = xp.zeros(shape, dtype=xp.float64)
-    z[index] = g
-    return z
+    """Zeros of shape with g placed at index (ints and slices), built by padding with
+    zeros along each indexed axis (no item assignment, so JAX and Dask too): an int
+    index is a size-1 axis, a slice of step k interleaves k - 1 zeros after each entry."""
+    index = tuple(index) + (slice(None),) * (len(shape) - len(index))
+    for axis, entry in enumerate(index):
+        if isinstance(entry, int):
+            g = xp.expand_dims(g, axis=axis)
+    for axis, (entry, n) in enumerate(zip(index, shape)):
+        if isinstance(entry, int):
+            start, step, m = entry % n, 1, 1
+        else:
+            start, stop, step = entry.indices(n)
+            m = len(range(start, stop, step))
+        if step < 0:  # the same entries in increasing order
+            g, start, step = xp.flip(g, axis=axis), start + (m - 1) * step, -step
+        if step > 1 and m:
+            spread = xp.stack([g] + [xp.zeros_like(g)] * (step - 1), axis=axis + 1)
+            size = list(g.shape)
+            size[axis] = m * step
+            g = xp.reshape(spread, tuple(size))
+            g = g[(slice(None),) * axis + (slice(0, (m - 1) * step + 1), ...)]
+        used = (m - 1) * step + 1 if m else 0
+        start = start if m else 0
+        before, after = list(g.shape), list(g.shape)
+        before[axis], after[axis] = start, n - start - used
+        g = xp.concat([xp.zeros(tuple(before), dtype=g.dtype), g,
+                       xp.zeros(tuple(after), dtype=g.dtype)], axis=axis)
+    return xp.astype(g, xp.float64)
 
 
 @helper()

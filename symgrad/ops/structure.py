@@ -437,7 +437,7 @@ scatter = op("scatter", infer=_scatter_infer,
                                                          p.brackets(index_source(node.attrs["index"]))]),
     array_api=Portable(lambda args, attrs, ctx: f"_xp_scatter(xp, {args[0]}, {ctx.shape(attrs['shape'])}, "
                                              f"{xpl.index_tuple(attrs['index'])})",
-                       helpers=(xpl._xp_scatter,), lacks=("jax",)))
+                       helpers=(xpl._xp_scatter,)))
 
 
 def _scatter_sum_infer(*gs, shape, indices):
