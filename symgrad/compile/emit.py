@@ -89,8 +89,8 @@ def optimized_signature(inputs, outputs, optimize: bool, backend: str) -> tuple:
 
 def codegen(inputs, outputs, name: str = "f", optimize: bool = True,
             backend: str = "numpy") -> str:
-    """Source of a self-contained module (imports NumPy only) defining ``name``,
-    written as a person would (:mod:`symgrad.compile.readable`): ``f.source``.
+    """Source of a self-contained module (NumPy backend: imports NumPy only) defining
+    ``name``, written as a person would (:mod:`symgrad.compile.readable`): ``f.source``.
 
     ``optimize=True`` (default) compiles the simplified graph; ``False`` the
     graph exactly as built. ``backend="array_api"`` or ``"jax"``: the source
