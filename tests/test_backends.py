@@ -420,3 +420,8 @@ def test_a_pickled_function_runs_on_dask_distributed_workers():
         for (_, _, got), part in zip(ran, (slice(0, 20), slice(20, 40))):
             _assert_equal(got, sg.function(inputs, outputs)(x[part], y[part], w), np.asarray,
                           "on a worker")
+
+
+def test_a_function_of_no_inputs_computes_with_numpy():
+    f = sg.function([], sg.constant(np.arange(3.0)) * 2.0, backend="array_api")
+    np.testing.assert_array_equal(f(), [0.0, 2.0, 4.0])
