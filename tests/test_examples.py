@@ -85,3 +85,14 @@ def test_readme_keeps_the_two_setup_commands():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "    python -m pip install -e . && python examples/backprop_mlp.py\n" in readme
     assert '    python -m pip install -e ".[test]" && python -m pytest\n' in readme
+
+
+def check_dask_logistic(output: str) -> None:
+    first, last = map(float, re.search(r"loss (\S+) -> (\S+)\n", output).groups())
+    assert last < first
+    assert float(re.search(r"cosine similarity (\S+)", output).group(1)) > 0.99
+    assert float(re.search(r"max difference (\S+)", output).group(1)) < 1e-10
+    assert "xp = array_namespace(X, y, w)" in output
+
+
+CHECKS["dask_logistic.py"] = check_dask_logistic

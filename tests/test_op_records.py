@@ -25,7 +25,7 @@ FLAGS = ("differentiable", "elementwise", "view", "fresh", "kink", "positive_res
 def test_the_walk_covers_every_field():
     """A new field must be added to one of the kinds above (and so be checked)."""
     named = set(CALLABLE_OR_NONE + STR_OR_NONE + TUPLES + FLAGS)
-    others = {"name", "infer", "numpy", "samples", "cli", "specialize"}
+    others = {"name", "infer", "numpy", "samples", "cli", "specialize", "array_api"}
     assert {f.name for f in dataclasses.fields(Op)} == named | others
 
 
@@ -33,6 +33,8 @@ def test_the_walk_covers_every_field():
 def test_every_field_is_set_or_none(op):
     assert isinstance(op.name, str) and callable(op.infer) and callable(op.samples)
     assert op.numpy is None or isinstance(op.numpy, str) or callable(op.numpy)
+    assert op.array_api is None or isinstance(op.array_api, (str, sg.ir.graph.Portable)) \
+        or callable(op.array_api)  # exercised on every sample by tests/test_backends.py
     for name in CALLABLE_OR_NONE:
         assert getattr(op, name) is None or callable(getattr(op, name)), name
     for name in STR_OR_NONE:

@@ -21,8 +21,31 @@ _DTYPES = {name: np.dtype(name) for name in _ALLOWED_KINDS}  # np.dtype(name) co
 FLOAT64 = _DTYPES["float64"]
 
 
+#: Array libraries whose arrays the NumPy backend refuses instead of converting (a Dask
+#: array would be computed onto this machine, a GPU tensor copied to the host).
+FOREIGN_LIBRARIES = frozenset({"array_api_strict", "cupy", "dask", "jax", "jaxlib", "mlx",
+                               "sparse", "tensorflow", "torch"})
+
+
+def foreign_library(value) -> str | None:
+    """The array library of ``value`` when it is another library's array, else None."""
+    if isinstance(value, (np.ndarray, np.generic)):
+        return None
+    root = type(value).__module__.partition(".")[0]
+    if root in FOREIGN_LIBRARIES or hasattr(value, "__dask_graph__"):
+        return root
+    if hasattr(value, "__array_namespace__"):
+        return root or type(value).__name__
+    return None
+
+
 def convert(node: Node, value, who: str) -> np.ndarray:
     """``value`` as an array of the input's dtype, or a TypeError naming it."""
+    library = foreign_library(value)
+    if library is not None:
+        raise TypeError(f"{who} is a {library} array ({type(value).__name__}): backend='numpy' "
+                        f"does not convert it; compile with backend='array_api' (or "
+                        f"'jax') to run on {library} arrays, or pass a NumPy array")
     try:
         array = np.asarray(value)
     except Exception as err:
@@ -136,3 +159,69 @@ def _table_checker(inputs):
             checked.append(value)
         return checked
     return fast_check
+
+
+# The array-API backends: checked, never converted ----------------------------------------
+
+#: The dtypes an input of each dtype accepts (by name: every library spells them so):
+#: a float64 input any real floating array (computed in its precision), an int64 input
+#: any integer array, a bool input a bool array.
+PORTABLE_DTYPES = {"float64": {"float64", "float32", "float16", "bfloat16"},
+                   "int64": {"int64", "int32", "int16", "int8", "uint8", "uint16", "uint32"},
+                   "bool": {"bool"}}
+
+
+def _library(value) -> str:
+    root = type(value).__module__.partition(".")[0]
+    return "jax" if root == "jaxlib" else root
+
+
+def portable_arguments(inputs, values, backend: str) -> tuple:
+    """(arguments to call with, their array library) for an array-API backend: each
+    argument's rank, dtype and named sizes checked (sizes Dask does not know yet,
+    NaN, are not); nothing converted, except NumPy arguments next to Dask ones
+    (promoted to one-chunk Dask arrays: small parameters with chunked data) and
+    Python scalars for 0-d inputs (arrays of the others' library). Any other mix
+    of libraries is a TypeError naming the inputs."""
+    bindings: dict = {}
+    libraries: dict = {}  # library -> names of the inputs from it
+    for node, value in zip(inputs, values):
+        who = f"input {node.name!r}"
+        if isinstance(value, (bool, int, float)) and node.shape == ():
+            continue
+        shape, dtype = getattr(value, "shape", None), getattr(value, "dtype", None)
+        if shape is None or dtype is None:
+            raise TypeError(f"{who} must be an array for backend={backend!r}, got "
+                            f"{type(value).__name__} (arguments are not converted)")
+        name = str(dtype).rpartition(".")[2]
+        if name not in PORTABLE_DTYPES[node.dtype.name]:
+            raise TypeError(f"{who} must be {node.dtype.name}, got {name} "
+                            f"(backend={backend!r} does not convert arguments)")
+        known = tuple(-1 if isinstance(d, float) else int(d) for d in shape)  # NaN: unknown
+        if len(known) != node.ndim or -1 not in known:
+            bind_dims(node.shape, known, bindings, who)
+        libraries.setdefault(_library(value), []).append(node.name)
+    if backend == "jax":
+        return list(values), "jax"
+    return _one_library(inputs, list(values), libraries)
+
+
+def _one_library(inputs, values: list, libraries: dict) -> tuple:
+    if len(libraries) > 1 and set(libraries) != {"dask", "numpy"}:
+        found = "; ".join(f"{lib}: {', '.join(map(repr, names))}" for lib, names in libraries.items())
+        raise TypeError(f"the inputs come from different array libraries ({found}); "
+                        "pass arrays of one library (NumPy parameters may go with Dask data)")
+    library = "dask" if "dask" in libraries else next(iter(libraries), "numpy")
+    if library == "dask" and "numpy" in libraries:
+        import dask.array as da
+        values = [da.from_array(np.asarray(v), chunks=-1) if isinstance(v, (np.ndarray, np.generic)) else v
+                  for v in values]
+    scalars = [i for i, (node, v) in enumerate(zip(inputs, values))
+               if node.shape == () and isinstance(v, (bool, int, float))]
+    if scalars:
+        from array_api_compat import array_namespace
+        arrays = [v for i, v in enumerate(values) if i not in scalars]
+        xp = array_namespace(*arrays) if arrays else array_namespace(np.empty(0))
+        for i in scalars:
+            values[i] = xp.asarray(values[i], dtype=getattr(xp, inputs[i].dtype.name))
+    return values, library

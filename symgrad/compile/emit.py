@@ -41,6 +41,8 @@ from ..ir.graph import as_node_list, describe, gc_paused, inputs_of, toposort
 from .nan_guard import GUARD_NAME, make_guard
 from .memory_plan import plan, statement_order
 from .readable import readable_source
+from .portable import BackendError, dialect, lacking, lacks_message
+from .arguments import portable_arguments
 from ..ir.shapes import derived_dims, format_shape
 from ..ir.template_forms import ATOM, template_form
 from .lowering import (LoweringContext, Namer,
@@ -72,17 +74,13 @@ def check_signature(inputs, outputs) -> tuple:
     return inputs, outs, single, order
 
 
-BACKENDS = ("numpy",)
-
-
 def optimized_signature(inputs, outputs, optimize: bool, backend: str,
                         checked: tuple | None = None) -> tuple:
     """:func:`check_signature` of the graph to compile: with ``optimize`` the
     outputs after the stability, algebraic and closed-form rewrites
     (:func:`symgrad.simplify`), else exactly as built. ``checked``: the
     :func:`check_signature` of the arguments, when the caller already has it."""
-    if backend not in BACKENDS:
-        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    dialect(backend)  # a ValueError naming the backends
     checked = check_signature(inputs, outputs) if checked is None else checked
     if not optimize:
         return checked
@@ -93,13 +91,15 @@ def optimized_signature(inputs, outputs, optimize: bool, backend: str,
 
 def codegen(inputs, outputs, name: str = "f", optimize: bool = True,
             backend: str = "numpy") -> str:
-    """Source of a self-contained module (imports NumPy only) defining ``name``,
-    written as a person would (:mod:`symgrad.compile.readable`): ``f.source``.
+    """Source of a self-contained module (NumPy backend: imports NumPy only) defining
+    ``name``, written as a person would (:mod:`symgrad.compile.readable`): ``f.source``.
 
     ``optimize=True`` (default) compiles the simplified graph; ``False`` the
-    graph exactly as built."""
+    graph exactly as built. ``backend="array_api"`` or ``"jax"``: the source
+    written against the namespace of the inputs (``xp``, from array-api-compat's
+    ``array_namespace``); see :func:`function`."""
     inputs, outputs, _, order = optimized_signature(inputs, outputs, optimize, backend)
-    return readable_source(inputs, outputs, order, name)
+    return readable_source(inputs, outputs, order, name, dialect=dialect(backend))
 
 
 def _generate(inputs, outputs, order, name: str, guard_nodes: list | None = None,
@@ -306,9 +306,20 @@ class Function:
                                                     checked)
         self.name = name
         self.nan_guard = nan_guard
+        self._dialect = dialect(self.backend)
+        if nan_guard and not self._dialect.numpy:
+            raise ValueError(f"nan_guard=True needs backend='numpy' (got {self.backend!r}): "
+                             "the guard inspects every value, which a lazy or traced "
+                             "array cannot give")
         guard_nodes: list | None = [] if self.nan_guard else None
         bound: dict = {}
-        self.executed_source = _generate(self.inputs, compiled, order, name, guard_nodes, bound)
+        if self._dialect.numpy:
+            self.executed_source = _generate(self.inputs, compiled, order, name, guard_nodes, bound)
+            self._gaps: dict = {}
+        else:  # the readable array-API source is what runs (no buffers to manage)
+            self.executed_source = readable_source(self.inputs, compiled, order, name, bound,
+                                                   self._dialect)
+            self._gaps = lacking(order, self.backend)
         self._compiled = (compiled, order)
         self._readable = None
         source = self.executed_source
@@ -320,6 +331,9 @@ class Function:
         namespace.update(bound)
         exec(compile(source, filename, "exec"), namespace)
         self._fn = namespace[name]
+        if self.backend == "jax":
+            import jax  # an optional dependency: pip install "symgrad[jax]"
+            self._fn = jax.jit(self._fn)
         self._positions = {node.name: i for i, node in enumerate(self.inputs)}
         self._fast = fast_checker(self.inputs)
         #: derived sizes (``n-1`` of ``x[1:]``) with the first node of each: checked >= 0
@@ -331,7 +345,8 @@ class Function:
         printed on first access. What runs is :attr:`executed_source`: the same
         NumPy calls, plus buffer reuse, ``del`` and the NaN-guard calls."""
         if self._readable is None:
-            self._readable = readable_source(self.inputs, *self._compiled, self.name, {})
+            self._readable = readable_source(self.inputs, *self._compiled, self.name, {},
+                                             self._dialect)
         return self._readable
 
     def __reduce__(self):
@@ -350,6 +365,8 @@ class Function:
         return bind_arguments(self.inputs, values)
 
     def __call__(self, /, *args, **kwargs):
+        if not self._dialect.numpy:
+            return self._call_portable(args, kwargs)
         checked = None if kwargs or len(args) != len(self.inputs) else self._fast(*args)
         if self._derived:
             args, sizes = self.bind(*args, **kwargs)
@@ -373,6 +390,19 @@ class Function:
                 bound = ", ".join(f"{n}={sizes[n]}" for n in dim.names)
                 raise ValueError(f"{self.name}: {describe(node)} has the size {dim} = "
                                  f"{dim.evaluate(sizes)} at {bound}; the inputs are too small")
+
+    def _call_portable(self, args, kwargs):
+        """A call of an array-API backend: arguments checked, not converted (Dask data
+        with NumPy parameters: those promoted to one-chunk Dask arrays), the results
+        in the inputs' library (lazy for a lazy one)."""
+        values = match_arguments(self.name, self.inputs, self._positions, args, kwargs)
+        args, library = portable_arguments(self.inputs, values, self.backend)
+        gaps = self._gaps.get(library)
+        if gaps:
+            raise BackendError(lacks_message(gaps, library, self.backend))
+        with np.errstate(all="ignore"):
+            results = self._fn(*args)
+        return results[0] if self._single else results
 
     def _index_error(self, args) -> IndexError | None:
         """The error naming the index, operand and dimension when an int index on
@@ -400,6 +430,15 @@ def function(inputs, outputs, optimize: bool = True, backend: str = "numpy", *,
     exactly as built. Every call returns fresh arrays the caller owns;
     arguments are never modified. ``nan_guard=True``: see :class:`Function`
     (it compiles the graph as built, so that it can name the user's nodes).
+
+    ``backend``: ``"numpy"`` (default; arrays of another library raise a
+    ``TypeError``, never converted), ``"array_api"`` (runs on the array-API
+    library the inputs come from: NumPy, CuPy, PyTorch, JAX, Dask,
+    ``array-api-strict``; arguments are checked, not converted; lazy inputs give
+    lazy outputs; Dask data may come with NumPy parameters) or ``"jax"`` (the
+    array-API source compiled by ``jax.jit``; returns JAX arrays). An op without a
+    lowering for the backend raises :class:`~symgrad.compile.portable.BackendError`
+    (a ``NotImplementedError``) naming it when compiling; see docs/backends.md.
     """
     return Function(inputs, outputs, name, nan_guard, optimize, backend)
 

@@ -39,13 +39,14 @@ SPD_LOWERED = {linalg_ops.logdet: linalg_ops.spd_logdet, linalg_ops.solve: linal
                linalg_ops.inv: linalg_ops.spd_inv}
 
 
-def lower(outputs: list, order: list) -> tuple:
-    """(``outputs`` with every rule applied, their toposort); ``order`` (the
-    toposort of ``outputs``) is returned unchanged when no rule applies."""
+def lower(outputs: list, order: list, backend: str = "numpy") -> tuple:
+    """(``outputs`` with every rule valid for ``backend`` applied, their toposort);
+    ``order`` (the toposort of ``outputs``) is returned unchanged when no rule applies."""
     ops = {node.op for node in order}
-    if structure.scatter in ops:
+    if structure.scatter in ops and backend in SCATTER_SUM_BACKENDS:
         outputs, order = _accumulate_scatters(outputs, order)
-    rules = {op: rule for op, (rule, needs) in RULES.items() if op in ops and needs in ops}
+    rules = {op: rule for op, (rule, needs, backends) in RULES.items()
+             if op in ops and needs in ops and backend in backends}
     if not rules:
         return outputs, order
     present = _Members(order)
@@ -171,12 +172,22 @@ def _softmax(node, present):
     return elementwise.exp(log_softmax) if log_softmax in present else None
 
 
-#: op -> (rule, an op the graph must contain for the rule to ever apply)
-RULES = {linalg_ops.logdet: (_spd, linalg_ops.logdet), linalg_ops.solve: (_spd, linalg_ops.solve),
-         linalg_ops.inv: (_spd, linalg_ops.inv), reductions.sum_: (_pick, structure.one_hot),
-         elementwise.add: (_one_hot_add, structure.one_hot),
-         elementwise.subtract: (_one_hot_add, structure.one_hot),
-         reductions.softmax: (_softmax, reductions.log_softmax)}
+#: The backends a rule is valid for: the shared Cholesky factor (SciPy's LAPACK), label
+#: indexing (helpers that range-check the labels, a branch on their values) and sums of
+#: scatters (one buffer written in place) are NumPy-only; softmax from log-softmax is
+#: portable (symgrad.compile.portable).
+NUMPY_ONLY = ("numpy",)
+EVERY_BACKEND = ("numpy", "array_api", "jax")
+SCATTER_SUM_BACKENDS = NUMPY_ONLY
+
+#: op -> (rule, an op the graph must contain for the rule to ever apply, backends)
+RULES = {linalg_ops.logdet: (_spd, linalg_ops.logdet, NUMPY_ONLY),
+         linalg_ops.solve: (_spd, linalg_ops.solve, NUMPY_ONLY),
+         linalg_ops.inv: (_spd, linalg_ops.inv, NUMPY_ONLY),
+         reductions.sum_: (_pick, structure.one_hot, NUMPY_ONLY),
+         elementwise.add: (_one_hot_add, structure.one_hot, NUMPY_ONLY),
+         elementwise.subtract: (_one_hot_add, structure.one_hot, NUMPY_ONLY),
+         reductions.softmax: (_softmax, reductions.log_softmax, EVERY_BACKEND)}
 
 # Runs after loop batching, last: its softmax rule reverses stability's
 # exp(log_softmax(z)) -> softmax(z), so it must come after that phase (rewrite.engine).

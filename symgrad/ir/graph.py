@@ -108,6 +108,20 @@ def result_dtype(*dtypes: str) -> str:
     return np.result_type(*[np.dtype(d) for d in dtypes]).name
 
 
+@dataclass(frozen=True)
+class Portable:
+    """An op's array-API lowering (``Op.array_api``) with what it needs: ``lowering``
+    (a template or callable over ``xp``, as ``Op.numpy``; None: the op has no portable
+    lowering, ``reason`` says why), the run-time ``helpers`` it calls (functions
+    taking the namespace first) and the array libraries whose namespace ``lacks``
+    what it calls (``"dask"``, ``"jax"``, ``"torch"``, as array-api-compat names them)."""
+
+    lowering: object = None
+    helpers: tuple = ()
+    lacks: tuple = ()
+    reason: str = ""
+
+
 @dataclass(frozen=True, eq=False)
 class Op:
     """Everything about one operation, in one record.
@@ -160,6 +174,11 @@ class Op:
       :mod:`symgrad.cli.parse`), None: not a command-line name.
     * ``specialize``: compile-time specialization facts read by
       :mod:`symgrad.compile.specialize` (None: nothing to specialize).
+    * ``array_api``: the lowering of the array-API backends (``backend="array_api"``,
+      ``"jax"``), written against the namespace ``xp``: a template or callable as
+      ``numpy``, or a :class:`Portable` (with helpers, the libraries lacking it, or
+      no lowering and why). None: ``numpy`` with ``np.`` read as ``xp.``, valid when
+      it calls standard names only and no helper (:mod:`symgrad.compile.portable`).
     """
 
     # What the op is and how it is built.
@@ -200,6 +219,7 @@ class Op:
     from_sympy: Optional[Callable] = None
     cli: Optional[tuple] = None
     specialize: Optional[object] = None
+    array_api: object = None
 
     def __post_init__(self):
         if self.odd_in is None:

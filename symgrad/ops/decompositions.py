@@ -25,6 +25,8 @@ from .reductions import _reduce_prepare, _reduced_shape, expand_reduced
 from .shaping import tri  # the triangular mask (NumPy's np.tri)
 from .structure import unbroadcast
 from . import runtime
+from ..ir.graph import Portable
+from . import portable as xpl
 
 # Batched building blocks (last two axes are the matrix) ---------------------------
 
@@ -144,7 +146,9 @@ solve_triangular = op(
                      Sample((Spec((2, 3, 3), "wellcond"), Spec((3, 2))),
                             {"lower": True, "trans": 1, "unit_diagonal": True}),
                      Sample((Spec((2, 3, 3), "wellcond"), Spec((3,))), {"trans": 1}),
-                     Sample((Spec(("n", "n"), "wellcond"), Spec(("n", "m"))), {"lower": True})])
+                     Sample((Spec(("n", "n"), "wellcond"), Spec(("n", "m"))), {"lower": True})],
+    array_api=Portable("_xp_solve_triangular(xp, {0}, {1}, {lower!r}, {trans!r}, {unit_diagonal!r})",
+                       helpers=(xpl._xp_solve_triangular,), lacks=("dask",)))
 
 
 # cholesky -------------------------------------------------------------------------------
@@ -170,7 +174,8 @@ cholesky = op("cholesky", infer=_stacked_square_infer,
               vjp=_cholesky_vjp, jvp=_cholesky_jvp,
               samples=lambda: [Sample((Spec((3, 3), "spd"),)), Sample((Spec((2, 3, 3), "spd"),)),
                                Sample((Spec(("n", "n"), "spd"),))],
-              cli=(("node", None),))
+              cli=(("node", None),),
+    array_api=Portable("xp.linalg.cholesky({0})", lacks=("dask",)))
 
 
 # eigh / eigvalsh ------------------------------------------------------------------------
@@ -229,10 +234,14 @@ def _eigh_vectors_jvp(tangents, out, x, UPLO):  # noqa: N803
 eigvalsh = op("eigvalsh", infer=_eigvalsh_infer, prepare=_uplo_prepare,
               numpy="np.linalg.eigvalsh({0}, UPLO={UPLO!r})", fresh=True,
               vjp=_eigvalsh_vjp, jvp=_eigvalsh_jvp, samples=SPD_SAMPLES,
-              cli=(("node", None),))
+              cli=(("node", None),),
+    array_api=Portable(lambda args, attrs, ctx: f"xp.linalg.eigvalsh({xpl.symmetric(args, attrs)})",
+                       lacks=("dask",)))
 eigh_vectors = op("eigh_vectors", infer=_eigh_vectors_infer, prepare=_uplo_prepare,
                   numpy="np.linalg.eigh({0}, UPLO={UPLO!r})[1]", fresh=True,
-                  vjp=_eigh_vectors_vjp, jvp=_eigh_vectors_jvp, samples=SPD_SAMPLES)
+                  vjp=_eigh_vectors_vjp, jvp=_eigh_vectors_jvp, samples=SPD_SAMPLES,
+    array_api=Portable(lambda args, attrs, ctx: f"xp.linalg.eigh({xpl.symmetric(args, attrs)})[1]",
+                       lacks=("dask",)))
 
 
 # eig (general real matrices with a real spectrum) ------------------------------------------
@@ -321,7 +330,8 @@ cofactor = op("cofactor", infer=_stacked_square_infer, numpy="_cofactor({0})",
               facts=F.keeps("symmetric", "spd"),
               samples=lambda: [Sample((Spec((3, 3), "wellcond"),)),
                                Sample((Spec((2, 3, 3), "wellcond"),)),
-                               Sample((Spec(("n", "n"), "wellcond"),))])
+                               Sample((Spec(("n", "n"), "wellcond"),))],
+    array_api=Portable("_xp_cofactor(xp, {0})", helpers=(xpl._xp_cofactor,), lacks=("dask",)))
 
 
 # svd: singular values, U and Vᴴ (one op each) -----------------------------------------------
@@ -442,17 +452,20 @@ SVD_SAMPLES = lambda: [Sample((Spec((3, 2)),), {"full_matrices": False}),  # noq
 singular_values = op("singular_values", infer=_singular_values_infer,
                      numpy="np.linalg.svd({0}, compute_uv=False)", fresh=True,
                      vjp=_singular_values_vjp, jvp=_singular_values_jvp,
-                     samples=lambda: [Sample(s.operands) for s in SVD_SAMPLES()])
+                     samples=lambda: [Sample(s.operands) for s in SVD_SAMPLES()],
+    array_api=Portable("xp.linalg.svdvals({0})", lacks=("dask",)))
 svd_u = op("svd_u", infer=_svd_u_infer, prepare=lambda x, full_matrices=True:
            {"full_matrices": bool(full_matrices)},
            numpy="_factorization('svd', {0}, {full_matrices!r})[0].copy()", fresh=True,
            helpers=(runtime._factorization,),
-           vjp=_svd_u_vjp, jvp=_svd_u_jvp, samples=SVD_SAMPLES)
+           vjp=_svd_u_vjp, jvp=_svd_u_jvp, samples=SVD_SAMPLES,
+    array_api=Portable("xp.linalg.svd({0}, full_matrices={full_matrices!r})[0]", lacks=("dask",)))
 svd_vh = op("svd_vh", infer=_svd_vh_infer, prepare=lambda x, full_matrices=True:
             {"full_matrices": bool(full_matrices)},
             numpy="_factorization('svd', {0}, {full_matrices!r})[2].copy()", fresh=True,
             helpers=(runtime._factorization,),
-            vjp=_svd_vh_vjp, jvp=_svd_vh_jvp, samples=SVD_SAMPLES)
+            vjp=_svd_vh_vjp, jvp=_svd_vh_jvp, samples=SVD_SAMPLES,
+    array_api=Portable("xp.linalg.svd({0}, full_matrices={full_matrices!r})[2]", lacks=("dask",)))
 
 
 # vector_norm: the 2-norm along axes --------------------------------------------------------
@@ -479,7 +492,8 @@ vector_norm = op("vector_norm", prepare=_reduce_prepare,
                  fresh=True, positive_result=True, vjp=_vector_norm_vjp, jvp=_vector_norm_jvp,
                  samples=lambda: [Sample((Spec((2, 3)),), {"axis": 1}),
                                   Sample((Spec((2, 3, 2)),), {"axis": (0, 2), "keepdims": True}),
-                                  Sample((Spec(("n", 2)),), {"axis": 0})])
+                                  Sample((Spec(("n", 2)),), {"axis": 0})],
+    array_api="xp.sqrt(xp.sum(xp.square({0}), axis={axis!r}, keepdims={keepdims!r}))")
 
 
 # qr: Q and R (one op each), mode 'reduced' / 'complete' / 'r' ------------------------------
@@ -575,12 +589,14 @@ qr_q = op("qr_q", infer=lambda x, mode: _qr_infer(x, mode, "q"), prepare=_qr_pre
           numpy="_factorization('qr', {0}, {mode!r})[0].copy()", fresh=True,
           helpers=(runtime._factorization,),
           vjp=lambda g, out, x, mode: qr_adjoint(x, mode, gq=g),
-          jvp=lambda ts, out, x, mode: qr_tangents(x, mode, ts[0])[0], samples=QR_SAMPLES)
+          jvp=lambda ts, out, x, mode: qr_tangents(x, mode, ts[0])[0], samples=QR_SAMPLES,
+    array_api=Portable("xp.linalg.qr({0}, mode={mode!r})[0]", lacks=("dask",)))
 qr_r = op("qr_r", infer=lambda x, mode: _qr_infer(x, mode, "r"), prepare=_qr_prepare,
           numpy="_factorization('qr', {0}, {mode!r})[1].copy()", fresh=True,
           helpers=(runtime._factorization,),
           vjp=lambda g, out, x, mode: qr_adjoint(x, mode, gr=g),
-          jvp=lambda ts, out, x, mode: qr_tangents(x, mode, ts[0])[1], samples=QR_SAMPLES)
+          jvp=lambda ts, out, x, mode: qr_tangents(x, mode, ts[0])[1], samples=QR_SAMPLES,
+    array_api=Portable("xp.linalg.qr({0}, mode={mode!r})[1]", lacks=("dask",)))
 
 
 # pinv and matrix_rank -----------------------------------------------------------------------
@@ -627,7 +643,9 @@ pinv = op("pinv", infer=_pinv_infer,
                            Sample((Spec((2, 3, 3), "wellcond"),)),
                            Sample((Spec(("n", "m")),))],
           unicode=_print_pinv, symbol="⁺", latex_symbol="^{+}",
-          cli=(("node", None),))
+          cli=(("node", None),),
+    array_api=Portable(lambda args, attrs, ctx: f"xp.linalg.pinv({args[0]}" + (
+        "" if attrs["rcond"] is None else f", rtol={attrs['rcond']!r}") + ")", lacks=("dask",)))
 
 
 def _matrix_rank_numpy(args, attrs, ctx):
@@ -639,4 +657,6 @@ def _matrix_rank_numpy(args, attrs, ctx):
 matrix_rank = op("matrix_rank", infer=lambda x, tol, hermitian: (x.shape[:-2], "int64"),
                  prepare=lambda x, tol=None, hermitian=False: {
                      "tol": None if tol is None else float(tol), "hermitian": bool(hermitian)},
-                 numpy=_matrix_rank_numpy, differentiable=False)
+                 numpy=_matrix_rank_numpy, differentiable=False,
+    array_api=lambda args, attrs, ctx: (f"xp.astype(xp.linalg.matrix_rank({args[0]}), xp.int64)" if attrs["tol"] is None
+                                       else f"xp.astype(xp.sum(xp.linalg.svdvals({args[0]}) > {attrs['tol']!r}, axis=-1), xp.int64)"))

@@ -14,6 +14,7 @@ from .base import (CONSTANT_FORMS, TINY, Sample, Spec, binary, broadcast_infer, 
                    sympy_function, sympy_scalar,
                is_constant, op, unary, zeros)
 from . import runtime
+from . import portable as xpl
 
 
 def _identity_fold(neutral: float, keep: int):
@@ -465,7 +466,8 @@ sigmoid = unary("sigmoid", "_sigmoid({0})", lambda g, out, x: [g * (out * (1.0 -
                 positive_result=True, facts=F.POSITIVE,
                 symbol="σ", latex_symbol=r"\sigma",
                 to_sympy=sympy_function(lambda sp: lambda x: 1 / (1 + sp.exp(-x))),
-                cli=(("node", None),))
+                cli=(("node", None),),
+    array_api="1.0 / (1.0 + xp.exp(-{0}))")
 
 
 def _maximum_vjp(g, out, a, b):
@@ -485,9 +487,11 @@ maximum = binary("maximum", "np.maximum({0}, {1})", _maximum_vjp, left="kinkfree
                  to_sympy=sympy_scalar(lambda sp: sp.Max), from_sympy=lambda sp: sp.Max,
                  cli=(("node", None), ("node", None)))
 fmax = binary("fmax", "np.fmax({0}, {1})", _maximum_vjp, left="kinkfree", right="kinkfree",
-              kink=True, keeps_positive=True)  # maximum that ignores NaN; same subgradient
+              kink=True, keeps_positive=True,
+    array_api="xp.where(xp.isnan({0}), {1}, xp.where(xp.isnan({1}), {0}, xp.maximum({0}, {1})))")  # maximum that ignores NaN; same subgradient
 fmin = binary("fmin", "np.fmin({0}, {1})", lambda g, out, a, b: [g * (a <= b), g * (a > b)],
-              kink=True, keeps_positive=True)
+              kink=True, keeps_positive=True,
+    array_api="xp.where(xp.isnan({0}), {1}, xp.where(xp.isnan({1}), {0}, xp.minimum({0}, {1})))")
 minimum = binary("minimum", "np.minimum({0}, {1})",
                  lambda g, out, a, b: [g * (a <= b), g * (a > b)], kink=True, commutative=True,
                  keeps_positive=True,
@@ -557,7 +561,8 @@ ceil = _piecewise_constant("ceil", "np.ceil({0})", fresh=True, kink=True)
 round_ = op("round", infer=lambda x, decimals: broadcast_infer(x, dtype="float64"),
             prepare=lambda x, decimals=0: {"decimals": int(operator.index(decimals))},
             numpy="np.round({0}, {decimals})", differentiable=False, elementwise=True,
-            fresh=True, kink=True)
+            fresh=True, kink=True,
+    array_api=xpl.rounded)
 
 
 def _print_relation(p, node, a, b):
@@ -620,7 +625,8 @@ astype = op("astype", infer=lambda x, dtype: (x.shape, dtype), prepare=_astype_p
             fold=lambda x, dtype: x if x.dtype == dtype else None,
             numpy="np.asarray({0}).astype({dtype!r})", differentiable=False,
             elementwise=True, fresh=True,
-            operators=(np.ndarray.astype,))
+            operators=(np.ndarray.astype,),
+    array_api="xp.astype({0}, xp.{dtype})")
 
 
 # More piecewise-constant NumPy ufuncs: derivative 0 wherever it exists.

@@ -16,6 +16,8 @@ from .base import TINY, Sample, Spec, add_all, bilinear_jvp, linear_jvp, op
 from . import facts as F
 from .batched import column, mm, mT, row, solve_columns
 from . import runtime
+from ..ir.graph import Portable
+from . import portable as xpl
 
 
 def _matmul_infer(a, b):
@@ -88,7 +90,8 @@ matmul = op("matmul", infer=_matmul_infer, numpy=_matmul_numpy, vjp=_matmul_vjp,
             operators=(operator.matmul,),
             unicode=print_matmul, symbol=" @ ", latex_symbol=" ",
             to_sympy=_sympy_matmul,
-            cli=(("node", None), ("node", None)))
+            cli=(("node", None), ("node", None)),
+    array_api="xp.matmul({0}, {1})")
 
 
 def dot(a, b):
@@ -111,7 +114,8 @@ outer = op("outer", infer=_outer_infer, numpy="np.outer({0}, {1})",
            facts=lambda node, facts: {"psd"} if node.operands[0] is node.operands[1] else F.NONE,
            samples=lambda: [Sample((Spec((3,)), Spec((2,)))), Sample((Spec(("n",)), Spec(("m",))))],
            to_sympy=lambda s, node, a, b: s.mul(a, s.T(b)),
-           cli=(("node", None), ("node", None)))
+           cli=(("node", None), ("node", None)),
+    array_api="xp.reshape({0}, (-1, 1)) * xp.reshape({1}, (1, -1))")
 
 
 def _square(x, what):
@@ -135,7 +139,8 @@ trace = op("trace", infer=_square_infer(True), numpy="np.trace({0})",
            linear_in=(0,), keeps_positive=True, facts=F.of_spd("positive"), samples=SQUARE("real"),
            symbol="tr", latex_symbol=r"\operatorname{tr}",
            to_sympy=lambda s, node, x: s.sp.Trace(x),
-           cli=(("node", None),))
+           cli=(("node", None),),
+    array_api="xp.linalg.trace({0})")
 
 
 def _per_matrix(g):
@@ -166,7 +171,8 @@ det = op("det", infer=_stacked_scalar_infer, numpy="np.linalg.det({0})",
          facts=F.of_spd("positive"), samples=STACKED("wellcond"),
          latex_symbol=r"\det",
          to_sympy=lambda s, node, x: s.sp.Determinant(x),
-         cli=(("node", None),))
+         cli=(("node", None),),
+    array_api=Portable("xp.linalg.det({0})", lacks=("dask",)))
 
 logdet = op("logdet", infer=_square_infer(True), numpy="_logdet({0})", helpers=(runtime._logdet,),
             vjp=lambda g, out, x: [g * inv(x).T],
@@ -175,7 +181,8 @@ logdet = op("logdet", infer=_square_infer(True), numpy="_logdet({0})", helpers=(
             samples=SQUARE("posdet"),
             latex_symbol=r"\log\det",
             to_sympy=lambda s, node, x: s.sp.log(s.sp.Determinant(x)),
-            cli=(("node", None),))
+            cli=(("node", None),),
+    array_api=Portable("_xp_logdet(xp, {0})", helpers=(xpl._xp_logdet,), lacks=("dask",)))
 
 # slogdet's two parts: log|det x| (differentiable, accurate where det over/underflows)
 # and the sign (piecewise constant, not differentiated).
@@ -183,9 +190,11 @@ logabsdet = op("logabsdet", infer=_stacked_scalar_infer, numpy="np.linalg.slogde
                # d log|det X| = X⁻ᵀ (Cookbook (57)), per matrix of a stack
                vjp=lambda g, out, x: [_per_matrix(g) * _inverse_transpose(x)],
                jvp=lambda ts, out, x: _matrix_sum(_inverse_transpose(x) * ts[0]),
-               samples=STACKED("wellcond"))
+               samples=STACKED("wellcond"),
+    array_api=Portable("xp.linalg.slogdet({0})[1]", lacks=("dask",)))
 det_sign = op("det_sign", infer=_stacked_scalar_infer, numpy="np.linalg.slogdet({0})[0]",
-              differentiable=False)
+              differentiable=False,
+    array_api=Portable("xp.linalg.slogdet({0})[0]", lacks=("dask",)))
 
 
 def _stacked_square_infer(x):
@@ -212,7 +221,8 @@ inv = op("inv", infer=_stacked_square_infer, numpy="np.linalg.inv({0})",
          samples=lambda: SQUARE("wellcond")() + [Sample((Spec((2, 3, 3), "wellcond"),))],
          unicode=lambda p, node, x: p.script(x, p.head(node.op), "inv"), symbol="⁻¹", latex_symbol="^{-1}",
          to_sympy=lambda s, node, x: s.sp.Inverse(x),
-         cli=(("node", None),))
+         cli=(("node", None),),
+    array_api=Portable("xp.linalg.inv({0})", lacks=("dask",)))
 
 
 def _solve_infer(a, b):
@@ -260,7 +270,8 @@ solve = op("solve", infer=_solve_infer, numpy="np.linalg.solve({0}, {1})", vjp=_
                             Sample((Spec((2, 3, 3), "wellcond"), Spec((3,)))),
                             Sample((Spec((2, 3, 3), "wellcond"), Spec((3, 2))))],
            to_sympy=lambda s, node, a, b: s.mul(s.sp.Inverse(a), b),
-           cli=(("node", None), ("node", None)))
+           cli=(("node", None), ("node", None)),
+    array_api=Portable("xp.linalg.solve({0}, {1})", lacks=("dask",)))
 
 
 def _safe_unit(x, out):
@@ -284,7 +295,8 @@ norm = op("norm", infer=lambda x: ((), "float64"), numpy="np.linalg.norm({0})",
           samples=lambda: [Sample((Spec((3,)),)), Sample((Spec((2, 3)),)), Sample((Spec(("n",)),))],
           unicode=lambda p, node, x: Piece(f"‖{x.text}‖"), latex=lambda p, node, x: Piece(rf"\left\|{x.text}\right\|"),
           to_sympy=_sympy_norm,
-          cli=(("node", None),))
+          cli=(("node", None),),
+    array_api="xp.sqrt(xp.sum(xp.square({0})))")
 
 
 # Compile-time lowering ops. The compiler (symgrad.compile.specialize) rewrites

@@ -35,6 +35,8 @@ from .linalg import print_matmul
 from .reductions import sum_
 from .structure import concatenate, diag as diag_op, eye, reshape, transpose
 from . import runtime
+from ..ir.graph import Portable
+from . import portable as xpl
 
 LETTERS = string.ascii_letters
 # Letters for spelled-out ellipses and fresh labels of the derivative rules: capitals
@@ -311,6 +313,23 @@ def _einsum_numpy(args, attrs, ctx):
     return call + ")"
 
 
+def _einsum_array_api(args, attrs, ctx):
+    """The array-API lowering: ``xp.matmul`` or ``xp.tensordot`` where ``_einsum_numpy``
+    uses them; the standard has no einsum, so other specs have no portable lowering
+    (the backend check names ``xp.einsum``)."""
+    inputs, output = parse(attrs["spec"])
+    plan = matmul_plan(inputs, output) if len(inputs) == 2 else None
+    if plan is not None:
+        parts = [f"xp.matrix_transpose({args[k]})" if swap else args[k] for k, swap in plan]
+        return f"xp.matmul({parts[0]}, {parts[1]})"
+    dot = tensordot_plan(inputs, output) if len(inputs) == 2 else None
+    if dot is not None:
+        axes_a, axes_b, permutation = dot
+        call = f"xp.tensordot({args[0]}, {args[1]}, axes=({axes_a}, {axes_b}))"
+        return call if permutation is None else f"xp.permute_dims({call}, {permutation})"
+    return f"xp.einsum({attrs['spec']!r}, {', '.join(args)})"
+
+
 # Derivatives ---------------------------------------------------------------------------
 
 def _einsum_vjp(g, out, *operands, spec):
@@ -399,7 +418,8 @@ einsum_op = op("einsum", infer=_einsum_infer, prepare=_einsum_prepare, fold=_ein
                numpy=_einsum_numpy, vjp=_einsum_vjp, jvp=_einsum_jvp, jacobian=_einsum_jacobian,
                fresh=True, keeps_positive=True, samples=_einsum_samples,
                unicode=_print_einsum(repr),
-               latex=_print_einsum(lambda spec: r"\mathtt{" + spec.replace("->", r" \to ") + "}"))
+               latex=_print_einsum(lambda spec: r"\mathtt{" + spec.replace("->", r" \to ") + "}"),
+    array_api=_einsum_array_api)
 
 
 # The diagonal and its adjoint ------------------------------------------------------------
@@ -461,7 +481,9 @@ diagonal_op = op(
     jacobian=lambda s, node, js: _move_last(diagonal_op(js[0], **node.attrs), node.ndim - 1),
     samples=lambda: [Sample((Spec((3, 4)),), {"offset": 1}),
                      Sample((Spec((2, 3, 4)),), {"offset": -1, "axis1": 2, "axis2": 0}),
-                     Sample((Spec(("n", 2, "n")),), {"axis1": 0, "axis2": 2})])
+                     Sample((Spec(("n", 2, "n")),), {"axis1": 0, "axis2": 2})],
+    array_api=lambda args, attrs, ctx: (f"xp.linalg.diagonal(xp.moveaxis({args[0]}, ({attrs['axis1']}, "
+                                       f"{attrs['axis2']}), (-2, -1)), offset={attrs['offset']})"))
 
 
 def _diagonal_embed_prepare(v, shape, offset=0, axis1=0, axis2=1):
@@ -498,7 +520,10 @@ diagonal_embed = op(
     samples=lambda: [Sample((Spec((3,)),), {"shape": (4, 4), "offset": 1}),
                      Sample((Spec((2, 3)),), {"shape": (3, 2, 4), "offset": -1, "axis1": 2,
                                                "axis2": 0}),
-                     Sample((Spec((2, "n")),), {"shape": ("n", 2, "n"), "axis1": 0, "axis2": 2})])
+                     Sample((Spec((2, "n")),), {"shape": ("n", 2, "n"), "axis1": 0, "axis2": 2})],
+    array_api=Portable(lambda args, attrs, ctx: f"_xp_diagonal_embed(xp, {args[0]}, {ctx.shape(attrs['shape'])}, "
+                                             f"{attrs['offset']}, {attrs['axis1']}, {attrs['axis2']})",
+                       helpers=(xpl._xp_diagonal_embed,)))
 
 
 # NumPy's product functions -------------------------------------------------------------

@@ -15,6 +15,8 @@ from ..ir.shapes import ShapeError, normalize_axes, normalize_axis
 from ..ir.print_forms import Piece
 from .base import Sample, Spec, broadcast_to, op
 from . import runtime
+from ..ir.graph import Portable
+from . import portable as xpl
 
 
 def _reduce_prepare(x, axis=None, keepdims=False):
@@ -106,7 +108,8 @@ sum_ = op("sum", infer=_sum_infer, numpy=_sum_numpy, prepare=_reduce_prepare,
           jacobian=lambda s, node, js: sum_(js[0], **node.attrs), samples=REDUCE_SAMPLES(),
           operators=(np.ndarray.sum,),
           unicode=print_reduction,
-          to_sympy=_sympy_sum)
+          to_sympy=_sympy_sum,
+    array_api=lambda args, attrs, ctx: f"xp.sum({args[0]}, axis={attrs['axis']!r}, keepdims={attrs['keepdims']})")
 
 
 def count(shape) -> Node:
@@ -151,7 +154,8 @@ softmax = op("softmax", infer=_same_shape_float, prepare=_axis_prepare,
              jacobian=lambda s, node, js: _softmax_jacobian(s, node, js),
              jvp=lambda ts, out, x, axis: _softmax_vjp(ts[0], out, x, axis)[0],
              samples=AXIS_SAMPLES,
-             unicode=_print_along_axis)
+             unicode=_print_along_axis,
+    array_api=Portable("_xp_softmax(xp, {0}, axis={axis})", helpers=(xpl._xp_softmax,)))
 
 
 def _log_softmax_vjp(g, out, x, axis):
@@ -165,7 +169,8 @@ log_softmax = op("log_softmax", infer=_same_shape_float, prepare=_axis_prepare,
                  jvp=lambda ts, out, x, axis: ts[0] - sum_(softmax(x, axis=axis) * ts[0],
                                                             axis=axis, keepdims=True),
                  samples=AXIS_SAMPLES,
-                 unicode=_print_along_axis)
+                 unicode=_print_along_axis,
+    array_api=Portable("_xp_log_softmax(xp, {0}, axis={axis})", helpers=(xpl._xp_log_softmax,)))
 
 
 def _logsumexp_weights(out, x, axis, keepdims):
@@ -185,7 +190,8 @@ logsumexp = op("logsumexp", infer=lambda x, axis, keepdims: (_reduced_shape(x.sh
                jvp=lambda ts, out, x, axis, keepdims: sum_(
                    _logsumexp_weights(out, x, axis, keepdims) * ts[0], axis=axis, keepdims=keepdims),
                samples=REDUCE_SAMPLES(),
-               unicode=print_reduction)
+               unicode=print_reduction,
+    array_api=Portable("_xp_logsumexp(xp, {0}, axis={axis!r}, keepdims={keepdims})", helpers=(xpl._xp_logsumexp,)))
 
 
 # Whole-Jacobian rules (symgrad.autodiff.jacobians): J[node] from the operand's J.

@@ -482,9 +482,9 @@ def embed(helpers) -> tuple:
             return
         for used in function.uses:
             visit(used)
-        parts = [_statement(function.__name__)]
+        parts = [_statement(function.__name__, function.__module__)]
         for name in function.reads:
-            source = _statement(name)
+            source = _statement(name, function.__module__)
             if source not in written:
                 written.add(source)
                 parts.append(source)
@@ -498,10 +498,11 @@ def embed(helpers) -> tuple:
 
 
 @functools.cache
-def _statement(name: str) -> str:
+def _statement(name: str, module: str = __name__) -> str:
     """The source lines of the top-level statement (or ``load_scipy`` statement)
+    of ``module`` (this one, or another module of helpers: :mod:`symgrad.ops.portable`)
     binding ``name``, dedented; a function's without its decorator."""
-    lines, statements = _parsed()
+    lines, statements = _parsed(module)
     for statement in statements:
         if name in _bound_names(statement):
             return textwrap.dedent("\n".join(lines[statement.lineno - 1:statement.end_lineno]))
@@ -509,9 +510,9 @@ def _statement(name: str) -> str:
 
 
 @functools.cache
-def _parsed() -> tuple:
-    """(source lines, candidate statements) of this module."""
-    source = inspect.getsource(sys.modules[__name__])
+def _parsed(module: str = __name__) -> tuple:
+    """(source lines, candidate statements) of ``module``."""
+    source = inspect.getsource(sys.modules[module])
     tree = ast.parse(source)
     statements = list(tree.body)
     for node in tree.body:

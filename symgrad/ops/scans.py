@@ -17,6 +17,8 @@ from .base import Sample, Spec, broadcast_to, linear_jvp, op
 from .reductions import _reduce_prepare, _reduced_shape, expand_reduced, print_reduction, sum_
 from .structure import unbroadcast
 from . import runtime
+from ..ir.graph import Portable
+from . import portable as xpl
 
 
 def _integer_dtype(x: Node) -> str:
@@ -39,13 +41,15 @@ def _scan_prepare(x, axis, reverse=False):
     return {"axis": _axis_of(x, axis), "reverse": bool(reverse)}
 
 
-def _scan_numpy(name: str):
-    """``np.<name>`` along ``axis``; the reversed scan flips before and after."""
+def _scan_numpy(name: str, xp: str = "np", flip_axis: str = "{}"):
+    """``np.<name>`` along ``axis``; the reversed scan flips before and after (``xp``,
+    ``flip_axis``: the namespace and flip's axis argument, for the array-API lowering)."""
     def numpy(args, attrs, ctx):
         axis = attrs["axis"]
         if not attrs["reverse"]:
-            return f"np.{name}({args[0]}, axis={axis})"
-        return f"np.flip(np.{name}(np.flip({args[0]}, {axis}), axis={axis}), {axis})"
+            return f"{xp}.{name}({args[0]}, axis={axis})"
+        flip = flip_axis.format(axis)
+        return f"{xp}.flip({xp}.{name}({xp}.flip({args[0]}, {flip}), axis={axis}), {flip})"
     return numpy
 
 
@@ -79,7 +83,8 @@ shift_op = op("shift", infer=lambda x, axis, offset, fill: (x.shape, "float64"),
               jacobian=lambda s, node, js: shift(js[0], node.attrs["axis"], node.attrs["offset"]),
               samples=lambda: [Sample((Spec((4,)),), {"axis": 0, "offset": 1, "fill": 1.0}),
                                Sample((Spec(("n", 3)),), {"axis": 0, "offset": -1}),
-                               Sample((Spec((2, "n")),), {"axis": 1, "offset": 2, "fill": 0.5})])
+                               Sample((Spec((2, "n")),), {"axis": 1, "offset": 2, "fill": 0.5})],
+    array_api=Portable("_xp_shift(xp, {0}, {axis}, {offset}, {fill!r})", helpers=(xpl._xp_shift,)))
 
 
 # linear_recurrence: h[i] = a[i] h[i - 1] + b[i] (h[i + 1] when reversed) ---------------
@@ -137,7 +142,8 @@ linrec_op = op("linear_recurrence", infer=_linrec_infer, prepare=_linrec_prepare
                                 Sample((Spec((2, 3)), Spec((3,))), {"axis": 1, "reverse": True}),
                                 Sample((Spec(("n", 3)), Spec(("n", 3))), {"axis": 0}),
                                 Sample((Spec(("n", 1)), Spec(("n", 3))),
-                                       {"axis": 0, "reverse": True})])
+                                       {"axis": 0, "reverse": True})],
+    array_api=Portable("_xp_linear_recurrence(xp, {0}, {1}, {axis}, {reverse})", helpers=(xpl._xp_linear_recurrence,)))
 
 
 # cumsum and cumprod --------------------------------------------------------------
@@ -154,7 +160,8 @@ cumsum_op = op("cumsum", infer=lambda x, axis, reverse: (x.shape, _integer_dtype
                jvp=linear_jvp("cumsum"),
                jacobian=lambda s, node, js: cumsum_op(js[0], **node.attrs),
                samples=SCAN_SAMPLES(),
-               unicode=_print_scan)
+               unicode=_print_scan,
+    array_api=_scan_numpy("cumulative_sum", "xp", "axis={}"))
 
 
 def _exclusive(out: Node, axis: int, reverse: bool) -> Node:
@@ -185,7 +192,8 @@ cumprod_op = op("cumprod", infer=lambda x, axis, reverse: (x.shape, _integer_dty
                 prepare=_scan_prepare, numpy=_scan_numpy("cumprod"), vjp=_cumprod_vjp,
                 jvp=_cumprod_jvp, jacobian=_cumprod_jacobian, keeps_positive=True,
                 samples=SCAN_SAMPLES(),
-                unicode=_print_scan)
+                unicode=_print_scan,
+    array_api=_scan_numpy("cumulative_prod", "xp", "axis={}"))
 
 
 # prod --------------------------------------------------------------------------
@@ -340,7 +348,8 @@ weighted_logsumexp_op = op(
                      Sample((Spec(("n", 3)), Spec(("n", 3), "positive")),
                             {"axis": 0, "keepdims": True}),
                      Sample((Spec((2, 3, 2)), Spec((), "positive")), {"axis": (0, 2)})],
-                           unicode=_print_weighted_logsumexp)
+                           unicode=_print_weighted_logsumexp,
+    array_api=Portable("_xp_logsumexp_b(xp, {0}, {1}, axis={axis!r}, keepdims={keepdims})", helpers=(xpl._xp_logsumexp_b,)))
 
 
 def weighted_logsumexp(a, b, axis=None, keepdims=False) -> Node:

@@ -16,6 +16,7 @@ import numpy as np
 from ..ir.shapes import ShapeError, format_shape, normalize_axes, normalize_axis, normalize_shape, unify_dims
 from .base import Sample, Spec, linear_jvp, op, zeros
 from . import runtime
+from ..ir.graph import Portable
 
 
 def _ints(value, what: str) -> tuple:
@@ -93,7 +94,9 @@ _NUMPY_DTYPE = {"bool": "bool_"}
 tri = op("tri", infer=lambda n, m, k, dtype: ((n, m), dtype), prepare=_tri_prepare,
          numpy=lambda args, attrs, ctx: f"np.tri({ctx.dim(attrs['n'])}, {ctx.dim(attrs['m'])}, "
                                         f"{attrs['k']}, dtype=np.{_NUMPY_DTYPE.get(attrs['dtype'], attrs['dtype'])})",
-         fresh=True, differentiable=False)
+         fresh=True, differentiable=False,
+    array_api=lambda args, attrs, ctx: (f"xp.astype(xp.tril(xp.ones(({ctx.dim(attrs['n'])}, {ctx.dim(attrs['m'])}), "
+                                   f"dtype=xp.float64), k={attrs['k']}), xp.{attrs['dtype']})"))
 
 
 # sort, argsort and the sorting permutation ----------------------------------------
@@ -133,12 +136,16 @@ sort_permute = op("sort_permute", infer=_permutation_infer,
                   numpy="_sort_permute({0}, {1}, {axis})", helpers=(runtime._sort_permute,), fresh=True,
                   linear_in=(0,), keeps_positive=True,
                   vjp=lambda g, out, t, x, axis: [sort_unpermute(g, x, axis=axis), None],
-                  jvp=_permute_jvp(False), samples=PERMUTATION_SAMPLES)
+                  jvp=_permute_jvp(False), samples=PERMUTATION_SAMPLES,
+    array_api=Portable("xp.take_along_axis({0}, xp.argsort({1}, axis={axis}, stable=True), axis={axis})",
+                       lacks=("dask",)))
 sort_unpermute = op("sort_unpermute", infer=_permutation_infer,
                     numpy="_sort_unpermute({0}, {1}, {axis})", helpers=(runtime._sort_unpermute,),
                     fresh=True, linear_in=(0,), keeps_positive=True,
                     vjp=lambda g, out, t, x, axis: [sort_permute(g, x, axis=axis), None],
-                    jvp=_permute_jvp(True), samples=PERMUTATION_SAMPLES)
+                    jvp=_permute_jvp(True), samples=PERMUTATION_SAMPLES,
+    array_api=Portable("xp.take_along_axis({0}, xp.argsort(xp.argsort({1}, axis={axis}, stable=True), "
+                       "axis={axis}, stable=True), axis={axis})", lacks=("dask",)))
 
 def _sort_numpy(name: str):
     """``np.sort``/``np.argsort`` along the axis, with the kind when one was given."""
@@ -154,10 +161,12 @@ sort = op("sort", infer=lambda x, axis, kind: (x.shape, x.dtype), prepare=_sort_
           vjp=lambda g, out, x, axis, kind: [sort_unpermute(g, x, axis=axis)],
           jvp=lambda tangents, out, x, axis, kind: sort_permute(tangents[0], x, axis=axis),
           samples=lambda: [Sample((Spec((5,)),)), Sample((Spec((2, 3)),), {"axis": 0}),
-                           Sample((Spec(("n", 4)),), {"axis": -1})])
+                           Sample((Spec(("n", 4)),), {"axis": -1})],
+    array_api=Portable(lambda args, attrs, ctx: f"xp.sort({args[0]}, axis={attrs['axis']})", lacks=("dask",)))
 argsort = op("argsort", infer=lambda x, axis, kind: (x.shape, "int64"), prepare=_sort_prepare,
              numpy=_sort_numpy("argsort"),
-             fresh=True, differentiable=False)
+             fresh=True, differentiable=False,
+    array_api=Portable(lambda args, attrs, ctx: f"xp.argsort({args[0]}, axis={attrs['axis']})", lacks=("dask",)))
 
 
 def _partition_prepare(x, kth, axis=-1):

@@ -28,7 +28,8 @@ TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 logit = unary("logit", "_logit({0})", lambda g, out, p: [g / (p * (1.0 - p))],
               domain="probability", helpers=(runtime._logit,),
               to_sympy=sympy_function(lambda sp: lambda p: sp.log(p) - sp.log(1 - p)),
-              cli=(("node", None),))
+              cli=(("node", None),),
+    array_api="xp.log({0}) - xp.log1p(-{0})")
 # d erf x = 2/√π e^(-x²), d erfc x = -2/√π e^(-x²)
 erf = _scipy_unary("erf", runtime._erf, lambda g, out, x: [g * (TWO_OVER_SQRT_PI * exp(-(x * x)))],
                    to_sympy=sympy_function(lambda sp: sp.erf), from_sympy=lambda sp: sp.erf,

@@ -16,6 +16,8 @@ from ..ir.print_forms import ATOM, POSTFIX, PRODUCT, SCRIPT, UNARY, Piece
 from .base import Sample, Spec, linear_jvp, op, zeros
 from . import facts as F
 from . import runtime
+from ..ir.graph import Portable
+from . import portable as xpl
 
 # Leaves --------------------------------------------------------------------------
 
@@ -107,12 +109,14 @@ zeros_op = op("zeros", infer=lambda shape, dtype="float64": (normalize_shape(sha
               facts=lambda node, facts: {"psd", "nonnegative"} if F.is_square(node) else {"nonnegative"},
               unicode=lambda p, node: Piece("0", weight=0),
               to_sympy=lambda s, node: (s.sp.ZeroMatrix(*s.matrix_shape(node.shape)) if node.ndim
-                                        else s.sp.Integer(0)))
+                                        else s.sp.Integer(0)),
+    array_api=lambda args, attrs, ctx: f"xp.zeros({ctx.shape(attrs['shape'])}, dtype=xp.{attrs.get('dtype', 'float64')})")
 eye = op("eye", infer=lambda n: ((n, n), "float64"),
          numpy=lambda args, attrs, ctx: f"np.eye({ctx.dim(attrs['n'])})", fresh=True,
          positive_result=True, facts=F.constant_rule({"spd", "nonnegative"}),
          unicode=lambda p, node: Piece("I", weight=0),
-         to_sympy=lambda s, node: s.sp.Identity(s.dim(node.attrs["n"])))
+         to_sympy=lambda s, node: s.sp.Identity(s.dim(node.attrs["n"])),
+    array_api=lambda args, attrs, ctx: f"xp.eye({ctx.dim(attrs['n'])}, dtype=xp.float64)")
 
 
 def _print_dimsize(joiner: str):
@@ -129,7 +133,8 @@ dimsize = op("dimsize", infer=lambda dims: ((), "float64"),
              numpy=lambda args, attrs, ctx: "np.float64(" + " * ".join(ctx.dim(d) for d in attrs["dims"]) + ")",
              positive_result=True,
              unicode=_print_dimsize("·"), latex=_print_dimsize(r" \cdot "),
-             to_sympy=lambda s, node: s.sp.Mul(*[s.dim(d) for d in node.attrs["dims"]]))
+             to_sympy=lambda s, node: s.sp.Mul(*[s.dim(d) for d in node.attrs["dims"]]),
+    array_api=lambda args, attrs, ctx: "xp.asarray(" + " * ".join(ctx.dim(d) for d in attrs["dims"]) + ", dtype=xp.float64)")
 
 
 # Transpose, reshape, broadcast ---------------------------------------------------
@@ -185,7 +190,9 @@ transpose = op("transpose", infer=lambda x, axes: (tuple(x.shape[a] for a in axe
                                 Sample((Spec((2, 3, 4)),), {"axes": (1, 2, 0)})],
                operators=(np.ndarray.transpose,),
                unicode=_print_transpose, symbol="ᵀ", latex_symbol="^{T}",
-               to_sympy=lambda s, node, x: s.T(x))
+               to_sympy=lambda s, node, x: s.T(x),
+    array_api=lambda args, attrs, ctx: (f"{args[0]}.T" if attrs["axes"] == (1, 0)
+                                       else f"xp.permute_dims({args[0]}, {attrs['axes']!r})"))
 
 
 def _reshape_prepare(x, shape):
@@ -302,7 +309,10 @@ broadcast_to_op = op("broadcast_to", infer=_broadcast_infer,
                                       Sample((Spec(("n", 1)),), {"shape": ("n", 4)})],
                      unicode=lambda p, node, x: Piece(p.call(node.op, [x.text], {"shape": node.shape}).text,
                                                       implicit=x),
-                     to_sympy=lambda s, node, x: s.broadcast(x, node.operands[0], node))
+                     to_sympy=lambda s, node, x: s.broadcast(x, node.operands[0], node),
+    array_api=lambda args, attrs, ctx: (
+        f"xp.broadcast_to(xp.asarray({args[0]}, dtype=xp.{ctx.operands[0].dtype}), {ctx.shape(attrs['shape'])})"
+        if ctx.ndim(0) == 0 else f"xp.broadcast_to({args[0]}, {ctx.shape(attrs['shape'])})"))
 
 
 # Indexing ------------------------------------------------------------------------
@@ -450,7 +460,10 @@ scatter = op("scatter", infer=_scatter_infer,
                                                   index=tuple(node.attrs["index"]) + (FULL,) * s.k),
              samples=lambda: [Sample((Spec((2,)),), {"shape": (3, 2), "index": (1, FULL)})],
              unicode=lambda p, node, g: p.call(node.op, [g.text, p.attr(node.shape),
-                                                         p.brackets(index_source(node.attrs["index"]))]))
+                                                         p.brackets(index_source(node.attrs["index"]))]),
+    array_api=Portable(lambda args, attrs, ctx: f"_xp_scatter(xp, {args[0]}, {ctx.shape(attrs['shape'])}, "
+                                             f"{xpl.index_tuple(attrs['index'])})",
+                       helpers=(xpl._xp_scatter,)))
 
 
 def _scatter_sum_infer(*gs, shape, indices):
@@ -468,7 +481,8 @@ def _scatter_sum_numpy(args, attrs, ctx) -> str:
 #: compile-time lowering, symgrad.compile.specialize): the chain of adds allocated and
 #: added a whole array per term, quadratic in the number of terms.
 scatter_sum = op("scatter_sum", infer=_scatter_sum_infer, numpy=_scatter_sum_numpy,
-                 helpers=(runtime._scatter_sum,), fresh=True, differentiable=False)
+                 helpers=(runtime._scatter_sum,), fresh=True, differentiable=False,
+    array_api=Portable(reason="only the NumPy backend's compile-time specialization forms it"))
 
 
 # Concatenate, diag, one_hot ---------------------------------------------------------
@@ -535,7 +549,8 @@ concatenate = op("concatenate", infer=_concatenate_infer, prepare=_concatenate_p
                  samples=lambda: [Sample((Spec((2,)), Spec((3,))), {}),
                                   Sample((Spec(("n", 2)), Spec(("n", 1))), {"axis": 1})],
                  unicode=lambda p, node, *xs: p.call(node.op, [x.text for x in xs],
-                                                     {"axis": node.attrs["axis"]} if node.attrs["axis"] else {}))
+                                                     {"axis": node.attrs["axis"]} if node.attrs["axis"] else {}),
+    array_api=lambda args, attrs, ctx: f"xp.concat(({', '.join(args)},), axis={attrs['axis']})")
 
 
 def _diag_infer(x):
@@ -564,7 +579,11 @@ diag = op("diag", infer=_diag_infer, numpy="np.diag({0})", linear_in=(0,), keeps
           vjp=lambda g, out, x: [diag(g)], jvp=linear_jvp("diag"),
           view=True,  # np.diag of a matrix is a read-only view of it
           samples=lambda: [Sample((Spec((3,)),)), Sample((Spec(("n", "n")),))],
-          cli=(("node", None),))
+          cli=(("node", None),),
+    array_api=lambda args, attrs, ctx: (
+        f"xp.where(xp.eye({ctx.dim(ctx.operands[0].shape[0])}, dtype=xp.bool), {args[0]}, "
+        f"xp.zeros((), dtype=xp.{ctx.operands[0].dtype}))" if ctx.ndim(0) == 1
+        else f"xp.linalg.diagonal({args[0]})"))
 
 
 def _one_hot_infer(labels, k):
@@ -578,7 +597,8 @@ one_hot = op("one_hot", infer=_one_hot_infer,
              numpy=lambda args, attrs, ctx: f"_one_hot({args[0]}, {ctx.dim(attrs['k'])})",
              helpers=(runtime._one_hot,), differentiable=False,
              positive_result=True, facts=F.NONNEGATIVE,
-             unicode=lambda p, node, labels: p.call(node.op, [labels.text, p.attr(node.attrs["k"])]))
+             unicode=lambda p, node, labels: p.call(node.op, [labels.text, p.attr(node.attrs["k"])]),
+    array_api=lambda args, attrs, ctx: f"xp.astype({args[0]}[..., None] == xp.arange({ctx.dim(attrs['k'])}), xp.float64)")
 
 
 # Compile-time lowering ops for labels (symgrad.compile.specialize): indexing instead of
@@ -595,7 +615,8 @@ def _label_rows_infer(labels, k):
 label_rows = op("label_rows", infer=_label_rows_infer,
                 prepare=lambda labels, k: {"k": normalize_shape((k,))[0]},
                 numpy=lambda args, attrs, ctx: f"_label_rows({args[0]}, {ctx.dim(attrs['k'])})",
-                helpers=(runtime._label_rows,), differentiable=False)
+                helpers=(runtime._label_rows,), differentiable=False,
+    array_api=Portable(reason="only the NumPy backend's compile-time specialization forms it"))
 
 
 def _rows_of(x, rows):
@@ -619,9 +640,11 @@ def _one_hot_add_infer(x, rows, sign):
 
 
 pick = op("pick", infer=_pick_infer, numpy="_pick({0}, {1})", helpers=(runtime._pick,),
-          differentiable=False)
+          differentiable=False,
+    array_api=Portable(reason="only the NumPy backend's compile-time specialization forms it"))
 one_hot_add = op("one_hot_add", infer=_one_hot_add_infer, numpy="_one_hot_add({0}, {1}, {sign!r})",
-                 helpers=(runtime._one_hot_add,), differentiable=False)
+                 helpers=(runtime._one_hot_add,), differentiable=False,
+    array_api=Portable(reason="only the NumPy backend's compile-time specialization forms it"))
 
 
 def stack_rows(rows, shape) -> Node:

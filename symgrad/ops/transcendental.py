@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import operator
+import sys
 
 from .base import binary, op, sympy_function, unary, unary_samples
 from . import facts as F
@@ -22,13 +23,16 @@ tan = unary("tan", "np.tan({0})", lambda g, out, x: [g * (1.0 + out * out)], dom
 # d arcsin x = 1 / √(1 - x²), d arccos x = -1 / √(1 - x²)
 arcsin = unary("arcsin", "np.arcsin({0})", lambda g, out, x: [g / sqrt(1.0 - x * x)],
                domain="unit",
-               cli=(("node", None),))
+               cli=(("node", None),),
+    array_api="xp.asin({0})")
 arccos = unary("arccos", "np.arccos({0})", lambda g, out, x: [-(g / sqrt(1.0 - x * x))],
                domain="unit",
-               cli=(("node", None),))
+               cli=(("node", None),),
+    array_api="xp.acos({0})")
 # d arctan x = 1 / (1 + x²)
 arctan = unary("arctan", "np.arctan({0})", lambda g, out, x: [g / (1.0 + x * x)],
-               cli=(("node", None),))
+               cli=(("node", None),),
+    array_api="xp.atan({0})")
 # d sinh x = cosh x, d cosh x = sinh x
 sinh = unary("sinh", "np.sinh({0})", lambda g, out, x: [g * cosh(x)],
              cli=(("node", None),))
@@ -37,17 +41,21 @@ cosh = unary("cosh", "np.cosh({0})", lambda g, out, x: [g * sinh(x)],
              cli=(("node", None),))
 # d arcsinh x = 1 / √(x² + 1), d arccosh x = 1 / √(x² - 1), d arctanh x = 1 / (1 - x²)
 arcsinh = unary("arcsinh", "np.arcsinh({0})", lambda g, out, x: [g / sqrt(x * x + 1.0)],
-                cli=(("node", None),))
+                cli=(("node", None),),
+    array_api="xp.asinh({0})")
 arccosh = unary("arccosh", "np.arccosh({0})", lambda g, out, x: [g / sqrt(x * x - 1.0)],
                 domain="above_one",
-                cli=(("node", None),))
+                cli=(("node", None),),
+    array_api="xp.acosh({0})")
 arctanh = unary("arctanh", "np.arctanh({0})", lambda g, out, x: [g / (1.0 - x * x)],
                 domain="unit",
-                cli=(("node", None),))
+                cli=(("node", None),),
+    array_api="xp.atanh({0})")
 # d 2^x = 2^x ln 2, d expm1 x = e^x = expm1 x + 1
 exp2 = unary("exp2", "np.exp2({0})", lambda g, out, x: [g * out * LN2],
              positive_result=True, facts=F.POSITIVE,
-             cli=(("node", None),))
+             cli=(("node", None),),
+    array_api="2.0 ** {0}")
 expm1 = unary("expm1", "np.expm1({0})", lambda g, out, x: [g * (out + 1.0)],
               cli=(("node", None),))
 # d log2 x = 1 / (x ln 2), d log10 x = 1 / (x ln 10)
@@ -62,10 +70,12 @@ reciprocal = unary("reciprocal", "1.0 / {0}", lambda g, out, x: [-(g * out * out
 # angle conversions are linear
 deg2rad = unary("deg2rad", "np.deg2rad({0})", lambda g, out, x: [g * (math.pi / 180.0)],
                 linear_in=(0,),
-                cli=(("node", None),))
+                cli=(("node", None),),
+    array_api="{0} * 0.017453292519943295")
 rad2deg = unary("rad2deg", "np.rad2deg({0})", lambda g, out, x: [g * (180.0 / math.pi)],
                 linear_in=(0,),
-                cli=(("node", None),))
+                cli=(("node", None),),
+    array_api="{0} * 57.29577951308232")
 
 
 def _arctan2_vjp(g, out, y, x):
@@ -76,7 +86,8 @@ def _arctan2_vjp(g, out, y, x):
 
 arctan2 = binary("arctan2", "np.arctan2({0}, {1})", _arctan2_vjp, left="nonzero",
                  right="nonzero", float_result=True,
-                 cli=(("node", None), ("node", None)))
+                 cli=(("node", None), ("node", None)),
+    array_api="xp.atan2({0}, {1})")
 # log(eᵃ + eᵇ): ∂/∂a = e^(a - out); log2(2ᵃ + 2ᵇ): ∂/∂a = 2^(a - out)
 logaddexp = binary("logaddexp", "np.logaddexp({0}, {1})",
                    lambda g, out, a, b: [g * exp(a - out), g * exp(b - out)], float_result=True,
@@ -84,7 +95,8 @@ logaddexp = binary("logaddexp", "np.logaddexp({0}, {1})",
 logaddexp2 = binary("logaddexp2", "np.logaddexp2({0}, {1})",
                     lambda g, out, a, b: [g * exp2(a - out), g * exp2(b - out)],
                     float_result=True,
-                    cli=(("node", None), ("node", None)))
+                    cli=(("node", None), ("node", None)),
+    array_api="xp.logaddexp({0} * 0.6931471805599453, {1} * 0.6931471805599453) / 0.6931471805599453")
 
 
 # x1 mod x2 with the sign of x2 (NumPy's ``remainder``/``mod``, Python's ``%``) and with
@@ -96,7 +108,8 @@ remainder = binary("remainder", "np.remainder({0}, {1})",
                    cli=(("node", None), ("node", None)))
 fmod = binary("fmod", "np.fmod({0}, {1})", lambda g, out, a, b: [g, -(g * trunc(a / b))],
               right="nonzero", kink=True,
-              cli=(("node", None), ("node", None)))
+              cli=(("node", None), ("node", None)),
+    array_api="xp.copysign(xp.remainder(xp.abs({0}), xp.abs({1})), {0})")
 
 #: Below this |x| the derivative of sinc is its Taylor series (the closed form cancels).
 SINC_SERIES_BELOW = 0.2
@@ -125,7 +138,8 @@ def _sinc_derivative(x, out):
 # NumPy's normalized sinc, sin(πx) / (πx), 1 at 0.
 sinc = unary("sinc", "np.sinc({0})", lambda g, out, x: [g * _sinc_derivative(x, out)],
              to_sympy=sympy_function(lambda sp: lambda x: sp.sinc(sp.pi * x)),
-             cli=(("node", None),))
+             cli=(("node", None),),
+    array_api="xp.sin(3.141592653589793 * xp.where({0} == 0, 1e-20, {0})) / (3.141592653589793 * xp.where({0} == 0, 1e-20, {0}))")
 
 
 def _float_source(value) -> str:
@@ -133,6 +147,13 @@ def _float_source(value) -> str:
     if value is None:
         return "None"
     return repr(value) if math.isfinite(value) else f"float({repr(value)!r})"
+
+
+_LARGEST = sys.float_info.max  # NumPy's posinf when none is given
+
+
+def _or(value, default):
+    return default if value is None else value
 
 
 def _nan_to_num_prepare(x, nan=0.0, posinf=None, neginf=None):
@@ -156,7 +177,12 @@ nan_to_num = op("nan_to_num", infer=lambda x, **_: (x.shape, x.dtype),
                 vjp=lambda g, out, x, **_: [g * isfinite(x)],
                 jvp=lambda tangents, out, x, **_: tangents[0] * isfinite(x),
                 elementwise=True, fresh=True, samples=unary_samples(),
-                cli=(("node", None),))
+                cli=(("node", None),),
+    array_api=lambda args, attrs, ctx: (
+        f"xp.where(xp.isnan({args[0]}), {_float_source(attrs['nan'])}, "
+        f"xp.where({args[0]} == xp.inf, {_float_source(_or(attrs['posinf'], _LARGEST))}, "
+        f"xp.where({args[0]} == -xp.inf, {_float_source(_or(attrs['neginf'], -_LARGEST))}, "
+        f"{args[0]})))"))
 
 
 def _copysign_vjp(g, out, a, b):
@@ -172,7 +198,8 @@ copysign = binary("copysign", "np.copysign({0}, {1})", _copysign_vjp, left="kink
 heaviside = binary("heaviside", "np.heaviside({0}, {1})",
                    lambda g, out, a, b: [None, g * equal(a, 0.0)], left="kinkfree",
                    float_result=True, kink=True,
-                   cli=(("node", None), ("node", None)))
+                   cli=(("node", None), ("node", None)),
+    array_api="xp.where({0} < 0, 0.0, xp.where({0} > 0, 1.0, xp.where({0} == 0, {1}, {0})))")
 
 __all__ = ["tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "arcsinh", "arccosh", "arctanh",
            "exp2", "expm1", "log2", "log10", "reciprocal", "deg2rad", "rad2deg", "arctan2",

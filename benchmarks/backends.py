@@ -1,0 +1,113 @@
+"""Backends: the logistic-regression loss and gradient over a row-chunked X.
+
+    python -m benchmarks.backends [--rows N] [--features D] [--chunks K] [--repeats R]
+
+Compares, for X of N x D float64 (default 2·10⁶ x 100, 1.5 GiB; the issue's 10⁷ x 100,
+7.5 GiB, with ``--rows 10000000``): hand-written NumPy on one core, symgrad's NumPy
+backend (one core), symgrad's array-API backend on Dask arrays (K row chunks) with the
+threaded scheduler (2 threads), and on ``dask.distributed`` with 2 worker processes
+(loopback only, dashboard off; X persisted on the workers first, as a cluster holding
+the data would). Reported per variant: the best wall time of R calls, the CPU seconds
+of that call (driver plus workers), and the driver's peak of traced allocations
+during it (``tracemalloc``: NumPy reports its buffers there). Cores are pinned by
+affinity (``benchmarks/__init__.py``: 2 cores here, BLAS single-threaded).
+"""
+import os
+
+os.environ.setdefault("SYMGRAD_BENCH_CORES", "2")
+
+import argparse  # noqa: E402
+import time  # noqa: E402
+import tracemalloc  # noqa: E402
+
+from benchmarks import AFFINITY  # noqa: E402  (pins the cores before NumPy loads)
+
+import numpy as np  # noqa: E402
+
+import symgrad as sg  # noqa: E402
+
+
+def hand(X, y, w):
+    """Hand-written NumPy: mean softplus(-y Xw) and its gradient."""
+    m = -y * (X @ w)
+    loss = np.mean(np.logaddexp(0.0, m))
+    r = -y / (1.0 + np.exp(-m)) / X.shape[0]
+    return loss, X.T @ r
+
+
+def compiled(backend):
+    X, y, w = sg.tensor("X", ("n", "d")), sg.tensor("y", ("n",)), sg.tensor("w", ("d",))
+    loss = sg.mean(sg.softplus(-y * (X @ w)))
+    return sg.function([X, y, w], [loss] + sg.grad(loss, [w]), backend=backend)
+
+
+def cpu_seconds(pids) -> float:
+    import psutil
+    total = 0.0
+    for pid in pids:
+        times = psutil.Process(pid).cpu_times()
+        total += times.user + times.system
+    return total
+
+
+def measure(name, call, pids, repeats):
+    best = None
+    for _ in range(repeats):
+        tracemalloc.start()
+        cpu0, t0 = cpu_seconds(pids), time.perf_counter()
+        result = call()
+        wall, cpu = time.perf_counter() - t0, cpu_seconds(pids) - cpu0
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        if best is None or wall < best[0]:
+            best = (wall, cpu, peak)
+    wall, cpu, peak = best
+    print(f"{name:28s} {wall * 1e3:10.1f} ms {cpu:9.2f} CPU-s {peak / 2**20:10.1f} MiB")
+    return result
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rows", type=int, default=2_000_000)
+    parser.add_argument("--features", type=int, default=100)
+    parser.add_argument("--chunks", type=int, default=16)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    import dask
+    import dask.array as da
+    from dask.distributed import Client, LocalCluster
+
+    chunk = -(-args.rows // args.chunks)
+    # the data as a graph that makes each chunk where it is computed (no array shipped)
+    Xg = da.random.default_rng(0).standard_normal((args.rows, args.features),
+                                                  chunks=(chunk, args.features))
+    yg = da.where(da.random.default_rng(1).standard_normal(args.rows, chunks=chunk) > 0, 1.0, -1.0)
+    X, y = dask.compute(Xg, yg)
+    w = np.random.default_rng(2).standard_normal(args.features) / np.sqrt(args.features)
+    print(f"X: {args.rows} x {args.features} float64 ({X.nbytes / 2**30:.2f} GiB), "
+          f"{args.chunks} row chunks; cores {AFFINITY}")
+    print(f"{'variant':28s} {'wall':>13s} {'CPU':>15s} {'driver peak':>14s}")
+    me = [os.getpid()]
+    reference = measure("hand NumPy (1 core)", lambda: hand(X, y, w), me, args.repeats)
+    f_numpy, f_xp = compiled("numpy"), compiled("array_api")
+    results = {"symgrad numpy": measure("symgrad numpy (1 core)", lambda: f_numpy(X, y, w), me,
+                                        args.repeats)}
+    Xd, yd = da.from_array(X, chunks=(chunk, args.features)), da.from_array(y, chunks=chunk)
+    with dask.config.set(scheduler="threads", num_workers=2):
+        results["dask threads"] = measure("symgrad dask threads (2)",
+                                          lambda: dask.compute(*f_xp(Xd, yd, w)), me, args.repeats)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        Xp, yp = client.persist([Xg, yg])  # the data lives on the workers, made there
+        dask.compute(Xp.sum(), yp.sum())
+        pids = me + list(client.run(os.getpid).values())
+        results["distributed"] = measure("symgrad distributed (2 proc)",
+                                         lambda: dask.compute(*f_xp(Xp, yp, w)), pids, args.repeats)
+    for name, (loss, grad) in results.items():
+        error = max(abs(float(loss) - reference[0]), float(np.max(np.abs(grad - reference[1]))))
+        assert error < 1e-10, (name, error)
+    print("every variant agrees with hand NumPy to 1e-10")
+
+
+if __name__ == "__main__":
+    main()
