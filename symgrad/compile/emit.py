@@ -41,6 +41,7 @@ from ..ir.graph import as_node_list, describe, gc_paused, inputs_of, toposort
 from .nan_guard import GUARD_NAME, make_guard
 from .memory_plan import plan, statement_order
 from .readable import readable_source
+from . import scalar_code
 from ..ir.shapes import format_shape
 from ..ir.template_forms import ATOM, template_form
 from .lowering import (LoweringContext, Namer,
@@ -162,6 +163,9 @@ class _BodyEmitter:
     temporaries; the expressions stay short (``INLINE_DEPTH``).
     """
 
+    #: The op record field lowering a node (:mod:`symgrad.compile.scalar_code` uses ``scalar``).
+    lowering = "numpy"
+
     def __init__(self, var, namer, ctx, memory, guard_nodes, slots):
         self.var, self.namer, self.ctx, self.memory = var, namer, ctx, memory
         self.guard_nodes, self.slots = guard_nodes, slots
@@ -218,7 +222,7 @@ class _BodyEmitter:
                 depth = below[2] + 1
         if depth > INLINE_DEPTH:
             return False
-        form = template_form(node.op.numpy)
+        form = template_form(getattr(node.op, self.lowering))
         inline[node] = (self._lower(node, form), form[0], depth)  # 0-d: no buffer to reuse
         return True
 
@@ -247,7 +251,7 @@ class _BodyEmitter:
 
     def _lower(self, node, form=None) -> str:
         """The node's own lowering (``form``: its ``template_form``, if known)."""
-        lowering = node.op.numpy
+        lowering = getattr(node.op, self.lowering)
         args = float_operands(node, self.sources(node.operands, (form or template_form(lowering))[1]))
         if type(lowering) is str:
             return lowering.format(*args, **node.attrs) if node.attrs else lowering.format(*args)
@@ -304,7 +308,11 @@ class Function:
         self.nan_guard = nan_guard
         guard_nodes: list | None = [] if self.nan_guard else None
         bound: dict = {}
-        self.executed_source = _generate(self.inputs, compiled, order, name, guard_nodes, bound)
+        scalar = scalar_code.generate(self.inputs, compiled, order, name, _BodyEmitter) \
+            if optimize else None  # Python floats when every value is a scalar
+        self._scalar = scalar is not None
+        self.executed_source = scalar or _generate(self.inputs, compiled, order, name,
+                                                   guard_nodes, bound)
         self._compiled = (compiled, order)
         self._readable = None
         source = self.executed_source
@@ -317,7 +325,7 @@ class Function:
         exec(compile(source, filename, "exec"), namespace)
         self._fn = namespace[name]
         self._positions = {node.name: i for i, node in enumerate(self.inputs)}
-        self._fast = fast_checker(self.inputs)
+        self._fast = scalar_code.checker(self.inputs) if scalar else fast_checker(self.inputs)
 
     @property
     def source(self) -> str:
@@ -345,12 +353,18 @@ class Function:
 
     def __call__(self, /, *args, **kwargs):
         checked = None if kwargs or len(args) != len(self.inputs) else self._fast(*args)
-        args = self.bind(*args, **kwargs)[0] if checked is None else checked
+        if checked is None:
+            checked = self.bind(*args, **kwargs)[0]
+            if self._scalar:
+                checked = [float(a) for a in checked]
         try:
-            with np.errstate(all="ignore"):
-                results = self._fn(*args)
+            if self._scalar:  # Python floats: no NumPy error state to set
+                results = self._fn(*checked)
+            else:
+                with np.errstate(all="ignore"):
+                    results = self._fn(*checked)
         except IndexError:
-            better = self._index_error(args)
+            better = self._index_error(checked)
             if better is None:
                 raise
             raise better from None
