@@ -44,6 +44,7 @@ from .readable import readable_source
 from .portable import BackendError, dialect, lacking, lacks_message
 from .arguments import portable_arguments
 from ..ir.shapes import derived_dims, format_shape
+from . import scalar_code
 from ..ir.template_forms import ATOM, template_form
 from .lowering import (LoweringContext, Namer,
                        constant_variable, dimension_variables, float_operands, helper_sources,
@@ -164,6 +165,9 @@ class _BodyEmitter:
     temporaries; the expressions stay short (``INLINE_DEPTH``).
     """
 
+    #: The op record field lowering a node (:mod:`symgrad.compile.scalar_code` uses ``scalar``).
+    lowering = "numpy"
+
     def __init__(self, var, namer, ctx, memory, guard_nodes, slots):
         self.var, self.namer, self.ctx, self.memory = var, namer, ctx, memory
         self.guard_nodes, self.slots = guard_nodes, slots
@@ -220,7 +224,7 @@ class _BodyEmitter:
                 depth = below[2] + 1
         if depth > INLINE_DEPTH:
             return False
-        form = template_form(node.op.numpy)
+        form = template_form(getattr(node.op, self.lowering))
         inline[node] = (self._lower(node, form), form[0], depth)  # 0-d: no buffer to reuse
         return True
 
@@ -249,7 +253,7 @@ class _BodyEmitter:
 
     def _lower(self, node, form=None) -> str:
         """The node's own lowering (``form``: its ``template_form``, if known)."""
-        lowering = node.op.numpy
+        lowering = getattr(node.op, self.lowering)
         args = float_operands(node, self.sources(node.operands, (form or template_form(lowering))[1]))
         if type(lowering) is str:
             return lowering.format(*args, **node.attrs) if node.attrs else lowering.format(*args)
@@ -314,9 +318,14 @@ class Function:
         guard_nodes: list | None = [] if self.nan_guard else None
         bound: dict = {}
         if self._dialect.numpy:
-            self.executed_source = _generate(self.inputs, compiled, order, name, guard_nodes, bound)
+            scalar = scalar_code.generate(self.inputs, compiled, order, name, _BodyEmitter) \
+                if optimize else None  # Python floats when every value is a scalar
+            self._scalar = scalar is not None
+            self.executed_source = scalar or _generate(self.inputs, compiled, order, name,
+                                                       guard_nodes, bound)
             self._gaps: dict = {}
         else:  # the readable array-API source is what runs (no buffers to manage)
+            self._scalar = False
             self.executed_source = readable_source(self.inputs, compiled, order, name, bound,
                                                    self._dialect)
             self._gaps = lacking(order, self.backend)
@@ -335,7 +344,7 @@ class Function:
             import jax  # an optional dependency: pip install "symgrad[jax]"
             self._fn = jax.jit(self._fn)
         self._positions = {node.name: i for i, node in enumerate(self.inputs)}
-        self._fast = fast_checker(self.inputs)
+        self._fast = scalar_code.checker(self.inputs) if self._scalar else fast_checker(self.inputs)
         #: derived sizes (``n-1`` of ``x[1:]``) with the first node of each: checked >= 0
         self._derived = {d: node for node in toposort(self.outputs) for d in derived_dims(node.shape)}
 
@@ -369,15 +378,20 @@ class Function:
             return self._call_portable(args, kwargs)
         checked = None if kwargs or len(args) != len(self.inputs) else self._fast(*args)
         if self._derived:
-            args, sizes = self.bind(*args, **kwargs)
+            checked, sizes = self.bind(*args, **kwargs)
             self._check_derived(sizes)
-        else:
-            args = self.bind(*args, **kwargs)[0] if checked is None else checked
+        elif checked is None:
+            checked = self.bind(*args, **kwargs)[0]
+            if self._scalar:
+                checked = [float(a) for a in checked]
         try:
-            with np.errstate(all="ignore"):
-                results = self._fn(*args)
+            if self._scalar:  # Python floats: no NumPy error state to set
+                results = self._fn(*checked)
+            else:
+                with np.errstate(all="ignore"):
+                    results = self._fn(*checked)
         except IndexError:
-            better = self._index_error(args)
+            better = self._index_error(checked)
             if better is None:
                 raise
             raise better from None

@@ -148,6 +148,10 @@ class Op:
     * ``out_form``: the lowering writing into a given buffer, ``{out}``
       (``"np.add({0}, {1}, out={out})"``); elementwise ops with one may reuse a
       dying operand's buffer, others (matmul) only scratch buffers.
+    * ``scalar``: the op on Python floats and bools, a template like ``numpy``'s
+      (``"{0} * {1}"``, ``"_scalar_exp({0})"``, calling helpers of :mod:`symgrad.ops.runtime`
+      named ``_scalar_*``) that gives NumPy's value; None: no such form, and a graph using
+      the op keeps the NumPy code (:mod:`symgrad.compile.scalar_code`).
     * ``commutative``: the operands may be swapped (rewrite patterns match both orders).
     * ``linear_in``: operand positions the op is linear in (zeros, signs and
       0-d factors move out); ``odd_in`` those a sign moves out of (default
@@ -200,6 +204,7 @@ class Op:
     view: bool = False
     fresh: bool = False
     out_form: Optional[str] = None
+    scalar: Optional[str] = None
     # Algebra and structure.
     commutative: bool = False
     linear_in: tuple = ()

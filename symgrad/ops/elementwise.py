@@ -259,22 +259,26 @@ def _sympy_divide(s, node, a, b):
 
 
 add = binary("add", "{0} + {1}", lambda g, out, a, b: [g, g], fold=_fold_add, commutative=True,
+             scalar="{0} + {1}",
              out_form="np.add({0}, {1}, out={out})", keeps_positive=True, facts=F.add_facts,
              operators=(operator.add,),
              unicode=_print_add,
              to_sympy=lambda s, node, a, b: s.linear(node, a, b, 1))
 subtract = binary("subtract", "{0} - {1}", lambda g, out, a, b: [g, -g], fold=_fold_subtract,
+                  scalar="{0} - {1}",
                   out_form="np.subtract({0}, {1}, out={out})",
                   operators=(operator.sub,),
                   unicode=lambda p, node, a, b: p.infix(" - ", SUM, a, b),
                   to_sympy=lambda s, node, a, b: s.linear(node, a, b, -1))
 multiply = binary("multiply", "{0} * {1}", lambda g, out, a, b: [g * b, g * a],
+                  scalar="{0} * {1}",
                   fold=_fold_multiply, commutative=True, out_form="np.multiply({0}, {1}, out={out})",
                   linear_in=(0, 1), keeps_positive=True, facts=F.multiply_facts,
                   operators=(operator.mul,),
                   unicode=_print_multiply, latex=_latex_multiply,
                   to_sympy=_sympy_multiply)
 divide = binary("divide", "{0} / {1}", lambda g, out, a, b: [g / b, -(g * out) / b],
+                scalar="_scalar_divide({0}, {1})",
                 right="nonzero", float_result=True, fold=_fold_divide,
                 out_form="np.divide({0}, {1}, out={out})", odd_in=(0, 1), keeps_positive=True,
                 facts=F.divide_facts,
@@ -358,12 +362,14 @@ def _sympy_power(s, node, a, b):
 
 power = binary("power", "{0} ** {1}",
                lambda g, out, a, b: _power_vjp(g, out, a, b),
+               scalar="_scalar_power({0}, {1})",
                left="positive", fold=_fold_power, prepare=_power_prepare,
                operators=(operator.pow,),
                unicode=_print_power, latex=_latex_power,
                to_sympy=_sympy_power,
                cli=(("node", None), ("node", None)))
 negative = unary("negative", "-{0}", lambda g, out, x: [-g], fold=_fold_negative,
+                 scalar="-{0}",
                  out_form="np.negative({0}, out={out})", facts=F.keeps("nonzero"),
                  operators=(operator.neg,),
                  unicode=_print_negative,
@@ -413,45 +419,54 @@ def _fold_log1p(x):
 
 
 exp = unary("exp", "np.exp({0})", lambda g, out, x: [g * out], out_form="np.exp({0}, out={out})",
+            scalar="_scalar_exp({0})",
             positive_result=True, facts=F.POSITIVE,
             latex=lambda p, node, x: Piece(f"e^{{{x.text}}}", SCRIPT),
             to_sympy=sympy_function(lambda sp: sp.exp), from_sympy=lambda sp: sp.exp,
             cli=(("node", None),))
 log = unary("log", "np.log({0})", lambda g, out, x: [g / x], domain="positive",
+            scalar="_scalar_log({0})",
             out_form="np.log({0}, out={out})", fold=_fold_log,
             latex_symbol=r"\log",
             to_sympy=sympy_function(lambda sp: sp.log),
             cli=(("node", None),))
 log1p = unary("log1p", "np.log1p({0})", lambda g, out, x: [g / (1.0 + x)], domain="positive",
+              scalar="_scalar_log1p({0})",
               fold=_fold_log1p,
               to_sympy=sympy_function(lambda sp: lambda x: sp.log(1 + x)),
               cli=(("node", None),))
 sqrt = unary("sqrt", "np.sqrt({0})", lambda g, out, x: [g / (2.0 * out)], domain="positive",
+             scalar="_scalar_domain(math.sqrt, {0})",
              keeps_positive=True, facts=F.sqrt_facts,
              unicode=lambda p, node, x: Piece("√" + p.wrap(x, x.prec < POSTFIX), SCRIPT),
              latex=lambda p, node, x: Piece(rf"\sqrt{{{x.text}}}"),
              to_sympy=sympy_function(lambda sp: sp.sqrt),
              cli=(("node", None),))
 sin = unary("sin", "np.sin({0})", lambda g, out, x: [g * cos(x)],
+            scalar="_scalar_domain(math.sin, {0})",
             latex_symbol=r"\sin",
             to_sympy=sympy_function(lambda sp: sp.sin), from_sympy=lambda sp: sp.sin,
             cli=(("node", None),))
 cos = unary("cos", "np.cos({0})", lambda g, out, x: [-(g * sin(x))],
+            scalar="_scalar_domain(math.cos, {0})",
             latex_symbol=r"\cos",
             to_sympy=sympy_function(lambda sp: sp.cos), from_sympy=lambda sp: sp.cos,
             cli=(("node", None),))
 tanh = unary("tanh", "np.tanh({0})", lambda g, out, x: [g * (1.0 - out * out)],
+             scalar="math.tanh({0})",
              out_form="np.tanh({0}, out={out})",
              latex_symbol=r"\tanh",
              to_sympy=sympy_function(lambda sp: sp.tanh), from_sympy=lambda sp: sp.tanh,
              cli=(("node", None),))
 abs_ = unary("abs", "np.abs({0})", lambda g, out, x: [g * sign(x)], domain="kinkfree",
+             scalar="abs({0})",
              kink=True, positive_result=True, facts=F.abs_facts,
              operators=(operator.abs,),
              unicode=lambda p, node, x: Piece(f"|{x.text}|"), latex=lambda p, node, x: Piece(rf"\left|{x.text}\right|"),
              to_sympy=sympy_function(lambda sp: lambda x: sp.Abs(x, evaluate=False)), from_sympy=lambda sp: sp.Abs,
              cli=(("node", None),))
 relu = unary("relu", "np.maximum({0}, 0.0)", lambda g, out, x: [g * (x > 0.0)],
+             scalar="_scalar_maximum({0}, 0.0)",
              domain="kinkfree", kink=True, facts=F.NONNEGATIVE,
              to_sympy=sympy_function(lambda sp: lambda x: sp.Max(x, 0)),
              cli=(("node", None),))
@@ -462,6 +477,7 @@ softplus = unary("softplus", "np.logaddexp(0.0, {0})", lambda g, out, x: [g * si
 
 
 sigmoid = unary("sigmoid", "_sigmoid({0})", lambda g, out, x: [g * (out * (1.0 - out))],
+                scalar="_scalar_sigmoid({0})",
                 helpers=(runtime._sigmoid,), out_form="_sigmoid({0}, out={out})",
                 positive_result=True, facts=F.POSITIVE,
                 symbol="σ", latex_symbol=r"\sigma",
@@ -482,6 +498,7 @@ def _print_maximum(p, node, a, b):
 
 
 maximum = binary("maximum", "np.maximum({0}, {1})", _maximum_vjp, left="kinkfree",
+                 scalar="_scalar_maximum({0}, {1})",
                  right="kinkfree", kink=True, commutative=True, keeps_positive=True,
                  unicode=_print_maximum, symbol="max", latex_symbol=r"\max",
                  to_sympy=sympy_scalar(lambda sp: sp.Max), from_sympy=lambda sp: sp.Max,
@@ -494,6 +511,7 @@ fmin = binary("fmin", "np.fmin({0}, {1})", lambda g, out, a, b: [g * (a <= b), g
     array_api="xp.where(xp.isnan({0}), {1}, xp.where(xp.isnan({1}), {0}, xp.minimum({0}, {1})))")
 minimum = binary("minimum", "np.minimum({0}, {1})",
                  lambda g, out, a, b: [g * (a <= b), g * (a > b)], kink=True, commutative=True,
+                 scalar="_scalar_minimum({0}, {1})",
                  keeps_positive=True,
                  symbol="min", latex_symbol=r"\min",
                  to_sympy=sympy_scalar(lambda sp: sp.Min), from_sympy=lambda sp: sp.Min,
@@ -541,6 +559,7 @@ def _sympy_where(s, node, cond, a, b):
 
 
 where = op("where", infer=_where_infer, numpy="np.where({0}, {1}, {2})", vjp=_where_vjp,
+           scalar="{1} if {0} else {2}",
            jvp=diagonal_jvp(_where_vjp), elementwise=True, fresh=True, kink=True,
            samples=lambda: [Sample((Spec((3,), "bool"), Spec((3,)), Spec((3,)))),
                             Sample((Spec((2, 3), "bool"), Spec((3,)), Spec(())))],
@@ -554,6 +573,7 @@ def _piecewise_constant(name: str, numpy: str, dtype: str = "float64", **fields)
 
 
 sign = _piecewise_constant("sign", "np.sign({0})", fresh=True, kink=True,
+                           scalar="_scalar_sign({0})",
                            to_sympy=sympy_function(lambda sp: sp.sign), from_sympy=lambda sp: sp.sign)
 # Rounding: derivative 0 wherever it exists (between the jumps), as in JAX.
 floor = _piecewise_constant("floor", "np.floor({0})", fresh=True, kink=True)
@@ -575,6 +595,7 @@ def _relation(name: str, python, symbol: str, latex_symbol: str, sympy_class: st
     ``symbol`` in print, the SymPy relation ``sympy_class`` both ways."""
     return _piecewise_constant(
         name, f"{{0}} {python} {{1}}", "bool", unicode=_print_relation, symbol=symbol,
+        scalar=f"{{0}} {python} {{1}}",
         latex_symbol=latex_symbol, to_sympy=sympy_scalar(lambda sp: getattr(sp, sympy_class)),
         from_sympy=lambda sp: getattr(sp, sympy_class), **fields)
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import ast
 import functools
 import inspect
+import math
 import sys
 import textwrap
 import threading
@@ -467,6 +468,98 @@ def load_scipy():
         import scipy.linalg as _scipy_linalg
     except ImportError:
         _scipy_linalg = None
+
+
+# Python float helpers ------------------------------------------------------------------
+# Called by the code :mod:`symgrad.compile.scalar_code` writes for graphs of 0-d float64
+# values (the op records' ``scalar`` templates): Python floats in, Python floats out, with
+# NumPy's value wherever ``math`` raises (overflow, a domain error, a division by zero).
+
+
+@helper()
+def _scalar_divide(a, b):
+    """a / b; at b = ±0, NumPy's ±inf (by the signs of a and b) or nan (a = 0 or nan)."""
+    try:
+        return a / b
+    except ZeroDivisionError:
+        if a != a or a == 0.0:
+            return math.nan
+        return math.copysign(math.inf, a) * math.copysign(1.0, b)
+
+
+@helper()
+def _scalar_power(a, b):
+    """a ** b as libm's pow; where ``math.pow`` raises (0 to a negative power, a negative
+    base to a fractional power, overflow), NumPy's value."""
+    try:
+        return math.pow(a, b)
+    except (ValueError, OverflowError):
+        with np.errstate(all="ignore"):
+            return float(np.power(np.float64(a), np.float64(b)))
+
+
+@helper()
+def _scalar_exp(x):
+    """exp(x); inf where it overflows."""
+    try:
+        return math.exp(x)
+    except OverflowError:
+        return math.inf
+
+
+@helper()
+def _scalar_log(x):
+    """log(x); -inf at ±0, nan below 0."""
+    try:
+        return math.log(x)
+    except ValueError:
+        return -math.inf if x == 0.0 else math.nan
+
+
+@helper()
+def _scalar_log1p(x):
+    """log(1 + x); -inf at -1, nan below -1."""
+    try:
+        return math.log1p(x)
+    except ValueError:
+        return -math.inf if x == -1.0 else math.nan
+
+
+@helper()
+def _scalar_domain(function, x):
+    """``function(x)`` for a ``math`` function of one float, nan where ``x`` is outside
+    its domain (``math`` raises ValueError: the square root below 0, sin and cos at ±inf)."""
+    try:
+        return function(x)
+    except ValueError:
+        return math.nan
+
+
+@helper()
+def _scalar_sigmoid(x):
+    """1 / (1 + exp(-x)) as :func:`_sigmoid` computes it; 0 where exp(-x) overflows."""
+    try:
+        return 1.0 / (1.0 + math.exp(-x))
+    except OverflowError:
+        return 0.0
+
+
+@helper()
+def _scalar_maximum(a, b):
+    """NumPy's maximum: nan if either is nan, b if they are equal (-0.0 and 0.0)."""
+    return a if a > b or a != a else b
+
+
+@helper()
+def _scalar_minimum(a, b):
+    """NumPy's minimum: nan if either is nan, b if they are equal (-0.0 and 0.0)."""
+    return a if a < b or a != a else b
+
+
+@helper()
+def _scalar_sign(x):
+    """NumPy's sign: -1.0, 1.0, nan for nan, and 0.0 for either zero."""
+    return 1.0 if x > 0.0 else -1.0 if x < 0.0 else x + 0.0
 
 
 # Embedding ---------------------------------------------------------------------------

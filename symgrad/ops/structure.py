@@ -105,6 +105,7 @@ zeros_op = op("zeros", infer=lambda shape, dtype="float64": (normalize_shape(sha
               numpy=lambda args, attrs, ctx: f"np.zeros({ctx.shape(attrs['shape'])}"
               + ("" if attrs.get("dtype", "float64") == "float64" else f", dtype={numpy_dtype(attrs['dtype'])}")
               + ")",
+              scalar="0.0",
               fresh=True,
               facts=lambda node, facts: {"psd", "nonnegative"} if F.is_square(node) else {"nonnegative"},
               unicode=lambda p, node: Piece("0", weight=0),

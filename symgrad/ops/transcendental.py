@@ -65,6 +65,7 @@ log10 = unary("log10", "np.log10({0})", lambda g, out, x: [g / (x * LN10)], doma
               cli=(("node", None),))
 # d (1/x) = -1/x²; written as a float division (np.reciprocal of an int array is integer)
 reciprocal = unary("reciprocal", "1.0 / {0}", lambda g, out, x: [-(g * out * out)],
+                   scalar="_scalar_divide(1.0, {0})",
                    domain="nonzero",
                    cli=(("node", None),))
 # angle conversions are linear
