@@ -24,7 +24,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from .shapes import ShapeError, format_shape, normalize_shape
+from .shapes import ShapeError, Size, format_shape, normalize_shape
 
 DTYPES = ("float64", "int64", "bool")
 REGISTRY: dict = {}
@@ -299,7 +299,8 @@ def unregister(op: Op) -> None:
         setattr(LEAF_OPS, op.leaf, None)
 
 
-_PLAIN_TYPES = frozenset({int, float, complex, str, bool, type(None), slice, np.dtype})
+#: (``Size``, a derived size such as ``n-1``, is symgrad's own ``str`` subclass: kept.)
+_PLAIN_TYPES = frozenset({int, float, complex, str, bool, type(None), slice, np.dtype, Size})
 
 
 def plain_value(value):
