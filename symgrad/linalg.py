@@ -6,7 +6,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from .ir.graph import NUMPY_FUNCTIONS, describe
+from .ir.graph import NUMPY_FUNCTIONS, describe, plain_value
 from .ir.leaves import as_node
 from .api import functions as _F
 from .api.functions import logdet, norm as _norm
@@ -164,6 +164,7 @@ def matrix_power(a, n):
     a = _matrices("matrix_power", a)
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
         raise TypeError("matrix_power: exponent must be an integer")
+    n = plain_value(n)
     if n == 0:
         return structure.broadcast_to_op(D.eye(a.shape[-1]), shape=a.shape)
     if n < 0:
@@ -189,7 +190,7 @@ def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002  (NumPy's keywor
     along an int axis or of a 1-D ``x``, matrix norms (None/'fro', 'nuc', 1, -1, 2,
     -2, inf, -inf) over an axis pair or of a 2-D ``x``; with ``axis=None`` and
     ``ord=None`` the 2-norm of all entries. The 2-norm's gradient is 0 at 0."""
-    x = as_node(x)
+    x, ord, axis = as_node(x), plain_value(ord), plain_value(axis)  # noqa: A001
     if axis is None:
         if ord is None or (ord in ("fro", "f") and x.ndim == 2) or (ord == 2 and x.ndim == 1):
             return D.vector_norm(x, axis=None, keepdims=True) if keepdims else _norm(x)

@@ -1,14 +1,18 @@
 """Hypothesis strategies for random, well-shaped symgrad expression graphs.
 
 A graph is grown from a fixed set of inputs (a scalar, vectors and matrices,
-some with the named dimension ``n``, a positive vector and integer labels) by
+some with the named dimension ``n``, bound to 0 to 3 at call time, a scalar input
+also named ``n``, a positive vector, integer labels and a bool mask) by
 a drawn sequence of rules. Each rule picks operands from everything built so
 far, so subexpressions and inputs are shared and reused, and shapes broadcast.
 Rules respect the input domains of the op registry's samples: ``log``/``sqrt``
 get provably positive operands, ``inv``/``solve``/``logdet`` get SPD matrices
 ``M Mᵀ + I``. Kinks (``abs``, ``relu``, ``maximum``, comparisons) cannot be
 avoided by construction, so :func:`well_conditioned` rejects values within
-``KINK`` of one after the eager evaluation.
+``KINK`` of one after the eager evaluation. Constants include 0, -0 and pairs
+of tiny factors (1e-200, 1e-300) whose product would underflow; bool and int64
+nodes enter arithmetic (comparisons added, negated, exponentiated; labels
+negated, masks multiplied).
 """
 from __future__ import annotations
 
@@ -24,14 +28,16 @@ from symgrad.ir.shapes import broadcast_shapes
 
 KINK = 1e-3  # minimum distance of a kink's argument from the kink
 LARGE = 1e3  # values beyond this make finite differences unreliable (e.g. cos(7200))
-DOMAINS = {"p": "positive", "lab": "labels:3"}
+DOMAINS = {"p": "positive", "lab": "labels:3", "mask": "bool"}
 
 
 def base_inputs() -> list:
     """The leaves general graphs grow from (named dimension ``n``)."""
     return [sg.scalar("a"), sg.vector("x", "n"), sg.vector("y", 3), sg.vector("p", "n"),
             sg.matrix("W", ("n", 3)), sg.matrix("S", (3, 3)),
-            sg.vector("lab", "n", dtype="int64"), sg.constant(np.array([0.5, -1.5, 2.0]))]
+            sg.vector("lab", "n", dtype="int64"), sg.constant(np.array([0.5, -1.5, 2.0])),
+            # an input named like the dimension n, and a bool mask
+            sg.scalar("n"), sg.vector("mask", "n", dtype="bool")]
 
 
 def scalar_inputs() -> list:
@@ -148,8 +154,31 @@ def binary(b: Builder):
 
 def with_constant(b: Builder):
     node = b.pick()
-    value = b.draw(st.sampled_from([2.0, -0.5, 3]))
+    value = b.draw(st.sampled_from([2.0, -0.5, 3, 0.0, -0.0, 1e-5]))
+    if b.draw(st.booleans(), label="extreme"):  # factors whose product would underflow
+        tiny = b.draw(st.sampled_from([1e-200, 1e-300]))
+        return (node * tiny) / tiny if b.draw(st.booleans()) else (tiny * node) * (1 / tiny)
     return value - node if b.draw(st.booleans()) else node * value
+
+
+def mixed_dtypes(b: Builder):
+    """Arithmetic on bool and int64 nodes (typed float64, computed in float64)."""
+    node = b.pick()
+    kind = b.draw(st.sampled_from(["bool add", "bool negative", "bool exp", "int negative",
+                                   "int abs", "mask"]))
+    if kind == "bool add":
+        return ((node > 0.25) + (node > -0.5)) * node
+    if kind == "bool negative":
+        return -(node > 0.25) + node
+    if kind == "bool exp":
+        return sg.exp(node > 0.25) * node
+    leaf = next(n for n in b.pool if n.name == ("mask" if kind == "mask" else "lab"))
+    other = b.pick(lambda n: _broadcasts(n, leaf))
+    if kind == "int negative":
+        return (-leaf) * other
+    if kind == "int abs":
+        return sg.abs(leaf - 1) * other
+    return leaf * other
 
 
 def reduction(b: Builder):
@@ -253,7 +282,7 @@ def matrix_algebra(b: Builder):
 
 
 RULES = {"all": [unary, unary, positive_domain, binary, binary, with_constant, reduction,
-                 reshape, structure, linalg],
+                 reshape, structure, linalg, mixed_dtypes],
          "scalar": [unary, positive_domain, binary, with_constant],
          "matrix": [matrix_algebra]}
 LEAVES = {"all": base_inputs, "scalar": scalar_inputs, "matrix": matrix_inputs}
@@ -285,7 +314,7 @@ def graphs(draw_, kind: str = "all", max_steps: int = 12):
     out = built[-1] if built else sg.sin(b.pool[0])
     if not any(n.dtype == "float64" for n in inputs_of([out])):
         out = out * sg.sin(b.pool[0])
-    sizes = {"n": draw_(st.integers(1, 3), label="n")}
+    sizes = {"n": draw_(st.integers(0, 3), label="n")}  # 0: empty arrays
     return Case(out, built, sizes, draw_(st.integers(0, 2**32 - 1), label="seed"))
 
 
@@ -365,3 +394,22 @@ def _single_node_function(node, dims: tuple):
         # The carrier input binds every named dimension the node's attrs may use.
         fn = _SINGLE[single] = sg.function(placeholders + [sg.tensor("dims", dims)], single)
     return fn
+
+
+def sample_dtype(spec) -> str:
+    return "bool" if spec.domain == "bool" else "int64" if spec.domain.startswith("labels") \
+        else "float64"
+
+
+def sample_nodes(op, scalars=False):
+    """A node of ``op`` for each sample (operands as inputs named a0, a1, ...); with
+    ``scalars``, an elementwise op of 0-d operands too."""
+    samples = op.samples()
+    for sample in samples:
+        operands = [sg.tensor(f"a{i}", spec.shape, sample_dtype(spec))
+                    for i, spec in enumerate(sample.operands)]
+        yield op(*operands, **sample.attrs)
+    if scalars and op.elementwise:
+        first = samples[0]
+        yield op(*[sg.scalar(f"a{i}", sample_dtype(spec)) for i, spec in enumerate(first.operands)],
+                 **first.attrs)

@@ -66,7 +66,7 @@ def test_domains_keep_logs_and_factorizations_defined():
     cost = (sg.sum(sg.log(y)) + sg.logdet(A) + sg.sum(sg.solve(M, y)) + sg.sum(sg.sqrt(y))
             + sg.log(s))
     domains = infer_domains([cost])
-    assert domains[y] == "positive" and domains[A] == "spd"
+    assert domains[y] == "positive" and domains[A] == "posdet"
     assert domains[M] == "wellcond" and domains[s] == "positive"
     assert sg.check_grad(cost, [y, A, M, s]).ok
 

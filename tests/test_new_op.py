@@ -108,3 +108,44 @@ def test_command_line_keywords_are_the_api_names():
     assert parse_expression("logsumexp(a=x, axis=0)", shapes) is sg.logsumexp(x, axis=0)
     assert parse_expression("var(x, ddof=1)", shapes) is sg.var(x, ddof=1)
     assert parse_expression("expit(x)", shapes) is sg.sigmoid(x)
+
+
+# A reduction, declared as one record the same way ----------------------------------------
+
+@pytest.fixture(scope="module")
+def sumsq_test():
+    """``sum(x², axis)`` as a reduction record of its own (NumPy's axis/keepdims
+    semantics through the shared reduction pieces), removed afterwards."""
+    from symgrad.ops.base import op
+    from symgrad.ops.reductions import (REDUCE_SAMPLES, _reduce_prepare, _reduced_shape,
+                                        expand_reduced, print_reduction, sum_)
+
+    def numpy(args, attrs, ctx):
+        return f"np.sum(np.square({args[0]}), axis={attrs['axis']!r}, keepdims={attrs['keepdims']})"
+
+    record = op("sumsq_test", prepare=_reduce_prepare, numpy=numpy,
+                infer=lambda x, axis, keepdims: (_reduced_shape(x.shape, axis, keepdims), x.dtype),
+                vjp=lambda g, out, x, axis, keepdims: [2.0 * x * expand_reduced(g, x, axis, keepdims)],
+                jvp=lambda ts, out, x, axis, keepdims: sum_(2.0 * x * ts[0], axis=axis,
+                                                            keepdims=keepdims),
+                samples=REDUCE_SAMPLES(), unicode=print_reduction, cli=(("node", None),))
+    yield record
+    unregister(record)
+
+
+def test_a_reduction_record_alone_is_built_differentiated_printed_and_parsed(sumsq_test):
+    X = sg.matrix("X", (2, 3))
+    node = sumsq_test(X, axis=0, keepdims=True)
+    assert node.shape == (1, 3) and node.attrs["axis"] == (0,)
+    assert sumsq_test(X, axis=-2, keepdims=True) is node  # prepared, then interned
+    cost = sg.sum(sg.sin(sumsq_test(X, axis=1)))
+    value = np.array([[0.3, -1.2, 2.0], [0.5, 0.1, -0.7]])
+    gradient = sg.function([X], sg.grad(cost, X))
+    expected = 2 * value * np.cos(np.sum(value ** 2, axis=1, keepdims=True))
+    np.testing.assert_allclose(gradient(value), expected, rtol=1e-12)
+    hessian = sg.function([X], sg.hessian(cost, X))(value)
+    flat = lambda v: gradient(v.reshape(2, 3)).ravel()  # noqa: E731
+    np.testing.assert_allclose(hessian.reshape(6, 6), central_differences(flat, value.ravel()),
+                               rtol=1e-6, atol=1e-7)
+    assert str(sumsq_test(X, axis=0)) == "sumsq_test(X, axis=0)"
+    assert parse_expression("sumsq_test(X)", {"X": (2, 3)}) is sumsq_test(X)

@@ -11,6 +11,7 @@ from symgrad.ir.graph import Op
 from symgrad.ir.print_forms import Piece
 from symgrad.printing.latex import LatexPrinter
 from symgrad.printing.unicode import Printer
+from strategies import sample_nodes
 
 OPS = sorted(sg.REGISTRY.values(), key=lambda op: op.name)
 CALLABLE_OR_NONE = ("prepare", "fold", "vjp", "jvp", "jacobian", "facts", "unicode", "latex",
@@ -46,31 +47,12 @@ def test_every_field_is_set_or_none(op):
         assert sg.ir.graph.OPERATORS[key] is op
 
 
-def _dtype(spec) -> str:
-    return "bool" if spec.domain == "bool" else "int64" if spec.domain.startswith("labels") \
-        else "float64"
-
-
-def _sample_nodes(op, scalars=False):
-    """A node of ``op`` for each sample (operands as inputs named a0, a1, ...); with
-    ``scalars``, an elementwise op of 0-d operands too."""
-    samples = op.samples()
-    for sample in samples:
-        operands = [sg.tensor(f"a{i}", spec.shape, _dtype(spec))
-                    for i, spec in enumerate(sample.operands)]
-        yield op(*operands, **sample.attrs)
-    if scalars and op.elementwise:
-        first = samples[0]
-        yield op(*[sg.scalar(f"a{i}", _dtype(spec)) for i, spec in enumerate(first.operands)],
-                 **first.attrs)
-
-
 SAMPLED = [op for op in OPS if op.samples()]
 
 
 @pytest.mark.parametrize("op", SAMPLED, ids=lambda op: op.name)
 def test_printing_fields_are_exercised(op):
-    for node in _sample_nodes(op):
+    for node in sample_nodes(op):
         for printer in (Printer(), LatexPrinter()):
             rule = printer.rule(node.op)
             if rule is not None:
@@ -95,7 +77,7 @@ def _sympy_extras(op):
 def test_sympy_fields_are_exercised(op):
     sympy = pytest.importorskip("sympy", reason="the SymPy bridge needs sympy")
     converted = 0
-    for node in [*_sample_nodes(op, scalars=True), *_sympy_extras(op)]:
+    for node in [*sample_nodes(op, scalars=True), *_sympy_extras(op)]:
         if any(isinstance(d, str) for d in node.shape) or node.ndim > 2 or any(
                 o.ndim > 2 or (o.name is not None and o.dtype != "float64") for o in node.operands):
             continue

@@ -73,3 +73,25 @@ def test_item27_double_where_gives_a_finite_gradient_where_the_branch_is_undefin
     assert np.isnan(sg.function([x], sg.grad(naive, x))(at)[:2]).all()
     np.testing.assert_array_equal(sg.function([x], sg.grad(safe, x))(at), [0.0, 0.0, 0.25])
     np.testing.assert_array_equal(sg.function([x], safe)(at), sg.function([x], naive)(at))
+
+
+@pytest.mark.parametrize("optimize", [False, True])
+def test_item04_products_of_bool_and_int_operands_compute_in_float64(optimize):
+    """Found by the random graphs: ``outer(mask, mask)`` is typed float64 but NumPy's
+    ``np.outer`` of two bool arrays is bool, so a consumer writing its float result into
+    that buffer raised (and ``dot`` of bools would be a logical or, of int64s could wrap)."""
+    mask = sg.vector("mask", 3, dtype="bool")
+    k = sg.vector("k", 3, dtype="int64")
+    K = sg.matrix("K", (3, 3), dtype="int64")
+    a = sg.vector("a", 3)
+    outputs = [(a * a) * sg.outer(mask, mask), sg.dot(mask, mask), K @ k * 2.0 ** 62,
+               sg.outer(k, k) * 2.0 ** 62, sg.einsum("i,i->", mask, mask)]
+    mv, kv, Kv, av = (np.array([True, False, True]), np.array([1, 4, 8]),
+                      np.arange(9).reshape(3, 3), np.array([1.0, 2.0, 3.0]))
+    got = sg.function([mask, k, K, a], outputs, optimize=optimize)(mv, kv, Kv, av)
+    fm, fk, fK = mv.astype(float), kv.astype(float), Kv.astype(float)
+    want = [(av * av) * np.outer(fm, fm), fm @ fm, fK @ fk * 2.0 ** 62,
+            np.outer(fk, fk) * 2.0 ** 62, fm @ fm]
+    for g, w in zip(got, want):
+        assert np.asarray(g).dtype == np.float64
+        np.testing.assert_allclose(g, w, rtol=1e-15)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..ir.graph import command_line, describe
+from ..ir.graph import command_line, describe, plain_value
 from ..ir.leaves import as_node
 from ..ops import broadcast_to
 from ..ops import elementwise, scans, structure
@@ -185,6 +185,7 @@ def diff(a, n=1, axis=-1, prepend=_NO_VALUE, append=_NO_VALUE):
     x = as_node(a)
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
         raise TypeError(f"diff: n must be an int, got {n!r}")
+    n = plain_value(n)
     if n < 0:
         raise ValueError(f"diff: order must be non-negative but got {n}")
     if n == 0:

@@ -22,9 +22,10 @@ from ..ir.shapes import format_shape, is_concrete
 _LEAF_OPS = (constant_op, input_)
 
 
-#: Each result ``grad``/``jvp``/``jacobian`` built -> the nodes that call built
-#: beneath it (:func:`derivative_nodes`). Keys are weak, so an entry goes with its
-#: result; the nodes held are the result's own ancestors, so nothing lives longer.
+#: Each result ``grad``/``jvp``/``jacobian`` built -> the node sets its calls built
+#: (one per call that returned it; :func:`derivative_nodes` walks down from the result
+#: through them). Keys are weak, so an entry goes with its result; one set serves all
+#: results of a call, so it keeps the nodes the call built for the others alive too.
 _BUILT_BENEATH: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
@@ -33,12 +34,19 @@ def derivative_nodes(roots) -> set:
     ``grad``/``jvp``/``jacobian`` built, and the nodes that call built beneath
     it. A property of the graphs those calls return: the marks of a graph do not
     depend on what else was differentiated before or after it."""
-    marked = set()
+    marked, seen = set(), {}
     for root in roots:
-        built = _BUILT_BENEATH.get(root)
-        if built is not None:
+        for built in _BUILT_BENEATH.get(root, ()):
             marked.add(root)
-            marked |= built
+            # a node a call built has only operands older than the call or built by it
+            done = seen.setdefault(id(built), set())
+            stack = [o for o in root.operands if o in built and o not in done]
+            while stack:
+                node = stack.pop()
+                if node not in done:
+                    done.add(node)
+                    stack.extend(o for o in node.operands if o in built and o not in done)
+            marked |= done
     return marked
 
 
@@ -62,16 +70,18 @@ def _depending_on(order, sources) -> set:
 
 
 def _mark(before: set, results) -> None:
-    """Record, for each result not in ``before``, the nodes beneath it that are not
-    in ``before`` either: those this call built (see :func:`derivative_nodes`)."""
-    for result in dict.fromkeys(r for r in results if r is not None and r not in before):
-        built, stack = set(), list(result.operands)
-        while stack:
-            node = stack.pop()
-            if node not in before and node not in built:
-                built.add(node)
-                stack.extend(node.operands)
-        _BUILT_BENEATH[result] = _BUILT_BENEATH.get(result, frozenset()) | built
+    """Record, for each result not in ``before``, the nodes not in ``before`` that the
+    call built (see :func:`derivative_nodes`): one walk for all results."""
+    fresh = list(dict.fromkeys(r for r in results if r is not None and r not in before))
+    built, stack = set(), [o for r in fresh for o in r.operands]
+    while stack:
+        node = stack.pop()
+        if node not in before and node not in built:
+            built.add(node)
+            stack.extend(node.operands)
+    built = frozenset(built)
+    for result in fresh:
+        _BUILT_BENEATH[result] = _BUILT_BENEATH.get(result, ()) + (built,)
 
 
 def grad(cost, wrt):

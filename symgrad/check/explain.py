@@ -159,7 +159,7 @@ def _bind(inputs, at) -> dict:
 
 
 def _forward(order, inputs, values) -> dict:
-    computed = [n for n in order if n.op.name not in ("input", "constant")]
+    computed = [n for n in order if n.op.leaf is None]  # inputs and constants are leaves
     results = function(inputs, computed)(**values) if computed else ()
     found = dict(zip(computed, results))
     found.update({n: n.value for n in order if n.op is structure.constant})

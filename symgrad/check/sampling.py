@@ -5,7 +5,7 @@ every input, and a tolerant comparison of arrays.
 must not fail because it took the log of a negative number or inverted a
 near-singular matrix. The domain of each input is therefore *inferred from the
 ops consuming it*: each op's ``samples`` say which domain its operands need
-(``log``: positive, ``logdet``: SPD, ``inv``: well-conditioned, ...), and a
+(``log``: positive, ``logdet``: a positive determinant, ``inv``: well-conditioned, ...), and a
 requirement on a node is passed down through ops that preserve it (a sum of
 positives is positive, ``A Aᵀ + s I`` is SPD when ``s`` is positive).
 """
@@ -28,7 +28,7 @@ INDEX_OPS = (indexing.gather, indexing.take_along_axis_op)
 FLOOR = 1e-8
 #: Domains from weakest to strongest; an input needed in two domains gets the stronger.
 STRENGTH = ("real", "kinkfree", "nonzero", "unit", "positive", "probability", "above_one",
-            "wellcond", "spd")
+            "wellcond", "posdet", "spd")
 
 
 def _stronger(a: str | None, b: str | None) -> str | None:
@@ -59,15 +59,18 @@ def _passed_down(node: Node, need: str | None, index: int) -> str | None:
         if op.keeps_positive or (op in (power, subtract) and index == 0):
             return "positive"
         return None
-    if need in ("spd", "wellcond"):
+    if need in ("spd", "wellcond", "posdet"):
         if op in (transpose, inv):
             return need
         if op is add:
             return "spd" if operand.ndim == 2 else "positive"
         if op in (multiply, divide):
-            return need if operand.ndim == 2 else "positive"
+            if operand.ndim < 2:
+                return "positive"
+            # a Hadamard product keeps SPD (Schur), not a positive determinant
+            return "spd" if need == "posdet" and all(o.ndim == 2 for o in node.operands) else need
         if op is matmul and operand.ndim == 2 and operand.shape[0] == operand.shape[1]:
-            return "wellcond"
+            return "posdet" if need == "posdet" else "wellcond"  # det(A B) = det A det B
     return None
 
 
@@ -172,7 +175,7 @@ def draw_point(domains: dict, sizes: dict, rng: np.random.Generator) -> dict:
             ks = [int(k) if k.isdigit() else sizes[k] for k in domain[7:].split(",")]
             domain = f"labels:{min(ks)}"
         shape = tuple(sizes[d] if isinstance(d, str) else d for d in node.shape)
-        if domain in ("spd", "wellcond") and (len(shape) < 2 or shape[-1] != shape[-2]):
+        if domain in ("spd", "wellcond", "posdet") and (len(shape) < 2 or shape[-1] != shape[-2]):
             domain = "real"  # only square matrices can be drawn SPD
         point[node] = draw(Spec(node.shape, domain), rng, sizes)
     return point

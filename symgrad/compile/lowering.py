@@ -153,11 +153,16 @@ def dimension_variables(inputs, var: dict, namer: Namer) -> tuple:
 
 
 def float_operands(node, args: list) -> list:
-    """Operand sources cast to float64 where the node is a float64 elementwise result of
-    bool or int operands only: NumPy would compute it in their own dtype (``True + True``
-    is ``True``, ``exp`` of a bool is float16, ``-k`` wraps in int64), while the node's
-    type, and so every consumer, says float64."""
-    if not node.op.elementwise or node.dtype != "float64" or node.op is where_op or any(
+    """Operand sources cast to float64 where the node is a float64 result of bool or int
+    operands only, of an elementwise op or a product linear in every operand (``outer``,
+    ``matmul``, ``einsum``): NumPy would compute it in their own dtype (``True + True``
+    is ``True``, ``exp`` of a bool is float16, ``-k`` wraps in int64, ``np.outer`` of
+    masks is a bool array), while the node's type, and so every consumer, says float64."""
+    op = node.op
+    if node.dtype != "float64" or op is where_op or any(
             o.dtype == "float64" for o in node.operands):
+        return args
+    if not (op.elementwise or (node.operands
+                               and set(range(len(node.operands))) <= set(op.linear_in))):
         return args
     return [f"np.asarray({a}, dtype=np.float64)" for a in args]

@@ -215,6 +215,8 @@ class Op:
             if type(o) is not Node:
                 operands = tuple(AS_NODE[0](o) for o in operands)
                 break
+        if attrs:
+            attrs = {name: plain_value(value) for name, value in attrs.items()}
         if self.prepare is not None:
             try:
                 attrs = self.prepare(*operands, **attrs)
@@ -275,6 +277,37 @@ def unregister(op: Op) -> None:
         del OPERATORS[key]
     if op.leaf is not None:
         setattr(LEAF_OPS, op.leaf, None)
+
+
+_PLAIN_TYPES = frozenset({int, float, complex, str, bool, type(None), slice, np.dtype})
+
+
+def plain_value(value):
+    """``value`` with every int, float, complex and str subclass inside it (through
+    tuples, lists and dicts) replaced by the plain value it holds (``int.__index__``
+    etc., never the subclass's own ``__index__``/``__repr__``/``__eq__``), so no
+    user-defined method of an attribute runs later: not in interning, not in
+    shape rules and never in the generated source (issue 15, item 9)."""
+    kind = type(value)
+    if kind in _PLAIN_TYPES:
+        if kind is slice:
+            return slice(plain_value(value.start), plain_value(value.stop), plain_value(value.step))
+        return value
+    if kind is tuple or kind is list:
+        return kind(plain_value(v) for v in value)
+    if kind is dict:
+        return {plain_value(k): plain_value(v) for k, v in value.items()}
+    if kind.__module__ == "numpy":  # NumPy's own scalars, arrays and dtypes
+        return value
+    for base, plain in ((bool, bool), (int, int.__index__), (float, float.__float__),
+                        (complex, complex.__complex__), (str, str.__str__)):
+        if isinstance(value, base):
+            return plain(value)
+    if isinstance(value, tuple):
+        return tuple(plain_value(v) for v in value)
+    if isinstance(value, list):
+        return [plain_value(v) for v in value]
+    return value
 
 
 def _freeze(value):

@@ -9,6 +9,7 @@ never silently become one.
 from __future__ import annotations
 
 import math
+import operator
 from typing import Iterable, Sequence, Union
 
 Dim = Union[int, str]
@@ -28,8 +29,8 @@ def normalize_dim(dim) -> Dim:
             raise ValueError("a dimension name must be a non-empty string")
         return dim
     try:
-        size = int(dim.__index__())
-    except AttributeError:
+        size = operator.index(dim)  # a plain int: an int subclass's own __index__ never runs
+    except TypeError:
         raise TypeError(f"dimension {dim!r} must be an int or a name (str)") from None
     if size < 0:
         raise ValueError(f"dimension {size} is negative")

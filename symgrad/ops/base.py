@@ -24,7 +24,8 @@ class Spec:
     Domains: ``real``, ``positive``, ``nonzero``, ``kinkfree`` (|x| > 0.1),
     ``unit`` (in (-0.9, 0.9)), ``probability`` (in (0.05, 0.95)),
     ``above_one`` (> 1.5), ``spd`` (symmetric positive definite),
-    ``wellcond`` (well-conditioned square), ``bool``, ``labels:K`` (ints < K).
+    ``wellcond`` (well-conditioned square), ``posdet`` (well-conditioned square with a
+    positive determinant, not symmetric), ``bool``, ``labels:K`` (ints < K).
     """
 
     shape: tuple
@@ -48,12 +49,15 @@ def draw(spec: Spec, rng: np.random.Generator, sizes: dict) -> np.ndarray:
     if domain == "symmetric":
         a = rng.standard_normal(shape)
         return (a + np.swapaxes(a, -1, -2)) / 2
-    if domain in ("spd", "wellcond"):
+    if domain in ("spd", "wellcond", "posdet"):
         n = shape[-1]
         a = rng.standard_normal(shape)
         if domain == "spd":
             return a @ np.swapaxes(a, -1, -2) / n + np.eye(n)
-        return a / np.sqrt(n) + 2.0 * np.eye(n)
+        m = a / np.sqrt(n) + 2.0 * np.eye(n)
+        if domain == "posdet":  # a row's sign flipped where det < 0 (same singular values)
+            m[..., :1, :] *= np.sign(np.linalg.det(m))[..., None, None]
+        return m
     x = rng.standard_normal(shape)
     if domain == "positive":
         return np.abs(x) + 0.5
@@ -82,6 +86,12 @@ def op(name: str, **fields) -> Op:
 #: Ops whose nodes ``is_constant`` can recognize (a constant, zeros, or a view of one):
 #: folds test this first and give up at once on any other operand.
 CONSTANT_FORMS = frozenset({"constant", "zeros", "broadcast_to", "reshape"})
+
+
+def constant_form_ops() -> frozenset:
+    """The records of :data:`CONSTANT_FORMS` (for callers outside ``ops/``, which name
+    no op by a string)."""
+    return frozenset(REGISTRY[name] for name in CONSTANT_FORMS)
 
 
 def is_constant(node: Node, value: float) -> bool:

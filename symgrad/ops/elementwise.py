@@ -114,14 +114,35 @@ def _negated(a, b):
     return None
 
 
+def combines_safely(ufunc, a, b) -> bool:
+    """Whether a rewrite may replace ``a`` and ``b`` by the one constant ``ufunc(a, b)``
+    (``c (d x) = (c d) x``, ``x / c = (1/c) x``, ``a x + b x = (a + b) x``): always
+    unless both are constants and some entry of the result overflows where both
+    operands are finite, or, for a product or quotient, underflows (to zero or a
+    subnormal) where both are normal. The graph as written never computes that
+    constant, so such a fold would change a finite value (issue 15, item 8)."""
+    if a.op.name != "constant" or b.op.name != "constant":
+        return True
+    p, q = np.asarray(a.value, np.float64), np.asarray(b.value, np.float64)
+    with np.errstate(all="ignore"):
+        r = np.abs(ufunc(p, q))
+    finite = np.isfinite(p) & np.isfinite(q)
+    if np.any(~np.isfinite(r) & finite):
+        return False
+    if ufunc is np.add or ufunc is np.subtract:  # a sum below the normal range is exact
+        return True
+    normal = finite & (np.abs(p) >= TINY) & (np.abs(q) >= TINY)
+    return not np.any((r < TINY) & normal)
+
+
 def _scalar_first(a, b):
     """x * c = c * x for a 0-d constant c (one spelling, so equal terms intern together),
-    and c * (d * x) = (c d) * x."""
+    and c * (d * x) = (c d) * x when c d is representable."""
     if b.op.name == "constant" and b.ndim == 0 and a.op.name != "constant":
         return multiply(b, a)
     if a.op.name == "constant" and a.ndim == 0 and b.op is multiply:
         inner = b.operands[0]
-        if inner.op.name == "constant" and inner.ndim == 0:
+        if inner.op.name == "constant" and inner.ndim == 0 and combines_safely(np.multiply, a, inner):
             return multiply(multiply(a, inner), b.operands[1])
     return None
 
@@ -181,10 +202,19 @@ def _print_add(p, node, a, b):
     return p.infix(" + ", SUM, a, b, associative=True)
 
 
+def _prints_as_array(node: Node) -> bool:
+    """Whether an elementwise operand prints as an array: not a 0-d node, nor a broadcast
+    of one, nor a uniform constant array (both print as their scalar)."""
+    if node.op is REGISTRY["broadcast_to"]:
+        node = node.operands[0]
+    if node.op is LEAF_OPS.constant and node.value.size:
+        return not np.all(node.value == node.value.flat[0])
+    return bool(node.ndim)
+
+
 def both_arrays(node: Node) -> bool:
-    """Whether both operands are arrays (``⊙``), looking through implicit broadcasts."""
-    left, right = (o.operands[0] if o.op.name == "broadcast_to" else o for o in node.operands)
-    return bool(left.ndim and right.ndim)
+    """Whether both operands print as arrays (``⊙``), looking through implicit broadcasts."""
+    return all(_prints_as_array(o) for o in node.operands)
 
 
 def _print_multiply(p, node, a, b):

@@ -166,8 +166,7 @@ def _print_gather(p, node, x, *arrays):
 
 
 def _latex_gather(p, node, x, *arrays):
-    index = template_source(node.attrs["index"], [a.text for a in arrays])
-    return Piece(f"{p.wrap(x, x.prec < POSTFIX)}_{{{index}}}", SCRIPT, weight=x.weight + 1)
+    return p.subscript(x, template_source(node.attrs["index"], [a.text for a in arrays]))
 
 
 def _print_scatter_add(p, node, g, *arrays):

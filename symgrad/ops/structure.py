@@ -2,7 +2,7 @@
 broadcast_to, indexing, concatenate, diag, one_hot. All but one_hot are linear."""
 from __future__ import annotations
 
-import re
+import dataclasses
 
 import numpy as np
 
@@ -47,20 +47,25 @@ def _print_constant(p, node):
 
 
 def _constant_piece(p, array):
-    """A number, ``I``, a short array literal, or ``const(shape)``."""
+    """A number, ``I``, a short array literal, or ``const(shape)``; a uniform array
+    ``full(shape, c)`` (or its literal), which an elementwise parent prints as ``c``."""
     if array.ndim == 0:
         text = p.number(array.item())
         if text.startswith("-"):
             return Piece(text, UNARY, neg=Piece(text[1:]), weight=0)
         return Piece(text, weight=0)
-    if array.size and np.all(array == array.flat[0]):  # a broadcast number
-        return _constant_piece(p, as_node(array.flat[0].item()).value)
     if array.ndim == 2 and array.shape[0] == array.shape[1] and np.array_equal(
             array, np.eye(len(array))):
         return Piece("I", weight=0)
+    number = None
+    if array.size and np.all(array == array.flat[0]):  # a broadcast number
+        number = _constant_piece(p, as_node(array.flat[0].item()).value)
     if array.size <= 16 and array.ndim <= 2:
-        return Piece(p.array(array), weight=0)
-    return Piece("const" + format_shape(array.shape), weight=0)
+        return Piece(p.array(array), weight=0, implicit=number)
+    if number is not None:
+        return dataclasses.replace(p.call("full", [p.attr(array.shape), number.text]),
+                                   weight=0, implicit=number)
+    return dataclasses.replace(p.call("const", [p.attr(d) for d in array.shape]), weight=0)
 
 
 def _sympy_input(s, node):
@@ -376,15 +381,8 @@ def _print_getitem(p, node, x):
     return Piece(text, POSTFIX, weight=x.weight + 1)
 
 
-_SUBSCRIPTED = re.compile(r"_\{[^{}]*\}$")
-
-
 def _latex_getitem(p, node, x):
-    index = index_source(node.attrs["index"])
-    base = p.wrap(x, x.prec < POSTFIX)
-    if _SUBSCRIPTED.search(base):  # W_{1}, t_{2}: group it, TeX rejects a double subscript
-        base = "{" + base + "}"
-    return Piece(f"{base}_{{{index}}}", SCRIPT, weight=x.weight + 1)
+    return p.subscript(x, index_source(node.attrs["index"]))
 
 
 def _sympy_getitem(s, node, x):

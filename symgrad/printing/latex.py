@@ -15,6 +15,7 @@ import unicodedata
 import numpy as np
 
 from ..ir.graph import PRINTERS, Op
+from ..ir.print_forms import POSTFIX, SCRIPT
 from .unicode import Piece, Printer, short_number
 
 ESCAPES = {"\\": r"\backslash{}", "{": r"\{", "}": r"\}", "_": r"\_", "$": r"\$", "&": r"\&",
@@ -23,6 +24,11 @@ GREEK = ("alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu 
          "tau upsilon phi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi "
          "Omega").split()
 SIMPLE_NAME = re.compile(r"([A-Za-z]+)(?:_?([0-9]+)|_([A-Za-z0-9]+))?")
+#: Code points of letters that TeX-math renderers set as text (``\\text{é}``): Latin-1
+#: and Latin Extended, Cyrillic, CJK and Hangul (KaTeX's supported scripts). Any other
+#: non-ASCII character prints as ``?``, as a control character does.
+TEXT_LETTERS = ((0xC0, 0x24F), (0x400, 0x4FF), (0x3040, 0x30FF), (0x4E00, 0x9FAF),
+                (0xAC00, 0xD7AF))
 
 
 def _char(c: str) -> str:
@@ -31,19 +37,21 @@ def _char(c: str) -> str:
         return ESCAPES[c]
     if c.isascii():
         return c if c.isprintable() else "?"
-    if unicodedata.category(c).startswith("C"):
-        return "?"
     words = unicodedata.name(c, "").replace("LAMDA", "LAMBDA").split()
     if words[:2] == ["GREEK", "SMALL"] and len(words) == 4 and words[3].lower() in GREEK:
         return "\\" + words[3].lower() + "{}"
     if words[:2] == ["GREEK", "CAPITAL"] and len(words) == 4 and words[3].title() in GREEK:
         return "\\" + words[3].title() + "{}"
-    return c
+    if unicodedata.category(c).startswith("L") and any(
+            lo <= ord(c) <= hi for lo, hi in TEXT_LETTERS):
+        return rf"\text{{{c}}}"
+    return "?"
 
 
 def escape(text: str) -> str:
-    """``text`` with every LaTeX-special character escaped (for use in math mode)."""
-    return "".join(_char(c) for c in text)
+    """``text`` with every LaTeX-special character escaped (for use in math mode); accents
+    composed first (NFC), so ``e`` and a combining acute are ``\\text{é}``."""
+    return "".join(_char(c) for c in unicodedata.normalize("NFC", text))
 
 
 def _word(word: str) -> str:
@@ -60,6 +68,22 @@ def latex_name(name: str) -> str:
     base, digits, word = match.groups()
     sub = digits or (word and _word(word))
     return _word(base) + (f"_{{{sub}}}" if sub else "")
+
+
+def ends_in_script(text: str, mark: str) -> bool:
+    """Whether ``text`` ends in a ``mark`` (``_`` or ``^``) script at the top level:
+    ``W_{1}``, ``W_{\\mathrm{h}}``, ``x_1`` (not ``\\left(W_{1}\\right)``)."""
+    if not text.endswith("}"):
+        return len(text) >= 2 and text[-2] == mark and text[-1].isalnum()
+    depth = 0
+    for i in range(len(text) - 1, -1, -1):
+        if text[i] == "}" and (i == 0 or text[i - 1] != "\\"):
+            depth += 1
+        elif text[i] == "{" and (i == 0 or text[i - 1] != "\\"):
+            depth -= 1
+            if depth == 0:
+                return i > 0 and text[i - 1] == mark
+    return False
 
 
 class LatexPrinter(Printer):
@@ -94,6 +118,14 @@ class LatexPrinter(Printer):
 
     def paren(self, text: str) -> str:
         return rf"\left({text}\right)"
+
+    def subscript(self, base: Piece, index: str) -> Piece:
+        """``base_{index}``; a base that ends in a subscript (``W_{1}``, ``t_{2}``) is
+        grouped first, ``{W_{1}}_{0}``: TeX rejects a double subscript."""
+        text = self.wrap(base, base.prec < POSTFIX)
+        if ends_in_script(text, "_"):
+            text = "{" + text + "}"
+        return Piece(f"{text}_{{{index}}}", SCRIPT, weight=base.weight + 1)
 
     def call(self, head, args: list, attrs=None) -> Piece:
         extra = [rf"\mathrm{{{escape(k)}}}={self.attr(v)}" for k, v in (attrs or {}).items()]

@@ -7,14 +7,21 @@ where :func:`symgrad.analysis.properties.is_nonzero` proves it.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..ops import elementwise, structure
+from ..ops.elementwise import combines_safely
 from ..ir.graph import Node
 from ..ir.leaves import constant
 from ..ops import broadcast_to, is_constant, zeros
+from ..ops.base import constant_form_ops
 from ..analysis.properties import is_nonnegative, is_nonzero
 from ..ir.shapes import ShapeError, broadcast_shapes, is_concrete
+# The op records the rules match (patterns compare records, never names).
+from ..ops.elementwise import add, divide, maximum, multiply, negative, power, subtract
+from ..ops.structure import broadcast_to_op, reshape
 from .pattern import P, Rule, RuleSet
 
 # Arithmetic operands only: bool + bool is a logical or in NumPy, so x + x != 2x there.
@@ -86,8 +93,8 @@ def _promote_int_constants(out: Node) -> Node:
 
 FOLDING = RuleSet("constant folding", [
     # f(c1, ..., cn) = its value, computed once now
-    Rule("fold constants", P.var("out", _foldable), _fold),
-    Rule("int constants in float arithmetic are floats", P.var("out", _has_int_constant),
+    Rule("fold constants", P.var("out", _foldable, some_operand={structure.constant}), _fold),
+    Rule("int constants in float arithmetic are floats", P.var("out", _has_int_constant, some_operand={structure.constant}),
          _promote_int_constants),
 ])
 
@@ -120,24 +127,25 @@ def _has_broadcast_operand(node: Node) -> bool:
 
 
 NEUTRAL = RuleSet("neutral and absorbing elements", [
-    Rule("x + 0 = x", P.add(x, zero).named("out"), as_out),
-    Rule("x - 0 = x", P.subtract(x, zero).named("out"), as_out),
-    Rule("0 - x = -x", P.subtract(zero, x).named("out"), lambda x, out: as_out(-x, out)),
-    Rule("x * 1 = x", P.multiply(x, one).named("out"), as_out),
-    Rule("x / 1 = x", P.divide(x, one).named("out"), as_out),
-    Rule("x ** 1 = x", P.power(x, one).named("out"), as_out),
-    Rule("x * -1 = -x", P.multiply(x, minus_one).named("out"), lambda x, out: as_out(-x, out)),
-    Rule("0 * x = 0", P.multiply(zero, x).named("out"), zeros_like),
-    Rule("0 / x = 0  (x != 0)", P.divide(zero, x).named("out"), zeros_like,
+    Rule("x + 0 = x", P(add, x, zero).named("out"), as_out),
+    Rule("x - 0 = x", P(subtract, x, zero).named("out"), as_out),
+    Rule("0 - x = -x", P(subtract, zero, x).named("out"), lambda x, out: as_out(-x, out)),
+    Rule("x * 1 = x", P(multiply, x, one).named("out"), as_out),
+    Rule("x / 1 = x", P(divide, x, one).named("out"), as_out),
+    Rule("x ** 1 = x", P(power, x, one).named("out"), as_out),
+    Rule("x * -1 = -x", P(multiply, x, minus_one).named("out"), lambda x, out: as_out(-x, out)),
+    Rule("0 * x = 0", P(multiply, zero, x).named("out"), zeros_like),
+    Rule("0 / x = 0  (x != 0)", P(divide, zero, x).named("out"), zeros_like,
          when=lambda x: is_nonzero(x)),
     # sum(0), 0ᵀ, A @ 0, ...: a linear op of zeros is zeros
-    Rule("linear(0) = 0", P.var("out", _is_linear_in_zero), zeros_like),
+    Rule("linear(0) = 0", P.var("out", _is_linear_in_zero, some_operand=constant_form_ops()), zeros_like),
     Rule("reshape(broadcast(s)) = broadcast(s)",
-         P.reshape(P.broadcast_to(s)).named("out"), lambda s, out: as_out(s, out)),
+         P(reshape, P(broadcast_to_op, s)).named("out"), lambda s, out: as_out(s, out)),
     Rule("broadcast(broadcast(x)) = broadcast(x)",
-         P.broadcast_to(P.broadcast_to(x)).named("out"), lambda x, out: as_out(x, out)),
+         P(broadcast_to_op, P(broadcast_to_op, x)).named("out"), lambda x, out: as_out(x, out)),
     # broadcast_to(x) + y = x + y when y already has the result shape
-    Rule("drop broadcast under elementwise op", P.var("out", _has_broadcast_operand),
+    Rule("drop broadcast under elementwise op", P.var("out", _has_broadcast_operand,
+                                                              some_operand={structure.broadcast_to_op}),
          _drop_broadcasts),
 ])
 
@@ -160,15 +168,16 @@ def _pull_negation(out: Node) -> Node:
 
 
 SIGNS = RuleSet("signs", [
-    Rule("op(-x, y) = -op(x, y)  (op linear)", P.var("out", _has_negated_operand),
+    Rule("op(-x, y) = -op(x, y)  (op linear)", P.var("out", _has_negated_operand,
+                                                           some_operand={elementwise.negative}),
          _pull_negation),
-    Rule("-(c x) = (-c) x", P.negative(P.multiply(c, x)), lambda c, x: constant(-c.value) * x),
-    Rule("x + (-y) = x - y", P.add(x, P.negative(y)), lambda x, y: x - y),
-    Rule("(-x) - y = -(x + y)", P.subtract(P.negative(x), y), lambda x, y: -(x + y)),
-    Rule("x - (-y) = x + y", P.subtract(x, P.negative(y)), lambda x, y: x + y),
-    Rule("-(x - y) = y - x", P.negative(P.subtract(x, y)), lambda x, y: y - x),
+    Rule("-(c x) = (-c) x", P(negative, P(multiply, c, x)), lambda c, x: constant(-c.value) * x),
+    Rule("x + (-y) = x - y", P(add, x, P(negative, y)), lambda x, y: x - y),
+    Rule("(-x) - y = -(x + y)", P(subtract, P(negative, x), y), lambda x, y: -(x + y)),
+    Rule("x - (-y) = x + y", P(subtract, x, P(negative, y)), lambda x, y: x + y),
+    Rule("-(x - y) = y - x", P(negative, P(subtract, x, y)), lambda x, y: y - x),
     # (-c) x + y = y - c x: a sum leads with its positive term, as it is written by hand
-    Rule("(-c) x + y = y - c x  (c > 0)", P.add(P.multiply(c, x), y),
+    Rule("(-c) x + y = y - c x  (c > 0)", P(add, P(multiply, c, x), y),
          lambda c, x, y: y - constant(-c.value) * x, when=lambda c: float(c.value) < 0),
 ])
 
@@ -192,6 +201,8 @@ def _pull_scalars(out: Node):
             a, b = operands[i].operands
             factor, operands[i] = (a, b) if a.ndim == 0 else (b, a)
             factors.append(factor)
+    if len(factors) == 2 and not combines_safely(np.multiply, *factors):
+        return None
     scale = factors[0] if len(factors) == 1 else factors[0] * factors[1]
     return as_out(scale * out.op(*operands, **out.attrs), out)
 
@@ -234,6 +245,9 @@ def _collect_terms(out: Node):
         coefficients[term] = coefficients.get(term, 0.0) + coefficient
     if len(coefficients) == len(terms):
         return None
+    if not all(math.isfinite(c) for c in coefficients.values()) \
+            and all(math.isfinite(c) for c, _ in terms):
+        return None  # 1e308 x + 1e308 x: the merged coefficient overflows
     result = None
     for term, coefficient in coefficients.items():
         if coefficient == 0.0:
@@ -249,44 +263,49 @@ def _collect_terms(out: Node):
 LIKE_TERMS = RuleSet("like terms and scalar factors", [
     # a t + ... + b t = (a + b) t anywhere in a chain of sums and differences
     Rule("Σ cᵢ tᵢ: equal terms merged", P.var("out", lambda n: n.op in (
-        elementwise.add, elementwise.subtract)), _collect_terms),
-    Rule("x s = s x", P.var("out", lambda n: n.op is elementwise.multiply and _scalar_last(n)),
+        elementwise.add, elementwise.subtract), ops={elementwise.add, elementwise.subtract}), _collect_terms),
+    Rule("x s = s x", P.var("out", lambda n: n.op is elementwise.multiply and _scalar_last(n),
+                               ops={elementwise.multiply}),
          lambda out: out.operands[1] * out.operands[0]),
-    Rule("x - x = 0", P.subtract(x, x).named("out"), zeros_like),
+    Rule("x - x = 0", P(subtract, x, x).named("out"), zeros_like),
     # x + x = 2x is built so (add's fold)
-    Rule("s x + x = (s + 1) x", P.add(P.multiply(s, x), x), lambda s, x: (s + 1.0) * x,
-         when=lambda x: is_float(x)),
-    Rule("s x + t x = (s + t) x", P.add(P.multiply(s, x), P.multiply(t, x)),
-         lambda s, t, x: (s + t) * x, when=lambda x: is_float(x)),
-    Rule("s x - t x = (s - t) x", P.subtract(P.multiply(s, x), P.multiply(t, x)),
-         lambda s, t, x: (s - t) * x, when=lambda x: is_float(x)),
-    Rule("x y + x z = x (y + z)", P.add(P.multiply(x, y), P.multiply(x, z)),
+    Rule("s x + x = (s + 1) x", P(add, P(multiply, s, x), x), lambda s, x: (s + 1.0) * x,
+         when=lambda s, x: is_float(x) and combines_safely(np.add, s, constant(1.0))),
+    Rule("s x + t x = (s + t) x", P(add, P(multiply, s, x), P(multiply, t, x)),
+         lambda s, t, x: (s + t) * x,
+         when=lambda s, t, x: is_float(x) and combines_safely(np.add, s, t)),
+    Rule("s x - t x = (s - t) x", P(subtract, P(multiply, s, x), P(multiply, t, x)),
+         lambda s, t, x: (s - t) * x,
+         when=lambda s, t, x: is_float(x) and combines_safely(np.subtract, s, t)),
+    Rule("x y + x z = x (y + z)", P(add, P(multiply, x, y), P(multiply, x, z)),
          lambda x, y, z: x * (y + z)),
-    Rule("x y - x z = x (y - z)", P.subtract(P.multiply(x, y), P.multiply(x, z)),
+    Rule("x y - x z = x (y - z)", P(subtract, P(multiply, x, y), P(multiply, x, z)),
          lambda x, y, z: x * (y - z)),
     # c (d x) = (c d) x for 0-d constants is built so (multiply's fold)
-    Rule("s (t X) = (s t) X", P.multiply(s, P.multiply(t, x)), lambda s, t, x: (s * t) * x,
-         when=lambda x: x.ndim > 0),
-    Rule("x / c = (1/c) x", P.divide(x, P.var("c", _nonzero_constant)),
-         lambda x, c: constant(1.0 / c.value) * x, when=lambda x: is_float(x)),
+    Rule("s (t X) = (s t) X", P(multiply, s, P(multiply, t, x)), lambda s, t, x: (s * t) * x,
+         when=lambda s, t, x: x.ndim > 0 and combines_safely(np.multiply, s, t)),
+    Rule("x / c = (1/c) x", P(divide, x, P.var("c", _nonzero_constant)),
+         lambda x, c: constant(1.0 / c.value) * x,
+         when=lambda x, c: is_float(x) and combines_safely(np.divide, constant(1.0), c)),
     # sum(s X) = s sum(X), (s A) @ B = s (A @ B), trace(s X) = s trace(X), ...
-    Rule("op(s X) = s op(X)  (op linear)", P.var("out", _scalar_out_of_linear), _pull_scalars),
+    Rule("op(s X) = s op(X)  (op linear)", P.var("out", _scalar_out_of_linear,
+                                                           some_operand={elementwise.multiply}), _pull_scalars),
     # t y / max(t, ε) = y for t ≥ 0: the tiny ε only keeps 0/0 out (the norm's derivative
     # x / max(‖x‖, ε)); it differs from y only where t < ε (a subnormal norm)
-    Rule("t (y / max(t, ε)) = y  (t ≥ 0)", P.multiply(t, P.divide(y, P.maximum(t, eps))).named("out"),
+    Rule("t (y / max(t, ε)) = y  (t ≥ 0)", P(multiply, t, P(divide, y, P(maximum, t, eps))).named("out"),
          lambda y, out: as_out(y, out), when=lambda t: is_nonnegative(t)),
     Rule("(s t)(y / max(t, ε)) = s y  (t ≥ 0)",
-         P.multiply(P.multiply(s, t), P.divide(y, P.maximum(t, eps))).named("out"),
+         P(multiply, P(multiply, s, t), P(divide, y, P(maximum, t, eps))).named("out"),
          lambda s, y, out: as_out(s * y, out), when=lambda t: is_nonnegative(t)),
-    Rule("x / x = 1  (x != 0)", P.divide(x, x).named("out"),
+    Rule("x / x = 1  (x != 0)", P(divide, x, x).named("out"),
          lambda out: as_out(constant(1.0), out), when=lambda x: is_nonzero(x)),
-    Rule("x (y / x) = y  (x != 0)", P.multiply(x, P.divide(y, x)).named("out"),
+    Rule("x (y / x) = y  (x != 0)", P(multiply, x, P(divide, y, x)).named("out"),
          lambda y, out: as_out(y, out), when=lambda x: is_nonzero(x)),
-    Rule("x (y/x - z) = y - x z  (x != 0)", P.multiply(x, P.subtract(P.divide(y, x), z)),
+    Rule("x (y/x - z) = y - x z  (x != 0)", P(multiply, x, P(subtract, P(divide, y, x), z)),
          lambda x, y, z: y - x * z, when=lambda x: is_nonzero(x)),
-    Rule("x (y/x + z) = y + x z  (x != 0)", P.multiply(x, P.add(P.divide(y, x), z)),
+    Rule("x (y/x + z) = y + x z  (x != 0)", P(multiply, x, P(add, P(divide, y, x), z)),
          lambda x, y, z: y + x * z, when=lambda x: is_nonzero(x)),
-    Rule("x (z - y/x) = x z - y  (x != 0)", P.multiply(x, P.subtract(z, P.divide(y, x))),
+    Rule("x (z - y/x) = x z - y  (x != 0)", P(multiply, x, P(subtract, z, P(divide, y, x))),
          lambda x, y, z: x * z - y, when=lambda x: is_nonzero(x)),
 ])
 

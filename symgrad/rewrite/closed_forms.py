@@ -16,6 +16,10 @@ from ..ir.graph import Node
 from ..ir.leaves import constant
 from ..ops import broadcast_to, elementwise, reductions, structure
 from ..ir.shapes import is_concrete
+# The op records the rules match (patterns compare records, never names).
+from ..ops.elementwise import add, multiply, negative, sigmoid, subtract
+from ..ops.reductions import sum_
+from ..ops.structure import one_hot
 from .pattern import P, Rule, RuleSet
 
 labels, axis = P.var("labels"), P.var("axis")
@@ -54,17 +58,17 @@ CLOSED_FORMS = RuleSet("closed forms", [
     # σ(-t) = 1 - σ(t): the logistic loss's two terms, -y log σ(t) - (1 - y) log(1 - σ(t)),
     # differentiate to (y - 1) σ(t) + y σ(-t) = y - σ(t)
     Rule("(y - 1) σ(t) + y σ(-t) = y - σ(t)",
-         P.add(P.multiply(P.subtract(y, one), P.sigmoid(t)), P.multiply(y, P.sigmoid(P.negative(t)))),
+         P(add, P(multiply, P(subtract, y, one), P(sigmoid, t)), P(multiply, y, P(sigmoid, P(negative, t)))),
          lambda y, t: y - elementwise.sigmoid(t)),
     Rule("(1 - y) σ(t) - y σ(-t) = σ(t) - y",
-         P.subtract(P.multiply(P.subtract(one, y), P.sigmoid(t)), P.multiply(y, P.sigmoid(P.negative(t)))),
+         P(subtract, P(multiply, P(subtract, one, y), P(sigmoid, t)), P(multiply, y, P(sigmoid, P(negative, t)))),
          lambda y, t: elementwise.sigmoid(t) - y),
     # a sum reshaped to its keepdims shape is the keepdims sum (so exp(Z) / that is softmax)
     Rule("reshape(sum(x, axis), kept shape) = sum(x, axis, keepdims=True)",
-         P.var("out", _keepdims_shape), _sum_keepdims),
+         P.var("out", _keepdims_shape, ops={structure.reshape}), _sum_keepdims),
     # each one-hot row has a single 1
     Rule("sum(one_hot(l, k), classes) = 1",
-         P.sum(P.one_hot(labels), axis=axis).named("out"), lambda out: ones(out.shape),
+         P(sum_, P(one_hot, labels), axis=axis).named("out"), lambda out: ones(out.shape),
          when=_over_classes),
 ])
 

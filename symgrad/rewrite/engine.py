@@ -145,12 +145,8 @@ _VISIT, _DONE, _FINISH = 0, 1, 2
 BUDGET_PER_NODE = 50
 
 
-def _first_rewrite(node: Node, index: dict):
-    for rule in index.get(node.op, ()):
-        result = rule.apply(node)
-        if result is not None:
-            return result
-    for rule in index.get(None, ()):
+def _first_rewrite(node: Node, index):
+    for rule in index.candidates(node):  # its op's rules, then the op-agnostic ones
         result = rule.apply(node)
         if result is not None:
             return result

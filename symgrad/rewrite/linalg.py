@@ -16,6 +16,11 @@ from typing import Optional
 from ..ops import elementwise, linalg as linalg_ops, structure
 from ..ir.graph import Node
 from ..analysis.properties import is_spd, is_symmetric
+# The op records the rules match (patterns compare records, never names).
+from ..ops.decompositions import cofactor
+from ..ops.elementwise import add, multiply, negative, subtract
+from ..ops.linalg import det, inv, logdet, matmul, outer, solve, trace
+from ..ops.reductions import sum_
 from .pattern import P, Rule, RuleSet
 
 A, B, C = P.var("A"), P.var("B"), P.var("C")
@@ -95,26 +100,26 @@ def _same_shape(x: Node, y: Node) -> bool:
 TRANSPOSES = RuleSet("transpose algebra", [
     Rule("Sᵀ = S  (S symmetric)", P.T(A), lambda A: A, when=lambda A: is_symmetric(A)),
     # (A B)ᵀ = Bᵀ Aᵀ and (A ± B)ᵀ = Aᵀ ± Bᵀ: the transpose moves to the leaves
-    Rule("(A B)ᵀ = Bᵀ Aᵀ  (no new node)", P.T(P.matmul(A, B)), _transpose_product),
-    Rule("(A ± B)ᵀ = Aᵀ ± Bᵀ  (no new node)", P.var("out", _is_transposed_sum), _transpose_sum),
-    Rule("Aᵀ + A = A + Aᵀ", P.var("out", _transpose_first),
+    Rule("(A B)ᵀ = Bᵀ Aᵀ  (no new node)", P.T(P(matmul, A, B)), _transpose_product),
+    Rule("(A ± B)ᵀ = Aᵀ ± Bᵀ  (no new node)", P.var("out", _is_transposed_sum, ops={structure.transpose}), _transpose_sum),
+    Rule("Aᵀ + A = A + Aᵀ", P.var("out", _transpose_first, ops={elementwise.add}),
          lambda out: out.operands[1] + out.operands[0]),
     # xᵀAᵀ = (A x)ᵀ: for a vector x, x @ Aᵀ is A @ x (one node fewer)
-    Rule("x Aᵀ = A x  (x a vector)", P.matmul(x, P.T(A)), lambda x, A: A @ x,
+    Rule("x Aᵀ = A x  (x a vector)", P(matmul, x, P.T(A)), lambda x, A: A @ x,
          when=lambda x: x.ndim == 1),
     # x @ M = Mᵀ x inside a product or an outer product, so the column-vector form reads as
     # the Cookbook writes it (outer(Dᵀ X b, c) = DᵀXbcᵀ, not outer(X b @ D, c)); a transpose
     # is a view, and simplify still returns nothing larger than its input
-    Rule("outer(x M, y) = outer(Mᵀ x, y)  (x a vector)", P.outer(P.matmul(x, A), y),
+    Rule("outer(x M, y) = outer(Mᵀ x, y)  (x a vector)", P(outer, P(matmul, x, A), y),
          lambda x, A, y: linalg_ops.outer(A.T @ x, y), when=_vector_and_matrix),
-    Rule("B (x M) = B (Mᵀ x)  (x a vector)", P.matmul(B, P.matmul(x, A)),
+    Rule("B (x M) = B (Mᵀ x)  (x a vector)", P(matmul, B, P(matmul, x, A)),
          lambda B, x, A: B @ (A.T @ x), when=lambda B, x, A: B.ndim == 2 and _vector_and_matrix(x, A)),
     # x @ S = Sᵀ x = S x for a symmetric S: the matrix written first
-    Rule("x S = S x  (x a vector, S symmetric)", P.matmul(x, A), lambda x, A: A @ x,
+    Rule("x S = S x  (x a vector, S symmetric)", P(matmul, x, A), lambda x, A: A @ x,
          when=lambda x, A: x.ndim == 1 and A.ndim == 2 and is_symmetric(A)),
-    Rule("outer(x, y)ᵀ = outer(y, x)", P.T(P.outer(x, y)), lambda x, y: linalg_ops.outer(y, x)),
-    Rule("det(Aᵀ) = det(A)", P.det(P.T(A)), lambda A: linalg_ops.det(A)),
-    Rule("logdet(Aᵀ) = logdet(A)", P.logdet(P.T(A)), lambda A: linalg_ops.logdet(A)),
+    Rule("outer(x, y)ᵀ = outer(y, x)", P.T(P(outer, x, y)), lambda x, y: linalg_ops.outer(y, x)),
+    Rule("det(Aᵀ) = det(A)", P(det, P.T(A)), lambda A: linalg_ops.det(A)),
+    Rule("logdet(Aᵀ) = logdet(A)", P(logdet, P.T(A)), lambda A: linalg_ops.logdet(A)),
 ])
 
 def _not_broadcast(A: Node, product: Node) -> bool:
@@ -123,17 +128,17 @@ def _not_broadcast(A: Node, product: Node) -> bool:
 
 
 TRACES = RuleSet("trace algebra", [
-    Rule("tr(Aᵀ) = tr(A)", P.trace(P.T(A)), lambda A: linalg_ops.trace(A)),
+    Rule("tr(Aᵀ) = tr(A)", P(trace, P.T(A)), lambda A: linalg_ops.trace(A)),
     # the adjoint of a trace, g I, summed against A
     Rule("sum(A ⊙ I) = tr(A)",
-         P.sum(P.multiply(A, P.eye()).named("product"), axis=(0, 1), keepdims=False),
+         P(sum_, P(multiply, A, P(structure.eye)).named("product"), axis=(0, 1), keepdims=False),
          lambda A: linalg_ops.trace(A), when=_not_broadcast),
     # tr(Aᵀ Bᵀ) = tr((B A)ᵀ) = tr(B A)
-    Rule("tr(Aᵀ Bᵀ) = tr(B A)", P.trace(P.matmul(P.T(A), P.T(B))),
+    Rule("tr(Aᵀ Bᵀ) = tr(B A)", P(trace, P(matmul, P.T(A), P.T(B))),
          lambda A, B: linalg_ops.trace(B @ A)),
-    Rule("tr(x yᵀ) = yᵀ x", P.trace(P.outer(x, y)), lambda x, y: x @ y),
-    Rule("tr(x yᵀ A) = yᵀ A x", P.trace(P.matmul(P.outer(x, y), A)), lambda x, y, A: y @ A @ x),
-    Rule("tr(A x yᵀ) = yᵀ A x", P.trace(P.matmul(A, P.outer(x, y))), lambda x, y, A: y @ A @ x),
+    Rule("tr(x yᵀ) = yᵀ x", P(trace, P(outer, x, y)), lambda x, y: x @ y),
+    Rule("tr(x yᵀ A) = yᵀ A x", P(trace, P(matmul, P(outer, x, y), A)), lambda x, y, A: y @ A @ x),
+    Rule("tr(A x yᵀ) = yᵀ A x", P(trace, P(matmul, A, P(outer, x, y))), lambda x, y, A: y @ A @ x),
 ])
 
 def _identity_like(A: Node) -> Node:
@@ -148,66 +153,66 @@ z = P.var("z")
 
 QUADRATIC = RuleSet("quadratic forms", [
     # ∂(xᵀAx)/∂x = Aᵀx + Ax (Cookbook (81)); x @ A is Aᵀ x for a vector x
-    Rule("x A + B x = (B + Aᵀ) x  (x a vector)", P.add(P.matmul(x, A), P.matmul(B, x)),
+    Rule("x A + B x = (B + Aᵀ) x  (x a vector)", P(add, P(matmul, x, A), P(matmul, B, x)),
          lambda x, A, B: (B + A.T) @ x, when=_vector_and_matrix),
     Rule("z + x A + B x = z + (B + Aᵀ) x  (x a vector)",
-         P.add(P.add(z, P.matmul(x, A)), P.matmul(B, x)),
+         P(add, P(add, z, P(matmul, x, A)), P(matmul, B, x)),
          lambda z, x, A, B: z + (B + A.T) @ x, when=_vector_and_matrix),
     Rule("z + B x + x A = z + (B + Aᵀ) x  (x a vector)",
-         P.add(P.add(z, P.matmul(B, x)), P.matmul(x, A)),
+         P(add, P(add, z, P(matmul, B, x)), P(matmul, x, A)),
          lambda z, x, A, B: z + (B + A.T) @ x, when=_vector_and_matrix),
 ])
 
 IDENTITIES = RuleSet("matrix identities", [
-    Rule("I A = A", P.matmul(P.eye(), A), lambda A: A),
-    Rule("A I = A", P.matmul(A, P.eye()), lambda A: A),
+    Rule("I A = A", P(matmul, P(structure.eye), A), lambda A: A),
+    Rule("A I = A", P(matmul, A, P(structure.eye)), lambda A: A),
     # A A⁻¹ = I and A⁻¹ A = solve(A, A) = I (the inverse exists wherever either side is defined)
-    Rule("A A⁻¹ = I", P.matmul(A, P.inv(A)), _identity_like, when=_square),
-    Rule("solve(A, A) = I", P.solve(A, A), _identity_like, when=_square),
+    Rule("A A⁻¹ = I", P(matmul, A, P(inv, A)), _identity_like, when=_square),
+    Rule("solve(A, A) = I", P(solve, A, A), _identity_like, when=_square),
     # solve(S, Bᵀ)ᵀ = B S⁻ᵀ = B S⁻¹ for a symmetric S (so B S⁻¹ + solve(S, Bᵀ)ᵀ = 2 B S⁻¹)
-    Rule("solve(S, Bᵀ)ᵀ = B S⁻¹  (S symmetric)", P.T(P.solve(A, P.T(B))),
+    Rule("solve(S, Bᵀ)ᵀ = B S⁻¹  (S symmetric)", P.T(P(solve, A, P.T(B))),
          lambda A, B: B @ linalg_ops.inv(A), when=lambda A: is_symmetric(A)),
-    Rule("A⁻ᵀ Aᵀ = I", P.matmul(P.T(P.inv(A)), P.T(A)), _identity_like, when=_square),
-    Rule("Aᵀ A⁻ᵀ = I", P.matmul(P.T(A), P.T(P.inv(A))), _identity_like, when=_square),
+    Rule("A⁻ᵀ Aᵀ = I", P(matmul, P.T(P(inv, A)), P.T(A)), _identity_like, when=_square),
+    Rule("Aᵀ A⁻ᵀ = I", P(matmul, P.T(A), P.T(P(inv, A))), _identity_like, when=_square),
     # A (B C) = (A B) C, read left to right as NumPy does, when A and C are square: then
     # both bracketings cost the same flops (a·b·c + a·c·d = b·c·d + a·b·d for a = b, c = d)
     # (B a matrix too: with a vector B, NumPy's A @ (b @ C) is Aᵀ... not (A @ b) @ C)
-    Rule("A (B C) = (A B) C  (A, C square)", P.matmul(A, P.matmul(B, C)),
+    Rule("A (B C) = (A B) C  (A, C square)", P(matmul, A, P(matmul, B, C)),
          lambda A, B, C: (A @ B) @ C,
          when=lambda A, B, C: _square(A) and B.ndim == 2 and _square(C)),
     # cof(A) = det(A) A⁻ᵀ; for A⁻¹ that is Aᵀ / det(A) = det(A⁻¹) Aᵀ, exact wherever A⁻¹ is
-    Rule("cof(A⁻¹) = det(A⁻¹) Aᵀ", P.cofactor(P.inv(A)).named("out"),
+    Rule("cof(A⁻¹) = det(A⁻¹) Aᵀ", P(cofactor, P(inv, A)).named("out"),
          lambda A, out: linalg_ops.det(out.operands[0]) * A.T, when=_square),
     # and an SPD matrix is nonsingular, so its cofactor is det(P) P⁻¹ (the Cookbook's (49))
-    Rule("cof(P) = det(P) P⁻¹  (P SPD)", P.cofactor(A), lambda A: linalg_ops.det(A) * linalg_ops.inv(A),
+    Rule("cof(P) = det(P) P⁻¹  (P SPD)", P(cofactor, A), lambda A: linalg_ops.det(A) * linalg_ops.inv(A),
          when=lambda A: _square(A) and is_spd(A)),
     # A⁻¹ A⁻¹ is the Cookbook's (X⁻¹)² (its (64)); solve(A, A⁻¹) is no more accurate
-    Rule("solve(A, A⁻¹) = A⁻¹ A⁻¹", P.solve(A, B), lambda A, B: B @ B, when=_solve_then_inverse),
+    Rule("solve(A, A⁻¹) = A⁻¹ A⁻¹", P(solve, A, B), lambda A, B: B @ B, when=_solve_then_inverse),
     # -(A (x - y)) = A (y - x): the sign goes into the difference (no node for it)
-    Rule("-(A (x - y)) = A (y - x)", P.negative(P.matmul(A, P.subtract(x, y))),
+    Rule("-(A (x - y)) = A (y - x)", P(negative, P(matmul, A, P(subtract, x, y))),
          lambda A, x, y: A @ (y - x)),
-    Rule("-((x - y) A) = (y - x) A", P.negative(P.matmul(P.subtract(x, y), A)),
+    Rule("-((x - y) A) = (y - x) A", P(negative, P(matmul, P(subtract, x, y), A)),
          lambda A, x, y: (y - x) @ A),
-    Rule("inv(inv(A)) = A", P.inv(P.inv(A)), lambda A: A),
-    Rule("logdet(inv(A)) = -logdet(A)", P.logdet(P.inv(A)), lambda A: -linalg_ops.logdet(A)),
+    Rule("inv(inv(A)) = A", P(inv, P(inv, A)), lambda A: A),
+    Rule("logdet(inv(A)) = -logdet(A)", P(logdet, P(inv, A)), lambda A: -linalg_ops.logdet(A)),
     # A X + A Y = A (X + Y) and X A + Y A = (X + Y) A: one product instead of two
-    Rule("A x + A y = A (x + y)", P.add(P.matmul(A, x), P.matmul(A, y)),
+    Rule("A x + A y = A (x + y)", P(add, P(matmul, A, x), P(matmul, A, y)),
          lambda A, x, y: A @ (x + y), when=_same_shape),
-    Rule("A x - A y = A (x - y)", P.subtract(P.matmul(A, x), P.matmul(A, y)),
+    Rule("A x - A y = A (x - y)", P(subtract, P(matmul, A, x), P(matmul, A, y)),
          lambda A, x, y: A @ (x - y), when=_same_shape),
-    Rule("solve(A, x) + solve(A, y) = solve(A, x + y)", P.add(P.solve(A, x), P.solve(A, y)),
+    Rule("solve(A, x) + solve(A, y) = solve(A, x + y)", P(add, P(solve, A, x), P(solve, A, y)),
          lambda A, x, y: linalg_ops.solve(A, x + y), when=_same_shape),
-    Rule("solve(A, x) - solve(A, y) = solve(A, x - y)", P.subtract(P.solve(A, x), P.solve(A, y)),
+    Rule("solve(A, x) - solve(A, y) = solve(A, x - y)", P(subtract, P(solve, A, x), P(solve, A, y)),
          lambda A, x, y: linalg_ops.solve(A, x - y), when=_same_shape),
-    Rule("x A + y A = (x + y) A", P.add(P.matmul(x, A), P.matmul(y, A)),
+    Rule("x A + y A = (x + y) A", P(add, P(matmul, x, A), P(matmul, y, A)),
          lambda A, x, y: (x + y) @ A, when=_same_shape),
-    Rule("x A - y A = (x - y) A", P.subtract(P.matmul(x, A), P.matmul(y, A)),
+    Rule("x A - y A = (x - y) A", P(subtract, P(matmul, x, A), P(matmul, y, A)),
          lambda A, x, y: (x - y) @ A, when=_same_shape),
 ])
 
 #: The compact alternative to pushing transposes: one node fewer, the transpose outside.
 COMPACT = RuleSet("compact transposes", [
-    Rule("Aᵀ Bᵀ = (B A)ᵀ", P.matmul(P.T(A), P.T(B)), lambda A, B: (B @ A).T),
+    Rule("Aᵀ Bᵀ = (B A)ᵀ", P(matmul, P.T(A), P.T(B)), lambda A, B: (B @ A).T),
 ])
 
 RULESETS = (TRANSPOSES, TRACES, QUADRATIC, IDENTITIES)

@@ -10,7 +10,7 @@ A :class:`Rule` pairs a pattern with a replacement builder and an optional
 condition; both are plain functions of the bound names, so a rule reads like
 a line of a derivative table::
 
-    Rule("x + x -> 2x", P.add(x, x), lambda x: 2.0 * x)
+    Rule("x + x -> 2x", P(add, x, x), lambda x: 2.0 * x)
 
 The style follows tinygrad's ``UPat`` table and PyTensor's
 ``PatternNodeRewriter``: the rules are data, the driver (``engine.py``) is
@@ -21,8 +21,9 @@ from __future__ import annotations
 import inspect
 from typing import Callable, Optional
 
-from ..ir.graph import REGISTRY, Node
+from ..ir.graph import Node, Op
 from ..ops import is_constant, structure
+from ..ops.base import constant_form_ops
 
 _ANY_OP = None
 
@@ -32,21 +33,28 @@ class Pat:
 
     ``operands`` None accepts any operands. ``attrs`` maps attribute names to
     required values, or to a :class:`Pat` variable that binds the value.
-    ``test`` is an extra predicate on the node itself.
+    ``test`` is an extra predicate on the node itself. ``ops`` (op records), for a
+    pattern of any op, is a hint the driver may use to skip the rule: the ops a
+    node passing ``test`` can have; ``some_operand`` (op records) a hint that such a
+    node has an operand of one of those ops.
     """
 
-    __slots__ = ("op", "operands", "attrs", "name", "test")
+    __slots__ = ("op", "operands", "attrs", "name", "test", "ops", "some_operand")
 
-    def __init__(self, op=_ANY_OP, operands=None, attrs=None, name=None, test=None):
+    def __init__(self, op=_ANY_OP, operands=None, attrs=None, name=None, test=None, ops=None,
+                 some_operand=None):
         self.op = op
         self.operands = None if operands is None else tuple(operands)
         self.attrs = dict(attrs or {})
         self.name = name
         self.test = test
+        self.ops = None if ops is None else frozenset(ops)
+        self.some_operand = None if some_operand is None else frozenset(some_operand)
 
     def named(self, name: str) -> "Pat":
         """This pattern, binding the matched node to ``name``."""
-        return Pat(self.op, self.operands, self.attrs, name, self.test)
+        return Pat(self.op, self.operands, self.attrs, name, self.test, self.ops,
+                   self.some_operand)
 
     def __repr__(self):
         head = "*" if self.op is None else self.op.name
@@ -55,21 +63,21 @@ class Pat:
 
 
 class _Builder:
-    """``P.matmul(a, b)`` is ``Pat(<the matmul record>, (a, b))``; ``P.var("x")`` any node.
-
-    The op's name is read once, when the rule table is built; the pattern holds
-    the record, so matching compares records, never names.
+    """``P(matmul, a, b)`` is ``Pat(matmul, (a, b))`` for the op record ``matmul``;
+    ``P.var("x")`` any node. Rules name their ops by record (imported from
+    :mod:`symgrad.ops`), so matching compares records, never names.
     """
 
-    def __getattr__(self, op_name: str):
-        record = REGISTRY.get(op_name)
-        if record is None:  # a typo must not give a pattern that never matches
-            raise AttributeError(f"no op named {op_name!r} to build a pattern for")
-        return lambda *operands, **attrs: Pat(record, operands, attrs)
+    def __call__(self, op, *operands, **attrs) -> Pat:
+        if not isinstance(op, Op):  # a misspelt record must not give a pattern that never matches
+            raise TypeError(f"a pattern's op must be an op record, got {op!r}")
+        return Pat(op, operands, attrs)
 
     @staticmethod
-    def var(name: str, test: Optional[Callable] = None) -> Pat:
-        return Pat(name=name, test=test)
+    def var(name: str, test: Optional[Callable] = None, ops=None, some_operand=None) -> Pat:
+        """Any node passing ``test``; ``ops``/``some_operand`` the hints of :class:`Pat`
+        (the ops such a node can have, the ops one of its operands must have)."""
+        return Pat(name=name, test=test, ops=ops, some_operand=some_operand)
 
     @staticmethod
     def scalar(name: str) -> Pat:
@@ -85,7 +93,7 @@ class _Builder:
     @staticmethod
     def value(v: float, name: Optional[str] = None) -> Pat:
         """A node known to equal ``v`` everywhere (constants, zeros, their broadcasts)."""
-        return Pat(name=name, test=lambda n: is_constant(n, v))
+        return Pat(name=name, test=lambda n: is_constant(n, v), ops=constant_form_ops())
 
     @staticmethod
     def T(x: Pat) -> Pat:
@@ -185,6 +193,29 @@ class Rule:
         self.match = matcher(pattern)
         self.build = _caller(build)
         self.when = _caller(when) if when is not None else None
+        operands = pattern.operands
+        #: per operand, the ops it may have (None: any); None when any operands match
+        self.operand_ops = None if operands is None else tuple(_root_ops(p) for p in operands)
+        self.swaps = pattern.op is not None and pattern.op.commutative
+        self.root_ops = _root_ops(pattern)
+        self.some_operand = pattern.some_operand
+
+    def may_match(self, op, operand_ops: tuple) -> bool:
+        """False when a node of ``op`` whose operands have ``operand_ops`` cannot
+        match (a necessary condition only, from the ops)."""
+        if self.root_ops is not None and op not in self.root_ops:
+            return False
+        if self.some_operand is not None and not any(op in self.some_operand
+                                                     for op in operand_ops):
+            return False
+        wanted = self.operand_ops
+        if wanted is None:
+            return True
+        if len(wanted) != len(operand_ops):
+            return False
+        if all(w is None or op in w for w, op in zip(wanted, operand_ops)):
+            return True
+        return self.swaps and all(w is None or op in w for w, op in zip(wanted, operand_ops[::-1]))
 
     def apply(self, node: Node) -> Optional[Node]:
         """The replacement of ``node``, or None when the rule does not apply."""
@@ -220,9 +251,35 @@ class RuleSet:
         return f"<RuleSet {self.name!r}: {len(self.rules)} rules>"
 
 
-def index_rules(rulesets) -> dict:
-    """{root op record or None: [rules]} over the rule sets, in declaration order."""
-    index: dict = {}
+def _root_ops(pattern: Pat):
+    """The op records a node matching ``pattern`` can have (None: any)."""
+    if pattern.op is not None:
+        return frozenset({pattern.op})
+    return pattern.ops
+
+
+class RuleIndex(dict):
+    """{root op record or None: [rules]}, in declaration order; :meth:`candidates` the
+    rules worth trying on a node (its op's, then the op-agnostic ones, less those
+    whose operand ops cannot match), cached per op and operand ops: the driver tries
+    every node, so this lookup replaces most failing matches."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self._cache: dict = {}
+
+    def candidates(self, node: Node) -> tuple:
+        key = (node.op, tuple(o.op for o in node.operands))
+        found = self._cache.get(key)
+        if found is None:
+            rules = self.get(node.op, []) + self.get(None, [])
+            found = self._cache[key] = tuple(r for r in rules if r.may_match(*key))
+        return found
+
+
+def index_rules(rulesets) -> RuleIndex:
+    """The rules of the rule sets by root op record (None: any op), in declaration order."""
+    index = RuleIndex()
     for ruleset in rulesets:
         for rule in ruleset:
             index.setdefault(rule.pattern.op, []).append(rule)
