@@ -37,11 +37,10 @@ from .arguments import GENERATED_LIMIT
 from .lowering import LoweringContext, Namer, is_safe_identifier
 from .memory_plan import plan
 
-FLOAT64 = np.dtype("float64")
-_VALUES = frozenset({"float64", "bool"})
+FLOAT64, BOOL = np.dtype("float64"), np.dtype("bool")
 _HELPER_CALL = re.compile(r"\b(_scalar_\w+)\(")
 #: How outputs are wrapped: the types NumPy's code returns for 0-d results.
-_WRAPPERS = {"float64": "_float64", "bool": "_bool"}
+_WRAPPERS = {FLOAT64: "_float64", BOOL: "_bool"}
 
 
 def is_scalar_graph(inputs, order) -> bool:
@@ -49,18 +48,21 @@ def is_scalar_graph(inputs, order) -> bool:
     float64 or bool of an op with a ``scalar`` form (int and bool constants too)."""
     if any(node.shape or node.dtype is not FLOAT64 for node in inputs):
         return False
-    for node in order:
+    constant, input_ = structure.constant, structure.input_
+    for node in order:  # identity tests only: a dtype's ``name`` is computed in Python
         if node.shape:
             return False
-        op = node.op
-        if op is structure.constant:
+        op, dtype = node.op, node.dtype
+        if op is constant:
             continue
-        if op is structure.input_:
-            if node.dtype is not FLOAT64:
+        if op is input_:
+            if dtype is not FLOAT64:
                 return False
             continue
-        if op.scalar is None or node.dtype.name not in _VALUES or node.operands and \
-                not any(o.dtype is FLOAT64 for o in node.operands):
+        if op.scalar is None or dtype is not FLOAT64 and dtype is not BOOL:
+            return False
+        operands = node.operands
+        if operands and FLOAT64 not in [o.dtype for o in operands]:
             return False  # a bool computed from bools is NumPy's logic, not Python's ints
     return True
 
@@ -123,7 +125,7 @@ def _returns(outputs, sources) -> str:
     """The returned tuple: each output a NumPy scalar, as the NumPy code returns."""
     if len(outputs) >= ARRAY_RETURN and all(node.dtype is FLOAT64 for node in outputs):
         return f"tuple(_array(({', '.join(sources)}), _float64))"
-    wrapped = [f"{_WRAPPERS[node.dtype.name]}({source})" for node, source in zip(outputs, sources)]
+    wrapped = [f"{_WRAPPERS[node.dtype]}({source})" for node, source in zip(outputs, sources)]
     return ", ".join(wrapped) + ("," if len(wrapped) == 1 else "")
 
 
