@@ -360,12 +360,13 @@ def _svd_parts(x):
     return s, svd_u(x, full_matrices=False), svd_vh(x, full_matrices=False), f
 
 
-def _reduced_only(x, full_matrices, what):
+def _reduced_only(x, full_matrices, what, option="full_matrices=True", instead="full_matrices=False",
+                  fn="svd"):
     m, n = x.shape[-2:]
     if full_matrices and m != n:
         raise NotImplementedError(
-            f"the derivative of svd's {what} with full_matrices=True is not unique for a "
-            f"{m} x {n} matrix (JAX does not define it either); use full_matrices=False")
+            f"the derivative of {fn}'s {what} with {option} is not unique for a "
+            f"{m} x {n} matrix (JAX does not define it either); use {instead}")
 
 
 def _singular_values_vjp(g, out, x):
@@ -505,7 +506,7 @@ def _qr_factors(x, mode):
     if m != n and not (isinstance(m, int) and isinstance(n, int)):
         raise NotImplementedError(f"the derivative of qr of a {m} x {n} matrix needs int "
                                   "sizes (or a square matrix)")
-    _reduced_only(x, mode == "complete", "Q")
+    _reduced_only(x, mode == "complete", "Q", "mode='complete'", "mode='reduced'", "qr")
     return qr_q(x, mode="reduced"), qr_r(x, mode="reduced")
 
 
