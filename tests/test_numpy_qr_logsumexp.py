@@ -47,3 +47,31 @@ def test_logsumexp_return_sign_is_scipys(axis, keepdims):
     f = sg.function([x], [cost, sg.grad(cost, x)])
     np.testing.assert_allclose(f(a)[1], central_difference(lambda v: f(v)[0], [a], 0),
                                rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("mode", ["maximum", "minimum", "mean", "median"])
+@pytest.mark.parametrize("stat_length", [None, 2, ((1, 3), (2, 2))])
+def test_pad_statistic_modes_are_numpys(mode, stat_length):
+    kwargs = {} if stat_length is None else {"stat_length": stat_length}
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((4, 5))
+    x = sg.matrix("x", (4, 5))
+    y = sg.pad(x, ((1, 2), (2, 1)), mode=mode, **kwargs)
+    want = np.pad(a, ((1, 2), (2, 1)), mode=mode, **kwargs)
+    np.testing.assert_allclose(sg.function([x], y)(a), want, rtol=1e-12)
+    w = rng.standard_normal(want.shape)
+    cost = sg.sum(y * w)
+    f = sg.function([x], [cost, sg.grad(cost, x)])
+    np.testing.assert_allclose(f(a)[1], central_difference(lambda v: f(v)[0], [a], 0),
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_pad_statistic_of_a_named_axis():
+    x = sg.vector("x", "n")
+    y = sg.pad(x, (1, 2), mode="maximum")
+    assert str(y.shape[0]) == "n+3"
+    for n in (3, 6):
+        a = np.random.default_rng(n).standard_normal(n)
+        np.testing.assert_allclose(sg.function([x], y)(a), np.pad(a, (1, 2), mode="maximum"))
+    with pytest.raises(sg.ShapeError, match="named"):
+        sg.pad(x, 1, mode="median")  # the middle index depends on n's value
