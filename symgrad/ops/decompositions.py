@@ -284,9 +284,9 @@ def _eig_vectors_jvp(tangents, out, x):
     return p - out * row(REGISTRY["sum"](out * p, axis=-2))
 
 
-eig_values = op("eig_values", jacobian=jvp_jacobian, infer=_eig_values_infer, numpy="_eig({0})[0]",
+eig_values = op("eigvals", jacobian=jvp_jacobian, infer=_eig_values_infer, numpy="_eig({0})[0]",
                 helpers=(runtime._eig,), fresh=True, vjp=_eig_values_vjp, jvp=_eig_values_jvp,
-                samples=EIG_SAMPLES)
+                samples=EIG_SAMPLES, cli=(("node", None),))
 eig_vectors = op("eig_vectors", jacobian=jvp_jacobian, infer=_eig_vectors_infer, numpy="_eig({0})[1]",
                  helpers=(runtime._eig,), fresh=True, vjp=_eig_vectors_vjp,
                  jvp=_eig_vectors_jvp, samples=EIG_SAMPLES)
