@@ -129,13 +129,18 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
 def qr(a, mode="reduced"):
     """NumPy ``linalg.qr``: (Q, R) for ``mode='reduced'`` or ``'complete'``, R alone for
     ``'r'``. Differentiable where R's leading square block is invertible, for tall
-    and wide matrices (``'complete'`` only when square, as JAX)."""
+    and wide matrices; ``'complete'`` when square or wide (m <= n: the same factors
+    as ``'reduced'``), not for tall ones (Q's extra columns are not unique, as JAX).
+    ``'raw'`` (Householder reflectors and scalars) is not supported."""
     a = _matrices("qr", a, square=False)
     if mode == "r":
         return D.qr_r(a, mode="reduced")
     if mode not in ("reduced", "complete"):
         raise ValueError(f"qr: Unrecognized mode '{mode}'" if mode != "raw" else
                          "qr: mode='raw' (Householder reflectors) is not supported")
+    m, n = a.shape[-2:]
+    if mode == "complete" and (m == n or (isinstance(m, int) and isinstance(n, int) and m < n)):
+        mode = "reduced"  # the same Q (m, m) and R (m, n) for square and wide matrices
     return QRResult(D.qr_q(a, mode=mode), D.qr_r(a, mode=mode))
 
 

@@ -18,7 +18,7 @@ from ..ir.graph import command_line, describe, plain_value
 from ..ir.leaves import as_node
 from ..ops import broadcast_to
 from ..ops import elementwise, scans, structure
-from ..ops.reductions import count, logsumexp as _logsumexp_op, mean, sum_
+from ..ops.reductions import count, logsumexp as _logsumexp_op, max_ as reductions_max, mean, sum_
 from ..ir.shapes import ShapeError, format_shape, normalize_axes, normalize_axis
 
 
@@ -221,9 +221,17 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
     """SciPy's ``logsumexp``: ``log(sum(b * exp(a)))`` over ``axis``, shifted by the max
     so it is finite for inputs of any size. ``b`` (broadcast against ``a``) weights
     the terms; its gradient is ``exp(a - out)``, finite also where ``b`` is 0. A
-    negative weighted sum gives nan, as SciPy without ``return_sign``."""
+    negative weighted sum gives nan, as SciPy without ``return_sign``; with it, SciPy's
+    pair (log|sum(b exp(a))|, sign of the sum), the first differentiable (d log|s| =
+    ds / s), the sign not."""
     if return_sign:
-        raise NotImplementedError("logsumexp: return_sign=True is not supported")
+        x = as_node(a)
+        axes = _axes("logsumexp", x, axis)
+        terms = elementwise.exp(x - reductions_max(x, axis=axes, keepdims=True))
+        total = sum_(terms if b is None else as_node(b) * terms, axis=axes, keepdims=keepdims)
+        value = elementwise.log(elementwise.abs_(total)) + reductions_max(x, axis=axes,
+                                                                          keepdims=keepdims)
+        return value, elementwise.sign(total)
     if b is None:
         return _logsumexp_op(a, axis=axis, keepdims=keepdims)
     return scans.weighted_logsumexp(a, b, axis=axis, keepdims=keepdims)

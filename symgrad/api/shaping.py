@@ -14,7 +14,7 @@ import numpy as np
 
 from ..ir.graph import NUMPY_FUNCTIONS, Node
 from ..ir.leaves import NESTED, as_node
-from ..ops import broadcast_to as _broadcast_to, shaping as S, structure
+from ..ops import broadcast_to as _broadcast_to, reductions as R, shaping as S, structure
 from ..ops.elementwise import where as _where
 from ..ops.indexing import take_along_axis
 from ..ir.shapes import ShapeError, broadcast_shapes, dim_mul, format_shape, size_of
@@ -304,12 +304,52 @@ def _as_pairs(value, ndim: int, as_index: bool, what: str):
 
 
 PAD_MODES = {"constant": {"constant_values"}, "edge": set(), "reflect": {"reflect_type"},
-             "symmetric": {"reflect_type"}, "wrap": set(), "empty": set()}
+             "symmetric": {"reflect_type"}, "wrap": set(), "empty": set(),
+             "maximum": {"stat_length"}, "minimum": {"stat_length"}, "mean": {"stat_length"},
+             "median": {"stat_length"}}
+
+
+def _median_keep(x: Node, axis: int) -> Node:
+    """The median along ``axis`` (kept as size 1): the middle of the sorted entries."""
+    n = _int_dim(x, axis, "pad(mode='median')")
+    ordered = S.sort(x, axis=axis, kind=None)
+
+    def middle(i):
+        index = [slice(None)] * x.ndim
+        index[axis] = slice(i, i + 1)
+        return ordered[tuple(index)]
+    return middle(n // 2) if n % 2 else (middle(n // 2 - 1) + middle(n // 2)) * 0.5
+
+
+PAD_STATISTICS = {"maximum": lambda x, axis: R.max_(x, axis=axis, keepdims=True),
+                  "minimum": lambda x, axis: R.min_(x, axis=axis, keepdims=True),
+                  "mean": lambda x, axis: R.mean(x, axis=axis, keepdims=True),
+                  "median": _median_keep}
+
+
+def _pad_statistic(x: Node, axis: int, widths, lengths, mode: str) -> Node:
+    """NumPy's statistic modes: each side filled with the statistic of the first (last)
+    ``stat_length`` entries along ``axis`` (None: all of them), as ``constant`` values."""
+    values = []
+    for side, length in enumerate(lengths):
+        region = x
+        if length is not None:
+            dim = _int_dim(x, axis, f"pad(mode={mode!r}, stat_length=...)")
+            if length <= 0:
+                raise ValueError("pad: stat_length must be positive")
+            if length < dim:
+                index = [slice(None)] * x.ndim
+                index[axis] = slice(0, length) if side == 0 else slice(dim - length, dim)
+                region = x[tuple(index)]
+        values.append(PAD_STATISTICS[mode](region, axis))
+    return _pad_constant(x, axis, widths, values)
 
 
 def pad(array, pad_width, mode="constant", **kwargs):
     """``array`` padded along each axis: ``constant`` (``constant_values``, which may be
-    a 0-d node), ``edge``, ``reflect``, ``symmetric`` or ``wrap`` (NumPy's index maps)."""
+    a 0-d node), ``edge``, ``reflect``, ``symmetric`` or ``wrap`` (NumPy's index maps),
+    or a statistic of the entries along the axis, ``maximum``, ``minimum``, ``mean`` or
+    ``median`` (``stat_length``: of the first/last entries only), differentiated through it."""
     array = as_node(array)
     if mode not in PAD_MODES:
         raise ValueError(f"pad: mode {mode!r} is not supported (symgrad pads with "
@@ -320,6 +360,9 @@ def pad(array, pad_width, mode="constant", **kwargs):
     if kwargs.get("reflect_type", "even") != "even":
         raise ValueError("pad: only reflect_type='even' is supported")
     widths = _as_pairs(pad_width, array.ndim, True, "pad_width")
+    stat_length = kwargs.get("stat_length")
+    lengths = ([(None, None)] * array.ndim if stat_length is None
+               else _as_pairs(stat_length, array.ndim, True, "stat_length"))
     values = kwargs.get("constant_values", 0)
     values = ([(values, values)] * array.ndim if isinstance(values, Node)
               else _as_pairs(values, array.ndim, False, "constant_values"))
@@ -328,6 +371,9 @@ def pad(array, pad_width, mode="constant", **kwargs):
             continue
         if mode in ("constant", "empty"):  # "empty": unspecified values, here zeros
             array = _pad_constant(array, axis, (before, after), pair)
+            continue
+        if mode in PAD_STATISTICS:
+            array = _pad_statistic(array, axis, (before, after), lengths[axis], mode)
             continue
         dim = _int_dim(array, axis, "pad")
         if dim == 0:

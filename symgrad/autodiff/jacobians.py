@@ -11,8 +11,10 @@ directly, which yields the closed forms: ``hessian(x @ M @ x)`` is ``M.T + M``,
 ``hessian(logsumexp(x))`` is ``diag(p) - outer(p, p)``.
 
 Each op's rule is its record's ``jacobian`` field (elementwise ops share
-:func:`_elementwise`). Ops without one (det, inv, solve, norm, ...) make the sweep return
-``None`` and ``autodiff.jacobian`` falls back to one reverse pass per entry.
+:func:`_elementwise`; the decompositions share ``ops.batched.jvp_jacobian``, their JVP
+applied to a stack of tangents). Ops without one, or a rule returning None for its
+operands, make the sweep return ``None`` and ``autodiff.jacobian`` falls back to one
+reverse pass per entry.
 """
 from __future__ import annotations
 
@@ -94,9 +96,10 @@ def forward_jacobian(order, relevant: set, x: Node, y: Node):
         if all(j is None for j in js):
             continue
         rule = _elementwise if node.op.elementwise else node.op.jacobian
-        if rule is None:
+        j = None if rule is None else rule(sweep, node, js)
+        if j is None:  # no rule, or the rule declines these operands: the fallback
             return None
-        sweep.J[node] = rule(sweep, node, js)
+        sweep.J[node] = j
     return sweep.J.get(y, zeros(y.shape + x.shape))
 
 

@@ -7,6 +7,8 @@ imports the other's helpers.
 from __future__ import annotations
 
 from ..ir.graph import Node
+from ..ir.shapes import ShapeError
+from ..ir.leaves import constant
 from .reductions import sum_
 from .structure import reshape, transpose
 
@@ -45,3 +47,47 @@ def solve_columns(solver, a: Node, rhs: Node, vector: bool, **attrs) -> Node:
         return solver(a, rhs, **attrs)
     x = solver(a, column(rhs), **attrs)
     return reshape(x, shape=x.shape[:-1])
+
+
+def jvp_jacobian(sweep, node: Node, js) -> Node | None:
+    """The whole-Jacobian rule of an op on stacks of matrices, read off its JVP: the
+    operands' Jacobians (``operand.shape + x.shape``) with ``x``'s axes moved to the
+    front are a stack of tangents, which the JVP broadcasts like any leading axes;
+    its result's leading axes go back to the end. None (one reverse pass per entry
+    instead) when an operand is a vector or a scalar, where a leading stack axis
+    would change what the op reads (a vector right-hand side would become a matrix)."""
+    k = sweep.k
+    if any(o.ndim < 2 for o in node.operands):
+        return None
+    tangents = [None if j is None else
+                transpose(j, axes=tuple(range(j.ndim - k, j.ndim)) + tuple(range(j.ndim - k)))
+                for j in js]
+    try:
+        t = node.op.jvp(tangents, node, *node.operands, **node.attrs)
+    except ShapeError:  # a JVP written for one matrix (trace, 2-D matmul): decline
+        return None
+    if t is None or tuple(t.shape) != tuple(sweep.x.shape) + tuple(node.shape):
+        return None
+    return transpose(t, axes=tuple(range(k, t.ndim)) + tuple(range(k))) if k else t
+
+
+ONE = constant(1.0)
+
+
+def gradient_jacobian(sweep, node: Node, js) -> Node | None:
+    """The whole-Jacobian rule of an op with a scalar result, read off its VJP at 1:
+    ``J = sum_i <d node / d u_i, J[u_i]>`` over each operand's own axes."""
+    if node.shape != ():
+        return None
+    partials = node.op.vjp(ONE, node, *node.operands, **node.attrs)
+    terms = []
+    for operand, j, partial in zip(node.operands, js, partials):
+        if j is None or partial is None:
+            continue
+        spread = reshape(partial, shape=tuple(operand.shape) + (1,) * sweep.k)
+        terms.append(sum_(spread * j, axis=tuple(range(operand.ndim))) if operand.ndim
+                     else spread * j)
+    total = terms[0]
+    for term in terms[1:]:
+        total = total + term
+    return total

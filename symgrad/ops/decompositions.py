@@ -19,7 +19,7 @@ from ..ir.graph import REGISTRY, Node
 from ..ir.shapes import ShapeError
 from . import facts as F
 from .base import Sample, Spec, add_all, op
-from .batched import column, mm, mT, row, solve_columns
+from .batched import column, jvp_jacobian, mm, mT, row, solve_columns
 from .linalg import TINY, _solve_infer, _stacked_square_infer
 from .reductions import _reduce_prepare, _reduced_shape, expand_reduced
 from .shaping import tri  # the triangular mask (NumPy's np.tri)
@@ -137,7 +137,7 @@ def _solve_triangular_jvp(tangents, out, a, b, lower, trans, unit_diagonal):
 
 
 solve_triangular = op(
-    "solve_triangular", infer=_solve_triangular_infer, prepare=_solve_triangular_prepare,
+    "solve_triangular", jacobian=jvp_jacobian, infer=_solve_triangular_infer, prepare=_solve_triangular_prepare,
     numpy="_solve_triangular({0}, {1}, {lower!r}, {trans!r}, {unit_diagonal!r})",
     helpers=(runtime._solve_triangular,), fresh=True, linear_in=(1,),
     vjp=_solve_triangular_vjp, jvp=_solve_triangular_jvp,
@@ -169,7 +169,7 @@ def _cholesky_jvp(tangents, out, x):
     return mm(out, phi(middle))
 
 
-cholesky = op("cholesky", infer=_stacked_square_infer,
+cholesky = op("cholesky", jacobian=jvp_jacobian, infer=_stacked_square_infer,
               numpy="np.linalg.cholesky({0})", fresh=True,
               vjp=_cholesky_vjp, jvp=_cholesky_jvp,
               samples=lambda: [Sample((Spec((3, 3), "spd"),)), Sample((Spec((2, 3, 3), "spd"),)),
@@ -231,13 +231,13 @@ def _eigh_vectors_jvp(tangents, out, x, UPLO):  # noqa: N803
     return mm(out, f * mm(mT(out), mm(read_symmetric(tangents[0], UPLO), out)))
 
 
-eigvalsh = op("eigvalsh", infer=_eigvalsh_infer, prepare=_uplo_prepare,
+eigvalsh = op("eigvalsh", jacobian=jvp_jacobian, infer=_eigvalsh_infer, prepare=_uplo_prepare,
               numpy="np.linalg.eigvalsh({0}, UPLO={UPLO!r})", fresh=True,
               vjp=_eigvalsh_vjp, jvp=_eigvalsh_jvp, samples=SPD_SAMPLES,
               cli=(("node", None),),
     array_api=Portable(lambda args, attrs, ctx: f"xp.linalg.eigvalsh({xpl.symmetric(args, attrs)})",
                        lacks=("dask",)))
-eigh_vectors = op("eigh_vectors", infer=_eigh_vectors_infer, prepare=_uplo_prepare,
+eigh_vectors = op("eigh_vectors", jacobian=jvp_jacobian, infer=_eigh_vectors_infer, prepare=_uplo_prepare,
                   numpy="np.linalg.eigh({0}, UPLO={UPLO!r})[1]", fresh=True,
                   vjp=_eigh_vectors_vjp, jvp=_eigh_vectors_jvp, samples=SPD_SAMPLES,
     array_api=Portable(lambda args, attrs, ctx: f"xp.linalg.eigh({xpl.symmetric(args, attrs)})[1]",
@@ -293,10 +293,10 @@ def _eig_vectors_jvp(tangents, out, x):
     return p - out * row(REGISTRY["sum"](out * p, axis=-2))
 
 
-eig_values = op("eig_values", infer=_eig_values_infer, numpy="_eig({0})[0]",
+eig_values = op("eigvals", jacobian=jvp_jacobian, infer=_eig_values_infer, numpy="_eig({0})[0]",
                 helpers=(runtime._eig,), fresh=True, vjp=_eig_values_vjp, jvp=_eig_values_jvp,
-                samples=EIG_SAMPLES)
-eig_vectors = op("eig_vectors", infer=_eig_vectors_infer, numpy="_eig({0})[1]",
+                samples=EIG_SAMPLES, cli=(("node", None),))
+eig_vectors = op("eig_vectors", jacobian=jvp_jacobian, infer=_eig_vectors_infer, numpy="_eig({0})[1]",
                  helpers=(runtime._eig,), fresh=True, vjp=_eig_vectors_vjp,
                  jvp=_eig_vectors_jvp, samples=EIG_SAMPLES)
 
@@ -324,7 +324,7 @@ def _det_from(x: Node, c: Node) -> Node:
     return REGISTRY["sum"](x * c, axis=(-2, -1), keepdims=True) / n
 
 
-cofactor = op("cofactor", infer=_stacked_square_infer, numpy="_cofactor({0})",
+cofactor = op("cofactor", jacobian=jvp_jacobian, infer=_stacked_square_infer, numpy="_cofactor({0})",
               helpers=(runtime._cofactor,), fresh=True, vjp=_cofactor_vjp, jvp=_cofactor_jvp,
               # det(S) S⁻ᵀ is symmetric with S (by continuity at singular S), SPD with it
               facts=F.keeps("symmetric", "spd"),
@@ -370,12 +370,13 @@ def _svd_parts(x):
     return s, svd_u(x, full_matrices=False), svd_vh(x, full_matrices=False), f
 
 
-def _reduced_only(x, full_matrices, what):
+def _reduced_only(x, full_matrices, what, option="full_matrices=True", instead="full_matrices=False",
+                  fn="svd"):
     m, n = x.shape[-2:]
     if full_matrices and m != n:
         raise NotImplementedError(
-            f"the derivative of svd's {what} with full_matrices=True is not unique for a "
-            f"{m} x {n} matrix (JAX does not define it either); use full_matrices=False")
+            f"the derivative of {fn}'s {what} with {option} is not unique for a "
+            f"{m} x {n} matrix (JAX does not define it either); use {instead}")
 
 
 def _singular_values_vjp(g, out, x):
@@ -449,18 +450,18 @@ SVD_SAMPLES = lambda: [Sample((Spec((3, 2)),), {"full_matrices": False}),  # noq
                        Sample((Spec((2, 4, 3)),), {"full_matrices": False}),
                        Sample((Spec(("n", "n")),), {"full_matrices": True})]
 
-singular_values = op("singular_values", infer=_singular_values_infer,
+singular_values = op("singular_values", jacobian=jvp_jacobian, infer=_singular_values_infer,
                      numpy="np.linalg.svd({0}, compute_uv=False)", fresh=True,
                      vjp=_singular_values_vjp, jvp=_singular_values_jvp,
                      samples=lambda: [Sample(s.operands) for s in SVD_SAMPLES()],
     array_api=Portable("xp.linalg.svdvals({0})", lacks=("dask",)))
-svd_u = op("svd_u", infer=_svd_u_infer, prepare=lambda x, full_matrices=True:
+svd_u = op("svd_u", jacobian=jvp_jacobian, infer=_svd_u_infer, prepare=lambda x, full_matrices=True:
            {"full_matrices": bool(full_matrices)},
            numpy="_factorization('svd', {0}, {full_matrices!r})[0].copy()", fresh=True,
            helpers=(runtime._factorization,),
            vjp=_svd_u_vjp, jvp=_svd_u_jvp, samples=SVD_SAMPLES,
     array_api=Portable("xp.linalg.svd({0}, full_matrices={full_matrices!r})[0]", lacks=("dask",)))
-svd_vh = op("svd_vh", infer=_svd_vh_infer, prepare=lambda x, full_matrices=True:
+svd_vh = op("svd_vh", jacobian=jvp_jacobian, infer=_svd_vh_infer, prepare=lambda x, full_matrices=True:
             {"full_matrices": bool(full_matrices)},
             numpy="_factorization('svd', {0}, {full_matrices!r})[2].copy()", fresh=True,
             helpers=(runtime._factorization,),
@@ -519,7 +520,7 @@ def _qr_factors(x, mode):
     if m != n and not (isinstance(m, int) and isinstance(n, int)):
         raise NotImplementedError(f"the derivative of qr of a {m} x {n} matrix needs int "
                                   "sizes (or a square matrix)")
-    _reduced_only(x, mode == "complete", "Q")
+    _reduced_only(x, mode == "complete", "Q", "mode='complete'", "mode='reduced'", "qr")
     return qr_q(x, mode="reduced"), qr_r(x, mode="reduced")
 
 
@@ -585,13 +586,13 @@ QR_SAMPLES = lambda: [Sample((Spec((4, 3)),)),  # noqa: E731
                       Sample((Spec((2, 3, 2)),)), Sample((Spec(("n", "n")),)),
                       Sample((Spec((2, 4)),)), Sample((Spec((2, 2, 3)),))]
 
-qr_q = op("qr_q", infer=lambda x, mode: _qr_infer(x, mode, "q"), prepare=_qr_prepare,
+qr_q = op("qr_q", jacobian=jvp_jacobian, infer=lambda x, mode: _qr_infer(x, mode, "q"), prepare=_qr_prepare,
           numpy="_factorization('qr', {0}, {mode!r})[0].copy()", fresh=True,
           helpers=(runtime._factorization,),
           vjp=lambda g, out, x, mode: qr_adjoint(x, mode, gq=g),
           jvp=lambda ts, out, x, mode: qr_tangents(x, mode, ts[0])[0], samples=QR_SAMPLES,
     array_api=Portable("xp.linalg.qr({0}, mode={mode!r})[0]", lacks=("dask",)))
-qr_r = op("qr_r", infer=lambda x, mode: _qr_infer(x, mode, "r"), prepare=_qr_prepare,
+qr_r = op("qr_r", jacobian=jvp_jacobian, infer=lambda x, mode: _qr_infer(x, mode, "r"), prepare=_qr_prepare,
           numpy="_factorization('qr', {0}, {mode!r})[1].copy()", fresh=True,
           helpers=(runtime._factorization,),
           vjp=lambda g, out, x, mode: qr_adjoint(x, mode, gr=g),
@@ -635,7 +636,7 @@ def _print_pinv(p, node, x):
     return p.script(x, p.head(node.op), "pinv")
 
 
-pinv = op("pinv", infer=_pinv_infer,
+pinv = op("pinv", jacobian=jvp_jacobian, infer=_pinv_infer,
           prepare=lambda x, rcond=None, hermitian=False: {
               "rcond": None if rcond is None else float(rcond), "hermitian": bool(hermitian)},
           numpy=_pinv_numpy, fresh=True, vjp=_pinv_vjp, jvp=_pinv_jvp,

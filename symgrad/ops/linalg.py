@@ -14,7 +14,7 @@ from ..ir.shapes import ShapeError, broadcast_shapes, unify_dims
 from ..ir.print_forms import PRODUCT, Piece
 from .base import TINY, Sample, Spec, add_all, bilinear_jvp, linear_jvp, op
 from . import facts as F
-from .batched import column, mm, mT, row, solve_columns
+from .batched import column, gradient_jacobian, jvp_jacobian, mm, mT, row, solve_columns
 from . import runtime
 from ..ir.graph import Portable
 from . import portable as xpl
@@ -164,7 +164,7 @@ def _inverse_transpose(x):
 
 STACKED = lambda domain: lambda: SQUARE(domain)() + [Sample((Spec((2, 3, 3), domain),))]  # noqa: E731
 
-det = op("det", infer=_stacked_scalar_infer, numpy="np.linalg.det({0})",
+det = op("det", jacobian=jvp_jacobian, infer=_stacked_scalar_infer, numpy="np.linalg.det({0})",
          # the cofactor matrix (adjugate transpose), finite at singular x (ops/decompositions)
          vjp=lambda g, out, x: [_per_matrix(g) * REGISTRY["cofactor"](x)],
          jvp=lambda ts, out, x: _matrix_sum(REGISTRY["cofactor"](x) * ts[0]),
@@ -174,7 +174,7 @@ det = op("det", infer=_stacked_scalar_infer, numpy="np.linalg.det({0})",
          cli=(("node", None),),
     array_api=Portable("xp.linalg.det({0})", lacks=("dask",)))
 
-logdet = op("logdet", infer=_square_infer(True), numpy="_logdet({0})", helpers=(runtime._logdet,),
+logdet = op("logdet", jacobian=gradient_jacobian, infer=_square_infer(True), numpy="_logdet({0})", helpers=(runtime._logdet,),
             vjp=lambda g, out, x: [g * inv(x).T],
             jvp=lambda ts, out, x: trace(solve(x, ts[0])),
             # general matrices: on symmetric ones inv(x) and the right inv(x).T agree
@@ -186,7 +186,7 @@ logdet = op("logdet", infer=_square_infer(True), numpy="_logdet({0})", helpers=(
 
 # slogdet's two parts: log|det x| (differentiable, accurate where det over/underflows)
 # and the sign (piecewise constant, not differentiated).
-logabsdet = op("logabsdet", infer=_stacked_scalar_infer, numpy="np.linalg.slogdet({0})[1]",
+logabsdet = op("logabsdet", jacobian=jvp_jacobian, infer=_stacked_scalar_infer, numpy="np.linalg.slogdet({0})[1]",
                # d log|det X| = X⁻ᵀ (Cookbook (57)), per matrix of a stack
                vjp=lambda g, out, x: [_per_matrix(g) * _inverse_transpose(x)],
                jvp=lambda ts, out, x: _matrix_sum(_inverse_transpose(x) * ts[0]),
@@ -215,7 +215,7 @@ def _inv_jvp(tangents, out, x):
     return -mm(mm(out, tangents[0]), out)
 
 
-inv = op("inv", infer=_stacked_square_infer, numpy="np.linalg.inv({0})",
+inv = op("inv", jacobian=jvp_jacobian, infer=_stacked_square_infer, numpy="np.linalg.inv({0})",
          vjp=_inv_vjp, jvp=_inv_jvp,
          fresh=True, facts=lambda node, facts: {"symmetric", "spd"} & facts(node.operands[0]),
          samples=lambda: SQUARE("wellcond")() + [Sample((Spec((2, 3, 3), "wellcond"),))],
@@ -263,7 +263,7 @@ def _solve_jvp(tangents, out, a, b):
     return _solve_stack(a, add_all([tb, moved], out.shape), b.ndim == 1)
 
 
-solve = op("solve", infer=_solve_infer, numpy="np.linalg.solve({0}, {1})", vjp=_solve_vjp,
+solve = op("solve", jacobian=jvp_jacobian, infer=_solve_infer, numpy="np.linalg.solve({0}, {1})", vjp=_solve_vjp,
            jvp=_solve_jvp, fresh=True, linear_in=(1,),
            samples=lambda: [Sample((Spec((3, 3), "wellcond"), Spec((3,)))),
                             Sample((Spec(("n", "n"), "wellcond"), Spec(("n", 2)))),
@@ -288,7 +288,7 @@ def _sympy_norm(s, node, x):
     return s.sp.sqrt(s.element(square) if operand.ndim == 1 else s.sp.Trace(square))
 
 
-norm = op("norm", infer=lambda x: ((), "float64"), numpy="np.linalg.norm({0})",
+norm = op("norm", jacobian=gradient_jacobian, infer=lambda x: ((), "float64"), numpy="np.linalg.norm({0})",
           vjp=lambda g, out, x: [g * _safe_unit(x, out)],
           jvp=lambda ts, out, x: REGISTRY["sum"](_safe_unit(x, out) * ts[0]),
           positive_result=True, facts=F.NONNEGATIVE,

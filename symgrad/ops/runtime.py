@@ -306,8 +306,9 @@ def _spd_logdet(factor, m):
 def _spd_solve(factor, m, b):
     """m^-1 b from m's Cholesky factor: with as many right-hand sides as rows,
     the inverse from the factor (potri) times b (symm, one BLAS-3 call) beats two
-    triangular solves; else potrs. LU (np.linalg.solve) without SciPy or factor."""
-    if factor is None or _lapack is None:
+    triangular solves; else potrs. LU (np.linalg.solve) without SciPy or factor, and
+    for a stack of right-hand sides (b.ndim > 2, which potrs would misread)."""
+    if factor is None or _lapack is None or b.ndim > 2:
         return np.linalg.solve(m, b)
     if b.ndim == 2 and b.shape[1] >= m.shape[0]:
         inverse, info = _lapack.dpotri(factor, lower=True)
