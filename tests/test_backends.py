@@ -229,6 +229,12 @@ def test_numpy_backend_refuses_other_libraries_arrays():
             return np.ones(3)
     with pytest.raises(TypeError, match="input 'x' is a .*array"):
         f(Foreign())
+    import importlib.util
+    for library, make in (("dask", lambda: __import__("dask.array").array.ones(3, chunks=2)),
+                          ("torch", lambda: __import__("torch").ones(3, dtype=__import__("torch").float64))):
+        if importlib.util.find_spec(library) is not None:
+            with pytest.raises(TypeError, match=f"input 'x' is a {library} array"):
+                f(make())
     assert f([1.0, 2.0, 3.0]) == 6.0 and f(np.ones(3)) == 3.0  # lists and arrays as before
     s = sg.scalar("s")
     assert sg.function([s], s * 2.0)(1.5) == 3.0
