@@ -35,29 +35,6 @@ def statement_order(outputs, extra=()) -> list:
     return toposort(list(outputs)[::-1] + list(extra))
 
 
-#: Ops whose lowering returns a freshly allocated, writable array when the
-#: result has at least one axis (never a view of an operand).
-FRESH_OPS = frozenset({
-    "add", "subtract", "multiply", "divide", "power", "negative", "exp", "log", "log1p",
-    "sqrt", "sin", "cos", "tanh", "abs", "relu", "softplus", "sigmoid", "maximum", "minimum",
-    "where", "sign", "matmul", "outer", "sum", "softmax", "log_softmax", "inv", "solve",
-    "scatter", "zeros", "eye", "concatenate", "spd_solve", "spd_inv",
-})
-
-#: In-place forms of elementwise lowerings: ``{0}``, ``{1}`` operands, ``{out}`` the buffer.
-INPLACE = {
-    "add": "np.add({0}, {1}, out={out})",
-    "subtract": "np.subtract({0}, {1}, out={out})",
-    "multiply": "np.multiply({0}, {1}, out={out})",
-    "divide": "np.divide({0}, {1}, out={out})",
-    "negative": "np.negative({0}, out={out})",
-    "exp": "np.exp({0}, out={out})",
-    "log": "np.log({0}, out={out})",
-    "tanh": "np.tanh({0}, out={out})",
-    "sigmoid": "_sigmoid({0}, out={out})",
-}
-
-
 @dataclass
 class Plan:
     """Per-node decisions: ``reuse[node]`` is the operand whose buffer the node

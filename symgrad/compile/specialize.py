@@ -177,7 +177,7 @@ def _softmax(node, present):
 #: scatters (one buffer written in place) are NumPy-only; softmax from log-softmax is
 #: portable (symgrad.compile.portable).
 NUMPY_ONLY = ("numpy",)
-EVERY_BACKEND = ("numpy", "array_api", "jax")
+EVERY_BACKEND = ("numpy", "array_api", "jax")  # every backend of sg.function (compile.portable.BACKENDS)
 SCATTER_SUM_BACKENDS = NUMPY_ONLY
 
 #: op -> (rule, an op the graph must contain for the rule to ever apply, backends)
