@@ -95,3 +95,17 @@ def test_item04_products_of_bool_and_int_operands_compute_in_float64(optimize):
     for g, w in zip(got, want):
         assert np.asarray(g).dtype == np.float64
         np.testing.assert_allclose(g, w, rtol=1e-15)
+
+
+def test_item03_a_scalar_input_named_like_a_dimension_survives_the_sympy_round_trip():
+    """``n * trace(A)`` with a scalar input ``n`` beside A's dimension ``n``: the
+    dimension is SymPy's positive-integer ``n``, the input the real ``n`` (two
+    symbols), so the round trip keeps the input (it used to read it as the size: 9)."""
+    A, n = sg.matrix("A", ("n", "n")), sg.scalar("n")
+    expr = n * sg.trace(A)
+    back = sg.from_sympy(to_sympy(expr))
+    assert back is expr
+    value = np.diag([1.0, 2.0, 3.0])
+    assert sg.function([A, n], back)(value, 5.0) == 30.0
+    size = sg.from_sympy(to_sympy(sg.trace(sg.eye("n"))))  # tr(I_n): the size, still
+    assert sg.function([A], size * sg.trace(A))(value) == 18.0

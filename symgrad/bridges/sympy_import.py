@@ -128,7 +128,7 @@ class _FromSympy:
         or an input (a scalar unless ``shapes`` says otherwise)."""
         if expr in self.env:
             return self.env[expr]
-        if expr.name in self.dims and expr.name not in self.shapes:
+        if expr in self.dims and expr.name not in self.shapes:
             return structure.dimsize(dims=(expr.name,))
         return tensor(expr.name, self.shapes.get(expr.name, ()))
 
@@ -361,14 +361,16 @@ def from_sympy(expr, shapes=None) -> Node:
     if isinstance(expr, sp.MatrixBase):
         expr = sp.ImmutableMatrix(expr)
     shapes = {name: normalize_shape(shape) for name, shape in (shapes or {}).items()}
-    return _FromSympy(shapes, _dimension_names(expr), builders()).convert(expr)
+    return _FromSympy(shapes, _dimension_symbols(expr), builders()).convert(expr)
 
 
-def _dimension_names(expr) -> set:
-    """Names of the symbols that size some matrix in ``expr``, and of the positive
-    integer symbols ``to_sympy`` writes for dimensions (a size such as ``tr(I_n) = n``
-    can outlive every matrix it sized)."""
+def _dimension_symbols(expr) -> set:
+    """The symbols that size some matrix in ``expr``, and the positive integer symbols
+    ``to_sympy`` writes for dimensions (a size such as ``tr(I_n) = n`` can outlive every
+    matrix it sized). Symbols, not names: a real scalar input ``n`` beside a dimension
+    ``n`` is another SymPy symbol (other assumptions), so it stays an input (issue 15,
+    item 3)."""
     sized = expr.atoms(sp.MatrixSymbol, sp.Identity, sp.ZeroMatrix, sp.OneMatrix)
-    names = {s.name for atom in sized for d in atom.shape for s in d.free_symbols}
-    return names | {s.name for s in expr.free_symbols
+    found = {s for atom in sized for d in atom.shape for s in d.free_symbols}
+    return found | {s for s in expr.free_symbols
                     if isinstance(s, sp.Symbol) and s.is_integer and s.is_positive}
