@@ -19,7 +19,7 @@ CALLABLE_OR_NONE = ("prepare", "fold", "vjp", "jvp", "jacobian", "facts", "unico
 STR_OR_NONE = ("out_form", "symbol", "latex_symbol", "leaf", "scalar")
 TUPLES = ("helpers", "linear_in", "odd_in", "operators")
 FLAGS = ("differentiable", "elementwise", "view", "fresh", "kink", "positive_result",
-         "keeps_positive", "commutative")
+         "keeps_positive", "commutative", "reads_indices")
 
 
 def test_the_walk_covers_every_field():
@@ -129,3 +129,14 @@ def test_rewrite_patterns_hold_records():
     for ruleset in RULESETS:
         for rule in ruleset:
             assert rule.pattern.op is None or isinstance(rule.pattern.op, Op), rule
+
+
+@pytest.mark.parametrize("op", OPS, ids=lambda op: op.name)
+def test_ops_with_label_or_condition_operands_say_they_read_indices(op):
+    """An op whose samples feed an int label or bool operand into a float64 result
+    reads it as indices or a condition: its record must say ``reads_indices`` (the
+    compiler would otherwise cast those operands to float64)."""
+    for sample, node in zip(op.samples(), sample_nodes(op)):
+        if any(spec.domain == "bool" or spec.domain.startswith("labels")
+               for spec in sample.operands) and node.dtype == "float64":
+            assert op.reads_indices, op.name

@@ -8,7 +8,6 @@ named dimensions the same way, with the helpers here.
 from __future__ import annotations
 
 import builtins
-import functools
 import keyword
 import math
 import operator
@@ -16,7 +15,6 @@ import operator
 import numpy as np
 
 from ..ops import runtime
-from ..ops.elementwise import where as where_op
 from ..ir.template_forms import numpy_dtype
 from ..ir.shapes import Size
 
@@ -162,22 +160,9 @@ def float_operands(node, args: list) -> list:
     ``True``, ``exp`` of a bool is float16, ``-k`` wraps in int64, ``np.outer`` and
     ``np.trace`` of ints are ints), while the node's type, and so every consumer (and
     the buffer reuse that writes a float result into it), says float64. Not for ops
-    whose int or bool operands are indices or conditions (``one_hot``'s labels)."""
-    if node.dtype != "float64" or not node.operands or any(
-            o.dtype == "float64" for o in node.operands) or _reads_indices(node.op):
+    whose record says it ``reads_indices`` (``one_hot``'s labels, ``where``'s condition)."""
+    if node.dtype != "float64" or not node.operands or node.op.reads_indices or any(
+            o.dtype == "float64" for o in node.operands):
         return args
     return [f"np.asarray({a}, dtype=np.float64)" for a in args]
 
-
-@functools.lru_cache(maxsize=None)
-def _reads_indices(op) -> bool:
-    """Whether ``op`` reads an int or bool operand as indices or a condition (its samples
-    draw one as labels or bools: ``one_hot``, ``where``), or is not elementwise and has
-    no samples to tell."""
-    if op is where_op:
-        return True
-    samples = op.samples() if op.samples is not None else None
-    if not samples:
-        return not op.elementwise
-    return any(spec.domain == "bool" or spec.domain.startswith("labels")
-               for sample in samples for spec in sample.operands)

@@ -153,6 +153,9 @@ class Op:
       named ``_scalar_*``) that gives NumPy's value; None: no such form, and a graph using
       the op keeps the NumPy code (:mod:`symgrad.compile.scalar_code`).
     * ``commutative``: the operands may be swapped (rewrite patterns match both orders).
+    * ``reads_indices``: some int or bool operand is read as indices, labels or a
+      condition (``one_hot``, ``gather``, ``where``), so the compiler never casts the
+      op's int or bool operands to float64 (as it does for ``outer`` of ints).
     * ``linear_in``: operand positions the op is linear in (zeros, signs and
       0-d factors move out); ``odd_in`` those a sign moves out of (default
       ``linear_in``).
@@ -207,6 +210,7 @@ class Op:
     scalar: Optional[str] = None
     # Algebra and structure.
     commutative: bool = False
+    reads_indices: bool = False
     linear_in: tuple = ()
     odd_in: Optional[tuple] = None
     facts: Optional[Callable] = None

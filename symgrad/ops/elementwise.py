@@ -558,7 +558,7 @@ def _sympy_where(s, node, cond, a, b):
     return s.scalars_only(node, lambda: s.sp.Piecewise((a, cond), (b, True)))
 
 
-where = op("where", infer=_where_infer, numpy="np.where({0}, {1}, {2})", vjp=_where_vjp,
+where = op("where", reads_indices=True, infer=_where_infer, numpy="np.where({0}, {1}, {2})", vjp=_where_vjp,
            scalar="{1} if {0} else {2}",
            jvp=diagonal_jvp(_where_vjp), elementwise=True, fresh=True, kink=True,
            samples=lambda: [Sample((Spec((3,), "bool"), Spec((3,)), Spec((3,)))),

@@ -175,7 +175,7 @@ def _print_scatter_add(p, node, g, *arrays):
     return p.call(node.op, [g.text, p.attr(node.shape), p.brackets(index)])
 
 
-gather = op("gather", infer=_gather_infer,
+gather = op("gather", reads_indices=True, infer=_gather_infer,
             prepare=lambda x, *arrays, index: {"index": _check_template(x, arrays, index)},
             numpy=lambda args, attrs, ctx: f"{args[0]}[{template_source(attrs['index'], args[1:])}]",
             vjp=lambda g, out, x, *arrays, index: [
@@ -231,7 +231,7 @@ def _scatter_add_numpy(args, attrs, ctx):
             f"np.s_[{template_source(attrs['index'], args[1:])}])")
 
 
-scatter_add = op("scatter_add", infer=_scatter_add_infer, prepare=_scatter_add_prepare,
+scatter_add = op("scatter_add", reads_indices=True, infer=_scatter_add_infer, prepare=_scatter_add_prepare,
                  numpy=_scatter_add_numpy, helpers=(runtime._scatter_add,), fresh=True,
                  linear_in=(0,), keeps_positive=True,
                  vjp=lambda g, out, v, *arrays, shape, index: [
@@ -440,7 +440,7 @@ def _trailing_ones(indices, k):
 
 
 take_along_axis_op = op(
-    "take_along_axis", infer=_along_infer, prepare=_along_prepare,
+    "take_along_axis", reads_indices=True, infer=_along_infer, prepare=_along_prepare,
     numpy="np.take_along_axis({0}, {1}, axis={axis})", fresh=True, linear_in=(0,),
     keeps_positive=True, facts=lambda node, facts: F.sign_facts_of(facts(node.operands[0])),
     vjp=lambda g, out, arr, indices, axis: [
@@ -464,7 +464,7 @@ def _add_along_infer(g, indices, axis, shape):
 
 
 add_along_axis = op(
-    "add_along_axis", infer=_add_along_infer,
+    "add_along_axis", reads_indices=True, infer=_add_along_infer,
     prepare=lambda g, indices, axis, shape: {
         "axis": normalize_axis(axis, len(normalize_shape(shape))),
         "shape": normalize_shape(shape)},

@@ -481,7 +481,7 @@ def _scatter_sum_numpy(args, attrs, ctx) -> str:
 #: ``scatter(g1, shape, i1) + scatter(g2, shape, i2) + ...`` in one buffer (a
 #: compile-time lowering, symgrad.compile.specialize): the chain of adds allocated and
 #: added a whole array per term, quadratic in the number of terms.
-scatter_sum = op("scatter_sum", infer=_scatter_sum_infer, numpy=_scatter_sum_numpy,
+scatter_sum = op("scatter_sum", reads_indices=True, infer=_scatter_sum_infer, numpy=_scatter_sum_numpy,
                  helpers=(runtime._scatter_sum,), fresh=True, differentiable=False,
     array_api=Portable(reason="only the NumPy backend's compile-time specialization forms it"))
 
@@ -593,7 +593,7 @@ def _one_hot_infer(labels, k):
     return labels.shape + (k,), "float64"
 
 
-one_hot = op("one_hot", infer=_one_hot_infer,
+one_hot = op("one_hot", reads_indices=True, infer=_one_hot_infer,
              prepare=lambda labels, k: {"k": normalize_shape((k,))[0]},
              numpy=lambda args, attrs, ctx: f"_one_hot({args[0]}, {ctx.dim(attrs['k'])})",
              helpers=(runtime._one_hot,), differentiable=False,
@@ -613,7 +613,7 @@ def _label_rows_infer(labels, k):
     return labels.shape, "int64"
 
 
-label_rows = op("label_rows", infer=_label_rows_infer,
+label_rows = op("label_rows", reads_indices=True, infer=_label_rows_infer,
                 prepare=lambda labels, k: {"k": normalize_shape((k,))[0]},
                 numpy=lambda args, attrs, ctx: f"_label_rows({args[0]}, {ctx.dim(attrs['k'])})",
                 helpers=(runtime._label_rows,), differentiable=False,
@@ -640,10 +640,10 @@ def _one_hot_add_infer(x, rows, sign):
     return x.shape, "float64"
 
 
-pick = op("pick", infer=_pick_infer, numpy="_pick({0}, {1})", helpers=(runtime._pick,),
+pick = op("pick", reads_indices=True, infer=_pick_infer, numpy="_pick({0}, {1})", helpers=(runtime._pick,),
           differentiable=False,
     array_api=Portable(reason="only the NumPy backend's compile-time specialization forms it"))
-one_hot_add = op("one_hot_add", infer=_one_hot_add_infer, numpy="_one_hot_add({0}, {1}, {sign!r})",
+one_hot_add = op("one_hot_add", reads_indices=True, infer=_one_hot_add_infer, numpy="_one_hot_add({0}, {1}, {sign!r})",
                  helpers=(runtime._one_hot_add,), differentiable=False,
     array_api=Portable(reason="only the NumPy backend's compile-time specialization forms it"))
 
