@@ -14,13 +14,21 @@ affinity (``benchmarks/__init__.py``: 2 cores here, BLAS single-threaded).
 """
 import os
 
-os.environ.setdefault("SYMGRAD_BENCH_CORES", "2")
-
 import argparse  # noqa: E402
 import time  # noqa: E402
 import tracemalloc  # noqa: E402
 
-from benchmarks import AFFINITY  # noqa: E402  (pins the cores before NumPy loads)
+import benchmarks  # noqa: E402  (pins the cores and thread pools before NumPy loads)
+
+# ``python -m benchmarks.backends`` imports the package (which pins one core unless
+# SYMGRAD_BENCH_CORES says otherwise) before this module runs: the Dask variants need
+# two cores, so widen the affinity here (BLAS stays single-threaded).
+CORES = int(os.environ.get("SYMGRAD_BENCH_CORES", "2"))
+if hasattr(os, "sched_setaffinity"):
+    os.sched_setaffinity(0, sorted(range(os.cpu_count() or 1))[:CORES])
+    AFFINITY = sorted(os.sched_getaffinity(0))
+else:
+    AFFINITY = benchmarks.AFFINITY
 
 import numpy as np  # noqa: E402
 
