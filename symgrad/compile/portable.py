@@ -29,7 +29,7 @@ import re
 from ..ir.graph import Portable
 from ..ops import runtime
 from ..rewrite.engine import run_passes
-from . import loop_batching, specialize
+from . import specialize
 from .lowering import float_operands, literal
 from ..ops.elementwise import where as where_op
 from ..ops.structure import constant
@@ -168,10 +168,7 @@ class Dialect:
 
     def passes(self, outputs, order) -> tuple:
         """The compiler's graph passes for this backend, each as declared valid for it."""
-        if self.numpy:
-            return run_passes(outputs, order)
-        outputs, order = loop_batching.fuse(outputs, order)
-        return specialize.lower(outputs, order, backend=self.backend)
+        return run_passes(outputs, order, backend=self.backend)
 
 
 NUMPY = Dialect("numpy", True)

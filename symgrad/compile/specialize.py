@@ -191,4 +191,4 @@ RULES = {linalg_ops.logdet: (_spd, linalg_ops.logdet, NUMPY_ONLY),
 
 # Runs after loop batching, last: its softmax rule reverses stability's
 # exp(log_softmax(z)) -> softmax(z), so it must come after that phase (rewrite.engine).
-PHASE = register(Phase("specialization", run=lower, undoes=("stability",)))
+PHASE = register(Phase("specialization", run=lower, undoes=("stability",), per_backend=True))

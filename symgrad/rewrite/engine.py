@@ -53,12 +53,14 @@ class Phase:
     """A phase: rule groups (``rulesets``, normalized with the other rule phases')
     or a graph pass ``run(outputs, order) -> (outputs, order)``, where ``order``
     is the statement order of ``outputs``; ``undoes`` names earlier phases whose
-    rewrites this one reverses."""
+    rewrites this one reverses; ``per_backend``: the pass's ``run`` also takes the
+    ``backend`` compiled for (it applies only what is valid there)."""
 
     name: str
     rulesets: tuple = ()
     run: Optional[Callable] = None
     undoes: tuple = ()
+    per_backend: bool = False
 
 
 #: name -> registered Phase (symgrad.rewrite and symgrad.compile fill it at import).
@@ -89,10 +91,14 @@ def rule_sets() -> tuple:
     return tuple(ruleset for phase in _registered(True) for ruleset in phase.rulesets)
 
 
-def run_passes(outputs: list, order: list) -> tuple:
-    """(outputs, statement order) after every registered graph pass, in :data:`ORDER`."""
+def run_passes(outputs: list, order: list, backend: str = "numpy") -> tuple:
+    """(outputs, statement order) after every registered graph pass, in :data:`ORDER`,
+    each as valid for ``backend``."""
     for phase in _registered(False):
-        outputs, order = phase.run(outputs, order)
+        if phase.per_backend:
+            outputs, order = phase.run(outputs, order, backend=backend)
+        else:
+            outputs, order = phase.run(outputs, order)
     return outputs, order
 
 
