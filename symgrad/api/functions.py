@@ -22,14 +22,14 @@ def _named(apply, name: str, doc: str | None):
     return apply
 
 
-def _unary(op, doc: str | None = None):
-    """The NumPy function ``name(x)`` for an op record of that name."""
-    return _named(lambda x: op(x), op.name, doc)
+def _unary(op, doc: str | None = None, name: str | None = None):
+    """The NumPy function ``name(x)`` (default: the op record's name) for an op record."""
+    return _named(lambda x: op(x), name or op.name, doc)
 
 
-def _binary(op, doc: str | None = None):
-    """The NumPy function ``name(x1, x2)`` for an op record of that name."""
-    return _named(lambda x1, x2: op(x1, x2), op.name, doc)
+def _binary(op, doc: str | None = None, name: str | None = None):
+    """The NumPy function ``name(x1, x2)`` (default: the op record's name) for an op record."""
+    return _named(lambda x1, x2: op(x1, x2), name or op.name, doc)
 
 
 E, T, L = elementwise, transcendental, linalg_ops

@@ -15,53 +15,20 @@ from ..ir.leaves import as_node, constant
 from ..ir.shapes import ShapeError, normalize_axes
 from ..ops import elementwise as E, structure, transcendental as T
 from . import shaping
+from .functions import _binary, _unary
 
 # Ufunc names (NumPy's ``np.add`` is the ``+`` of arrays, ...).
-
-def add(x1, x2):
-    """NumPy ``add``: ``x1 + x2``, broadcast."""
-    return E.add(x1, x2)
-
-
-def subtract(x1, x2):
-    """NumPy ``subtract``: ``x1 - x2``, broadcast."""
-    return E.subtract(x1, x2)
-
-
-def multiply(x1, x2):
-    """NumPy ``multiply``: ``x1 * x2``, broadcast."""
-    return E.multiply(x1, x2)
-
-
-def divide(x1, x2):
-    """NumPy ``divide``/``true_divide``: ``x1 / x2``, broadcast, float64."""
-    return E.divide(x1, x2)
-
-
+add = _binary(E.add, "NumPy ``add``: ``x1 + x2``, broadcast.")
+subtract = _binary(E.subtract, "NumPy ``subtract``: ``x1 - x2``, broadcast.")
+multiply = _binary(E.multiply, "NumPy ``multiply``: ``x1 * x2``, broadcast.")
+divide = _binary(E.divide, "NumPy ``divide``/``true_divide``: ``x1 / x2``, broadcast, float64.")
 true_divide = divide
-
-
-def negative(x):
-    """NumPy ``negative``: ``-x``."""
-    return E.negative(x)
-
-
-def absolute(x):
-    """NumPy ``absolute``/``fabs``: ``|x|`` (``sg.abs``; derivative ``sign(x)``)."""
-    return E.abs_(x)
-
-
+negative = _unary(E.negative, "NumPy ``negative``: ``-x``.")
+absolute = _unary(E.abs_, "NumPy ``absolute``/``fabs``: ``|x|`` (``sg.abs``; derivative ``sign(x)``).",
+                  "absolute")
 fabs = absolute
-
-
-def degrees(x):
-    """NumPy ``degrees``: radians to degrees (``rad2deg``)."""
-    return T.rad2deg(x)
-
-
-def radians(x):
-    """NumPy ``radians``: degrees to radians (``deg2rad``)."""
-    return T.deg2rad(x)
+degrees = _unary(T.rad2deg, "NumPy ``degrees``: radians to degrees (``rad2deg``).", "degrees")
+radians = _unary(T.deg2rad, "NumPy ``radians``: degrees to radians (``deg2rad``).", "radians")
 
 
 def row_stack(tup, *, dtype=None, casting="same_kind"):

@@ -23,19 +23,26 @@ FLOAT64 = _DTYPES["float64"]
 
 #: Array libraries whose arrays the NumPy backend refuses instead of converting (a Dask
 #: array would be computed onto this machine, a GPU tensor copied to the host).
-FOREIGN_LIBRARIES = frozenset({"array_api_strict", "cupy", "dask", "jax", "jaxlib", "mlx",
+FOREIGN_LIBRARIES = frozenset({"array_api_strict", "cupy", "dask", "jax", "mlx",
                                "sparse", "tensorflow", "torch"})
+
+
+def _library(value) -> str:
+    """The array library ``value``'s type comes from (its top-level module; JAX's
+    arrays live in ``jaxlib``)."""
+    root = type(value).__module__.partition(".")[0]
+    return "jax" if root == "jaxlib" else root
 
 
 def foreign_library(value) -> str | None:
     """The array library of ``value`` when it is another library's array, else None."""
     if isinstance(value, (np.ndarray, np.generic)):
         return None
-    root = type(value).__module__.partition(".")[0]
-    if root in FOREIGN_LIBRARIES or hasattr(value, "__dask_graph__"):
-        return root
+    library = _library(value)
+    if library in FOREIGN_LIBRARIES or hasattr(value, "__dask_graph__"):
+        return library
     if hasattr(value, "__array_namespace__"):
-        return root or type(value).__name__
+        return library or type(value).__name__
     return None
 
 
@@ -169,11 +176,6 @@ def _table_checker(inputs):
 PORTABLE_DTYPES = {"float64": {"float64", "float32", "float16", "bfloat16"},
                    "int64": {"int64", "int32", "int16", "int8", "uint8", "uint16", "uint32"},
                    "bool": {"bool"}}
-
-
-def _library(value) -> str:
-    root = type(value).__module__.partition(".")[0]
-    return "jax" if root == "jaxlib" else root
 
 
 def portable_arguments(inputs, values, backend: str) -> tuple:
