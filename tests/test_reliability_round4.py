@@ -109,3 +109,22 @@ def test_item03_a_scalar_input_named_like_a_dimension_survives_the_sympy_round_t
     assert sg.function([A, n], back)(value, 5.0) == 30.0
     size = sg.from_sympy(to_sympy(sg.trace(sg.eye("n"))))  # tr(I_n): the size, still
     assert sg.function([A], size * sg.trace(A))(value) == 18.0
+
+
+def test_item04_double_negation_of_bool_and_int_keeps_the_float64_type():
+    """Found by the random graphs (an hvp case on NumPy 2.0): ``-(-(x > 0))`` folded to
+    the bool ``x > 0`` and ``-(-k)`` to the int64 ``k``, while ``-b``/``-k`` are float64,
+    so a gradient came back as a NumPy bool and finite differences of it raised."""
+    x, k = sg.vector("x", 3), sg.vector("k", 3, dtype="int64")
+    for node in (-(-(x > 0)), -(-k)):
+        assert node.dtype == "float64"
+    n, v = sg.scalar("n"), sg.scalar("v")
+    t = 0 * n
+    cost = sg.sum(-(-(t > 0.25) + t) * v)
+    d_n, d_v = sg.function([n, v], sg.grad(cost, [n, v]))(0.125, -0.13)
+    assert np.asarray(d_n).dtype == np.float64 == np.asarray(d_v).dtype  # not a NumPy bool
+    assert d_v == 0.0 and d_n == 0.0
+    got = sg.function([x, k], [-(-(x > 0)), -(-k) * 2.0 ** 62])(np.array([1.0, -1.0, 2.0]),
+                                                                 np.array([1, 4, 8]))
+    np.testing.assert_array_equal(got[0], [1.0, 0.0, 1.0])
+    np.testing.assert_allclose(got[1], np.array([1.0, 4.0, 8.0]) * 2.0 ** 62, rtol=1e-15)

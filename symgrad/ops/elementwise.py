@@ -165,9 +165,11 @@ def _fold_multiply(a, b):
 
 
 def _fold_negative(x):
-    if x.op.name == "negative":
+    """``-(-y) = y`` and ``-0 = 0``, only where the fold keeps the node's dtype: the
+    negative of a bool or int is float64, so ``-(-(x > 0))`` is not ``x > 0``."""
+    if x.op.name == "negative" and x.operands[0].dtype == x.dtype:
         return x.operands[0]
-    if x.op.name == "zeros":
+    if x.op.name == "zeros" and x.dtype == "float64":
         return x
     if x.op.name == "constant" and x.ndim == 0 and x.dtype == "float64":
         return as_node(-float(x.value))
