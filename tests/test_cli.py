@@ -148,7 +148,7 @@ def test_parser_builds_the_same_graph_as_the_api():
     assert parse_expression("A[0, :] @ x + A.T[1, 2] - -s", shapes) is \
         A[0, :] @ x + A.T[1, 2] - (-sg.scalar("s"))
     assert parse_expression("softmax(A, axis=0)", shapes) is sg.softmax(A, axis=0)
-    assert parse_expression("mean(A, 1, True)", shapes) is sg.mean(A, 1, True)
+    assert parse_expression("mean(A, 1, True)", shapes) is sg.mean(A, 1, keepdims=True)
     assert parse_expression("trace(eye(n) + A @ A.T)", shapes) is \
         sg.trace(sg.eye("n") + A @ A.T)
 

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 from collections import namedtuple as _namedtuple
 
-from ..ir.graph import NUMPY_FUNCTIONS, command_line, describe
+import numpy as np
+
+from ..ir.graph import NUMPY_FUNCTIONS, as_dtype, command_line, describe
 from ..ir.leaves import as_node
 from ..ops import elementwise, linalg as linalg_ops, reductions, structure, transcendental
 from ..ops import products
 from ..ops.elementwise import square  # noqa: F401  (re-exported)
-from ..ops.reductions import mean  # noqa: F401
 from ..ops.indexing import take, take_along_axis  # noqa: F401
+from .reductions import _no_buffers
 
 
 def _named(apply, name: str, doc: str | None):
@@ -96,10 +98,12 @@ def select(condlist, choicelist, default=0):
         result = elementwise.where(cond, choicelist[i], result)
     return result
 
-@command_line(cond="node", a="node", b="node")
-def where(cond, a, b):
-    """``a`` where ``cond`` holds, else ``b`` (``cond`` a boolean node, e.g. ``x > 0``)."""
-    return elementwise.where(cond, a, b)
+@command_line(condition="node", x="node", y="node")
+def where(condition, x, y):
+    """``x`` where ``condition`` holds, else ``y`` (``condition`` a boolean node, e.g.
+    ``x > 0``). NumPy's one-argument ``where(condition)`` (the indices of the true
+    entries) has a data-dependent shape and is refused."""
+    return elementwise.where(condition, x, y)
 
 
 def round(a, decimals=0):  # noqa: A001
@@ -110,11 +114,28 @@ def round(a, decimals=0):  # noqa: A001
 around = round
 
 
-def clip(a, a_min, a_max):
+_NO_VALUE = object()  # NumPy's "not given" for clip's bounds (None means "no bound")
+
+
+def clip(a, a_min=_NO_VALUE, a_max=_NO_VALUE, out=None, *, min=_NO_VALUE, max=_NO_VALUE):  # noqa: A002
     """NumPy ``clip``: ``minimum(maximum(a, a_min), a_max)``; the gradient is 1 inside
-    the bounds, 0 outside, and at a bound follows ``maximum``/``minimum`` (to ``a``)."""
+    the bounds, 0 outside, and at a bound follows ``maximum``/``minimum`` (to ``a``).
+    ``min``/``max`` are NumPy 2.1's keyword names of the bounds (give one name each)."""
+    _no_buffers("clip", None, out)
+    a_min, a_max = (_one_bound(name, positional, keyword) for name, positional, keyword in
+                    (("min", a_min, min), ("max", a_max, max)))
+    if a_min is None and a_max is None:
+        raise ValueError("One of max or min must be given")
     result = a if a_min is None else elementwise.maximum(a, a_min)
     return result if a_max is None else elementwise.minimum(result, a_max)
+
+
+def _one_bound(name: str, positional, keyword):
+    """The bound given positionally (``a_min``) or by keyword (``min``), not both."""
+    if positional is not _NO_VALUE and keyword is not _NO_VALUE:
+        raise TypeError(f"clip: passing both a_{name} and {name} is not allowed")
+    bound = keyword if positional is _NO_VALUE else positional
+    return None if bound is _NO_VALUE else bound
 
 
 def astype(x, dtype, copy=True, device=None):
@@ -123,55 +144,82 @@ def astype(x, dtype, copy=True, device=None):
     return elementwise.astype(x, dtype=dtype)
 
 
-@command_line(x="node", axis="axis", keepdims="bool")
-def sum(x, axis=None, keepdims=False):  # noqa: A001
-    """NumPy ``sum``: the sum over ``axis`` (None: every axis), ``keepdims`` as in NumPy."""
-    return reductions.sum_(x, axis=axis, keepdims=keepdims)
+@command_line(a="node", axis="axis", keepdims="bool")
+def sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=0):  # noqa: A001
+    """NumPy ``sum``: the sum over ``axis`` (None: every axis), ``keepdims`` as in NumPy;
+    ``initial`` is added to the result."""
+    _no_buffers("sum", dtype, out)
+    total = reductions.sum_(a, axis=axis, keepdims=keepdims)
+    return total if _is_zero(initial) else total + initial
 
 
-def max(a, axis=None, keepdims=False):  # noqa: A001
+def max(a, axis=None, out=None, keepdims=False, initial=None):  # noqa: A001
     """NumPy ``max``/``amax``: the largest entry along ``axis``; tied maxima share the
-    gradient equally (JAX's convention)."""
-    return reductions.max_(a, axis=axis, keepdims=keepdims)
+    gradient equally (JAX's convention). ``initial`` is a lower bound of the result."""
+    _no_buffers("max", None, out)
+    largest = reductions.max_(a, axis=axis, keepdims=keepdims)
+    return largest if initial is None else elementwise.maximum(largest, initial)
 
 
-def min(a, axis=None, keepdims=False):  # noqa: A001
-    """NumPy ``min``/``amin``: the smallest entry along ``axis``; ties share the gradient."""
-    return reductions.min_(a, axis=axis, keepdims=keepdims)
+def min(a, axis=None, out=None, keepdims=False, initial=None):  # noqa: A001
+    """NumPy ``min``/``amin``: the smallest entry along ``axis``; ties share the gradient.
+    ``initial`` is an upper bound of the result."""
+    _no_buffers("min", None, out)
+    smallest = reductions.min_(a, axis=axis, keepdims=keepdims)
+    return smallest if initial is None else elementwise.minimum(smallest, initial)
+
+
+def mean(a, axis=None, dtype=None, out=None, keepdims=False):
+    """NumPy ``mean``: the sum over ``axis`` divided by the (possibly named) count."""
+    _no_buffers("mean", dtype, out)
+    return reductions.mean(a, axis=axis, keepdims=keepdims)
+
+
+def _is_zero(value) -> bool:
+    """Whether ``value`` is the plain number 0 (an ``initial`` that changes nothing)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value == 0
 
 
 amax, amin = max, min
 
 
-@command_line(x="node", axes="ints")
-def transpose(x, axes=None):
+@command_line(a="node", axes="ints")
+def transpose(a, axes=None):
     """NumPy ``transpose``: axes reversed, or permuted as ``axes`` says."""
-    return structure.transpose(x, axes=axes)
+    return structure.transpose(a, axes=axes)
 
 
-@command_line(x="node", shape="shape")
-def reshape(x, shape):
-    """NumPy ``reshape`` (C order; one ``-1`` is inferred); named dimensions may be kept."""
-    return structure.reshape(x, shape=shape)
+@command_line(a="node", shape="shape")
+def reshape(a, shape, order="C", *, copy=None):
+    """NumPy ``reshape`` (C order; one ``-1`` is inferred); named dimensions may be kept.
+    ``copy`` has no meaning for an immutable node."""
+    if order != "C":
+        raise ValueError(f"reshape: only order='C' is supported, got {order!r}")
+    return structure.reshape(a, shape=shape)
 
 
-def broadcast_to(x, shape):
-    """NumPy ``broadcast_to``: ``x`` repeated to ``shape`` (gradient: summed back)."""
-    return structure.broadcast_to_op(x, shape=shape)
+def broadcast_to(array, shape, subok=False):
+    """NumPy ``broadcast_to``: ``array`` repeated to ``shape`` (gradient: summed back)."""
+    return structure.broadcast_to_op(array, shape=shape)
 
 
-@command_line(xs="nodes", axis="int")
-def concatenate(xs, axis=0):
-    """Join nodes along an existing axis (sizes along it must be ints)."""
-    if not isinstance(xs, (list, tuple)):
+@command_line(arrays="nodes", axis="int")
+def concatenate(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
+    """NumPy ``concatenate``: join nodes along an existing axis (sizes along it must be
+    ints); ``axis=None`` joins the flattened nodes."""
+    _no_buffers("concatenate", dtype, out)
+    if not isinstance(arrays, (list, tuple)):
         raise TypeError("concatenate takes a list or tuple of nodes")
-    return structure.concatenate(*xs, axis=axis)
+    if axis is None:
+        arrays, axis = [structure.reshape(as_node(x), shape=(-1,)) for x in arrays], 0
+    return structure.concatenate(*arrays, axis=axis)
 
 
-@command_line(xs="nodes", axis="int")
-def stack(xs, axis=0):
-    """Join nodes of equal shape along a new axis."""
-    xs = [as_node(x) for x in xs]
+@command_line(arrays="nodes", axis="int")
+def stack(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
+    """NumPy ``stack``: join nodes of equal shape along a new axis."""
+    _no_buffers("stack", dtype, out)
+    xs = [as_node(x) for x in arrays]
     if not xs:
         raise ValueError("stack needs at least one node")
     shape = xs[0].shape
@@ -183,15 +231,20 @@ def stack(xs, axis=0):
     return concatenate([reshape(x, expanded) for x in xs], axis=axis)
 
 
-@command_line(n="dim")
-def eye(n):
-    """The n x n identity (n an int or a dimension name)."""
-    return structure.eye(n=n)
+@command_line(N="dim")
+def eye(N, M=None, k=0, dtype=float):
+    """NumPy ``eye``: ones on diagonal ``k`` of an N x M matrix (M defaults to N; an int
+    or a dimension name when square with ``k = 0``)."""
+    _no_buffers("eye", dtype)
+    if (M is None or M == N) and k == 0:
+        return structure.eye(n=N)
+    return as_node(np.eye(N, M, k))
 
 
-def zeros(shape):
-    """NumPy ``zeros`` (float64): a constant array of ``shape``, which may name dimensions."""
-    return structure.zeros_op(shape=tuple(shape) if isinstance(shape, (list, tuple)) else (shape,))
+def zeros(shape, dtype=float, order="C"):
+    """NumPy ``zeros``: a constant array of ``shape``, which may name dimensions."""
+    shape = tuple(shape) if isinstance(shape, (list, tuple)) else (shape,)
+    return structure.zeros_op(shape=shape, dtype=as_dtype(dtype).name)
 
 
 def slogdet(a):

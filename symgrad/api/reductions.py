@@ -18,7 +18,8 @@ from ..ir.graph import command_line, describe, plain_value
 from ..ir.leaves import as_node
 from ..ops import broadcast_to
 from ..ops import elementwise, scans, structure
-from ..ops.reductions import count, logsumexp as _logsumexp_op, max_ as reductions_max, mean, sum_
+from ..ops.reductions import count, logsumexp as _logsumexp_op, max_ as reductions_max, sum_
+from ..ops.reductions import mean as _mean
 from ..ir.shapes import ShapeError, format_shape, normalize_axes, normalize_axis
 
 
@@ -65,23 +66,37 @@ def _dof(name: str, x, axes, ddof):
     return n if ddof == 0 else elementwise.maximum(n - float(ddof), 0.0)
 
 
+def _ddof(name: str, ddof, correction):
+    """NumPy 2's ``correction`` is the array API's name of ``ddof``: one of them."""
+    if correction is None:
+        return ddof
+    if ddof != 0:
+        raise ValueError(f"{name}: ddof and correction can't be provided simultaneously.")
+    return correction
+
+
 @command_line(a="node", axis="axis", ddof="dim", keepdims="bool")
-def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, mean=None,
+        correction=None):
     """NumPy ``var``: ``sum((a - mean(a))²) / (n - ddof)`` over ``axis`` (two passes,
-    as NumPy: the mean is subtracted before squaring, never ``E[a²] - E[a]²``)."""
+    as NumPy: the mean is subtracted before squaring, never ``E[a²] - E[a]²``).
+    ``mean``: the mean already computed (kept dimensions), as NumPy 2 takes it."""
     _no_buffers("var", dtype, out)
+    ddof = _ddof("var", ddof, correction)
     x = as_node(a)
     axes = _axes("var", x, axis)
-    centered = x - mean(x, axis=axes, keepdims=True)
+    centered = x - (_mean(x, axis=axes, keepdims=True) if mean is None else mean)
     return sum_(centered * centered, axis=axes, keepdims=keepdims) / _dof("var", x, axes, ddof)
 
 
 @command_line(a="node", axis="axis", ddof="dim", keepdims="bool")
-def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, mean=None,
+        correction=None):
     """NumPy ``std``: ``sqrt(var(a, axis, ddof=ddof))``. Its gradient is infinite where
     the variance is 0 (constant data), as in NumPy-based autograd, except over a single
     entry with ``ddof=0``: that std is identically 0, so its derivative is 0."""
-    variance = var(a, axis=axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims)
+    ddof = _ddof("std", ddof, correction)
+    variance = var(a, axis=axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims, mean=mean)
     x = as_node(a)
     dims = [x.shape[i] for i in _axes("std", x, axis)]
     if ddof == 0 and all(isinstance(d, int) for d in dims) and math.prod(dims) == 1:
@@ -112,7 +127,7 @@ def average(a, axis=None, weights=None, returned=False, *, keepdims=False):
     x = as_node(a)
     if weights is None:
         axes = _axes("average", x, axis)
-        result = mean(x, axis=axes, keepdims=keepdims)
+        result = _mean(x, axis=axes, keepdims=keepdims)
         total = count([x.shape[i] for i in axes])
     else:
         w = as_node(weights)

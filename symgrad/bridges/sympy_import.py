@@ -19,7 +19,7 @@ from sympy.matrices.expressions.slice import MatrixSlice
 
 from ..api import functions as F
 from ..ir.graph import REGISTRY, Node
-from ..ops import structure
+from ..ops import elementwise, structure
 from ..ir.leaves import constant, tensor
 from ..ir.shapes import normalize_shape
 
@@ -327,9 +327,8 @@ BUILDERS = {
     sp.sinh: _unary(lambda x: (F.exp(x) - F.exp(-x)) / 2.0),
     sp.Piecewise: _FromSympy.piecewise, sp.ITE: lambda self, e: F.where(*self.args(e)),
     BooleanTrue: lambda self, e: constant(True), BooleanFalse: lambda self, e: constant(False),
-    sp.And: _nary(lambda a, b: F.where(a, b, constant(False))),
-    sp.Or: _nary(lambda a, b: F.where(a, constant(True), b)),
-    sp.Not: _unary(lambda a: F.where(a, constant(False), constant(True))),
+    sp.And: _nary(elementwise.logical_and), sp.Or: _nary(elementwise.logical_or),
+    sp.Xor: _nary(elementwise.logical_xor), sp.Not: _unary(elementwise.logical_not),
     sp.MatrixSymbol: _FromSympy.matrix_symbol, sp.MatrixBase: _FromSympy.explicit,
     sp.Identity: lambda self, e: F.eye(_dim(e.rows)),
     sp.ZeroMatrix: lambda self, e: F.zeros(tuple(_dim(d) for d in e.shape)),

@@ -463,6 +463,32 @@ class Node:
     def __lt__(self, other): return OPERATORS[operator.lt](self, other)
     def __le__(self, other): return OPERATORS[operator.le](self, other)
     def __getitem__(self, key): return INDEXING["build"](self, key)
+    def __and__(self, other): return _logical(operator.and_, self, other)
+    def __rand__(self, other): return _logical(operator.and_, other, self)
+    def __or__(self, other): return _logical(operator.or_, self, other)
+    def __ror__(self, other): return _logical(operator.or_, other, self)
+    def __xor__(self, other): return _logical(operator.xor, self, other)
+    def __rxor__(self, other): return _logical(operator.xor, other, self)
+    def __invert__(self): return _logical(operator.invert, self)
+
+    def __round__(self, ndigits=None):
+        """``round(x)``/``round(x, 2)``: NumPy's ``round`` (half to even), as for arrays."""
+        return NUMPY_FUNCTIONS["round"](self, 0 if ndigits is None else ndigits)
+
+    @property
+    def mT(self):
+        """The matrix transpose of the last two axes (NumPy 2's ``ndarray.mT``)."""
+        return NUMPY_FUNCTIONS["matrix_transpose"](self)
+
+    @property
+    def real(self):
+        """The real part: the node itself (nodes hold real numbers)."""
+        return NUMPY_FUNCTIONS["real"](self)
+
+    @property
+    def imag(self):
+        """The imaginary part: zeros of the node's shape (nodes hold real numbers)."""
+        return NUMPY_FUNCTIONS["imag"](self)
 
     # NumPy's array methods: each the symgrad function of the same name.
     def sum(self, axis=None, keepdims=False): return OPERATORS[np.ndarray.sum](self, axis=axis, keepdims=keepdims)
@@ -584,7 +610,22 @@ def _array_method(name: str):
     return method
 
 
-for _name in ("prod", "var", "std", "argmax", "argmin", "cumsum", "cumprod"):
+def _logical(python_operator, *operands):
+    """``a & b``, ``a | b``, ``a ^ b``, ``~a`` of bool nodes: NumPy's logical ops. Of int
+    nodes these are NumPy's bitwise ops, which symgrad does not have: a TypeError,
+    never a logical result in their place."""
+    for operand in operands:
+        dtype = operand.dtype if isinstance(operand, (Node, np.ndarray)) else type(operand)
+        if dtype not in ("bool", bool, np.bool_):
+            what = describe(operand) if isinstance(operand, Node) else repr(operand)
+            raise TypeError(f"{OPERATORS[python_operator].name} via a Python operator takes bool "
+                            f"operands; {what} is not bool (the bitwise ops of integers are not "
+                            "supported)")
+    return OPERATORS[python_operator](*operands)
+
+
+for _name in ("prod", "var", "std", "argmax", "argmin", "cumsum", "cumprod", "all", "any",
+              "trace", "diagonal", "round", "conj", "conjugate", "copy", "take", "argsort"):
     setattr(Node, _name, _array_method(_name))
 del _name
 

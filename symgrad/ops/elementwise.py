@@ -595,11 +595,12 @@ def _print_relation(p, node, a, b):
 def _relation(name: str, python, symbol: str, latex_symbol: str, sympy_class: str, **fields):
     """A comparison (bool-valued, never differentiated): ``{0} <python> {1}`` in NumPy,
     ``symbol`` in print, the SymPy relation ``sympy_class`` both ways."""
+    fields = {"numpy": f"{{0}} {python} {{1}}", "scalar": f"{{0}} {python} {{1}}",
+              "from_sympy": lambda sp: getattr(sp, sympy_class), **fields}
     return _piecewise_constant(
-        name, f"{{0}} {python} {{1}}", "bool", unicode=_print_relation, symbol=symbol,
-        scalar=f"{{0}} {python} {{1}}",
+        name, fields.pop("numpy"), "bool", unicode=_print_relation, symbol=symbol,
         latex_symbol=latex_symbol, to_sympy=sympy_scalar(lambda sp: getattr(sp, sympy_class)),
-        from_sympy=lambda sp: getattr(sp, sympy_class), **fields)
+        **fields)
 
 
 greater = _relation("greater", ">", ">", ">", "StrictGreaterThan", operators=(operator.gt,),
@@ -611,6 +612,24 @@ less = _relation("less", "<", "<", "<", "StrictLessThan", operators=(operator.lt
 less_equal = _relation("less_equal", "<=", "≤", r"\leq", "LessThan", operators=(operator.le,))
 equal = _relation("equal", "==", "==", "=", "Eq", operators=(operator.eq,),
                   cli=(("node", None), ("node", None)))
+not_equal = _relation("not_equal", "!=", "≠", r"\neq", "Ne")
+
+
+def _logical(name: str, symbol: str, latex_symbol: str, sympy_class: str, python_operator):
+    """NumPy's ``logical_<name>``: bool-valued, of the operands' truth values (any
+    dtype, as NumPy); Python's ``&``/``|``/``^`` of bool nodes build it. SymPy's
+    n-ary ``And``/``Or``/``Xor`` are read by the SymPy importer (a fold of this op)."""
+    return _relation(name, None, symbol, latex_symbol, sympy_class,
+                     operators=(python_operator,), numpy=f"np.{name}({{0}}, {{1}})",
+                     scalar=None, from_sympy=None)
+
+
+logical_and = _logical("logical_and", "∧", r"\land", "And", operator.and_)
+logical_or = _logical("logical_or", "∨", r"\lor", "Or", operator.or_)
+logical_xor = _logical("logical_xor", "⊻", r"\veebar", "Xor", operator.xor)
+logical_not = _piecewise_constant(
+    "logical_not", "np.logical_not({0})", "bool", fresh=True, operators=(operator.invert,),
+    to_sympy=sympy_scalar(lambda sp: sp.Not))
 
 
 # log(sigmoid(x)) = -softplus(-x) as one op, so the stability rewrite of a naive

@@ -51,6 +51,10 @@ arctanh = unary("arctanh", "np.arctanh({0})", lambda g, out, x: [g / (1.0 - x * 
                 domain="unit",
                 cli=(("node", None),),
     array_api="xp.atanh({0})")
+# d ∛x = 1 / (3 ∛x²): the real cube root (negative for negative x, as NumPy)
+cbrt = unary("cbrt", "np.cbrt({0})", lambda g, out, x: [g / (3.0 * out * out)],
+             domain="nonzero", cli=(("node", None),),
+    array_api="xp.sign({0}) * xp.abs({0}) ** (1.0 / 3.0)")
 # d 2^x = 2^x ln 2, d expm1 x = e^x = expm1 x + 1
 exp2 = unary("exp2", "np.exp2({0})", lambda g, out, x: [g * out * LN2],
              positive_result=True, facts=F.POSITIVE,
