@@ -203,16 +203,14 @@ def binary(name: str, numpy: str, vjp, left: str = "real", right: str = "real",
               samples=binary_samples(left, right), fresh=fresh, **fields)
 
 
-def linear_jvp(op_name: str):
-    """JVP of an op linear in its single operand: the op applied to the tangent."""
-    return lambda tangents, out, x, **attrs: REGISTRY[op_name](tangents[0], **attrs)
+def linear_jvp(tangents, out, x, **attrs):
+    """JVP of an op linear in its single operand: the op (``out``'s) applied to the tangent."""
+    return out.op(tangents[0], **attrs)
 
 
-def bilinear_jvp(op_name: str):
-    """JVP of an op linear in each of two operands: the product rule."""
-    def jvp(tangents, out, a, b, **attrs):
-        build = REGISTRY[op_name]
-        ta, tb = tangents
-        return add_all([build(ta, b, **attrs) if ta is not None else None,
-                        build(a, tb, **attrs) if tb is not None else None], out.shape)
-    return jvp
+def bilinear_jvp(tangents, out, a, b, **attrs):
+    """JVP of an op linear in each of two operands (``out``'s op): the product rule."""
+    build = out.op
+    ta, tb = tangents
+    return add_all([build(ta, b, **attrs) if ta is not None else None,
+                    build(a, tb, **attrs) if tb is not None else None], out.shape)

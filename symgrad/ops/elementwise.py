@@ -167,7 +167,7 @@ def _fold_multiply(a, b):
 def _fold_negative(x):
     """``-(-y) = y`` and ``-0 = 0``, only where the fold keeps the node's dtype: the
     negative of a bool or int is float64, so ``-(-(x > 0))`` is not ``x > 0``."""
-    if x.op.name == "negative" and x.operands[0].dtype == x.dtype:
+    if x.op is negative and x.operands[0].dtype == x.dtype:
         return x.operands[0]
     if x.op.name == "zeros" and x.dtype == "float64":
         return x
@@ -643,7 +643,7 @@ log_sigmoid = unary("log_sigmoid", "-np.logaddexp(0.0, -{0})",
 @command_line(x="node")
 def square(x) -> Node:
     """NumPy ``square``: ``x * x`` (one multiply node, so it simplifies with other products)."""
-    return REGISTRY["multiply"](x, x)
+    return multiply(x, x)
 
 
 def _astype_prepare(x, dtype, casting="unsafe"):

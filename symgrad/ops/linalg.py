@@ -80,7 +80,7 @@ def _sympy_matmul(s, node, a, b):
 
 matmul = op("matmul", infer=_matmul_infer, numpy=_matmul_numpy, vjp=_matmul_vjp,
             fold=_matmul_fold,
-            jvp=bilinear_jvp("matmul"), fresh=True, out_form="np.dot({0}, {1}, out={out})",
+            jvp=bilinear_jvp, fresh=True, out_form="np.dot({0}, {1}, out={out})",
             linear_in=(0, 1), keeps_positive=True, facts=lambda node, facts: _matmul_facts(node, facts),
             jacobian=lambda s, node, js: _matmul_jacobian(s, node, js),
             samples=lambda: [Sample((Spec((2, 3)), Spec((3, 4)))),
@@ -109,7 +109,7 @@ def _outer_infer(a, b):
 
 
 outer = op("outer", infer=_outer_infer, numpy="np.outer({0}, {1})",
-           vjp=lambda g, out, a, b: [g @ b, a @ g], jvp=bilinear_jvp("outer"), fresh=True,
+           vjp=lambda g, out, a, b: [g @ b, a @ g], jvp=bilinear_jvp, fresh=True,
            linear_in=(0, 1), keeps_positive=True,
            facts=lambda node, facts: {"psd"} if node.operands[0] is node.operands[1] else F.NONE,
            samples=lambda: [Sample((Spec((3,)), Spec((2,)))), Sample((Spec(("n",)), Spec(("m",))))],
@@ -135,7 +135,7 @@ SQUARE = lambda domain: lambda: [Sample((Spec((3, 3), domain),)),  # noqa: E731
                                  Sample((Spec(("n", "n"), domain),))]
 
 trace = op("trace", infer=_square_infer(True), numpy="np.trace({0})",
-           vjp=lambda g, out, x: [g * REGISTRY["eye"](n=x.shape[0])], jvp=linear_jvp("trace"),
+           vjp=lambda g, out, x: [g * REGISTRY["eye"](n=x.shape[0])], jvp=linear_jvp,
            linear_in=(0,), keeps_positive=True, facts=F.of_spd("positive"), samples=SQUARE("real"),
            symbol="tr", latex_symbol=r"\operatorname{tr}",
            to_sympy=lambda s, node, x: s.sp.Trace(x),

@@ -157,7 +157,7 @@ def _print_scan(p, node, x):
 cumsum_op = op("cumsum", infer=lambda x, axis, reverse: (x.shape, _integer_dtype(x)),
                prepare=_scan_prepare, numpy=_scan_numpy("cumsum"), linear_in=(0,),
                vjp=lambda g, out, x, axis, reverse: [cumsum_op(g, axis=axis, reverse=not reverse)],
-               jvp=linear_jvp("cumsum"),
+               jvp=linear_jvp,
                jacobian=lambda s, node, js: cumsum_op(js[0], **node.attrs),
                samples=SCAN_SAMPLES(),
                unicode=_print_scan,

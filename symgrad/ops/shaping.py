@@ -34,7 +34,7 @@ flip = op("flip", infer=lambda x, axis: (x.shape, x.dtype),
           prepare=lambda x, axis=None: {"axis": normalize_axes(axis, x.ndim)},
           fold=lambda x, axis: x if not axis else None,
           numpy="np.flip({0}, axis={axis!r})", view=True, linear_in=(0,), keeps_positive=True,
-          vjp=lambda g, out, x, axis: [flip(g, axis=axis)], jvp=linear_jvp("flip"),
+          vjp=lambda g, out, x, axis: [flip(g, axis=axis)], jvp=linear_jvp,
           jacobian=lambda s, node, js: flip(js[0], axis=node.attrs["axis"]),
           samples=lambda: [Sample((Spec((4,)),)), Sample((Spec((2, 3)),), {"axis": 1}),
                            Sample((Spec(("n", 3)),), {"axis": (0,)})])
@@ -76,7 +76,7 @@ roll = op("roll", infer=lambda x, shift, axis: (x.shape, x.dtype), prepare=_roll
           fold=_roll_fold, numpy="np.roll({0}, {shift!r}, axis={axis!r})", fresh=True,
           linear_in=(0,), keeps_positive=True,
           vjp=lambda g, out, x, shift, axis: [roll(g, shift=_negated(shift), axis=axis)],
-          jvp=linear_jvp("roll"),
+          jvp=linear_jvp,
           samples=lambda: [Sample((Spec((5,)),), {"shift": 2}),
                            Sample((Spec((2, 3)),), {"shift": -1}),
                            Sample((Spec(("n", 4)),), {"shift": (1, 3), "axis": (0, 1)})])

@@ -152,7 +152,7 @@ def _transpose_prepare(x, axes=None):
 def _transpose_fold(x, axes):
     if axes == tuple(range(x.ndim)):
         return x
-    if x.op.name == "transpose":
+    if x.op is transpose:
         inner = x.attrs["axes"]
         return transpose(x.operands[0], axes=tuple(inner[a] for a in axes))
     return None
@@ -183,7 +183,7 @@ def _print_transpose(p, node, x):
 transpose = op("transpose", infer=lambda x, axes: (tuple(x.shape[a] for a in axes), x.dtype),
                prepare=_transpose_prepare, fold=_transpose_fold, numpy=_transpose_numpy,
                vjp=lambda g, out, x, axes: [transpose(g, axes=_inverse_permutation(axes))],
-               jvp=linear_jvp("transpose"), view=True, linear_in=(0,), keeps_positive=True,
+               jvp=linear_jvp, view=True, linear_in=(0,), keeps_positive=True,
                facts=F.keeps("symmetric", "psd", "spd", *F.SIGN),
                jacobian=lambda s, node, js: transpose(
                    js[0], axes=node.attrs["axes"] + tuple(range(node.ndim, node.ndim + s.k))),
@@ -219,7 +219,7 @@ def _resolve_minus_one(x, shape):
 def _reshape_fold(x, shape):
     if shape == x.shape:
         return x
-    if x.op.name == "reshape":
+    if x.op is reshape:
         return reshape(x.operands[0], shape=shape)
     return None
 
@@ -258,7 +258,7 @@ reshape = op("reshape", infer=lambda x, shape: (shape, x.dtype), prepare=_reshap
              fold=_reshape_fold,
              numpy=lambda args, attrs, ctx: f"np.reshape({args[0]}, {ctx.shape(attrs['shape'])})",
              vjp=lambda g, out, x, shape: [reshape(g, shape=x.shape)],
-             jvp=linear_jvp("reshape"), view=True, linear_in=(0,), keeps_positive=True,
+             jvp=linear_jvp, view=True, linear_in=(0,), keeps_positive=True,
              facts=F.keeps(*F.SIGN),
              jacobian=lambda s, node, js: reshape(js[0], shape=node.shape + s.x.shape),
              samples=lambda: [Sample((Spec((2, 3)),), {"shape": (6,)}),
@@ -303,7 +303,7 @@ broadcast_to_op = op("broadcast_to", infer=_broadcast_infer,
                      numpy=lambda args, attrs, ctx:
                      f"np.broadcast_to({args[0]}, {ctx.shape(attrs['shape'])})",
                      vjp=lambda g, out, x, shape: [unbroadcast(g, x.shape)],
-                     jvp=linear_jvp("broadcast_to"), view=True, linear_in=(0,),
+                     jvp=linear_jvp, view=True, linear_in=(0,),
                      keeps_positive=True, facts=_broadcast_facts,
                      jacobian=lambda s, node, js: s.lift(js[0], node.shape),
                      samples=lambda: [Sample((Spec((3,)),), {"shape": (2, 3)}),
@@ -441,7 +441,7 @@ getitem = op("getitem", infer=_getitem_infer, prepare=_getitem_prepare,
              fold=lambda x, index: x if all(e == FULL for e in index) else None,
              numpy=lambda args, attrs, ctx: f"{args[0]}[{index_source(attrs['index'])}]",
              vjp=lambda g, out, x, index: [scatter(g, shape=x.shape, index=index)],
-             jvp=linear_jvp("getitem"), view=True, linear_in=(0,), keeps_positive=True,
+             jvp=linear_jvp, view=True, linear_in=(0,), keeps_positive=True,
              facts=F.keeps(*F.SIGN),
              jacobian=lambda s, node, js: getitem(js[0], index=tuple(node.attrs["index"]) + (FULL,) * s.k),
              samples=lambda: [Sample((Spec((4,)),), {"index": 1}),
@@ -456,7 +456,7 @@ scatter = op("scatter", infer=_scatter_infer,
                                             f"np.s_[{index_source(attrs['index'])}])",
              helpers=(runtime._scatter,), fresh=True, linear_in=(0,), keeps_positive=True,
              vjp=lambda g, out, x, shape, index: [getitem(g, index=index)],
-             jvp=linear_jvp("scatter"),
+             jvp=linear_jvp,
              jacobian=lambda s, node, js: scatter(js[0], shape=node.shape + s.x.shape,
                                                   index=tuple(node.attrs["index"]) + (FULL,) * s.k),
              samples=lambda: [Sample((Spec((2,)),), {"shape": (3, 2), "index": (1, FULL)})],
@@ -577,7 +577,7 @@ def _diag_facts(node, facts):
 
 diag = op("diag", infer=_diag_infer, numpy="np.diag({0})", linear_in=(0,), keeps_positive=True,
           facts=_diag_facts,
-          vjp=lambda g, out, x: [diag(g)], jvp=linear_jvp("diag"),
+          vjp=lambda g, out, x: [diag(g)], jvp=linear_jvp,
           view=True,  # np.diag of a matrix is a read-only view of it
           samples=lambda: [Sample((Spec((3,)),)), Sample((Spec(("n", "n")),))],
           cli=(("node", None),),
@@ -653,4 +653,5 @@ def stack_rows(rows, shape) -> Node:
     flat = [reshape(r, shape=(1,) + r.shape) for r in rows]
     return reshape(concatenate(*flat, axis=0), shape=shape) if len(flat) > 1 else reshape(
         flat[0], shape=shape)
+
 
