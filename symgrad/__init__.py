@@ -38,6 +38,8 @@ from .api.shaping import (ravel, squeeze, expand_dims, atleast_1d, atleast_2d, a
 from .api import shaping as _shaping_functions
 from .api import statistics as _statistics
 from .api.statistics import *  # noqa: F401,F403  (its __all__: NumPy names, composites)
+from .api import lookups as _lookups
+from .api.lookups import *  # noqa: F401,F403
 from .api.numpy_names import (add, subtract, multiply, divide, true_divide, negative, absolute,
                               fabs, degrees, radians, row_stack, real, conj, conjugate,
                               real_if_close, imag, angle, hypot, rollaxis, append, linspace,
@@ -88,5 +90,5 @@ __all__ = [
     "latex", "pretty", "to_sympy", "from_sympy", "op_count", "to_networkx", "to_dot", "explain",
     "check_grad", "equivalent", "GradReport", "EquivalenceReport",
     "simplify", "is_symmetric", "is_psd", "is_spd",
-] + _statistics.__all__
+] + _statistics.__all__ + _lookups.__all__
 __all__ += _shaping_functions.__all__

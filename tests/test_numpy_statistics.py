@@ -120,6 +120,30 @@ CASES = [
 ]
 
 
+XP, FP = np.array([-1.0, -0.2, 0.5, 1.3]), np.array([2.0, -1, 0.5, 3])
+LOOKUPS = [  # symgrad/api/lookups.py
+    ("searchsorted", lambda x: sg.sum(sg.searchsorted(XP, x)*x), lambda x: np.sum(np.searchsorted(XP, x)*x), (5,)),
+    ("searchsorted right", lambda x: sg.sum(sg.searchsorted(XP, x, side='right')*x), lambda x: np.sum(np.searchsorted(XP, x, side='right')*x), (5,)),
+    ("digitize", lambda x: sg.sum(sg.digitize(x, XP)*x), lambda x: np.sum(np.digitize(x, XP)*x), (5,)),
+    ("interp x", lambda x: sg.sum(sg.interp(x*1.5, XP, FP)), lambda x: np.sum(np.interp(x*1.5, XP, FP)), (7,)),
+    ("interp fp", lambda x: sg.sum(sg.interp(np.linspace(-2,2,9), XP, x)**2), lambda x: np.sum(np.interp(np.linspace(-2,2,9), XP, x)**2), (4,)),
+    ("interp left right", lambda x: sg.sum(sg.interp(x*2, XP, FP, left=-5., right=x[0])), lambda x: np.sum(np.interp(x*2, XP, FP, left=-5., right=x[0])), (6,)),
+    ("choose", lambda x: sg.sum(sg.choose(np.array([0,2,1,0]), [x, 2*x, x**2])), lambda x: np.sum(np.choose(np.array([0,2,1,0]), [x, 2*x, x**2])), (4,)),
+    ("delete", lambda x: sg.sum(sg.delete(x, [0, 2], axis=1)**2), lambda x: np.sum(np.delete(x,[0,2],axis=1)**2), (3,4)),
+    ("delete flat", lambda x: sg.sum(sg.delete(x, 1)*np.arange(11.)), lambda x: np.sum(np.delete(x,1)*np.arange(11.)), (3,4)),
+    ("insert scalar", lambda x: sg.sum(sg.insert(x, 1, x[:, 0]*2, axis=1)*np.arange(15.).reshape(3,5)), lambda x: np.sum(np.insert(x,1,x[:,0]*2,axis=1)*np.arange(15.).reshape(3,5)), (3,4)),
+    ("insert seq", lambda x: sg.sum(sg.insert(x, [1, 3, 3], [7., 8., 9.])*np.arange(7.)), lambda x: np.sum(np.insert(x,[1,3,3],[7.,8.,9.])*np.arange(7.)), (4,)),
+    ("insert 2d const", lambda x: sg.sum(sg.insert(x, 2, 5.0, axis=0)*np.arange(20.).reshape(5,4)), lambda x: np.sum(np.insert(x,2,5.0,axis=0)*np.arange(20.).reshape(5,4)), (4,4)),
+    ("meshgrid xy", lambda x: sg.sum(sg.meshgrid(x[:3], x[3:])[0]*np.arange(6.).reshape(2,3) + sg.meshgrid(x[:3], x[3:])[1]**2), lambda x: np.sum(np.meshgrid(x[:3], x[3:])[0]*np.arange(6.).reshape(2,3) + np.meshgrid(x[:3], x[3:])[1]**2), (5,)),
+    ("meshgrid ij 3", lambda x: sg.sum(sg.meshgrid(x[:2], x[2:4], x[4:], indexing='ij')[2]*np.arange(8.).reshape(2,2,2)), lambda x: np.sum(np.meshgrid(x[:2], x[2:4], x[4:], indexing='ij')[2]*np.arange(8.).reshape(2,2,2)), (6,)),
+    ("vander", lambda x: sg.sum(sg.vander(x, 3)*np.arange(12.).reshape(4,3)), lambda x: np.sum(np.vander(x,3)*np.arange(12.).reshape(4,3)), (4,)),
+    ("vander inc", lambda x: sg.sum(sg.vander(x, increasing=True)*np.arange(16.).reshape(4,4)), lambda x: np.sum(np.vander(x, increasing=True)*np.arange(16.).reshape(4,4)), (4,)),
+    ("polyfit y", lambda x: sg.sum(sg.polyfit(np.linspace(0,1,6), x, 2)*np.arange(1,4.)), lambda x: np.sum(np.polyfit(np.linspace(0,1,6), x, 2)*np.arange(1,4.)), (6,)),
+    ("polyfit x w", lambda x: sg.sum(sg.polyfit(x, np.arange(6.)**1.5, 2, w=np.arange(1,7.))*np.arange(1,4.)), lambda x: np.sum(np.polyfit(x, np.arange(6.)**1.5, 2, w=np.arange(1,7.))*np.arange(1,4.)), (6,)),
+]
+CASES += LOOKUPS
+
+
 @pytest.mark.parametrize("name, build, reference, shape", CASES, ids=[c[0] for c in CASES])
 def test_value_and_gradient_match_numpy(name, build, reference, shape):
     x0 = np.random.default_rng(len(name)).standard_normal(shape)
