@@ -205,9 +205,19 @@ def test_errors_name_the_problem():
 def test_logical_ops_print_and_go_through_sympy():
     p, q = sg.scalar("p"), sg.scalar("q")
     mask = (p > 0) & ~(q > 0)
-    assert "∧" in str(mask) and "¬" not in str(p)
+    assert str(mask) == "p > 0 ∧ ¬(q > 0)"
     assert r"\land" in sg.latex(mask)
     back = sg.from_sympy(sg.to_sympy(mask))
     f = sg.function([p, q], [mask, back])
     for values in ((1.0, -1.0), (1.0, 1.0), (-1.0, -1.0)):
         assert f(*values)[0] == f(*values)[1] == (values[0] > 0 and not values[1] > 0)
+
+
+def test_logical_ops_print_without_ambiguity():
+    p, q = sg.scalar("p"), sg.scalar("q")
+    a, b, c = p > 0, q > 0, p < q
+    assert str((a | b) & c) == "(p > 0 ∨ q > 0) ∧ p < q"
+    assert str(a | (b & c)) == "p > 0 ∨ (q > 0 ∧ p < q)"
+    assert str(a & b & c) == "p > 0 ∧ q > 0 ∧ p < q"
+    assert str(~(a & b)) == "¬(p > 0 ∧ q > 0)"
+    assert sg.latex(~a & b) == r"\lnot \left(p > 0\right) \land q > 0"

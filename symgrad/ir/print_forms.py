@@ -13,7 +13,7 @@ from typing import Optional
 
 # Binding strength, loosest first. ``SCRIPT`` is a text that ends in a
 # super/subscript (Aᵀ, eˣ): it may not take another script without parentheses.
-RELATION, SUM, PRODUCT, UNARY, POWER, SCRIPT, POSTFIX, ATOM = 5, 10, 20, 30, 40, 45, 50, 1000
+LOGICAL, RELATION, SUM, PRODUCT, UNARY, POWER, SCRIPT, POSTFIX, ATOM = 3, 5, 10, 20, 30, 40, 45, 50, 1000
 SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 

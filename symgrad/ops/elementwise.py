@@ -9,7 +9,7 @@ from ..ir.graph import DTYPES, LEAF_OPS, Node, REGISTRY, command_line, describe,
 from ..ir.leaves import as_node
 from ..ir.shapes import ShapeError, broadcast_shapes
 from . import facts as F
-from ..ir.print_forms import PRODUCT, POSTFIX, POWER, RELATION, SCRIPT, SUM, SUPERSCRIPT, UNARY, ATOM, Piece
+from ..ir.print_forms import LOGICAL, PRODUCT, POSTFIX, POWER, RELATION, SCRIPT, SUM, SUPERSCRIPT, UNARY, ATOM, Piece
 from .base import (CONSTANT_FORMS, TINY, Sample, Spec, binary, broadcast_infer, diagonal_jvp,
                    sympy_function, sympy_scalar,
                is_constant, op, unary, zeros)
@@ -596,9 +596,10 @@ def _relation(name: str, python, symbol: str, latex_symbol: str, sympy_class: st
     """A comparison (bool-valued, never differentiated): ``{0} <python> {1}`` in NumPy,
     ``symbol`` in print, the SymPy relation ``sympy_class`` both ways."""
     fields = {"numpy": f"{{0}} {python} {{1}}", "scalar": f"{{0}} {python} {{1}}",
-              "from_sympy": lambda sp: getattr(sp, sympy_class), **fields}
+              "from_sympy": lambda sp: getattr(sp, sympy_class), "unicode": _print_relation,
+              **fields}
     return _piecewise_constant(
-        name, fields.pop("numpy"), "bool", unicode=_print_relation, symbol=symbol,
+        name, fields.pop("numpy"), "bool", symbol=symbol,
         latex_symbol=latex_symbol, to_sympy=sympy_scalar(lambda sp: getattr(sp, sympy_class)),
         **fields)
 
@@ -615,13 +616,26 @@ equal = _relation("equal", "==", "==", "=", "Eq", operators=(operator.eq,),
 not_equal = _relation("not_equal", "!=", "≠", r"\neq", "Ne")
 
 
+def _print_logical(p, node, a, b):
+    """``a ∧ b``: looser than the relations it joins (``x > 0 ∧ y < 1``); an operand
+    that is another logical op is parenthesized (``(a ∨ b) ∧ c``: no convention needed)."""
+    a, b = (Piece(p.wrap(piece, True), ATOM) if piece.prec == LOGICAL and operand.op is not node.op
+            else piece for piece, operand in zip((a, b), node.operands))
+    return p.infix(f" {p.head(node.op)} ", LOGICAL, a, b, associative=True)
+
+
+def _print_not(p, node, x):
+    """``¬(x > 0)``: a prefix, tighter than any infix operand it takes."""
+    return Piece(p.head(node.op) + p.wrap(x, x.prec < UNARY), UNARY)
+
+
 def _logical(name: str, symbol: str, latex_symbol: str, sympy_class: str, python_operator):
     """NumPy's ``logical_<name>``: bool-valued, of the operands' truth values (any
     dtype, as NumPy); Python's ``&``/``|``/``^`` of bool nodes build it. SymPy's
     n-ary ``And``/``Or``/``Xor`` are read by the SymPy importer (a fold of this op)."""
     return _relation(name, None, symbol, latex_symbol, sympy_class,
                      operators=(python_operator,), numpy=f"np.{name}({{0}}, {{1}})",
-                     scalar=None, from_sympy=None)
+                     scalar=None, from_sympy=None, unicode=_print_logical)
 
 
 logical_and = _logical("logical_and", "∧", r"\land", "And", operator.and_)
@@ -629,6 +643,7 @@ logical_or = _logical("logical_or", "∨", r"\lor", "Or", operator.or_)
 logical_xor = _logical("logical_xor", "⊻", r"\veebar", "Xor", operator.xor)
 logical_not = _piecewise_constant(
     "logical_not", "np.logical_not({0})", "bool", fresh=True, operators=(operator.invert,),
+    symbol="¬", latex_symbol=r"\lnot ", unicode=_print_not,
     to_sympy=sympy_scalar(lambda sp: sp.Not))
 
 
