@@ -19,6 +19,8 @@ FORMS = {
     "rows": (("n", 3), (5, 3), ("n",), (5,), lambda m: m),
     "full2d": ((3, 4), (3, 4), (3, 4), (3, 4), lambda m: m),
     "leading2": ((2, 3, 4), (2, 3, 4), (2, 3), (2, 3), lambda m: m),
+    "named2d": (("n", "k"), (5, 4), ("n", "k"), (5, 4), lambda m: m),
+    "named_leading": (("b", "n", 2), (3, 4, 2), ("b", "n"), (3, 4), lambda m: (m, slice(None, None, -1))),
     "columns": ((3, "n"), (3, 5), ("n",), (5,), lambda m: (slice(None), m)),
     "rows_colon": ((4, 3), (4, 3), (4,), (4,), lambda m: (m, slice(None))),
     "rows_sliced": ((4, 3), (4, 3), (4,), (4,), lambda m: (m, slice(1, None))),
