@@ -184,3 +184,25 @@ def test_printing_pickling_and_sympy():
     # so equivalent tests numerically, drawing the masks too
     assert sg.equivalent(sg.sum(x[m] ** 2), sg.sum((x * x)[m]))
     assert not sg.equivalent(sg.sum(x[m] ** 2), sg.sum((1.01 * x * x)[m]))
+
+
+def test_scratch_buffers_follow_the_count_across_calls():
+    """Large intermediates of shape (nnz(m), j) get scratch buffers sized at each call."""
+    x, w = sg.matrix("x", ("n", "k")), sg.matrix("w", ("k", "j"))
+    m = sg.vector("m", "n", dtype="bool")
+    y = sg.tanh(x[m] @ w)
+    cost = sg.sum(sg.exp(y) * y + y * y)
+    f = sg.function([x, m, w], [cost] + sg.grad(cost, [x, w]))
+    assert "_scratch(_slots, 0, (nnz_m, j))" in f.executed_source
+    rng = np.random.default_rng(3)
+    X, W = rng.random((3000, 200)), rng.random((200, 100)) / 10
+    for fraction in (0.7, 0.3, 0.7):
+        M = rng.random(3000) < fraction
+        Y = np.tanh(X[M] @ W)
+        value, gx, gw = f(X, M, W)
+        assert value == pytest.approx(np.sum(np.exp(Y) * Y + Y * Y), rel=1e-12)
+        gy = (np.exp(Y) * (1 + Y) + 2 * Y) * (1 - Y * Y)
+        np.testing.assert_allclose(gw, X[M].T @ gy, rtol=1e-10)
+        want = np.zeros_like(X)
+        want[M] = gy @ W.T
+        np.testing.assert_allclose(gx, want, rtol=1e-10, atol=1e-12)
