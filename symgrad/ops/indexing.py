@@ -79,6 +79,19 @@ def array_parts(arrays) -> list:
             for a in arrays]
 
 
+def _axes(index, arrays):
+    """``(entry, first axis, number of axes)`` of each entry of a template that indexes
+    axes (not ``None``): a boolean mask indexes ``m.ndim`` axes, any other entry one."""
+    axis = 0
+    for entry in index:
+        if entry is not None:
+            width = 1
+            if _is_array(entry) and arrays[entry[1]].dtype == "bool":
+                width = arrays[entry[1]].ndim
+            yield entry, axis, width
+            axis += width
+
+
 def _template_shape(x_shape, parts, index):
     """NumPy's result shape for ``x[index]`` (``parts``: :func:`array_parts`): the broadcast
     shape of the advanced entries (arrays and, alongside them, ints) replaces them where
@@ -123,8 +136,7 @@ def _check_template(x, arrays, index):
         if a.dtype not in ("int64", "bool") or a.dtype == "bool" and not a.ndim:
             raise ShapeError(f"index arrays must be integers or boolean masks, got "
                              f"{describe(a)} {a.dtype} {format_shape(a.shape)}")
-    consumed = sum(1 if not _is_array(e) else array_parts([arrays[e[1]]])[0][1]
-                   for e in index if e is not None)
+    consumed = sum(width for _, _, width in _axes(index, arrays))
     if consumed != len(x.shape):
         raise ShapeError(f"the template indexes {consumed} axes of a rank-{len(x.shape)} operand")
     return index
@@ -155,34 +167,22 @@ def indexed_dims(node: Node, operand: Node) -> list:
     ``take_along_axis``) indexes: its entries must lie below each (check_grad draws them so)."""
     if node.op is take_along_axis_op:
         return [node.operands[0].shape[node.attrs["axis"]]]
-    dims, axis = [], 0
-    for entry in node.attrs["index"]:
-        if entry is None:
-            continue
-        width = 1
-        if _is_array(entry):
-            array = node.operands[1 + entry[1]]
-            width = array.ndim if array.dtype == "bool" else 1
-            if array is operand:
-                dims.extend(node.operands[0].shape[axis:axis + width])
-        axis += width
-    return dims
+    x, arrays = node.operands[0], node.operands[1:]
+    return [d for entry, axis, width in _axes(node.attrs["index"], arrays)
+            if _is_array(entry) and arrays[entry[1]] is operand
+            for d in x.shape[axis:axis + width]]
 
 
 # gather and its adjoint ----------------------------------------------------------------
 
 def _gather_infer(x, *arrays, index):
-    axis = 0
-    for entry in index:
-        if _is_array(entry) and arrays[entry[1]].dtype == "bool":
-            mask = arrays[entry[1]]
-            if tuple(x.shape[axis:axis + mask.ndim]) != mask.shape:
-                raise IndexingError(
-                    f"boolean index did not match indexed array along axes {axis}.."
-                    f"{axis + mask.ndim - 1}: the mask {describe(mask)} has shape "
-                    f"{format_shape(mask.shape)}, the axes {format_shape(x.shape[axis:axis + mask.ndim])}")
-        axis += entry is not None and (array_parts([arrays[entry[1]]])[0][1] if _is_array(entry)
-                                       else 1)
+    for entry, axis, width in _axes(index, arrays):
+        axes = tuple(x.shape[axis:axis + width])
+        if _is_array(entry) and arrays[entry[1]].dtype == "bool" and axes != arrays[entry[1]].shape:
+            where = f"axis {axis}" if width == 1 else f"axes {axis}..{axis + width - 1}"
+            raise IndexingError(f"boolean index did not match indexed array along {where}: the "
+                                f"mask {describe(arrays[entry[1]])} against sizes "
+                                f"{format_shape(axes)}")
     return _template_shape(x.shape, array_parts(arrays), index), x.dtype
 
 
