@@ -206,3 +206,12 @@ def test_scratch_buffers_follow_the_count_across_calls():
         want = np.zeros_like(X)
         want[M] = gy @ W.T
         np.testing.assert_allclose(gx, want, rtol=1e-10, atol=1e-12)
+
+
+def test_an_input_cannot_declare_a_count():
+    """An input of size nnz(m) could not be checked against the mask at call time."""
+    x = sg.matrix("x", ("n", 3))
+    m = sg.vector("m", "n", dtype="bool")
+    for shape in (x[m].shape, sg.ravel(x[m]).shape):
+        with pytest.raises(ValueError, match=r"input 'w': the size .*nnz\(m\).* count"):
+            sg.tensor("w", shape)

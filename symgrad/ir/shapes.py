@@ -167,11 +167,20 @@ def size_of(shape: Shape) -> Dim:
     return total
 
 
+def _has_count(d) -> bool:
+    return isinstance(d, Count) or isinstance(d, Size) and any(
+        isinstance(n, Count) for monomial, _ in d.terms for n in monomial)
+
+
+def count_dims(shape: Shape) -> tuple:
+    """The entries of ``shape`` that are or hold a :class:`Count` (known only at call time)."""
+    return tuple(d for d in shape if _has_count(d))
+
+
 def derived_dims(shape: Shape) -> tuple:
     """The :class:`Size` entries of ``shape`` (sizes that must be >= 0 when bound; one
     of a :class:`Count` has positive terms only, so it is, and is not listed)."""
-    return tuple(d for d in shape if isinstance(d, Size)
-                 and not any(isinstance(n, Count) for m, _ in d.terms for n in m))
+    return tuple(d for d in shape if isinstance(d, Size) and not _has_count(d))
 
 
 def normalize_dim(dim) -> Dim:
