@@ -10,6 +10,7 @@ from .ir.graph import NUMPY_FUNCTIONS, describe, plain_value
 from .ir.leaves import as_node
 from .api import functions as _F
 from .api.functions import logdet, norm as _norm
+from .api import shaping as _S
 from .ops import decompositions as D, elementwise, linalg as linalg_ops, reductions, structure
 from .ir.shapes import ShapeError, normalize_axis
 
@@ -85,7 +86,8 @@ def eigh(a, UPLO="L"):  # noqa: N803  (NumPy's keyword)
 def eig(a):
     """NumPy ``linalg.eig`` of real matrices whose eigenvalues are real (as NumPy
     returns them: unsorted, unit eigenvectors as columns); a complex spectrum raises
-    LinAlgError when the function runs (symgrad is real float64). Gradients as
+    LinAlgError when the function runs (symgrad is real float64), naming the matrix and
+    an eigenvalue and suggesting eigh, or trace/det forms of polynomial spectral functions. Gradients as
     autograd's and JAX's: Ā = U⁻ᵀ diag(w̄) Uᵀ for the eigenvalues; the eigenvectors' use
     1/(w_j - w_i), inf/NaN at repeated eigenvalues."""
     a = _matrices("eig", a)
@@ -130,18 +132,61 @@ def qr(a, mode="reduced"):
     """NumPy ``linalg.qr``: (Q, R) for ``mode='reduced'`` or ``'complete'``, R alone for
     ``'r'``. Differentiable where R's leading square block is invertible, for tall
     and wide matrices; ``'complete'`` when square or wide (m <= n: the same factors
-    as ``'reduced'``), not for tall ones (Q's extra columns are not unique, as JAX).
-    ``'raw'`` (Householder reflectors and scalars) is not supported."""
+    as ``'reduced'``); for tall ones R (reduced R over zero rows), not Q (its extra
+    columns are not unique; PyTorch and JAX raise too: NotImplementedError naming qr_q).
+    ``'raw'``: NumPy's ``(h, tau)`` (LAPACK ``geqrf``'s reflectors, ``h`` of shape
+    ``(..., n, m)``), for int sizes, built from elementary ops by the Householder steps
+    LAPACK takes (:func:`_householder_raw`), so it is differentiable (twice) where every
+    step's column below the diagonal is nonzero; the values agree with NumPy's to rounding."""
     a = _matrices("qr", a, square=False)
     if mode == "r":
         return D.qr_r(a, mode="reduced")
+    if mode == "raw":
+        return _householder_raw(a)
     if mode not in ("reduced", "complete"):
-        raise ValueError(f"qr: Unrecognized mode '{mode}'" if mode != "raw" else
-                         "qr: mode='raw' (Householder reflectors) is not supported")
+        raise ValueError(f"qr: Unrecognized mode '{mode}'")
     m, n = a.shape[-2:]
     if mode == "complete" and (m == n or (isinstance(m, int) and isinstance(n, int) and m < n)):
         mode = "reduced"  # the same Q (m, m) and R (m, n) for square and wide matrices
     return QRResult(D.qr_q(a, mode=mode), D.qr_r(a, mode=mode))
+
+
+def _householder_raw(a):
+    """NumPy's ``qr(a, mode='raw')`` as LAPACK's ``dgeqr2`` computes it (``dgeqrf`` blocks
+    the same reflectors): for each column j < min(m, n), ``dlarfg`` of ``x = W[j:, j]``
+    (``beta = -sign(x_0) |x|``, ``tau = (beta - x_0) / beta``, ``v = x[1:] / (x_0 - beta)``;
+    ``tau = 0`` and ``beta = x_0`` when ``x[1:]`` is zero, always so for a 1-entry ``x``),
+    then ``W[j:, j+1:] -= tau v (vᵀ W[j:, j+1:])``. ``h``'s row j is ``W``'s final column
+    j with ``beta`` on the diagonal and ``v`` below it (NumPy returns LAPACK's Fortran
+    array, transposed)."""
+    m, n = a.shape[-2:]
+    if not (isinstance(m, int) and isinstance(n, int)):
+        raise NotImplementedError(f"qr({describe(a)}, mode='raw') needs int sizes (it is "
+                                  "unrolled over the columns)")
+    lead, columns, taus, work = a.shape[:-2], [], [], a
+    for j in range(min(m, n)):
+        alpha, tail = work[..., j, j], work[..., j + 1:, j]
+        if m - j == 1:  # dlarfg of one entry: H = I
+            columns.append(work[..., :, j])
+            taus.append(structure.zeros_op(shape=lead))
+            continue
+        tail_norm = _F.sqrt(_F.sum(tail * tail, axis=-1))
+        zero = _F.equal(tail_norm, 0.0)
+        beta = _F.where(zero, alpha, -_F.where(alpha >= 0.0, 1.0, -1.0)
+                        * _F.sqrt(alpha * alpha + tail_norm * tail_norm))
+        tau = _F.where(zero, 0.0, (beta - alpha) / beta)
+        v_tail = tail / _S.expand_dims(_F.where(zero, 1.0, alpha - beta), -1)
+        columns.append(_F.concatenate([work[..., :j, j], _S.expand_dims(beta, -1), v_tail], -1))
+        taus.append(tau)
+        if j + 1 < n:
+            v = _F.concatenate([_F.broadcast_to(1.0, lead + (1,)), v_tail], -1)
+            rest = work[..., j:, j + 1:]
+            w = _S.expand_dims(tau, (-1, -2)) * (_S.expand_dims(v, -2) @ rest)
+            rest = rest - _S.expand_dims(v, -1) * w
+            work = _F.concatenate([work[..., :j, :],
+                                   _F.concatenate([work[..., j:, :j + 1], rest], -1)], -2)
+    columns += [work[..., :, j] for j in range(min(m, n), n)]
+    return _F.stack(columns, -2), _F.stack(taus, -1)
 
 
 def pinv(a, rcond=None, hermitian=False):

@@ -28,7 +28,7 @@ def test_complete_qr_of_wide_and_square_matrices(shape):
 def test_complete_qr_of_a_tall_matrix_has_no_unique_derivative():
     x = sg.matrix("A", (5, 3))
     q, _ = sg.linalg.qr(x, mode="complete")
-    with pytest.raises(NotImplementedError, match="qr's Q with mode='complete'"):
+    with pytest.raises(NotImplementedError, match=r"qr_q\('A' \(5, 3\), mode='complete'\).*5 x 3"):
         sg.grad(sg.sum(q), x)
 
 

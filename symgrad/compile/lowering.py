@@ -16,7 +16,7 @@ import numpy as np
 
 from ..ops import runtime
 from ..ir.template_forms import numpy_dtype
-from ..ir.shapes import Size
+from ..ir.shapes import Count, Size
 
 RESERVED = frozenset(dir(builtins)) | {"np", "numpy"}
 
@@ -144,13 +144,19 @@ def helper_sources(order) -> tuple:
 
 
 def dimension_variables(inputs, var: dict, namer: Namer) -> tuple:
-    """({dim name: variable}, {dim name: source reading it off the first input that has it})."""
+    """({dim name: variable}, {dim name: source reading it off the first input that has
+    it}); a boolean input's :class:`Count` (``x[m]``'s length) is its number of Trues."""
     dim_vars, dim_source = {}, {}
     for node in inputs:
         for axis, d in enumerate(node.shape):
             if isinstance(d, str) and d not in dim_vars:
                 dim_vars[d] = namer.claim(d, f"dim{len(dim_vars)}")
                 dim_source[d] = f"{var[node]}.shape[{axis}]"
+    for node in inputs:  # x[m]'s length: the count of a boolean input, read off it
+        if node.dtype == "bool" and node.shape:
+            d = Count(node.name, node.shape)
+            dim_vars.setdefault(d, namer.claim(f"nnz_{var[node]}", f"dim{len(dim_vars)}"))
+            dim_source[d] = f"int({var[node]}.sum())"
     return dim_vars, dim_source
 
 

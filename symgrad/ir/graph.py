@@ -24,7 +24,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from .shapes import ShapeError, Size, format_shape, normalize_shape
+from .shapes import Count, ShapeError, Size, format_shape, normalize_shape
 
 DTYPES = ("float64", "int64", "bool")
 REGISTRY: dict = {}
@@ -303,8 +303,10 @@ def unregister(op: Op) -> None:
         setattr(LEAF_OPS, op.leaf, None)
 
 
-#: (``Size``, a derived size such as ``n-1``, is symgrad's own ``str`` subclass: kept.)
-_PLAIN_TYPES = frozenset({int, float, complex, str, bool, type(None), slice, np.dtype, Size})
+#: (``Size``, a derived size such as ``n-1``, and ``Count``, a boolean mask's, are symgrad's own
+#: ``str`` subclasses: kept.)
+_PLAIN_TYPES = frozenset({int, float, complex, str, bool, type(None), slice, np.dtype, Size,
+                          Count})
 
 
 def plain_value(value):

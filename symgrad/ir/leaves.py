@@ -12,7 +12,7 @@ import struct
 import numpy as np
 
 from .graph import AS_NODE, DTYPES, LEAF_OPS, Node, _forgetter, _Ref
-from .shapes import format_shape, normalize_shape
+from .shapes import count_dims, format_shape, normalize_shape
 
 #: Constants built from Python numbers, keyed by (type, exact value): a weak
 #: index in front of the intern table, whose ConstValue key (an array copy and its
@@ -137,7 +137,12 @@ def tensor(name: str, shape=(), dtype: str = "float64") -> Node:
     dtype = np.dtype(dtype).name
     if dtype not in DTYPES:
         raise TypeError(f"input {name!r}: dtype {dtype} is not one of {DTYPES}")
-    return LEAF_OPS.input(name=check_name(name), shape=normalize_shape(shape), dtype=dtype)
+    shape = normalize_shape(shape)
+    if count_dims(shape):
+        raise ValueError(f"input {name!r}: the size {count_dims(shape)[0]} is a boolean mask's "
+                         "count, known only from the mask's values; declare a dimension name "
+                         "instead (an input cannot be checked against a count)")
+    return LEAF_OPS.input(name=check_name(name), shape=shape, dtype=dtype)
 
 
 def scalar(name: str, dtype: str = "float64") -> Node:

@@ -23,7 +23,22 @@ class ShapeError(ValueError):
     """Shapes of operands contradict each other (raised at build time)."""
 
 
-class Size(str):
+class _Derived(str):
+    """A symbolic size of symgrad's own: equal only to one of its kind with the same key
+    (never to a plain name, though its text may read the same)."""
+
+    key: tuple = ()
+
+    def __eq__(self, other):
+        return type(other) is type(self) and self.key == other.key
+
+    def __ne__(self, other):
+        return not self.__eq__(other)
+
+    __hash__ = str.__hash__
+
+
+class Size(_Derived):
     """A size derived from dimension names: an integer polynomial in them, e.g.
     ``n-1``, ``2*n``, ``n*m+3``. Its text is canonical, so equal sizes are equal
     strings; it is never equal to a plain name. Build with :func:`make_dim`."""
@@ -36,23 +51,16 @@ class Size(str):
             text = str(abs(c)) if not monomial else (body if abs(c) == 1 else f"{abs(c)}*{body}")
             parts.append(("-" if c < 0 else "+") + text)
         self = super().__new__(cls, "".join(parts).lstrip("+"))
-        self.terms = items
+        self.terms = self.key = items
         return self
-
-    def __eq__(self, other):
-        return isinstance(other, Size) and self.terms == other.terms
-
-    def __ne__(self, other):
-        return not self.__eq__(other)
-
-    __hash__ = str.__hash__
 
     def __reduce__(self):
         return (Size, (dict(self.terms),))
 
     @property
     def names(self) -> tuple:
-        return tuple(dict.fromkeys(n for monomial, _ in self.terms for n in monomial))
+        return tuple(dict.fromkeys(n for monomial, _ in self.terms for n in monomial
+                                   if not isinstance(n, Count)))
 
     def evaluate(self, sizes: dict) -> int:
         return sum(c * math.prod(sizes[n] for n in monomial) for monomial, c in self.terms)
@@ -67,6 +75,22 @@ class Size(str):
             parts.append(("- " if c < 0 else "+ ") + " * ".join(factors))
         text = " ".join(parts)
         return "(" + (text[2:] if text.startswith("+ ") else "-" + text[2:]) + ")"
+
+
+class Count(_Derived):
+    """The number of True entries of a boolean input (``x[m]``'s length): a size known
+    only at call time, read off the mask (``nnz(m)``). It equals only the count of the
+    same input (name and shape), never a plain name; it depends on no dimension name."""
+
+    def __new__(cls, name: str, shape: tuple):
+        self = super().__new__(cls, f"nnz({name})")
+        self.key = (name, tuple(shape))
+        return self
+
+    def __reduce__(self):
+        return (Count, self.key)
+
+    names = ()
 
 
 def _terms(dim) -> dict:
@@ -91,6 +115,10 @@ def make_dim(terms: dict) -> Dim:
         (monomial, c), = terms.items()
         if c == 1 and len(monomial) == 1:
             return monomial[0]
+    if any(c < 0 for m, c in terms.items()) and any(isinstance(n, Count) for m in terms for n in m):
+        raise ShapeError(f"the size {Size(terms)} may be negative: a boolean mask's count is "
+                         "known only at call time, so sizes are derived from it only by sums "
+                         "and products")
     return Size(terms)
 
 
@@ -139,9 +167,20 @@ def size_of(shape: Shape) -> Dim:
     return total
 
 
+def _has_count(d) -> bool:
+    return isinstance(d, Count) or isinstance(d, Size) and any(
+        isinstance(n, Count) for monomial, _ in d.terms for n in monomial)
+
+
+def count_dims(shape: Shape) -> tuple:
+    """The entries of ``shape`` that are or hold a :class:`Count` (known only at call time)."""
+    return tuple(d for d in shape if _has_count(d))
+
+
 def derived_dims(shape: Shape) -> tuple:
-    """The :class:`Size` entries of ``shape`` (sizes that must be >= 0 when bound)."""
-    return tuple(d for d in shape if isinstance(d, Size))
+    """The :class:`Size` entries of ``shape`` (sizes that must be >= 0 when bound; one
+    of a :class:`Count` has positive terms only, so it is, and is not listed)."""
+    return tuple(d for d in shape if isinstance(d, Size) and not _has_count(d))
 
 
 def normalize_dim(dim) -> Dim:
@@ -185,7 +224,8 @@ def dim_names(shape: Shape) -> tuple:
     """The names ``shape`` depends on (those inside derived sizes too), in order."""
     names: list = []
     for d in shape:
-        for name in (d.names if isinstance(d, Size) else (d,) if isinstance(d, str) else ()):
+        for name in (d.names if isinstance(d, (Size, Count)) else (d,) if isinstance(d, str)
+                     else ()):
             if name not in names:
                 names.append(name)
     return tuple(names)

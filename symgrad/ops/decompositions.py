@@ -15,7 +15,7 @@ agrees with finite differences of the NumPy function itself.
 """
 from __future__ import annotations
 
-from ..ir.graph import REGISTRY, Node
+from ..ir.graph import REGISTRY, Node, describe
 from ..ir.shapes import ShapeError
 from . import facts as F
 from .base import Sample, Spec, add_all, op
@@ -513,14 +513,22 @@ def _qr_prepare(x, mode="reduced"):
     return {"mode": mode}
 
 
-def _qr_factors(x, mode):
-    """(Q, R) of x, after checking the derivative is defined: int sizes or m = n, and
-    'complete' only for square x (its extra columns of Q are not unique, as in JAX)."""
+def _qr_factors(x, mode, part):
+    """(Q, R) of x, after checking the derivative of ``part`` ('q' or 'r') is defined: int
+    sizes or m = n, and complete Q only when m <= n (the same Q as 'reduced'): for m > n its
+    last m - n columns are not unique, so PyTorch and JAX raise too. Complete R is reduced R
+    over m - n zero rows, differentiable like it."""
     m, n = x.shape[-2:]
     if m != n and not (isinstance(m, int) and isinstance(n, int)):
         raise NotImplementedError(f"the derivative of qr of a {m} x {n} matrix needs int "
                                   "sizes (or a square matrix)")
-    _reduced_only(x, mode == "complete", "Q", "mode='complete'", "mode='reduced'", "qr")
+    if mode == "complete" and part == "q" and _tall(x):
+        raise NotImplementedError(
+            f"qr_q({describe(x)}, mode='complete'): the derivative of the complete Q of a "
+            f"{m} x {n} matrix (m > n) is not defined: its last {m - n} columns are any "
+            "orthonormal basis of the complement of the first n (NumPy's come from its "
+            "Householder reflectors; PyTorch and JAX raise too); use mode='reduced' (R alone "
+            "is differentiable in mode 'complete')")
     return qr_q(x, mode="reduced"), qr_r(x, mode="reduced")
 
 
@@ -553,10 +561,17 @@ def _wide(x) -> bool:
     return m != n and isinstance(m, int) and isinstance(n, int) and m < n
 
 
+def _tall(x) -> bool:
+    m, n = x.shape[-2:]
+    return m != n and isinstance(m, int) and isinstance(n, int) and m > n
+
+
 def qr_adjoint(x, mode, gq=None, gr=None):
     """The square/tall rule; for m < n, A = [X | Y] with R = [U | QᵀY] (Liao et al. 2019):
     Ȳ = Q V̄, and X's rule with Q̄ + Y V̄ᵀ and Ū, for R̄ = [Ū | V̄]."""
-    q, r = _qr_factors(x, mode)
+    q, r = _qr_factors(x, mode, "r" if gq is None else "q")
+    if mode == "complete" and _tall(x):  # R = [reduced R; 0]: its zero rows get no say
+        gr = REGISTRY["getitem"](gr, index=(Ellipsis, slice(0, x.shape[-1]), slice(None)))
     if not _wide(x):
         return [_square_qr_adjoint(q, r, gq, gr)]
     k = x.shape[-2]
@@ -570,9 +585,19 @@ def qr_adjoint(x, mode, gq=None, gr=None):
                                     mm(q, gv), axis=-1)]
 
 
-def qr_tangents(x, mode, tangent):
-    """(dQ, dR); for m < n: X's tangents, and dR = [dU | dQᵀ Y + Qᵀ dY]."""
-    q, r = _qr_factors(x, mode)
+def qr_tangents(x, mode, tangent, part):
+    """dQ (``part='q'``) or dR (``'r'``); for m < n: X's tangents, and
+    dR = [dU | dQᵀ Y + Qᵀ dY]; complete R of a tall X: [dR; 0]."""
+    return _qr_tangents(x, mode, tangent, part)["qr".index(part)]
+
+
+def _qr_tangents(x, mode, tangent, part):
+    q, r = _qr_factors(x, mode, part)
+    if mode == "complete" and _tall(x):
+        dq, dr = _square_qr_tangents(q, r, tangent)
+        m, n = x.shape[-2:]
+        zeros = REGISTRY["zeros"](shape=dr.shape[:-2] + (m - n, n))  # the tangents' stack
+        return dq, REGISTRY["concatenate"](dr, zeros, axis=-2)
     if not _wide(x):
         return _square_qr_tangents(q, r, tangent)
     k = x.shape[-2]
@@ -590,13 +615,14 @@ qr_q = op("qr_q", jacobian=jvp_jacobian, infer=lambda x, mode: _qr_infer(x, mode
           numpy="_factorization('qr', {0}, {mode!r})[0].copy()", fresh=True,
           helpers=(runtime._factorization,),
           vjp=lambda g, out, x, mode: qr_adjoint(x, mode, gq=g),
-          jvp=lambda ts, out, x, mode: qr_tangents(x, mode, ts[0])[0], samples=QR_SAMPLES,
+          jvp=lambda ts, out, x, mode: qr_tangents(x, mode, ts[0], "q"), samples=QR_SAMPLES,
     array_api=Portable("xp.linalg.qr({0}, mode={mode!r})[0]", lacks=("dask",)))
 qr_r = op("qr_r", jacobian=jvp_jacobian, infer=lambda x, mode: _qr_infer(x, mode, "r"), prepare=_qr_prepare,
           numpy="_factorization('qr', {0}, {mode!r})[1].copy()", fresh=True,
           helpers=(runtime._factorization,),
           vjp=lambda g, out, x, mode: qr_adjoint(x, mode, gr=g),
-          jvp=lambda ts, out, x, mode: qr_tangents(x, mode, ts[0])[1], samples=QR_SAMPLES,
+          jvp=lambda ts, out, x, mode: qr_tangents(x, mode, ts[0], "r"),
+          samples=lambda: QR_SAMPLES() + [Sample((Spec((4, 2)),), {"mode": "complete"})],
     array_api=Portable("xp.linalg.qr({0}, mode={mode!r})[1]", lacks=("dask",)))
 
 

@@ -17,9 +17,13 @@ shape) and builds one of:
 
 Index values are plain ints and integer constant nodes (hoisted by the
 compiler, never printed into generated source). A constant boolean mask
-becomes its ``nonzero()`` integer arrays, exactly as NumPy treats it; a
-boolean *input* mask is refused (see docs/design.md): the result's length
-would depend on the mask's values, which a shape-checked graph cannot have.
+becomes its ``nonzero()`` integer arrays, exactly as NumPy treats it. A
+boolean *input* mask ``m`` is a ``gather`` operand itself: it indexes
+``m.ndim`` axes (whose sizes must be ``m``'s), and its block in the result is
+one axis of size ``Count(m)`` (``nnz(m)``), the number of its True entries,
+read off ``m`` when the compiled function is called (see docs/design.md).
+A computed mask (``x > 0``) is refused: its count has no value before the
+graph runs.
 """
 from __future__ import annotations
 
@@ -29,7 +33,8 @@ import numpy as np
 
 from ..ir.graph import INDEXING, Node, describe
 from ..ir.leaves import as_node, constant
-from ..ir.shapes import ShapeError, broadcast_shapes, format_shape, normalize_axis, normalize_shape
+from ..ir.shapes import (Count, ShapeError, broadcast_shapes, format_shape, normalize_axis,
+                          normalize_shape)
 from ..ir.print_forms import POSTFIX, SCRIPT, Piece
 from .base import Sample, Spec, op
 from . import facts as F
@@ -66,12 +71,33 @@ def _slice_length(entry, dim):
     return structure._slice_size(structure._named_slice(entry, dim, None), dim)
 
 
-def _template_shape(x_shape, array_shapes, index):
-    """NumPy's result shape for ``x[index]``: the broadcast shape of the advanced
-    entries (arrays and, alongside them, ints) replaces them where they stand
-    when they are adjacent, and leads the result when a slice or None separates them."""
+def array_parts(arrays) -> list:
+    """``(block shape, axes indexed)`` of each array operand of a ``gather``: an integer
+    array's own shape and one axis; a boolean mask ``m``'s count, ``(nnz(m),)``, and
+    ``m.ndim`` axes (NumPy reads it as its ``nonzero()`` arrays)."""
+    return [((Count(a.name, a.shape),), a.ndim) if a.dtype == "bool" else (a.shape, 1)
+            for a in arrays]
+
+
+def _axes(index, arrays):
+    """``(entry, first axis, number of axes)`` of each entry of a template that indexes
+    axes (not ``None``): a boolean mask indexes ``m.ndim`` axes, any other entry one."""
+    axis = 0
+    for entry in index:
+        if entry is not None:
+            width = 1
+            if _is_array(entry) and arrays[entry[1]].dtype == "bool":
+                width = arrays[entry[1]].ndim
+            yield entry, axis, width
+            axis += width
+
+
+def _template_shape(x_shape, parts, index):
+    """NumPy's result shape for ``x[index]`` (``parts``: :func:`array_parts`): the broadcast
+    shape of the advanced entries (arrays and, alongside them, ints) replaces them where
+    they stand when they are adjacent, and leads the result when a slice or None separates them."""
     advanced = [i for i, e in enumerate(index) if _is_array(e) or isinstance(e, int)]
-    block = _broadcast_block(array_shapes)
+    block = _broadcast_block([shape for shape, _ in parts])
     adjacent = not advanced or advanced == list(range(advanced[0], advanced[-1] + 1))
     dims, axis = [], 0
     for i, entry in enumerate(index):
@@ -79,7 +105,7 @@ def _template_shape(x_shape, array_shapes, index):
             dims.append(1)
             continue
         dim = x_shape[axis]
-        axis += 1
+        axis += parts[entry[1]][1] if _is_array(entry) else 1
         if i in advanced:
             if adjacent and i == advanced[0]:
                 dims.extend(block)
@@ -104,9 +130,13 @@ def _check_template(x, arrays, index):
         raise ShapeError(f"the index template {index!r} must refer to the {len(arrays)} "
                          "array operands in order")
     for a in arrays:
-        if a.dtype != "int64":
-            raise ShapeError(f"index arrays must be integers, got {describe(a)} {a.dtype}")
-    consumed = sum(1 for e in index if e is not None)
+        if a.dtype == "bool" and a.op is not structure.input_:
+            raise ShapeError(f"a boolean mask operand must be an input (its count is read off "
+                             f"it at call time), got {describe(a)}")
+        if a.dtype not in ("int64", "bool") or a.dtype == "bool" and not a.ndim:
+            raise ShapeError(f"index arrays must be integers or boolean masks, got "
+                             f"{describe(a)} {a.dtype} {format_shape(a.shape)}")
+    consumed = sum(width for _, _, width in _axes(index, arrays))
     if consumed != len(x.shape):
         raise ShapeError(f"the template indexes {consumed} axes of a rank-{len(x.shape)} operand")
     return index
@@ -137,20 +167,23 @@ def indexed_dims(node: Node, operand: Node) -> list:
     ``take_along_axis``) indexes: its entries must lie below each (check_grad draws them so)."""
     if node.op is take_along_axis_op:
         return [node.operands[0].shape[node.attrs["axis"]]]
-    dims, axis = [], 0
-    for entry in node.attrs["index"]:
-        if entry is None:
-            continue
-        if _is_array(entry) and node.operands[1 + entry[1]] is operand:
-            dims.append(node.operands[0].shape[axis])
-        axis += 1
-    return dims
+    x, arrays = node.operands[0], node.operands[1:]
+    return [d for entry, axis, width in _axes(node.attrs["index"], arrays)
+            if _is_array(entry) and arrays[entry[1]] is operand
+            for d in x.shape[axis:axis + width]]
 
 
 # gather and its adjoint ----------------------------------------------------------------
 
 def _gather_infer(x, *arrays, index):
-    return _template_shape(x.shape, [a.shape for a in arrays], index), x.dtype
+    for entry, axis, width in _axes(index, arrays):
+        axes = tuple(x.shape[axis:axis + width])
+        if _is_array(entry) and arrays[entry[1]].dtype == "bool" and axes != arrays[entry[1]].shape:
+            where = f"axis {axis}" if width == 1 else f"axes {axis}..{axis + width - 1}"
+            raise IndexingError(f"boolean index did not match indexed array along {where}: the "
+                                f"mask {describe(arrays[entry[1]])} against sizes "
+                                f"{format_shape(axes)}")
+    return _template_shape(x.shape, array_parts(arrays), index), x.dtype
 
 
 def _gather_jvp(tangents, out, x, *arrays, index):
@@ -198,7 +231,7 @@ gather = op("gather", reads_indices=True, infer=_gather_infer,
 
 
 def _scatter_add_infer(g, *arrays, shape, index):
-    want = _template_shape(shape, [a.shape for a in arrays], index)
+    want = _template_shape(shape, array_parts(arrays), index)
     if g.shape != want:
         raise ShapeError(f"the values have shape {format_shape(g.shape)}, but "
                          f"{format_shape(shape)}[{template_source(index, ['i'] * len(arrays))}] "
@@ -291,10 +324,16 @@ def _parse_node(x, node):
         return _parse_array(x, node.value)
     if node.dtype == "int64":
         return ("node", node)
+    if node.dtype == "bool" and not node.ndim:
+        raise _fail(x, f"a boolean scalar index ({describe(node)}) is not supported; use None "
+                       "to add an axis")
+    if node.dtype == "bool" and node.op is structure.input_:
+        return ("bmask", node)
     if node.dtype == "bool":
-        raise _fail(x, f"the boolean mask {describe(node)} is an input: the result's length would "
-                       "depend on its values. Use a constant mask, or sg.where(mask, x, 0) for "
-                       "a same-shape result", TypeError)
+        raise _fail(x, f"the boolean mask {describe(node)} is computed "
+                       "in the graph: the result's length would depend on values the graph has "
+                       "not computed when it is built. Index with a boolean input or a constant "
+                       "mask, or use sg.where(mask, x, 0) for a same-shape result", TypeError)
     raise _fail(x, f"arrays used as indices must be of integer (or boolean) type, got "
                    f"{describe(node)} {node.dtype}", IndexTypeError)
 
@@ -321,7 +360,7 @@ def _expand(x, entries):
     ellipses = sum(1 for e in entries if e is Ellipsis)
     if ellipses > 1:
         raise _fail(x, "an index can only have a single ellipsis ('...')")
-    consumed = sum(e[1].ndim if type(e) is tuple and e[0] == "mask" else 1
+    consumed = sum(e[1].ndim if type(e) is tuple and e[0] in ("mask", "bmask") else 1
                    for e in entries if e is not None and e is not Ellipsis)
     if consumed > x.ndim:
         raise _fail(x, f"too many indices for array: array is {x.ndim}-dimensional, but "
@@ -339,7 +378,8 @@ def _expand(x, entries):
             axis += entry[1].ndim
             continue
         result.append(entry)
-        axis += entry is not None
+        axis += entry[1].ndim if type(entry) is tuple and entry[0] == "bmask" else (
+            entry is not None)
     return result
 
 
@@ -379,11 +419,12 @@ def index_node(x: Node, key) -> Node:
         dim = x.shape[axis]
         if isinstance(entry, int):
             entry = _checked(x, entry, dim, axis)
-        elif entry[0] in ("ints", "node"):
+        elif entry[0] in ("ints", "node", "bmask"):
             node = (constant(_checked(x, entry[1], dim, axis)) if entry[0] == "ints"
                     else entry[1])
             entry = (ARRAY, len(arrays))
             arrays.append(node)
+            axis += node.ndim - 1 if node.dtype == "bool" else 0
         elif entry != FULL:
             try:
                 if isinstance(entry[2], str) and entry[2] != dim:
@@ -398,7 +439,8 @@ def index_node(x: Node, key) -> Node:
         axis += 1
     if arrays:
         try:
-            _broadcast_block([a.shape for a in arrays])
+            _broadcast_block([shape for shape, _ in array_parts(arrays)])
+            _gather_infer(x, *arrays, index=tuple(template))
         except IndexingError as err:
             raise _fail(x, str(err)) from None
         return gather(x, *arrays, index=tuple(template))

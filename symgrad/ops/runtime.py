@@ -370,9 +370,15 @@ def _eig(x):
     w, v = np.linalg.eig(x)
     if np.iscomplexobj(w):
         if np.any(w.imag != 0):
+            at = np.argwhere(w.imag != 0)[0]
+            where = f" {tuple(int(i) for i in at[:-1])} of the stack" if x.ndim > 2 else ""
             raise np.linalg.LinAlgError(
-                "eig: the matrix has complex eigenvalues, and symgrad is real float64 "
-                "(eigh handles symmetric matrices; abs/angle of complex pairs are not supported)")
+                f"linalg.eig/eigvals: the {x.shape[-2]} x {x.shape[-1]} matrix{where} has "
+                f"complex eigenvalues (one is {complex(w[tuple(at)])!r}); symgrad computes in "
+                "real float64, so a complex spectrum has no value. A symmetric matrix: use "
+                "eigh/eigvalsh. Real functions that are polynomials in the eigenvalues w: "
+                "sum(w) = trace(a), sum(w**k) = trace(matrix_power(a, k)), prod(w) = det(a), "
+                "prod(abs(w)) = abs(det(a))")
         w, v = w.real, v.real
     return w, v
 
