@@ -163,31 +163,77 @@ def normalize(outputs, index: dict) -> list:
     """Normal forms of ``outputs`` under the indexed rules (see module doc).
     A display name (``node.named``, ``d_W1``) passes to the normal form of its
     node when that has none, so generated source keeps the user's names."""
+    return normalization(outputs, index).results
+
+
+def normalization(outputs, index: dict) -> "_Normalizer":
+    """The finished normalization of ``outputs``: its ``results``, and ``order``,
+    the toposort of ``outputs`` it walked (so a caller need not walk it again)."""
     normalizer = _Normalizer(index, outputs)
-    results = normalizer.run()
+    normalizer.results = normalizer.run()
     memo = normalizer.memo
     for node, label in list(DISPLAY_NAMES.items()):
         normal = memo.get(node)
         if normal is not None and normal is not node and normal not in DISPLAY_NAMES \
                 and normal.op not in (constant, input_):
             DISPLAY_NAMES[normal] = label
-    return results
+    return normalizer
 
 
 class _Normalizer:
     """One normalization: the memo (node -> normal form), the explicit stack, and
     a rewrite budget that stops a diverging rule table (every rewrite is an
-    equivalence, so stopping early still gives a correct, merely less simple graph)."""
+    equivalence, so stopping early still gives a correct, merely less simple graph).
+
+    The nodes of the input are settled in their toposort (the order a depth-first
+    walk from the outputs finishes them), each on its operands' normal forms: a
+    node no rule can match, on unchanged operands, costs one candidate lookup. The
+    explicit stack only normalizes the replacements rules build."""
 
     def __init__(self, index: dict, outputs):
         self.index = index
         self.outputs = list(outputs)
         self.memo: dict = {}
         self.active: set = set()
-        self.stack = [(_VISIT, node, None) for node in reversed(self.outputs)]
-        self.budget = BUDGET_PER_NODE * len(toposort(self.outputs)) + 1000
+        self.stack: list = []
+        self.order = toposort(self.outputs)
+        self.budget = BUDGET_PER_NODE * len(self.order) + 1000
+        self.results: list = []
 
     def run(self) -> list:
+        memo, candidates = self.memo, self.index.candidates
+        for node in self.order:
+            if node in memo:  # reached already as part of a rule's replacement
+                continue
+            operands = node.operands
+            rebuilt = node
+            for o in operands:
+                if memo[o] is not o:  # rebuilt on its operands' normal forms
+                    rebuilt = node.op(*[memo[o] for o in operands], **node.attrs)
+                    normal = memo.get(rebuilt)
+                    break
+            else:
+                normal = None
+            if normal is not None:
+                memo[node] = normal
+                continue
+            result = None
+            if self.budget > 0:
+                for rule in candidates(rebuilt):  # its op's rules, then the op-agnostic ones
+                    result = rule.apply(rebuilt)
+                    if result is not None:
+                        break
+            if result is None:  # no rule applies: a normal form
+                memo[node] = memo[rebuilt] = rebuilt
+            elif result in memo:
+                memo[node] = memo[rebuilt] = memo[result]
+            else:
+                self.schedule(node, rebuilt, result)
+                self.drain()
+        return [memo[node] for node in self.outputs]
+
+    def drain(self) -> None:
+        """Normalize what :meth:`settle` scheduled (a replacement and its new subnodes)."""
         memo, stack = self.memo, self.stack
         while stack:
             kind, node, pending = stack.pop()
@@ -202,7 +248,6 @@ class _Normalizer:
                 stack.extend((_VISIT, o, None) for o in reversed(node.operands) if o not in memo)
             else:
                 self.settle(node)
-        return [memo[node] for node in self.outputs]
 
     def settle(self, node: Node) -> None:
         """Record ``node``'s normal form, or schedule the normalization of its rewrite."""
@@ -219,7 +264,12 @@ class _Normalizer:
         elif result in memo:
             memo[node] = memo[rebuilt] = memo[result]
         else:
-            self.budget -= 1
-            self.active.add(rebuilt)
-            self.stack.append((_FINISH, node, (rebuilt, result)))
-            self.stack.append((_VISIT, result, None))
+            self.schedule(node, rebuilt, result)
+
+    def schedule(self, node: Node, rebuilt: Node, result: Node) -> None:
+        """Normalize ``result``, the rewrite of ``rebuilt`` (``node`` on its operands'
+        normal forms), then record its normal form as theirs."""
+        self.budget -= 1
+        self.active.add(rebuilt)
+        self.stack.append((_FINISH, node, (rebuilt, result)))
+        self.stack.append((_VISIT, result, None))
