@@ -185,9 +185,14 @@ class Rule:
     ``build`` returns the replacement node, or None when the rule turns out
     not to apply (a replacement of another dtype, e.g. ``2.0 * x`` for an
     integer ``x``, also counts as not applying).
+
+    ``scalars`` (op records), a hint like :class:`Pat`'s ``ops``: the rule matches a
+    0-d node with 0-d operands only when one of those operands has one of these ops
+    (empty: never, the rule needs an axis); None (default): no such restriction.
     """
 
-    def __init__(self, name: str, pattern: Pat, build: Callable, when: Optional[Callable] = None):
+    def __init__(self, name: str, pattern: Pat, build: Callable, when: Optional[Callable] = None,
+                 scalars=None):
         self.name = name
         self.pattern = pattern
         self.match = matcher(pattern)
@@ -199,11 +204,16 @@ class Rule:
         self.swaps = pattern.op is not None and pattern.op.commutative
         self.root_ops = _root_ops(pattern)
         self.some_operand = pattern.some_operand
+        self.scalars = None if scalars is None else frozenset(scalars)
 
-    def may_match(self, op, operand_ops: tuple) -> bool:
+    def may_match(self, op, operand_ops: tuple, scalar: bool = False) -> bool:
         """False when a node of ``op`` whose operands have ``operand_ops`` cannot
-        match (a necessary condition only, from the ops)."""
+        match (a necessary condition only, from the ops); ``scalar``: the node and
+        its operands are 0-d."""
         if self.root_ops is not None and op not in self.root_ops:
+            return False
+        if scalar and self.scalars is not None and not any(op in self.scalars
+                                                           for op in operand_ops):
             return False
         if self.some_operand is not None and not any(op in self.some_operand
                                                      for op in operand_ops):
@@ -261,20 +271,27 @@ def _root_ops(pattern: Pat):
 class RuleIndex(dict):
     """{root op record or None: [rules]}, in declaration order; :meth:`candidates` the
     rules worth trying on a node (its op's, then the op-agnostic ones, less those
-    whose operand ops cannot match), cached per op and operand ops: the driver tries
-    every node, so this lookup replaces most failing matches."""
+    whose operand ops cannot match, or that cannot match 0-d operands when the node
+    and its operands are 0-d), cached per op and operand ops: the driver tries every
+    node, so this lookup replaces most failing matches."""
 
     def __init__(self, *args):
         super().__init__(*args)
         self._cache: dict = {}
 
     def candidates(self, node: Node) -> tuple:
-        key = (node.op, tuple(o.op for o in node.operands))
+        operands = node.operands
+        key = (node.op, tuple([o.op for o in operands]))
         found = self._cache.get(key)
         if found is None:
             rules = self.get(node.op, []) + self.get(None, [])
-            found = self._cache[key] = tuple(r for r in rules if r.may_match(*key))
-        return found
+            anyhow = tuple(r for r in rules if r.may_match(*key))
+            scalar = tuple(r for r in anyhow if r.may_match(*key, scalar=True))
+            found = self._cache[key] = (anyhow, anyhow if scalar == anyhow else scalar)
+        anyhow, scalar = found
+        if scalar is not anyhow and node.shape == () and all([o.shape == () for o in operands]):
+            return scalar
+        return anyhow
 
 
 def index_rules(rulesets) -> RuleIndex:
