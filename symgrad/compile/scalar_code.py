@@ -91,9 +91,10 @@ def generate(inputs, outputs, order, name: str, emitter_class) -> str | None:
         raise ValueError(f"function name {name!r} is not a safe Python identifier")
     if not is_scalar_graph(inputs, order):
         return None
-    outputs, order = run_passes(outputs, order)
-    if not is_scalar_graph(inputs, order):
-        return None
+    passed, passed_order = run_passes(outputs, order)
+    if passed_order is not order and not is_scalar_graph(inputs, passed_order):
+        return None  # (passes that change nothing return the very order they got)
+    outputs, order = passed, passed_order
     helpers, helper_names = runtime.embed(helpers_of(order))
     namer = Namer()
     namer.taken.update({name, "math", "tuple", "_array", *helper_names, *_WRAPPERS.values()})
