@@ -68,3 +68,13 @@ def test_rules_that_need_an_axis_are_skipped_on_scalars():
     assert "x s = s x" in {r.name for r in index.candidates(sg.sigmoid(a) * 2.0)}
     v = sg.vector("v", 3)
     assert "s (t X) = (s t) X" in {r.name for r in index.candidates(sg.sigmoid(a) * (a * v))}
+
+
+def test_rules_looking_two_levels_down_are_skipped_by_their_operands_operands():
+    index = index_rules(RULESETS)
+    a, b, c = sg.scalar("a"), sg.scalar("b"), sg.scalar("c")
+    x_times_difference = sg.sigmoid(a) * (c - sg.sigmoid(b))  # no y / x in the difference
+    names = {r.name for r in index.candidates(x_times_difference)}
+    assert "x (y/x - z) = y - x z  (x != 0)" not in names
+    with_quotient = sg.sigmoid(a) * (b / sg.sigmoid(a) - c)
+    assert "x (y/x - z) = y - x z  (x != 0)" in {r.name for r in index.candidates(with_quotient)}
