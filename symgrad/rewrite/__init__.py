@@ -50,10 +50,14 @@ def simplify(node_or_nodes):
     size = None
     for rulesets in (RULESETS, COMPACT_RULESETS) if outputs else ():
         done = normalization(outputs, _INDEXES[rulesets])
-        if size is None:  # the input's size, from the walk the driver made anyway
-            size = sum(1 for n in done.order if not n.op.leaf)
         candidate = done.results
-        if all(a is b for a, b in zip(candidate, outputs)) or op_count(candidate) <= size:
+        if all(a is b for a, b in zip(candidate, outputs)):
+            result = candidate
+            break
+        if size is None:  # the input's size, from the driver's walk when it was whole
+            size = op_count(outputs) if done.pruned else sum(1 for n in done.order
+                                                               if not n.op.leaf)
+        if op_count(candidate) <= size:
             result = candidate
             break
     return result[0] if single else result

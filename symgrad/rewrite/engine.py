@@ -39,7 +39,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Optional
 
-from ..ir.graph import DISPLAY_NAMES, Node, as_node_list, toposort
+from ..ir.graph import _SET_NORMAL_FORM, DISPLAY_NAMES, Node, as_node_list, toposort
 from ..ops.structure import constant, input_
 
 # Phases ----------------------------------------------------------------------------
@@ -167,17 +167,29 @@ def normalize(outputs, index: dict) -> list:
 
 
 def normalization(outputs, index: dict) -> "_Normalizer":
-    """The finished normalization of ``outputs``: its ``results``, and ``order``,
-    the toposort of ``outputs`` it walked (so a caller need not walk it again)."""
+    """The finished normalization of ``outputs``: its ``results``; ``order``, the
+    toposort it walked (the whole graph of ``outputs`` when ``pruned`` is false, so
+    a caller need not walk it again)."""
     normalizer = _Normalizer(index, outputs)
     normalizer.results = normalizer.run()
-    memo = normalizer.memo
+    memo, token = normalizer.memo, normalizer.token
     for node, label in list(DISPLAY_NAMES.items()):
         normal = memo.get(node)
+        if normal is None:  # beneath a node whose normal form was known
+            normal = known_normal_form(node, token)
         if normal is not None and normal is not node and normal not in DISPLAY_NAMES \
                 and normal.op not in (constant, input_):
             DISPLAY_NAMES[normal] = label
     return normalizer
+
+
+def known_normal_form(node: Node, token):
+    """``node``'s normal form under the rule index of ``token``, when an earlier
+    normalization recorded it on the node (None: not known)."""
+    known = node._normal_form
+    if known is None or known[0] is not token:
+        return None
+    return node if known[1] is None else known[1]
 
 
 class _Normalizer:
@@ -188,22 +200,43 @@ class _Normalizer:
     The nodes of the input are settled in their toposort (the order a depth-first
     walk from the outputs finishes them), each on its operands' normal forms: a
     node no rule can match, on unchanged operands, costs one candidate lookup. The
-    explicit stack only normalizes the replacements rules build."""
+    explicit stack only normalizes the replacements rules build.
+
+    **Known normal forms.** Nodes are immutable and interned, so a node's normal
+    form under a rule index is a fact of the node: a normalization that finished
+    without cutting a rule cycle or running out of budget (the only context its
+    results depend on) records every normal form it found on its nodes
+    (``Node._normal_form``, with the index's ``token``), and a later one does not
+    walk beneath a node whose normal form is known: simplifying a normal form again
+    visits its outputs only, and a gradient of a simplified graph walks the new
+    nodes only."""
 
     def __init__(self, index: dict, outputs):
         self.index = index
+        self.token = token = getattr(index, "token", None)
         self.outputs = list(outputs)
         self.memo: dict = {}
         self.active: set = set()
         self.stack: list = []
-        self.order = toposort(self.outputs)
+        self.cut = False  # a rule cycle was cut: the normal forms depend on the walk
+        self.pruned = False  # some node of order has a known normal form
+
+        def known(node):
+            found = node._normal_form
+            return found is not None and found[0] is token
+        self.order = toposort(self.outputs, stop=known if token is not None else None)
         self.budget = BUDGET_PER_NODE * len(self.order) + 1000
         self.results: list = []
 
     def run(self) -> list:
-        memo, candidates = self.memo, self.index.candidates
+        memo, candidates, token = self.memo, self.index.candidates, self.token
         for node in self.order:
             if node in memo:  # reached already as part of a rule's replacement
+                continue
+            known = node._normal_form
+            if known is not None and known[0] is token:
+                memo[node] = node if known[1] is None else known[1]
+                self.pruned = True
                 continue
             operands = node.operands
             rebuilt = node
@@ -230,6 +263,9 @@ class _Normalizer:
             else:
                 self.schedule(node, rebuilt, result)
                 self.drain()
+        if token is not None and not self.cut and self.budget > 0:
+            for node, normal in memo.items():
+                _SET_NORMAL_FORM(node, (token, None if normal is node else normal))
         return [memo[node] for node in self.outputs]
 
     def drain(self) -> None:
@@ -257,7 +293,9 @@ class _Normalizer:
             memo[node] = memo[rebuilt]
             return
         result = None
-        if rebuilt not in self.active and self.budget > 0:
+        if rebuilt in self.active:
+            self.cut = True
+        elif self.budget > 0:
             result = _first_rewrite(rebuilt, self.index)
         if result is None:
             memo[node] = memo[rebuilt] = rebuilt

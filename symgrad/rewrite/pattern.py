@@ -287,6 +287,8 @@ class RuleIndex(dict):
     def __init__(self, *args):
         super().__init__(*args)
         self._cache: dict = {}
+        #: what the engine records normal forms under (one index, one table of rules)
+        self.token = object()
 
     def candidates(self, node: Node) -> tuple:
         operands = node.operands
