@@ -11,7 +11,8 @@ import itertools
 import weakref
 
 from ..ops import reductions
-from ..ir.graph import DISPLAY_NAMES, Node, as_node_list, describe, gc_paused, inputs_of, toposort
+from ..ir.graph import (DISPLAY_NAMES, Node, as_dtype, as_node_list, describe, gc_paused, inputs_of,
+                        toposort)
 from ..ir.leaves import constant
 from .jacobians import forward_jacobian
 from ..ops import add_all, zeros
@@ -20,6 +21,9 @@ from ..analysis.properties import facts
 from ..ir.shapes import format_shape, is_concrete
 
 _LEAF_OPS = (constant_op, input_)
+#: A node's dtype is NumPy's one instance of it: compared by identity in the sweeps'
+#: loops (comparing with the str "float64" parses it every time).
+_FLOAT64 = as_dtype("float64")
 
 
 #: Each result ``grad``/``jvp``/``jacobian`` built -> the sets of nodes its calls found
@@ -173,7 +177,7 @@ def send_adjoints(node: Node, g: Node, adjoints: dict, relevant) -> None:
     else:  # no empty keyword dict built per node
         rules = op.vjp(g, node, *operands)
     for operand, rule in zip(operands, rules):
-        if rule is None or operand not in relevant or operand.dtype != "float64":
+        if rule is None or operand not in relevant or operand.dtype is not _FLOAT64:
             continue
         if op.elementwise and rule.shape != operand.shape:
             rule = unbroadcast(rule, operand.shape)
@@ -218,7 +222,7 @@ def _forward_sweep(order, seeds: dict) -> dict:
     for node in order:
         if node in seeds or not node.operands or not node.op.differentiable:
             continue
-        ins = [tangents.get(o) if o.dtype == "float64" else None for o in node.operands]
+        ins = [tangents.get(o) if o.dtype is _FLOAT64 else None for o in node.operands]
         if all(t is None for t in ins):
             continue
         out = node.op.jvp(ins, node, *node.operands, **node.attrs)
