@@ -352,13 +352,15 @@ class Node:
     ``==`` and ``hash`` are identity (as in Theano/PyTensor): comparisons that
     build graph nodes are spelled ``sg.equal``/``>``/``<``.
 
-    ``_normal_form`` is a cache, not part of what the node is: the rewrite engine
-    records there the node's normal form under a rule index (None, or ``(the index's
-    token, the normal form, or None for the node itself)``; see
-    :mod:`symgrad.rewrite.engine`).
+    ``_normal_token`` and ``_normal_form`` are a cache, not part of what the node is:
+    the rewrite engine records there the node's normal form under a rule index (the
+    index's token, None when nothing is recorded; the normal form, None for the node
+    itself); see :mod:`symgrad.rewrite.engine`. Two slots, not a tuple: recording
+    allocates nothing, so it never wakes the garbage collector.
     """
 
-    __slots__ = ("op", "operands", "attrs", "shape", "dtype", "_normal_form", "__weakref__")
+    __slots__ = ("op", "operands", "attrs", "shape", "dtype", "_normal_token", "_normal_form",
+                 "__weakref__")
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         """``np.exp(node)``, ``A + node``, ``np.maximum(node, 0)``: the symgrad op or
         function of the ufunc's name builds a node. Methods (``reduce``, ``at``, ...)
@@ -611,8 +613,8 @@ def _numpy_counterpart(name: str):
 
 # The slots' own setters (``__setattr__`` refuses): half the cost of calling
 # object.__setattr__ five times in an ``__init__``.
-_SET_OP, _SET_OPERANDS, _SET_ATTRS, _SET_SHAPE, _SET_DTYPE, _SET_NORMAL_FORM = (
-    Node.__dict__[slot].__set__ for slot in Node.__slots__[:6])
+(_SET_OP, _SET_OPERANDS, _SET_ATTRS, _SET_SHAPE, _SET_DTYPE, _SET_NORMAL_TOKEN,
+ _SET_NORMAL_FORM) = (Node.__dict__[slot].__set__ for slot in Node.__slots__[:7])
 
 
 #: dtype name -> ``numpy.dtype`` (``np.dtype(name)`` costs ~0.3 µs a call).
@@ -634,6 +636,7 @@ def _new_node(op: Op, operands: tuple, attrs: dict, shape: tuple, dtype) -> Node
     _SET_ATTRS(node, types.MappingProxyType(dict(attrs)) if attrs else _NO_ATTRS)
     _SET_SHAPE(node, shape)
     _SET_DTYPE(node, as_dtype(dtype))
+    _SET_NORMAL_TOKEN(node, None)
     _SET_NORMAL_FORM(node, None)
     return node
 

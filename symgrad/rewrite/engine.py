@@ -39,7 +39,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Optional
 
-from ..ir.graph import _SET_NORMAL_FORM, DISPLAY_NAMES, Node, as_node_list, toposort
+from ..ir.graph import (_SET_NORMAL_FORM, _SET_NORMAL_TOKEN, DISPLAY_NAMES, Node, as_node_list,
+                        gc_paused, toposort)
 from ..ops.structure import constant, input_
 
 # Phases ----------------------------------------------------------------------------
@@ -170,12 +171,13 @@ def normalization(outputs, index: dict) -> "_Normalizer":
     """The finished normalization of ``outputs``: its ``results``; ``order``, the
     toposort it walked (the whole graph of ``outputs`` when ``pruned`` is false, so
     a caller need not walk it again)."""
-    normalizer = _Normalizer(index, outputs)
-    normalizer.results = normalizer.run()
-    memo, token = normalizer.memo, normalizer.token
+    with gc_paused():  # (10^5 nodes: no collection walking them while they are built)
+        normalizer = _Normalizer(index, outputs)
+        normalizer.results = normalizer.run()
+    memo, token, pruned = normalizer.memo, normalizer.token, normalizer.pruned
     for node, label in list(DISPLAY_NAMES.items()):
         normal = memo.get(node)
-        if normal is None:  # beneath a node whose normal form was known
+        if normal is None and pruned:  # maybe beneath a node whose normal form was known
             normal = known_normal_form(node, token)
         if normal is not None and normal is not node and normal not in DISPLAY_NAMES \
                 and normal.op not in (constant, input_):
@@ -186,10 +188,12 @@ def normalization(outputs, index: dict) -> "_Normalizer":
 def known_normal_form(node: Node, token):
     """``node``'s normal form under the rule index of ``token``, when an earlier
     normalization recorded it on the node (None: not known)."""
-    known = node._normal_form
-    if known is None or known[0] is not token:
+    if token is None or node._normal_token is not token:
         return None
-    return node if known[1] is None else known[1]
+    normal = node._normal_form
+    if node._normal_token is not token:  # another thread recorded another index's meanwhile
+        return None
+    return node if normal is None else normal
 
 
 class _Normalizer:
@@ -206,7 +210,7 @@ class _Normalizer:
     form under a rule index is a fact of the node: a normalization that finished
     without cutting a rule cycle or running out of budget (the only context its
     results depend on) records every normal form it found on its nodes
-    (``Node._normal_form``, with the index's ``token``), and a later one does not
+    (``Node._normal_form``, under the index's ``token``), and a later one does not
     walk beneath a node whose normal form is known: simplifying a normal form again
     visits its outputs only, and a gradient of a simplified graph walks the new
     nodes only."""
@@ -222,8 +226,7 @@ class _Normalizer:
         self.pruned = False  # some node of order has a known normal form
 
         def known(node):
-            found = node._normal_form
-            return found is not None and found[0] is token
+            return node._normal_token is token
         self.order = toposort(self.outputs, stop=known if token is not None else None)
         self.budget = BUDGET_PER_NODE * len(self.order) + 1000
         self.results: list = []
@@ -233,10 +236,14 @@ class _Normalizer:
         for node in self.order:
             if node in memo:  # reached already as part of a rule's replacement
                 continue
-            known = node._normal_form
-            if known is not None and known[0] is token:
-                memo[node] = node if known[1] is None else known[1]
-                self.pruned = True
+            if node._normal_token is token:
+                normal = known_normal_form(node, token)
+                if normal is not None:
+                    memo[node] = normal
+                    self.pruned = True
+                    continue
+                self.stack.append((_VISIT, node, None))  # (overwritten meanwhile: walk it)
+                self.drain()
                 continue
             operands = node.operands
             rebuilt = node
@@ -264,8 +271,10 @@ class _Normalizer:
                 self.schedule(node, rebuilt, result)
                 self.drain()
         if token is not None and not self.cut and self.budget > 0:
-            for node, normal in memo.items():
-                _SET_NORMAL_FORM(node, (token, None if normal is node else normal))
+            for node, normal in memo.items():  # token cleared first: see known_normal_form
+                _SET_NORMAL_TOKEN(node, None)
+                _SET_NORMAL_FORM(node, None if normal is node else normal)
+                _SET_NORMAL_TOKEN(node, token)
         return [memo[node] for node in self.outputs]
 
     def drain(self) -> None:
