@@ -291,25 +291,35 @@ class RuleIndex(dict):
         self.token = object()
 
     def candidates(self, node: Node) -> tuple:
+        # the driver asks for every node: the common arities are spelled out
         operands = node.operands
-        key = (node.op, tuple([o.op for o in operands]))
+        arity = len(operands)
+        if arity == 2:
+            a, b = operands
+            key = (node.op, a.op, b.op)
+        elif arity == 1:
+            key = (node.op, operands[0].op)
+        else:
+            key = (node.op, *[o.op for o in operands]) if arity else node.op
         found = self._cache.get(key)
         if found is None:
-            found = self._cache[key] = self._entry(key)
-        if found[2]:  # a rule looks at the operands' operands: so does the key
-            key = (node.op, tuple([(o.op, tuple([p.op for p in o.operands])) for o in operands]))
+            found = self._cache[key] = self._entry(node.op, tuple([o.op for o in operands]))
+        anyhow, scalar, deep = found
+        if deep:  # a rule looks at the operands' operands: so does the key
+            forms = tuple([(o.op, tuple([p.op for p in o.operands])) for o in operands])
+            key = (node.op, forms)
             found = self._cache.get(key)
             if found is None:
-                found = self._cache[key] = self._entry(key)
-        anyhow, scalar = found[0], found[1]
+                found = self._cache[key] = self._entry(node.op, forms)
+            anyhow, scalar = found[0], found[1]
         if scalar is not anyhow and node.shape == () and all([o.shape == () for o in operands]):
             return scalar
         return anyhow
 
-    def _entry(self, key: tuple) -> tuple:
+    def _entry(self, op, forms: tuple) -> tuple:
         """(rules that may match, those that may on 0-d operands, whether the
-        operands' operands could rule out more) for ``key``."""
-        op, forms = key
+        operands' operands could rule out more) for a node of ``op`` whose operands
+        have ``forms`` (see :meth:`Rule.may_match`)."""
         anyhow = tuple(r for r in self.get(op, []) + self.get(None, []) if r.may_match(op, forms))
         scalar = tuple(r for r in anyhow if r.may_match(op, forms, scalar=True))
         shallow = not any(type(f) is tuple for f in forms)
