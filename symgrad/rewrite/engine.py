@@ -174,15 +174,24 @@ def normalization(outputs, index: dict) -> "_Normalizer":
     with gc_paused():  # (10^5 nodes: no collection walking them while they are built)
         normalizer = _Normalizer(index, outputs)
         normalizer.results = normalizer.run()
+        _pass_display_names(normalizer)
+    return normalizer
+
+
+def _pass_display_names(normalizer: "_Normalizer") -> None:
+    """Each display name to its node's normal form, when that has none (the first
+    named node, in the table's order, wins)."""
     memo, token, pruned = normalizer.memo, normalizer.token, normalizer.pruned
-    for node, label in list(DISPLAY_NAMES.items()):
+    passed = []  # the table must not grow while it is iterated
+    for node, label in DISPLAY_NAMES.items():
         normal = memo.get(node)
         if normal is None and pruned:  # maybe beneath a node whose normal form was known
             normal = known_normal_form(node, token)
-        if normal is not None and normal is not node and normal not in DISPLAY_NAMES \
-                and normal.op not in (constant, input_):
+        if normal is not None and normal is not node and normal.op not in (constant, input_):
+            passed.append((normal, label))
+    for normal, label in passed:
+        if normal not in DISPLAY_NAMES:
             DISPLAY_NAMES[normal] = label
-    return normalizer
 
 
 def known_normal_form(node: Node, token):
