@@ -101,3 +101,20 @@ def test_running_out_of_budget_records_no_normal_form():
     done = normalization([sg.exp(x)], index)
     assert done.budget <= 0
     assert known_normal_form(sg.exp(x), index.token) is None
+
+
+def test_gradients_that_are_operands_of_other_gradients_are_freed():
+    """grad's derivative marks hold the differentiated graph, never a result: the marks
+    of a result that is an operand of another result (db of w x + b is an operand of dw)
+    kept every W4 gradient graph alive before (a value holding its weak key)."""
+    import gc
+    import weakref
+    from symgrad.ir.graph import DISPLAY_NAMES
+    params, cost = chain(5, "freed")
+    grads = sg.grad(cost, params)
+    assert any(g in set(sg.toposort([h])) - {h} for g in grads for h in grads)
+    dead = [weakref.ref(g) for g in grads if g.op is not sg.constant(1.0).op]
+    named = len(DISPLAY_NAMES)
+    del grads
+    gc.collect()
+    assert all(r() is None for r in dead) and len(DISPLAY_NAMES) < named
