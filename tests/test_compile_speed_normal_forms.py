@@ -118,3 +118,21 @@ def test_gradients_that_are_operands_of_other_gradients_are_freed():
     del grads
     gc.collect()
     assert all(r() is None for r in dead) and len(DISPLAY_NAMES) < named
+
+
+def test_simplify_walks_the_chain_once_and_tries_under_one_rule_per_node(monkeypatch):
+    """The W4 chain's default path: one toposort in simplify (it also gives the budget
+    and the input's size; an unchanged result is not counted again) and, with the
+    prefilter's hints, fewer than one rule tried per node (2.4 before)."""
+    from symgrad.rewrite import engine, pattern
+    params, cost = chain(30, "walks")
+    outputs = [cost] + sg.grad(cost, params)
+    walks, tries = [], []
+    real_toposort, real_apply = engine.toposort, pattern.Rule.apply
+    monkeypatch.setattr(engine, "toposort", lambda *a, **k: walks.append(1) or real_toposort(*a, **k))
+    monkeypatch.setattr("symgrad.rewrite.op_count", lambda nodes: 1 / 0)  # never needed
+    monkeypatch.setattr(pattern.Rule, "apply", lambda rule, node: tries.append(rule) or
+                        real_apply(rule, node))
+    assert sg.simplify(outputs) == outputs
+    assert len(walks) == 1
+    assert len(tries) < len(sg.toposort(outputs))
