@@ -11,7 +11,8 @@ import itertools
 import weakref
 
 from ..ops import reductions
-from ..ir.graph import DISPLAY_NAMES, Node, as_node_list, describe, gc_paused, inputs_of, toposort
+from ..ir.graph import (DISPLAY_NAMES, Node, as_dtype, as_node_list, describe, gc_paused, inputs_of,
+                        toposort)
 from ..ir.leaves import constant
 from .jacobians import forward_jacobian
 from ..ops import add_all, zeros
@@ -20,12 +21,17 @@ from ..analysis.properties import facts
 from ..ir.shapes import format_shape, is_concrete
 
 _LEAF_OPS = (constant_op, input_)
+#: A node's dtype is NumPy's one instance of it: compared by identity in the sweeps'
+#: loops (comparing with the str "float64" parses it every time).
+_FLOAT64 = as_dtype("float64")
 
 
-#: Each result ``grad``/``jvp``/``jacobian`` built -> the node sets its calls built
-#: (one per call that returned it; :func:`derivative_nodes` walks down from the result
-#: through them). Keys are weak, so an entry goes with its result; one set serves all
-#: results of a call, so it keeps the nodes the call built for the others alive too.
+#: Each result ``grad``/``jvp``/``jacobian`` built -> the sets of nodes its calls found
+#: (one per call that returned it: the graph the call differentiated). What a call
+#: built beneath a result is what lies beneath it outside that set; only drawings ask
+#: (:func:`derivative_nodes` walks down then), so no call walks what it built. Keys are
+#: weak, so an entry goes with its result; one set serves all results of a call, and
+#: keeps the differentiated graph alive while one of them lives.
 _BUILT_BENEATH: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
@@ -36,16 +42,16 @@ def derivative_nodes(roots) -> set:
     depend on what else was differentiated before or after it."""
     marked, seen = set(), {}
     for root in roots:
-        for built in _BUILT_BENEATH.get(root, ()):
+        for before in _BUILT_BENEATH.get(root, ()):
             marked.add(root)
             # a node a call built has only operands older than the call or built by it
-            done = seen.setdefault(id(built), set())
-            stack = [o for o in root.operands if o in built and o not in done]
+            done = seen.setdefault(id(before), set())
+            stack = [o for o in root.operands if o not in before and o not in done]
             while stack:
                 node = stack.pop()
                 if node not in done:
                     done.add(node)
-                    stack.extend(o for o in node.operands if o in built and o not in done)
+                    stack.extend(o for o in node.operands if o not in before and o not in done)
             marked |= done
     return marked
 
@@ -70,18 +76,11 @@ def _depending_on(order, sources) -> set:
 
 
 def _mark(before: set, results) -> None:
-    """Record, for each result not in ``before``, the nodes not in ``before`` that the
-    call built (see :func:`derivative_nodes`): one walk for all results."""
-    fresh = list(dict.fromkeys(r for r in results if r is not None and r not in before))
-    built, stack = set(), [o for r in fresh for o in r.operands]
-    while stack:
-        node = stack.pop()
-        if node not in before and node not in built:
-            built.add(node)
-            stack.extend(node.operands)
-    built = frozenset(built)
-    for result in fresh:
-        _BUILT_BENEATH[result] = _BUILT_BENEATH.get(result, ()) + (built,)
+    """Record, for each result not in ``before`` (the graph the call differentiated,
+    never changed afterwards), that the call built it and the nodes beneath it not in
+    ``before`` (see :func:`derivative_nodes`)."""
+    for result in dict.fromkeys(r for r in results if r is not None and r not in before):
+        _BUILT_BENEATH[result] = _BUILT_BENEATH.get(result, ()) + (before,)
 
 
 def grad(cost, wrt):
@@ -121,7 +120,7 @@ def _name_gradients(adjoints: dict, leaves, wrts, results) -> None:
     are never renamed."""
     named = list(zip(wrts, results)) + [(node, adjoints.get(node)) for node in leaves]
     named += [(node, adjoints.get(node)) for node in list(DISPLAY_NAMES.keys())]
-    for node, gradient in named:
+    for node, gradient in dict.fromkeys(named):  # a pair twice (a wrt is a leaf): once
         label = node.display_name
         if gradient is None or label is None or gradient.op in _LEAF_OPS \
                 or gradient in DISPLAY_NAMES:
@@ -178,7 +177,7 @@ def send_adjoints(node: Node, g: Node, adjoints: dict, relevant) -> None:
     else:  # no empty keyword dict built per node
         rules = op.vjp(g, node, *operands)
     for operand, rule in zip(operands, rules):
-        if rule is None or operand not in relevant or operand.dtype != "float64":
+        if rule is None or operand not in relevant or operand.dtype is not _FLOAT64:
             continue
         if op.elementwise and rule.shape != operand.shape:
             rule = unbroadcast(rule, operand.shape)
@@ -223,7 +222,7 @@ def _forward_sweep(order, seeds: dict) -> dict:
     for node in order:
         if node in seeds or not node.operands or not node.op.differentiable:
             continue
-        ins = [tangents.get(o) if o.dtype == "float64" else None for o in node.operands]
+        ins = [tangents.get(o) if o.dtype is _FLOAT64 else None for o in node.operands]
         if all(t is None for t in ins):
             continue
         out = node.op.jvp(ins, node, *node.operands, **node.attrs)

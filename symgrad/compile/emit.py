@@ -86,8 +86,10 @@ def optimized_signature(inputs, outputs, optimize: bool, backend: str,
     if not optimize:
         return checked
     inputs, outs, single, _ = checked
-    outs = simplify(list(outs))
-    return inputs, outs, single, statement_order(outs, inputs)
+    simplified = simplify(list(outs))
+    if all(a is b for a, b in zip(simplified, outs)):  # already simplified: same order
+        return checked
+    return inputs, simplified, single, statement_order(simplified, inputs)
 
 
 def codegen(inputs, outputs, name: str = "f", optimize: bool = True,

@@ -167,8 +167,13 @@ def float_operands(node, args: list) -> list:
     ``np.trace`` of ints are ints), while the node's type, and so every consumer (and
     the buffer reuse that writes a float result into it), says float64. Not for ops
     whose record says it ``reads_indices`` (``one_hot``'s labels, ``where``'s condition)."""
-    if node.dtype != "float64" or not node.operands or node.op.reads_indices or any(
-            o.dtype == "float64" for o in node.operands):
-        return args
+    if node.dtype is not _FLOAT64 or not node.operands or node.op.reads_indices:
+        return args  # (a node's dtype is NumPy's one float64 instance: no str parsed)
+    for o in node.operands:
+        if o.dtype is _FLOAT64:
+            return args
     return [f"np.asarray({a}, dtype=np.float64)" for a in args]
+
+
+_FLOAT64 = np.dtype("float64")
 

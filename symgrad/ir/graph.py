@@ -353,9 +353,16 @@ class Node:
 
     ``==`` and ``hash`` are identity (as in Theano/PyTensor): comparisons that
     build graph nodes are spelled ``sg.equal``/``>``/``<``.
+
+    ``_normal_token`` and ``_normal_form`` are a cache, not part of what the node is:
+    the rewrite engine records there the node's normal form under a rule index (the
+    index's token, None when nothing is recorded; the normal form, None for the node
+    itself); see :mod:`symgrad.rewrite.engine`. Two slots, not a tuple: recording
+    allocates nothing, so it never wakes the garbage collector.
     """
 
-    __slots__ = ("op", "operands", "attrs", "shape", "dtype", "__weakref__")
+    __slots__ = ("op", "operands", "attrs", "shape", "dtype", "_normal_token", "_normal_form",
+                 "__weakref__")
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         """``np.exp(node)``, ``A + node``, ``np.maximum(node, 0)``: the symgrad op or
         function of the ufunc's name builds a node. Methods (``reduce``, ``at``, ...)
@@ -649,8 +656,8 @@ def _numpy_counterpart(name: str):
 
 # The slots' own setters (``__setattr__`` refuses): half the cost of calling
 # object.__setattr__ five times in an ``__init__``.
-_SET_OP, _SET_OPERANDS, _SET_ATTRS, _SET_SHAPE, _SET_DTYPE = (
-    Node.__dict__[slot].__set__ for slot in Node.__slots__[:5])
+(_SET_OP, _SET_OPERANDS, _SET_ATTRS, _SET_SHAPE, _SET_DTYPE, _SET_NORMAL_TOKEN,
+ _SET_NORMAL_FORM) = (Node.__dict__[slot].__set__ for slot in Node.__slots__[:7])
 
 
 #: dtype name -> ``numpy.dtype`` (``np.dtype(name)`` costs ~0.3 µs a call).
@@ -672,6 +679,8 @@ def _new_node(op: Op, operands: tuple, attrs: dict, shape: tuple, dtype) -> Node
     _SET_ATTRS(node, types.MappingProxyType(dict(attrs)) if attrs else _NO_ATTRS)
     _SET_SHAPE(node, shape)
     _SET_DTYPE(node, as_dtype(dtype))
+    _SET_NORMAL_TOKEN(node, None)
+    _SET_NORMAL_FORM(node, None)
     return node
 
 
@@ -793,24 +802,28 @@ def describe(node) -> str:
     return f"{node.op.name} node {format_shape(node.shape)} [{_short(node, 40)}]"
 
 
-def toposort(outputs) -> list:
+def toposort(outputs, stop=None) -> list:
     """Every node the outputs depend on, operands before users.
 
     Depth-first post-order, operands left to right, with an explicit stack of
     operand iterators (graphs can be far deeper than Python's recursion limit).
+    ``stop(node)`` true: the walk does not go beneath ``node`` (listed as a leaf is).
     """
     order, visited = [], set()
     for root in outputs:
         if root in visited:
             continue
         visited.add(root)
+        if stop is not None and stop(root):
+            order.append(root)
+            continue
         stack = [(root, iter(root.operands))]
         while stack:
             node, pending = stack[-1]
             for operand in pending:
                 if operand not in visited:
                     visited.add(operand)
-                    if not operand.operands:  # a leaf: no stack entry for it
+                    if not operand.operands or stop is not None and stop(operand):  # a leaf
                         order.append(operand)
                         continue
                     stack.append((operand, iter(operand.operands)))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from ..ir.graph import as_node_list, op_count
 from . import algebra, closed_forms, linalg, stability
-from .engine import Phase, normalize, register, rule_sets
+from .engine import Phase, normalization, normalize, register, rule_sets
 from .pattern import P, Pat, Rule, RuleSet, index_rules, match
 
 register(Phase("algebraic", rulesets=algebra.RULESETS + linalg.RULESETS))
@@ -47,13 +47,19 @@ def simplify(node_or_nodes):
     """
     outputs, single = as_node_list(node_or_nodes, "simplify's argument")
     result = outputs
-    if outputs:
-        size = op_count(outputs)
-        for rulesets in (RULESETS, COMPACT_RULESETS):
-            candidate = normalize(outputs, _INDEXES[rulesets])
-            if op_count(candidate) <= size:
-                result = candidate
-                break
+    size = None
+    for rulesets in (RULESETS, COMPACT_RULESETS) if outputs else ():
+        done = normalization(outputs, _INDEXES[rulesets])
+        candidate = done.results
+        if all(a is b for a, b in zip(candidate, outputs)):
+            result = candidate
+            break
+        if size is None:  # the input's size, from the driver's walk when it was whole
+            size = op_count(outputs) if done.pruned else sum(1 for n in done.order
+                                                               if not n.op.leaf)
+        if op_count(candidate) <= size:
+            result = candidate
+            break
     return result[0] if single else result
 
 

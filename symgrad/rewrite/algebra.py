@@ -266,7 +266,7 @@ LIKE_TERMS = RuleSet("like terms and scalar factors", [
         elementwise.add, elementwise.subtract), ops={elementwise.add, elementwise.subtract}), _collect_terms),
     Rule("x s = s x", P.var("out", lambda n: n.op is elementwise.multiply and _scalar_last(n),
                                ops={elementwise.multiply}),
-         lambda out: out.operands[1] * out.operands[0]),
+         lambda out: out.operands[1] * out.operands[0], scalars={structure.constant}),
     Rule("x - x = 0", P(subtract, x, x).named("out"), zeros_like),
     # x + x = 2x is built so (add's fold)
     Rule("s x + x = (s + 1) x", P(add, P(multiply, s, x), x), lambda s, x: (s + 1.0) * x,
@@ -283,13 +283,14 @@ LIKE_TERMS = RuleSet("like terms and scalar factors", [
          lambda x, y, z: x * (y - z)),
     # c (d x) = (c d) x for 0-d constants is built so (multiply's fold)
     Rule("s (t X) = (s t) X", P(multiply, s, P(multiply, t, x)), lambda s, t, x: (s * t) * x,
-         when=lambda s, t, x: x.ndim > 0 and combines_safely(np.multiply, s, t)),
+         when=lambda s, t, x: x.ndim > 0 and combines_safely(np.multiply, s, t), scalars=()),
     Rule("x / c = (1/c) x", P(divide, x, P.var("c", _nonzero_constant)),
          lambda x, c: constant(1.0 / c.value) * x,
          when=lambda x, c: is_float(x) and combines_safely(np.divide, constant(1.0), c)),
     # sum(s X) = s sum(X), (s A) @ B = s (A @ B), trace(s X) = s trace(X), ...
     Rule("op(s X) = s op(X)  (op linear)", P.var("out", _scalar_out_of_linear,
-                                                           some_operand={elementwise.multiply}), _pull_scalars),
+                                                           some_operand={elementwise.multiply}),
+         _pull_scalars, scalars=()),  # the scaled operand has an axis
     # t y / max(t, ε) = y for t ≥ 0: the tiny ε only keeps 0/0 out (the norm's derivative
     # x / max(‖x‖, ε)); it differs from y only where t < ε (a subnormal norm)
     Rule("t (y / max(t, ε)) = y  (t ≥ 0)", P(multiply, t, P(divide, y, P(maximum, t, eps))).named("out"),

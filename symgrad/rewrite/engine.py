@@ -39,7 +39,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Optional
 
-from ..ir.graph import DISPLAY_NAMES, Node, as_node_list, toposort
+from ..ir.graph import (_SET_NORMAL_FORM, _SET_NORMAL_TOKEN, DISPLAY_NAMES, Node, as_node_list,
+                        gc_paused, toposort)
 from ..ops.structure import constant, input_
 
 # Phases ----------------------------------------------------------------------------
@@ -163,31 +164,130 @@ def normalize(outputs, index: dict) -> list:
     """Normal forms of ``outputs`` under the indexed rules (see module doc).
     A display name (``node.named``, ``d_W1``) passes to the normal form of its
     node when that has none, so generated source keeps the user's names."""
-    normalizer = _Normalizer(index, outputs)
-    results = normalizer.run()
-    memo = normalizer.memo
-    for node, label in list(DISPLAY_NAMES.items()):
+    return normalization(outputs, index).results
+
+
+def normalization(outputs, index: dict) -> "_Normalizer":
+    """The finished normalization of ``outputs``: its ``results``; ``order``, the
+    toposort it walked (the whole graph of ``outputs`` when ``pruned`` is false, so
+    a caller need not walk it again)."""
+    with gc_paused():  # (10^5 nodes: no collection walking them while they are built)
+        normalizer = _Normalizer(index, outputs)
+        normalizer.results = normalizer.run()
+        _pass_display_names(normalizer)
+    return normalizer
+
+
+def _pass_display_names(normalizer: "_Normalizer") -> None:
+    """Each display name to its node's normal form, when that has none (the first
+    named node, in the table's order, wins)."""
+    memo, token, pruned = normalizer.memo, normalizer.token, normalizer.pruned
+    passed = []  # the table must not grow while it is iterated
+    for node, label in DISPLAY_NAMES.items():
         normal = memo.get(node)
-        if normal is not None and normal is not node and normal not in DISPLAY_NAMES \
-                and normal.op not in (constant, input_):
+        if normal is None and pruned:  # maybe beneath a node whose normal form was known
+            normal = known_normal_form(node, token)
+        if normal is not None and normal is not node and normal.op not in (constant, input_):
+            passed.append((normal, label))
+    for normal, label in passed:
+        if normal not in DISPLAY_NAMES:
             DISPLAY_NAMES[normal] = label
-    return results
+
+
+def known_normal_form(node: Node, token):
+    """``node``'s normal form under the rule index of ``token``, when an earlier
+    normalization recorded it on the node (None: not known)."""
+    if token is None or node._normal_token is not token:
+        return None
+    normal = node._normal_form
+    if node._normal_token is not token:  # another thread recorded another index's meanwhile
+        return None
+    return node if normal is None else normal
 
 
 class _Normalizer:
     """One normalization: the memo (node -> normal form), the explicit stack, and
     a rewrite budget that stops a diverging rule table (every rewrite is an
-    equivalence, so stopping early still gives a correct, merely less simple graph)."""
+    equivalence, so stopping early still gives a correct, merely less simple graph).
+
+    The nodes of the input are settled in their toposort (the order a depth-first
+    walk from the outputs finishes them), each on its operands' normal forms: a
+    node no rule can match, on unchanged operands, costs one candidate lookup. The
+    explicit stack only normalizes the replacements rules build.
+
+    **Known normal forms.** Nodes are immutable and interned, so a node's normal
+    form under a rule index is a fact of the node: a normalization that finished
+    without cutting a rule cycle or running out of budget (the only context its
+    results depend on) records every normal form it found on its nodes
+    (``Node._normal_form``, under the index's ``token``), and a later one does not
+    walk beneath a node whose normal form is known: simplifying a normal form again
+    visits its outputs only, and a gradient of a simplified graph walks the new
+    nodes only."""
 
     def __init__(self, index: dict, outputs):
         self.index = index
+        self.token = token = getattr(index, "token", None)
         self.outputs = list(outputs)
         self.memo: dict = {}
         self.active: set = set()
-        self.stack = [(_VISIT, node, None) for node in reversed(self.outputs)]
-        self.budget = BUDGET_PER_NODE * len(toposort(self.outputs)) + 1000
+        self.stack: list = []
+        self.cut = False  # a rule cycle was cut: the normal forms depend on the walk
+        self.pruned = False  # some node of order has a known normal form
+
+        def known(node):
+            return node._normal_token is token
+        self.order = toposort(self.outputs, stop=known if token is not None else None)
+        self.budget = BUDGET_PER_NODE * len(self.order) + 1000
+        self.results: list = []
 
     def run(self) -> list:
+        memo, candidates, token = self.memo, self.index.candidates, self.token
+        for node in self.order:
+            if node in memo:  # reached already as part of a rule's replacement
+                continue
+            if node._normal_token is token:
+                normal = known_normal_form(node, token)
+                if normal is not None:
+                    memo[node] = normal
+                    self.pruned = True
+                    continue
+                self.stack.append((_VISIT, node, None))  # (overwritten meanwhile: walk it)
+                self.drain()
+                continue
+            operands = node.operands
+            rebuilt = node
+            for o in operands:
+                if memo[o] is not o:  # rebuilt on its operands' normal forms
+                    rebuilt = node.op(*[memo[o] for o in operands], **node.attrs)
+                    normal = memo.get(rebuilt)
+                    break
+            else:
+                normal = None
+            if normal is not None:
+                memo[node] = normal
+                continue
+            result = None
+            if self.budget > 0:
+                for rule in candidates(rebuilt):  # its op's rules, then the op-agnostic ones
+                    result = rule.apply(rebuilt)
+                    if result is not None:
+                        break
+            if result is None:  # no rule applies: a normal form
+                memo[node] = memo[rebuilt] = rebuilt
+            elif result in memo:
+                memo[node] = memo[rebuilt] = memo[result]
+            else:
+                self.schedule(node, rebuilt, result)
+                self.drain()
+        if token is not None and not self.cut and self.budget > 0:
+            for node, normal in memo.items():  # token cleared first: see known_normal_form
+                _SET_NORMAL_TOKEN(node, None)
+                _SET_NORMAL_FORM(node, None if normal is node else normal)
+                _SET_NORMAL_TOKEN(node, token)
+        return [memo[node] for node in self.outputs]
+
+    def drain(self) -> None:
+        """Normalize what :meth:`settle` scheduled (a replacement and its new subnodes)."""
         memo, stack = self.memo, self.stack
         while stack:
             kind, node, pending = stack.pop()
@@ -202,7 +302,6 @@ class _Normalizer:
                 stack.extend((_VISIT, o, None) for o in reversed(node.operands) if o not in memo)
             else:
                 self.settle(node)
-        return [memo[node] for node in self.outputs]
 
     def settle(self, node: Node) -> None:
         """Record ``node``'s normal form, or schedule the normalization of its rewrite."""
@@ -212,14 +311,21 @@ class _Normalizer:
             memo[node] = memo[rebuilt]
             return
         result = None
-        if rebuilt not in self.active and self.budget > 0:
+        if rebuilt in self.active:
+            self.cut = True
+        elif self.budget > 0:
             result = _first_rewrite(rebuilt, self.index)
         if result is None:
             memo[node] = memo[rebuilt] = rebuilt
         elif result in memo:
             memo[node] = memo[rebuilt] = memo[result]
         else:
-            self.budget -= 1
-            self.active.add(rebuilt)
-            self.stack.append((_FINISH, node, (rebuilt, result)))
-            self.stack.append((_VISIT, result, None))
+            self.schedule(node, rebuilt, result)
+
+    def schedule(self, node: Node, rebuilt: Node, result: Node) -> None:
+        """Normalize ``result``, the rewrite of ``rebuilt`` (``node`` on its operands'
+        normal forms), then record its normal form as theirs."""
+        self.budget -= 1
+        self.active.add(rebuilt)
+        self.stack.append((_FINISH, node, (rebuilt, result)))
+        self.stack.append((_VISIT, result, None))

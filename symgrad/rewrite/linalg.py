@@ -102,7 +102,8 @@ TRANSPOSES = RuleSet("transpose algebra", [
     # (A B)ᵀ = Bᵀ Aᵀ and (A ± B)ᵀ = Aᵀ ± Bᵀ: the transpose moves to the leaves
     Rule("(A B)ᵀ = Bᵀ Aᵀ  (no new node)", P.T(P(matmul, A, B)), _transpose_product),
     Rule("(A ± B)ᵀ = Aᵀ ± Bᵀ  (no new node)", P.var("out", _is_transposed_sum, ops={structure.transpose}), _transpose_sum),
-    Rule("Aᵀ + A = A + Aᵀ", P.var("out", _transpose_first, ops={elementwise.add}),
+    Rule("Aᵀ + A = A + Aᵀ", P.var("out", _transpose_first, ops={elementwise.add},
+                                  some_operand={structure.transpose}),
          lambda out: out.operands[1] + out.operands[0]),
     # xᵀAᵀ = (A x)ᵀ: for a vector x, x @ Aᵀ is A @ x (one node fewer)
     Rule("x Aᵀ = A x  (x a vector)", P(matmul, x, P.T(A)), lambda x, A: A @ x,

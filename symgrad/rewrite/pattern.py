@@ -185,37 +185,37 @@ class Rule:
     ``build`` returns the replacement node, or None when the rule turns out
     not to apply (a replacement of another dtype, e.g. ``2.0 * x`` for an
     integer ``x``, also counts as not applying).
+
+    ``scalars`` (op records), a hint like :class:`Pat`'s ``ops``: the rule matches a
+    0-d node with 0-d operands only when one of those operands has one of these ops
+    (empty: never, the rule needs an axis); None (default): no such restriction.
     """
 
-    def __init__(self, name: str, pattern: Pat, build: Callable, when: Optional[Callable] = None):
+    def __init__(self, name: str, pattern: Pat, build: Callable, when: Optional[Callable] = None,
+                 scalars=None):
         self.name = name
         self.pattern = pattern
         self.match = matcher(pattern)
         self.build = _caller(build)
         self.when = _caller(when) if when is not None else None
-        operands = pattern.operands
-        #: per operand, the ops it may have (None: any); None when any operands match
-        self.operand_ops = None if operands is None else tuple(_root_ops(p) for p in operands)
-        self.swaps = pattern.op is not None and pattern.op.commutative
         self.root_ops = _root_ops(pattern)
         self.some_operand = pattern.some_operand
+        self.scalars = None if scalars is None else frozenset(scalars)
+        #: the pattern looks at its operands' operands (so their ops can rule it out)
+        self.deep = any(p.operands is not None for p in pattern.operands or ())
 
-    def may_match(self, op, operand_ops: tuple) -> bool:
-        """False when a node of ``op`` whose operands have ``operand_ops`` cannot
-        match (a necessary condition only, from the ops)."""
-        if self.root_ops is not None and op not in self.root_ops:
+    def may_match(self, op, operand_forms: tuple, scalar: bool = False) -> bool:
+        """False when a node of ``op`` whose operands have ``operand_forms`` cannot
+        match (a necessary condition only, from the ops): each an op record, or
+        ``(op, its operands' ops)``; ``scalar``: the node and its operands are 0-d."""
+        operand_ops = [f[0] if type(f) is tuple else f for f in operand_forms]
+        if scalar and self.scalars is not None and not any(op in self.scalars
+                                                           for op in operand_ops):
             return False
         if self.some_operand is not None and not any(op in self.some_operand
                                                      for op in operand_ops):
             return False
-        wanted = self.operand_ops
-        if wanted is None:
-            return True
-        if len(wanted) != len(operand_ops):
-            return False
-        if all(w is None or op in w for w, op in zip(wanted, operand_ops)):
-            return True
-        return self.swaps and all(w is None or op in w for w, op in zip(wanted, operand_ops[::-1]))
+        return _may_have(self.pattern, (op, operand_forms))
 
     def apply(self, node: Node) -> Optional[Node]:
         """The replacement of ``node``, or None when the rule does not apply."""
@@ -258,23 +258,72 @@ def _root_ops(pattern: Pat):
     return pattern.ops
 
 
+def _may_have(pattern: Pat, form) -> bool:
+    """False when a node of ``form`` cannot match ``pattern``, from the ops alone: a
+    form is an op record, or ``(op, operand forms)`` when the operands' are known."""
+    op, below = form if type(form) is tuple else (form, None)
+    ops = _root_ops(pattern)
+    if ops is not None and op not in ops:
+        return False
+    subs = pattern.operands
+    if below is None or subs is None:
+        return True
+    if len(subs) != len(below):
+        return False
+    if all(_may_have(p, f) for p, f in zip(subs, below)):
+        return True
+    swaps = pattern.op is not None and pattern.op.commutative
+    return swaps and all(_may_have(p, f) for p, f in zip(subs, below[::-1]))
+
+
 class RuleIndex(dict):
     """{root op record or None: [rules]}, in declaration order; :meth:`candidates` the
     rules worth trying on a node (its op's, then the op-agnostic ones, less those
-    whose operand ops cannot match), cached per op and operand ops: the driver tries
-    every node, so this lookup replaces most failing matches."""
+    whose operand ops cannot match, or that cannot match 0-d operands when the node
+    and its operands are 0-d), cached per op and operand ops (and, when a rule left
+    looks deeper, the operands' operands' ops): the driver tries every node, so this
+    lookup replaces most failing matches."""
 
     def __init__(self, *args):
         super().__init__(*args)
         self._cache: dict = {}
+        #: what the engine records normal forms under (one index, one table of rules)
+        self.token = object()
 
     def candidates(self, node: Node) -> tuple:
-        key = (node.op, tuple(o.op for o in node.operands))
+        # the driver asks for every node: the common arities are spelled out
+        operands = node.operands
+        arity = len(operands)
+        if arity == 2:
+            a, b = operands
+            key = (node.op, a.op, b.op)
+        elif arity == 1:
+            key = (node.op, operands[0].op)
+        else:
+            key = (node.op, *[o.op for o in operands]) if arity else node.op
         found = self._cache.get(key)
         if found is None:
-            rules = self.get(node.op, []) + self.get(None, [])
-            found = self._cache[key] = tuple(r for r in rules if r.may_match(*key))
-        return found
+            found = self._cache[key] = self._entry(node.op, tuple([o.op for o in operands]))
+        anyhow, scalar, deep = found
+        if deep:  # a rule looks at the operands' operands: so does the key
+            forms = tuple([(o.op, tuple([p.op for p in o.operands])) for o in operands])
+            key = (node.op, forms)
+            found = self._cache.get(key)
+            if found is None:
+                found = self._cache[key] = self._entry(node.op, forms)
+            anyhow, scalar = found[0], found[1]
+        if scalar is not anyhow and node.shape == () and all([o.shape == () for o in operands]):
+            return scalar
+        return anyhow
+
+    def _entry(self, op, forms: tuple) -> tuple:
+        """(rules that may match, those that may on 0-d operands, whether the
+        operands' operands could rule out more) for a node of ``op`` whose operands
+        have ``forms`` (see :meth:`Rule.may_match`)."""
+        anyhow = tuple(r for r in self.get(op, []) + self.get(None, []) if r.may_match(op, forms))
+        scalar = tuple(r for r in anyhow if r.may_match(op, forms, scalar=True))
+        shallow = not any(type(f) is tuple for f in forms)
+        return anyhow, anyhow if scalar == anyhow else scalar, shallow and any(r.deep for r in anyhow)
 
 
 def index_rules(rulesets) -> RuleIndex:
