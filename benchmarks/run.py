@@ -132,8 +132,9 @@ def median_rows(runs: list) -> list:
         extra = dict(good[0].get("extra") or {})
         for name, value in extra.items():
             if isinstance(value, (int, float)) and not isinstance(value, bool):
-                extra[name] = statistics.median(r["extra"][name] for r in good
-                                                if name in (r.get("extra") or {}))
+                value = statistics.median(r["extra"][name] for r in good
+                                          if name in (r.get("extra") or {}))
+                extra[name] = round(value, 4) if isinstance(value, float) else value
         row["extra"] = extra
         combined.append(row)
     return combined
