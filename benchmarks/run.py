@@ -1,7 +1,7 @@
 """The benchmark runner: every workload, one process each, a table and JSON.
 
     python -m benchmarks [--quick] [--only W1,W2] [--threads 1 2] [--peers jax,torch]
-                         [--no-fresh] [--out benchmarks/results/latest.json]
+                         [--repeats 3] [--no-fresh] [--out benchmarks/results/latest.json]
 
 Each workload runs in a fresh process, pinned by CPU affinity to as many cores
 as threads, so the thread variables take effect before NumPy and the peers
@@ -11,6 +11,11 @@ of its own that does only what a user's script does (``benchmarks.fresh``),
 with the minor page faults per call. At 2 threads every peer runs in a process of
 its own (with the hand-written column for the ratio): idle thread pools of
 other libraries would spin on the second core.
+
+Every process (workload and fresh) runs ``--repeats`` times (default 3) and the
+tables give the median of those runs, cell by cell (``median_rows``): a run's
+ratio is measured within that run (interleaved), and the median of the runs'
+ratios is reported.
 """
 from __future__ import annotations
 
@@ -18,6 +23,7 @@ import argparse
 import dataclasses
 import json
 import os
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -103,6 +109,37 @@ def _fresh_rows(workload: str, rows: list, threads: int, timeout: float) -> list
     return fresh
 
 
+#: The fields of a row that are measurements (the median of the runs is reported).
+MEASURED = ("seconds", "ratio", "compile_s")
+
+
+def median_rows(runs: list) -> list:
+    """One row per (workload, case, column, threads) of the runs (lists of rows):
+    each measured field (and each number in ``extra``) the median over the runs
+    that measured it; a check error only when every run had it. ``runs`` counts them."""
+    groups: dict = {}
+    for rows in runs:
+        for row in rows:
+            key = (row["workload"], row["case"], row["column"], row.get("threads"))
+            groups.setdefault(key, []).append(row)
+    combined = []
+    for members in groups.values():
+        good = [r for r in members if not r.get("error")] or members
+        row = dict(good[0], runs=len(good))
+        for name in MEASURED:
+            values = [r[name] for r in good if r.get(name) is not None]
+            row[name] = statistics.median(values) if values else None
+        extra = dict(good[0].get("extra") or {})
+        for name, value in extra.items():
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                value = statistics.median(r["extra"][name] for r in good
+                                          if name in (r.get("extra") or {}))
+                extra[name] = round(value, 4) if isinstance(value, float) else value
+        row["extra"] = extra
+        combined.append(row)
+    return combined
+
+
 def _format(seconds) -> str:
     if seconds is None:
         return "-"
@@ -138,7 +175,8 @@ def table(rows: list) -> str:
     return "\n".join(lines)
 
 
-def main(argv=None) -> None:
+def arguments() -> argparse.ArgumentParser:
+    """The runner's command line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer, shorter repeats")
     parser.add_argument("--only", default=",".join(WORKLOADS), help="e.g. W1,W4")
@@ -146,32 +184,46 @@ def main(argv=None) -> None:
     parser.add_argument("--peers", default="jax,torch,autograd,pytensor")
     parser.add_argument("--out", default=str(HERE / "results" / "latest.json"))
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds per process")
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="runs of every process; the tables give their median")
     parser.add_argument("--no-fresh", action="store_true",
                         help="skip the fresh-process timing of every headline column")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv=None) -> None:
+    args = arguments().parse_args(argv)
     peers = tuple(p for p in args.peers.split(",") if p)
     rows, environments, notes = [], {}, []
     for threads in args.threads:
         for workload in args.only.split(","):
             split = threads > 1 and workload in TIMED
-            for group in ([(p,) for p in peers] if split else [peers]):
-                env, new, note = _spawn(workload, threads, args.quick, group, args.timeout)
-                if split and group != (peers[0],):  # hand and symgrad once per workload
-                    new = [r for r in new if r["column"] not in ("hand", "symgrad")]
-                rows += new
-                environments[threads] = env or environments.get(threads)
-                notes += [note] if note else []
-                print(table(new), flush=True)
-                _write(args.out, environments, rows, notes)  # partial results survive a kill
+            runs = []
+            for _ in range(max(1, args.repeats)):
+                run = []
+                for group in ([(p,) for p in peers] if split else [peers]):
+                    env, new, note = _spawn(workload, threads, args.quick, group, args.timeout)
+                    if split and group != (peers[0],):  # hand and symgrad once per workload
+                        new = [r for r in new if r["column"] not in ("hand", "symgrad")]
+                    run += new
+                    environments[threads] = env or environments.get(threads)
+                    notes += [note] if note else []
+                runs.append(run)
+            new = median_rows(runs)
+            rows += new
+            print(table(new), flush=True)
+            _write(args.out, environments, rows, notes)  # partial results survive a kill
             if not args.no_fresh:
-                new = _fresh_rows(workload, [r for r in rows if r["workload"] == workload
-                                             and r["threads"] == threads], threads, args.timeout)
+                fresh = [_fresh_rows(workload, new, threads, args.timeout)
+                         for _ in range(max(1, args.repeats))]
+                new = median_rows(fresh)
                 rows += new
                 print(table(new), flush=True)
                 _write(args.out, environments, rows, notes)
     first = environments.get(args.threads[0]) or {}
     notes += [f"peer {p} is not installed: skipped (pip install -e '.[bench]')"
               for p in peers if first and not first.get(p)]
+    notes += [f"median of {args.repeats} runs of every process"]
     notes += [f"pinned to cores {env.get('affinity')} at {t} thread(s)"
               for t, env in environments.items() if env]
     _write(args.out, environments, rows, notes)

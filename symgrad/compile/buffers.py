@@ -33,6 +33,8 @@ several threads stay safe.
 """
 from __future__ import annotations
 
+import importlib.util
+
 from ..ops import runtime
 from ..ops.linalg import matmul
 from ..ops.structure import transpose
@@ -47,6 +49,8 @@ SCRATCH_HELPERS = (runtime._scratch, runtime._thread_slots)
 
 
 RECYCLE_HELPERS = (runtime._recycled, runtime._thread_pool)
+#: The helper forming ``Xᵀ @ B`` through SciPy's gemm (see :func:`tn_product`).
+TN_HELPERS = (runtime._dot_tn,)
 
 
 def _can_write_out(node) -> bool:
@@ -135,10 +139,44 @@ def _large(node) -> bool:
 
 def swapped_product(node) -> bool:
     """A float64 ``Xᵀ @ B`` that matmul's lowering forms as ``(Bᵀ @ X)ᵀ``."""
-    return (node.op is matmul and node.dtype == "float64" and node.operands[0].op is transpose
-            and all(o.ndim == 2 and o.dtype == "float64" for o in node.operands)
-            and _is_tall(node))
+    return _transposed_first(node) and _is_tall(node)
 
+
+def _transposed_first(node) -> bool:
+    return (node.op is matmul and node.dtype == "float64" and node.operands[0].op is transpose
+            and all(o.ndim == 2 and o.dtype == "float64" for o in node.operands))
+
+
+#: The largest static contracted size of a :func:`tn_product` (symbolic sizes always are).
+TN_MAX_ROWS = 8
+
+
+def tn_product(node) -> bool:
+    """A float64 ``Xᵀ @ B`` written into a kept buffer by ``_dot_tn`` (SciPy's gemm):
+    the weight gradient ``xᵀ δ`` of a layer, whose contracted size is the batch (a
+    named size, or a static one up to ``TN_MAX_ROWS``), with SciPy installed. At
+    batch 1 NumPy's dot of that rank-one product costs 4-9x SciPy's gemm; at
+    batch 64 and 1024 both run at the machine's GEMM rate."""
+    if not _transposed_first(node) or not _have_scipy():
+        return False
+    rows = node.operands[0].shape[1]  # X's rows: the contracted size
+    return not isinstance(rows, int) or 0 < rows <= TN_MAX_ROWS
+
+
+def _have_scipy() -> bool:
+    global _HAVE_SCIPY
+    if _HAVE_SCIPY is None:
+        _HAVE_SCIPY = importlib.util.find_spec("scipy") is not None
+    return _HAVE_SCIPY
+
+
+_HAVE_SCIPY = None
+
+
+#: ``Xᵀ @ B`` by SciPy's gemm (``{0}`` is the transpose ``Xᵀ``, so ``{0}.T`` is X),
+#: and its swapped form ``(Bᵀ @ X)ᵀ`` (as ``SWAPPED_OUT_FORM``).
+TN_OUT_FORM = "_dot_tn({0}.T, {1}, out={out})"
+SWAPPED_TN_FORM = "_dot_tn({1}, {0}.T, out={out}).T"
 
 #: ``(Bᵀ @ X)ᵀ`` into a C-ordered buffer of the transposed shape (``np.dot``
 #: writes only C-contiguous arrays); the result is the same F-ordered array.

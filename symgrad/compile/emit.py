@@ -36,7 +36,8 @@ import numpy as np
 from ..ops import runtime, structure
 from .arguments import bind_arguments, fast_checker, match_arguments
 from .buffers import (POOL_NAME, RECYCLE_HELPERS, SCRATCH_HELPERS, SLOTS_NAME,
-                      SWAPPED_OUT_FORM, assign_recycled, assign_slots, swapped_product)
+                      SWAPPED_OUT_FORM, SWAPPED_TN_FORM, TN_HELPERS, TN_OUT_FORM,
+                      assign_recycled, assign_slots, swapped_product, tn_product)
 from ..ir.graph import as_node_list, describe, gc_paused, inputs_of, toposort
 from .nan_guard import GUARD_NAME, make_guard
 from .memory_plan import plan, statement_order
@@ -119,7 +120,8 @@ def _generate(inputs, outputs, order, name: str, guard_nodes: list | None = None
     if guard_nodes is None:  # the guard names the user's nodes, so no rewriting there
         outputs, order = run_passes(outputs, order)
     helpers, helper_names = helper_sources(order)
-    namer.taken.update(helper_names | runtime.embed(SCRATCH_HELPERS + RECYCLE_HELPERS)[1])
+    namer.taken.update(helper_names
+                       | runtime.embed(SCRATCH_HELPERS + RECYCLE_HELPERS + TN_HELPERS)[1])
     var = {node: namer.claim(node.name, f"arg{i}") for i, node in enumerate(inputs)}
     dim_vars, dim_source = dimension_variables(inputs, var, namer)
     ctx = LoweringContext(dim_vars)
@@ -133,6 +135,8 @@ def _generate(inputs, outputs, order, name: str, guard_nodes: list | None = None
     if slots:
         helpers += runtime.embed(SCRATCH_HELPERS)[0]
         body.insert(0, f"    {SLOTS_NAME} = _thread_slots({len(set(slots.values()))})")
+    if emitter.tn:
+        helpers += runtime.embed(TN_HELPERS)[0]
     if recycled:
         helpers += runtime.embed(RECYCLE_HELPERS)[0]
         body.insert(0, f"    {POOL_NAME} = _thread_pool({len(recycled)})")
@@ -179,6 +183,7 @@ class _BodyEmitter:
         self.assigned: set = set()
         #: inlined node -> (its source unparenthesized, how tightly it binds, nesting depth)
         self.inline: dict = {}
+        self.tn = False  # whether a statement calls _dot_tn
 
     def guard_inputs(self, inputs) -> list:
         if self.guard_nodes is None:
@@ -238,7 +243,7 @@ class _BodyEmitter:
         slot = self.slots.get(node)
         if target is None and slot is None:
             return self._lower(node) if node not in self.recycled else self._recycled(node)
-        form = node.op.out_form
+        form = self._tn_form(node) or node.op.out_form
         args = float_operands(node, self.sources(node.operands, template_form(form)[1]))
         if target is not None:
             return form.format(*args, out=self.var[target])
@@ -248,10 +253,17 @@ class _BodyEmitter:
     def _recycled(self, node) -> str:
         """The statement of a node whose buffer is returned: into a recycled buffer."""
         swapped = swapped_product(node)
-        form = SWAPPED_OUT_FORM if swapped else node.op.out_form
+        form = self._tn_form(node, swapped) or (SWAPPED_OUT_FORM if swapped else node.op.out_form)
         args = float_operands(node, self.sources(node.operands, template_form(form)[1]))
         shape = self.ctx.shape(node.shape[::-1] if swapped else node.shape)
         return form.format(*args, out=f"_recycled({POOL_NAME}, {self.recycled[node]}, {shape})")
+
+    def _tn_form(self, node, swapped: bool = False) -> str | None:
+        """The form of a product ``_dot_tn`` forms (see ``buffers.tn_product``), else None."""
+        if not tn_product(node):
+            return None
+        self.tn = True
+        return SWAPPED_TN_FORM if swapped else TN_OUT_FORM
 
     def _lower(self, node, form=None) -> str:
         """The node's own lowering (``form``: its ``template_form``, if known)."""

@@ -27,6 +27,12 @@ see them). Each rule maps a node to a replacement or ``None``:
 * **Softmax from log-softmax.** ``softmax(z)`` next to ``log_softmax(z)``
   (cross-entropy and its gradient) is ``exp(log_softmax(z))``: one ``exp``
   instead of a second max/exp/sum/divide pass.
+* **A derivative's factors in the order that frees them.** ``g * (s * f(s))``
+  (sigmoid's backward pass: ``g * (s * (1 - s))``, ``f`` elementwise in ``s``
+  and scalars; arrays only) is ``(g * s) * f(s)`` when the inner product has no other reader:
+  ``s`` is then read last by ``f(s)``, which the memory plan writes into ``s``'s
+  own buffer, so no third array of the layer's shape is live (MLP at batch 1024:
+  one 2 MB buffer fewer; the same three passes). Rounding differs by an ulp.
 """
 from __future__ import annotations
 
@@ -49,7 +55,7 @@ def lower(outputs: list, order: list, backend: str = "numpy") -> tuple:
              if op in ops and needs in ops and backend in backends}
     if not rules:
         return outputs, order
-    present = _Members(order)
+    present = _Members(order, outputs)
 
     def rewrite(node):
         rule = rules.get(node.op)
@@ -113,15 +119,24 @@ def _chain_terms(top, uses) -> tuple:
 
 
 class _Members:
-    """``node in members`` for the nodes of ``order``, the set built on first use."""
+    """``node in members`` for the nodes of ``order``, the set built on first use;
+    ``uses(node)``: how many operand slots (and outputs) of the graph read it."""
 
-    def __init__(self, order):
-        self.order, self.nodes = order, None
+    def __init__(self, order, outputs=()):
+        self.order, self.outputs, self.nodes, self.readers = order, outputs, None, None
 
     def __contains__(self, node) -> bool:
         if self.nodes is None:
             self.nodes = set(self.order)
         return node in self.nodes
+
+    def uses(self, node) -> int:
+        if self.readers is None:
+            self.readers = {}
+            for reader in list(self.order) + [None]:
+                for operand in (reader.operands if reader is not None else self.outputs):
+                    self.readers[operand] = self.readers.get(operand, 0) + 1
+        return self.readers.get(node, 0)
 
 
 def _spd(node, present):
@@ -172,6 +187,20 @@ def _softmax(node, present):
     return elementwise.exp(log_softmax) if log_softmax in present else None
 
 
+def _reassociate(node, present):
+    """``g * (s * f(s))`` -> ``(g * s) * f(s)`` (see the module docstring)."""
+    if node.dtype != "float64" or not node.shape:  # arrays only: a scalar has no buffer
+        return None
+    for g, inner in (node.operands, node.operands[::-1]):
+        if (inner.op is elementwise.multiply and inner.shape == node.shape == g.shape
+                and inner is not g and present.uses(inner) == 1):
+            for s, f in (inner.operands, inner.operands[::-1]):
+                if (s.shape == node.shape and s is not g and f.op.elementwise and s in f.operands
+                        and all(o is s or not o.shape for o in f.operands)):
+                    return elementwise.multiply(elementwise.multiply(g, s), f)
+    return None
+
+
 #: The backends a rule is valid for: the shared Cholesky factor (SciPy's LAPACK), label
 #: indexing (helpers that range-check the labels, a branch on their values) and sums of
 #: scatters (one buffer written in place) are NumPy-only; softmax from log-softmax is
@@ -187,7 +216,8 @@ RULES = {linalg_ops.logdet: (_spd, linalg_ops.logdet, NUMPY_ONLY),
          reductions.sum_: (_pick, structure.one_hot, NUMPY_ONLY),
          elementwise.add: (_one_hot_add, structure.one_hot, NUMPY_ONLY),
          elementwise.subtract: (_one_hot_add, structure.one_hot, NUMPY_ONLY),
-         reductions.softmax: (_softmax, reductions.log_softmax, EVERY_BACKEND)}
+         reductions.softmax: (_softmax, reductions.log_softmax, EVERY_BACKEND),
+         elementwise.multiply: (_reassociate, elementwise.multiply, NUMPY_ONLY)}
 
 # Runs after loop batching, last: its softmax rule reverses stability's
 # exp(log_softmax(z)) -> softmax(z), so it must come after that phase (rewrite.engine).
