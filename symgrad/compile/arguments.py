@@ -178,6 +178,20 @@ PORTABLE_DTYPES = {"float64": {"float64", "float32", "float16", "bfloat16"},
                    "bool": {"bool"}}
 
 
+_DTYPE_NAMES: dict = {}  # NumPy dtype (JAX's and Dask's arrays have them) -> its name
+
+
+def _dtype_name(dtype) -> str:
+    """``float64`` for any library's float64 (``torch.float64`` too); a NumPy dtype's
+    name (``str``/``.name`` cost ~3 us) looked up once."""
+    name = _DTYPE_NAMES.get(dtype) if isinstance(dtype, np.dtype) else None
+    if name is None:
+        name = str(dtype).rpartition(".")[2]
+        if isinstance(dtype, np.dtype):
+            _DTYPE_NAMES[dtype] = name
+    return name
+
+
 def portable_arguments(inputs, values, backend: str) -> tuple:
     """(arguments to call with, their array library) for an array-API backend: each
     argument's rank, dtype and named sizes checked (sizes Dask does not know yet,
@@ -195,13 +209,14 @@ def portable_arguments(inputs, values, backend: str) -> tuple:
         if shape is None or dtype is None:
             raise TypeError(f"{who} must be an array for backend={backend!r}, got "
                             f"{type(value).__name__} (arguments are not converted)")
-        name = str(dtype).rpartition(".")[2]
-        if name not in PORTABLE_DTYPES[node.dtype.name]:
+        name = _dtype_name(dtype)
+        if name not in PORTABLE_DTYPES[_dtype_name(node.dtype)]:
             raise TypeError(f"{who} must be {node.dtype.name}, got {name} "
                             f"(backend={backend!r} does not convert arguments)")
-        known = tuple(-1 if isinstance(d, float) else int(d) for d in shape)  # NaN: unknown
-        if len(known) != node.ndim or -1 not in known:
-            bind_dims(node.shape, known, bindings, who)
+        if shape != node.shape:  # equal: all sizes fixed and right, nothing to bind
+            known = tuple(-1 if isinstance(d, float) else int(d) for d in shape)  # NaN: unknown
+            if len(known) != node.ndim or -1 not in known:
+                bind_dims(node.shape, known, bindings, who)
         libraries.setdefault(_library(value), []).append(node.name)
     if backend == "jax":
         return list(values), "jax"
