@@ -220,6 +220,9 @@ def portable_arguments(inputs, values, backend: str) -> tuple:
         libraries.setdefault(_library(value), []).append(node.name)
     if backend == "jax":
         return list(values), "jax"
+    if backend == "dask" and "dask" not in libraries:
+        raise TypeError(f"backend='dask' runs on Dask arrays (NumPy parameters may go with "
+                        f"them); no input is one, got {', '.join(sorted(libraries))} arrays")
     return _one_library(inputs, list(values), libraries)
 
 
