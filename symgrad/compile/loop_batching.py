@@ -486,8 +486,12 @@ SCAN_BACKENDS = ("jax",)
 MIN_STEPS = 3
 #: Most nodes searched below a node for the step before it, and most node pairs
 #: compared when matching two steps (so the search stays linear in the graph).
-STEP_SEARCH = 48
-STEP_PAIRS = 400
+STEP_SEARCH = 24
+STEP_PAIRS = 200
+#: Most candidates for the step before a node that are compared with it, and the
+#: deepest a step may be (operands from its result to the previous member).
+CANDIDATES = 2
+STEP_DEPTH = 16
 
 
 class _Link:
@@ -504,13 +508,13 @@ class _Link:
         self.budget = STEP_PAIRS
 
     def match(self) -> bool:
-        return self._same(self.earlier, self.later) and self.carry is not None
+        return self._same(self.earlier, self.later, 0) and self.carry is not None
 
-    def _same(self, a, b) -> bool:
+    def _same(self, a, b, depth: int) -> bool:
         if b in self.pairs:
             return self.pairs[b] is a
         self.budget -= 1
-        if self.budget < 0:
+        if self.budget < 0 or depth > STEP_DEPTH:
             return False
         if b is self.earlier:  # the carry: later reads earlier where earlier reads its carry
             if self.carry is None:
@@ -534,7 +538,7 @@ class _Link:
         if not _same_attrs(a, b) or len(a.operands) != len(b.operands):
             return False
         self.pairs[b] = a
-        return all(self._same(x, y) for x, y in zip(a.operands, b.operands))
+        return all(self._same(x, y, depth + 1) for x, y in zip(a.operands, b.operands))
 
 
 def _same_attrs(a, b) -> bool:
@@ -545,17 +549,18 @@ def _same_attrs(a, b) -> bool:
 
 
 def _link_of(node):
-    """The link from the nearest node below ``node`` (same op, shape, dtype, attrs)
-    whose step ``node`` repeats, or None."""
-    seen, queue = {node}, list(node.operands)
+    """The link from one of the ``CANDIDATES`` nearest nodes below ``node`` (same op,
+    shape, dtype, attrs) whose step ``node`` repeats, or None."""
+    seen, queue, tried = {node}, list(node.operands), 0
     for candidate in queue:
-        if len(seen) > STEP_SEARCH:
+        if len(seen) > STEP_SEARCH or tried == CANDIDATES:
             return None
         if candidate in seen:
             continue
         seen.add(candidate)
         if (candidate.op is node.op and candidate.shape == node.shape
                 and candidate.dtype == node.dtype and _same_attrs(candidate, node)):
+            tried += 1
             link = _Link(candidate, node)
             if link.match():
                 return link
