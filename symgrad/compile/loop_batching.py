@@ -36,6 +36,18 @@ result prints, compiles and differentiates like any graph. In order:
    states. R and c may not depend on a node lifted in the same round (so no
    replacement depends on itself): such a lift waits for a later round, or never
    happens when the forward pass itself reads the node.
+
+5. Recurrences -> loops (the ``SCAN_BACKENDS`` only: JAX). What is left of an
+   RNN after 1-4 is two chains, ``h_t = tanh(W h_{t-1} + A[t])`` forward and
+   ``d_t = (Wᵀ d_{t+1}) * Q[t]`` backward. A chain is found link by link: a node
+   repeats the step of the nearest node of its op below it when the two, walked in
+   parallel, read the same nodes (invariants), rows of the same arrays one index
+   apart (sequences) and, where the later reads the earlier, the earlier's own
+   predecessor (the carry). A chain of ``MIN_STEPS``+ members whose steps' inner
+   values are read inside their step only becomes one ``scan`` node (its step a
+   graph over placeholder inputs; the array-API printer writes it as a function,
+   ``jax.lax.scan`` runs it), the members rows of the scan, and the stacks of
+   members slices of it.
 """
 from __future__ import annotations
 
