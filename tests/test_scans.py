@@ -134,3 +134,40 @@ def test_the_jax_backend_equals_the_numpy_backend(T):
     assert ("_xp_scan(xp" in f.executed_source) == (T >= lb.MIN_STEPS)
     for got, want in zip(f(*[jax.numpy.asarray(v) for v in values]), expected):
         np.testing.assert_allclose(np.asarray(got), want, rtol=1e-12, atol=1e-13)
+
+
+def _variant(kind, T=6):
+    X, W, h0 = sg.matrix("X", (T, INPUT)), sg.matrix("W", (INPUT, INPUT)), sg.vector("h0", INPUT)
+    h = h0
+    steps = range(T - 1, -1, -1) if kind == "reversed" else range(1, T) if kind == "two rows" else range(T)
+    for t in steps:
+        if kind == "residual":
+            h = h + sg.tanh(W @ h + X[t])
+        elif kind == "two rows":
+            h = sg.tanh(W @ h + X[t] - 0.5 * X[t - 1])
+        else:
+            h = sg.tanh(W @ h + X[t])
+    loss = sg.sum(h * h)
+    rng = np.random.default_rng(3)
+    values = [rng.standard_normal((T, INPUT)), rng.standard_normal((INPUT, INPUT)) / 2,
+              rng.standard_normal(INPUT)]
+    return [X, W, h0], [loss] + sg.grad(loss, [X, W, h0]), values
+
+
+@pytest.mark.parametrize("kind", ["reversed", "two rows", "residual"])
+def test_other_recurrences_keep_their_values(kind):
+    """A loop over the rows backwards (a forward scan with reverse=True), a step
+    reading two rows of X, a residual step (its tanh is read by the gradient and the
+    backward sweep's δ by dW's product: no step is closed, both stay unrolled)."""
+    inputs, outputs, values = _variant(kind)
+    expected = sg.function(inputs, outputs)(*values)
+    new_outputs, order = scanned(outputs)
+    scans = scans_of(order)
+    assert bool(scans) == (kind != "residual")
+    if kind == "reversed":
+        assert any(s.attrs["reverse"] and s.attrs["length"] == 6 for s in scans)
+    if kind == "two rows":
+        assert any(s.attrs["sequences"] == 2 for s in scans)
+    if scans:
+        for got, want in zip(_portable(inputs, new_outputs, values), expected):
+            np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-13)
