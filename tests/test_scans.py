@@ -171,3 +171,23 @@ def test_other_recurrences_keep_their_values(kind):
     if scans:
         for got, want in zip(_portable(inputs, new_outputs, values), expected):
             np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-13)
+
+
+def test_the_jax_backend_checks_every_new_argument_signature():
+    """Signatures already checked are passed without checking again; a new shape is
+    checked (and refused) as on the first call."""
+    jax = pytest.importorskip("jax", reason="the JAX backend needs jax")
+    pytest.importorskip("array_api_compat", reason="needs array-api-compat")
+    jax.config.update("jax_enable_x64", True)
+    x, w = sg.matrix("x", ("n", 3)), sg.vector("w", 3)
+    f = sg.function([x, w], sg.sum(x @ w), backend="jax")
+    good = [jax.numpy.ones((4, 3)), jax.numpy.ones(3)]
+    for _ in range(2):
+        assert float(f(*good)) == 12.0
+    assert len(f._accepted) == 1
+    with pytest.raises(ValueError, match="input 'w'"):
+        f(jax.numpy.ones((4, 3)), jax.numpy.ones(4))
+    with pytest.raises(TypeError, match="input 'x'"):
+        f(jax.numpy.ones((4, 3), dtype=bool), jax.numpy.ones(3))
+    assert float(f(jax.numpy.ones((2, 3)), jax.numpy.ones(3))) == 6.0
+    assert len(f._accepted) == 2
