@@ -87,40 +87,70 @@ def test_the_scans_compute_the_numpy_backends_values(T, batch):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-13)
 
 
-def test_a_chain_without_sequences_is_a_scan():
-    """Weight sharing with no input sequence: h <- tanh(A h + c), ten times (tanh's
-    derivative reads the step's result, so the backward sweep reads no inner value)."""
+def _shared_weights(step, n):
+    """(the scanned graph's order, its values and the NumPy backend's) of n steps
+    x <- step(A, x, c) from x = h, loss sum(x * x) and its gradient wrt A, c, h."""
     A, c, h = sg.matrix("A", (4, 4)), sg.vector("c", 4), sg.vector("h", 4)
     x = h
-    for _ in range(10):
-        x = sg.tanh(A @ x + c)
+    for _ in range(n):
+        x = step(A, x, c)
     loss = sg.sum(x * x)
     outputs = [loss] + sg.grad(loss, [A, c, h])
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(n)
     values = [rng.standard_normal((4, 4)) / 2, rng.standard_normal(4), rng.standard_normal(4)]
     expected = sg.function([A, c, h], outputs)(*values)
     new_outputs, order = scanned(outputs)
+    return order, _portable([A, c, h], new_outputs, values), expected
+
+
+def test_a_chain_whose_gradient_reads_an_inner_value_is_two_scans():
+    """h <- sin(A h) + c: the backward sweep reads cos(A h_t), an inner value of the
+    forward step, computed again from the forward scan's rows (one product, one cos);
+    a second round finds the backward sweep over those rows."""
+    order, got, expected = _shared_weights(lambda A, x, c: sg.sin(A @ x) + c, 8)
+    assert sorted(s.attrs["reverse"] for s in scans_of(order)) == [False, True]
+    assert sum(n.op is sg.REGISTRY["cos"] for n in order) == 2  # over the scan's rows, at h
+    for g, e in zip(got, expected):
+        np.testing.assert_allclose(g, e, rtol=1e-12, atol=1e-13)
+
+
+def test_a_chain_without_sequences_is_a_scan():
+    """Weight sharing with no input sequence: h <- tanh(A h + c), ten times."""
+    order, got, expected = _shared_weights(lambda A, x, c: sg.tanh(A @ x + c), 10)
     assert sorted(s.attrs["sequences"] for s in scans_of(order)) == [0, 1]  # forward, backward
-    for got, want in zip(_portable([A, c, h], new_outputs, values), expected):
-        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-13)
+    for g, e in zip(got, expected):
+        np.testing.assert_allclose(g, e, rtol=1e-12, atol=1e-13)
 
 
-def test_a_step_value_read_outside_its_step_keeps_the_chain_unrolled():
-    """The loss reads every pre-activation and every state, so neither rotation of the
-    step (state -> state, pre-activation -> pre-activation) is closed: no scan."""
+@pytest.mark.parametrize("kind", ["both", "states"])
+def test_a_step_value_read_outside_its_step_is_computed_again_from_the_scan(kind):
+    """The loss reads every pre-activation (and every state): the chain is still one
+    loop, the values read outside computed again from its rows (batched: one product
+    ``S @ Wᵀ``, not T); the rotation reading fewer inner values is the one chosen."""
     T = 6
-    X, W, h = sg.matrix("X", (T, INPUT)), sg.matrix("W", (INPUT, INPUT)), sg.vector("h", INPUT)
-    pre = []
+    X, W, h0 = sg.matrix("X", (T, INPUT)), sg.matrix("W", (INPUT, INPUT)), sg.vector("h", INPUT)
+    pre, h = [], h0
     for t in range(T):
         a = W @ h + X[t]
         pre.append(a)
         h = sg.tanh(a)
-    loss = sum(sg.sum(a * a) + sg.sum(sg.tanh(a)) for a in pre)
-    outputs = sg.simplify([loss])
-    assert lb.recurrences(outputs, statement_order(outputs)) == []
-    states = sum(sg.sum(sg.tanh(a)) for a in pre)  # only the states read: a scan again
-    outputs = sg.simplify([states])
-    assert [len(r.members) for r in lb.recurrences(outputs, statement_order(outputs))] == [T]
+    states = sum(sg.sum(sg.tanh(a)) for a in pre)
+    loss = states + sum(sg.sum(a * a) for a in pre) if kind == "both" else states
+    outputs = sg.simplify([loss] + sg.grad(loss, [W]))
+    found = lb.recurrences(outputs, statement_order(outputs))
+    assert sorted(len(r.members) for r in found)[-1] == T
+    rng = np.random.default_rng(5)
+    values = [rng.standard_normal((T, INPUT)), rng.standard_normal((INPUT, INPUT)) / 2,
+              rng.standard_normal(INPUT)]
+    expected = sg.function([X, W, h0], outputs)(*values)
+    new_outputs, order = scanned(outputs)
+    lengths = sorted(s.attrs["length"] for s in scans_of(order))
+    # the sum of squares is no loop; with only the states read, the backward sweep is one
+    assert lengths == ([T] if kind == "both" else [T - 1, T])
+    batched = [n for n in order if n.op is sg.REGISTRY["matmul"] and n.operands[0] is scans_of(order)[0]]
+    assert bool(batched) == (kind == "both")  # W @ S[t] read for every t: one product S @ Wᵀ
+    for got, want in zip(_portable([X, W, h0], new_outputs, values), expected):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-13)
 
 
 @pytest.mark.parametrize("T", [2, 10, 60])
@@ -157,20 +187,19 @@ def _variant(kind, T=6):
 @pytest.mark.parametrize("kind", ["reversed", "two rows", "residual"])
 def test_other_recurrences_keep_their_values(kind):
     """A loop over the rows backwards (a forward scan with reverse=True), a step
-    reading two rows of X, a residual step (its tanh is read by the gradient and the
-    backward sweep's δ by dW's product: no step is closed, both stay unrolled)."""
+    reading two rows of X, a residual step (its tanh is read by the gradient, the
+    backward sweep's δ by dW's product: both computed again from the scans' rows)."""
     inputs, outputs, values = _variant(kind)
     expected = sg.function(inputs, outputs)(*values)
     new_outputs, order = scanned(outputs)
     scans = scans_of(order)
-    assert bool(scans) == (kind != "residual")
+    assert scans
     if kind == "reversed":
         assert any(s.attrs["reverse"] and s.attrs["length"] == 6 for s in scans)
     if kind == "two rows":
         assert any(s.attrs["sequences"] == 2 for s in scans)
-    if scans:
-        for got, want in zip(_portable(inputs, new_outputs, values), expected):
-            np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-13)
+    for got, want in zip(_portable(inputs, new_outputs, values), expected):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-13)
 
 
 def test_the_jax_backend_checks_every_new_argument_signature():

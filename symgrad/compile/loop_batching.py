@@ -80,7 +80,17 @@ def fuse(outputs: list, order: list | None = None, backend: str = "numpy") -> tu
     outputs, order = _sum_stacked(outputs, order, stacks)
     outputs, order = _lift_rows(outputs, order, stacks)
     if backend in SCAN_BACKENDS:
-        outputs, order = _scans(outputs, order)
+        made = 0
+        for _ in range(SCAN_ROUNDS):  # a scan's rows may make the next recurrence's rows
+            outputs, order, count = _scans(outputs, order, made)
+            if not count:
+                break
+            made += count
+            stacks = {node: tuple(structure.getitem(node, index=k) for k in range(node.shape[0]))
+                      for node in order if node.op is scans.scan_op}
+            outputs, order = _sum_stacked(outputs, order, stacks)  # Σ_t of a scan's rows
+            outputs, order = _batch_row_products(outputs, order)
+            outputs, order = _lift_rows(outputs, order, {})
     return outputs, order
 
 
@@ -496,6 +506,9 @@ def _lift_rule(key, k, rest):
 SCAN_BACKENDS = ("jax",)
 #: Fewest steps of a recurrence made a scan.
 MIN_STEPS = 3
+#: Most rounds of finding recurrences (a backward sweep reading an inner value of the
+#: forward step is found once the forward scan's rows are batched).
+SCAN_ROUNDS = 3
 #: Most nodes searched below a node for the step before it, and most node pairs
 #: compared when matching two steps (so the search stays linear in the graph).
 STEP_SEARCH = 24
@@ -619,30 +632,44 @@ def recurrences(outputs: list, order: list) -> list:
         chain = [link]
         while chain[-1].later in following and following[chain[-1].later].shift == link.shift:
             chain.append(following[chain[-1].later])
-        if len(chain) + 1 >= MIN_STEPS:
+        if len(chain) + 1 >= MIN_STEPS and not _accumulation(link):
             chains.append(Recurrence(chain))
     consumers = _consumers(order, outputs)
+    ranked = []
+    for chain in chains:
+        if chain.init.shape == chain.members[0].shape and chain.init.dtype == chain.members[0].dtype:
+            steps = [chain.step_nodes(i) for i in range(len(chain.members))]
+            ranked.append((-len(chain.members), _exported(steps, chain, consumers), chain, steps))
     found, taken = [], set()
-    for chain in sorted(chains, key=lambda c: -len(c.members)):
-        steps = [chain.step_nodes(i) for i in range(len(chain.members))]
+    for _, _, chain, steps in sorted(ranked, key=lambda r: r[:2]):
         inside = set().union(*steps)
-        if inside & taken or not _closed(chain, steps, consumers) or not _outside(chain, inside):
+        if inside & taken or not _outside(chain, inside):
             continue
         taken |= inside
         found.append(chain)
     return found
 
 
-def _closed(chain, steps, consumers) -> bool:
-    """Whether each step's inner values are read within the step only, and the carry
-    has the members' shape (the loop's carry)."""
-    if chain.init.shape != chain.members[0].shape or chain.init.dtype != chain.members[0].dtype:
-        return False
+def _accumulation(link) -> bool:
+    """Whether the step only adds to the carry (``carry + f(rows)``): a sum, which an
+    add tree computes better than a loop."""
+    later = link.later
+    return later.op is elementwise.add and any(o is link.earlier for o in later.operands) \
+        and not any(link.earlier in toposort([o]) for o in later.operands if o is not link.earlier)
+
+
+def _exported(steps, chain, consumers) -> int:
+    """How many of the steps' inner values are read outside their step. Allowed: each
+    is computed again there from the scan's rows (the same nodes on the new carry,
+    batched by 1. and 4. in the next round: ``A @ S[t]`` rows of one product); the
+    rotation of the step reading the fewest wins (an RNN's states, not its
+    pre-activations)."""
+    count = 0
     for member, step in zip(chain.members, steps):
         for node in step:
             if node is not member and any(c is None or c not in step for c in consumers.get(node, ())):
-                return False
-    return True
+                count += 1
+    return count
 
 
 def _outside(chain, inside) -> bool:
@@ -652,14 +679,14 @@ def _outside(chain, inside) -> bool:
     return inside.isdisjoint(toposort(sources))
 
 
-def _scans(outputs: list, order: list) -> tuple:
+def _scans(outputs: list, order: list, first: int = 0) -> tuple:
     """Every recurrence as one ``scan`` node, its members rows of the scan. The scans
     are built while the graph is rebuilt (operands before users), so a scan reading
     another's members (BPTT's backward sweep reads the forward states) reads its rows."""
     chains = recurrences(outputs, order)
     if not chains:
-        return outputs, order
-    plans = [_scan_plan(chain, index) for index, chain in enumerate(chains)]
+        return outputs, order, 0
+    plans = [_scan_plan(chain, first + k) for k, chain in enumerate(chains)]
     member_of = {member: (plan, k) for plan in plans for member, k in plan["rows"].items()}
     built: dict = {}
 
@@ -677,7 +704,7 @@ def _scans(outputs: list, order: list) -> tuple:
 
     new = rebuild(order, substitute=substitute)
     outputs = [new.get(node, node) for node in outputs]
-    return _stacked_rows(outputs, statement_order(outputs))
+    return _stacked_rows(outputs, statement_order(outputs)) + (len(chains),)
 
 
 def _scan_plan(chain, index: int) -> dict:
