@@ -2,7 +2,8 @@
 
 The same graphs as W1 (MLP, loss and all gradients) and W6 (RNN, BPTT gradient),
 built as a user writes them and compiled with ``sg.function(..., backend="jax")``
-(the array-API source, symgrad's rewrites applied, traced by ``jax.jit``); JAX's
+(the array-API source, symgrad's rewrites applied, W6's forward and backward sweeps
+found as recurrences and run as ``jax.lax.scan``, traced by ``jax.jit``); JAX's
 columns are the W1/W6 peers (``jax.value_and_grad`` under ``jit``; W6 with
 ``lax.scan``). Every result is checked against hand NumPy first; the calls are timed
 interleaved in one process pinned to one core (``benchmarks`` pins by CPU affinity

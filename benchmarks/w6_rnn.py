@@ -1,7 +1,8 @@
 """W6: RNN ``h_t = tanh(W h_{t-1} + U x_t + b)``, hidden 128, input 32, T = 10, 100.
 
 Loss ``sum(h_T)``; BPTT gradient wrt W, U, b. symgrad unrolls the loop into
-one graph (its grad + compile time is reported); JAX uses ``lax.scan``;
+one graph (its grad + compile time is reported; with ``backend="jax"``,
+``benchmarks.jax_backend``, the recurrences become ``lax.scan`` loops again); JAX uses ``lax.scan``;
 PyTorch and autograd run the Python loop eagerly; PyTensor uses ``scan``.
 Run alone: ``python -m benchmarks.w6_rnn [--quick]``.
 """

@@ -2,9 +2,10 @@
 Dask's scheduler.
 
 The dask-glm pattern: the data X (n x d) and labels y are Dask arrays chunked by
-rows, the parameters w a small NumPy array. ``sg.function(..., backend="array_api")``
-compiles the loss and its gradient against the namespace of the inputs: called with
-Dask arrays it only builds a task graph; one ``dask.compute`` per step evaluates the
+rows, the parameters w a small NumPy array. ``sg.function(..., backend="dask")``
+compiles the loss and its gradient against the array API for Dask arrays (an op Dask
+lacks would raise here, at compile time): called with Dask arrays it only builds a
+task graph; one ``dask.compute`` per step evaluates the
 loss and the gradient together, reading every chunk of X once (Dask's tree reduction
 sums the per-chunk ``Xᵀ r``). ``scipy.optimize.minimize`` (L-BFGS) drives the steps. Then a small MLP (one tanh
 hidden layer) is trained on the same chunks by gradient descent with momentum: one
@@ -46,7 +47,7 @@ def compiled():
     X, y, w = sg.tensor("X", ("n", "d")), sg.tensor("y", ("n",)), sg.tensor("w", ("d",))
     loss = sg.mean(sg.softplus(-y * (X @ w))) + 0.5 * PENALTY * sg.sum(w * w)
     inputs, outputs = [X, y, w], [loss] + sg.grad(loss, [w])
-    return (sg.function(inputs, outputs, backend="array_api"),
+    return (sg.function(inputs, outputs, backend="dask"),
             sg.function(inputs, outputs))  # the NumPy backend, to check against
 
 
@@ -75,7 +76,7 @@ def compiled_mlp(features):
     score = sg.tanh(X @ W1 + b1) @ w2 + b2
     loss = sg.mean(sg.softplus(-y * score))
     params = [W1, b1, w2, b2]
-    return sg.function([X, y] + params, [loss] + sg.grad(loss, params), backend="array_api")
+    return sg.function([X, y] + params, [loss] + sg.grad(loss, params), backend="dask")
 
 
 def fit_mlp(f, X, y, features, seed=0):

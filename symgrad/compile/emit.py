@@ -343,6 +343,7 @@ class Function:
             self.executed_source = readable_source(self.inputs, compiled, order, name, bound,
                                                    self._dialect)
             self._gaps = lacking(order, self.backend)
+        self._accepted = set() if self.backend == "jax" else None  # checked signatures
         self._compiled = (compiled, order)
         self._readable = None
         source = self.executed_source
@@ -425,7 +426,7 @@ class Function:
         with NumPy parameters: those promoted to one-chunk Dask arrays), the results
         in the inputs' library (lazy for a lazy one)."""
         values = match_arguments(self.name, self.inputs, self._positions, args, kwargs)
-        args, library = portable_arguments(self.inputs, values, self.backend)
+        args, library = portable_arguments(self.inputs, values, self.backend, self._accepted)
         gaps = self._gaps.get(library)
         if gaps:
             raise BackendError(lacks_message(gaps, library, self.backend))

@@ -36,17 +36,31 @@ result prints, compiles and differentiates like any graph. In order:
    states. R and c may not depend on a node lifted in the same round (so no
    replacement depends on itself): such a lift waits for a later round, or never
    happens when the forward pass itself reads the node.
+
+5. Recurrences -> loops (the ``SCAN_BACKENDS`` only: JAX). What is left of an
+   RNN after 1-4 is two chains, ``h_t = tanh(W h_{t-1} + A[t])`` forward and
+   ``d_t = (Wᵀ d_{t+1}) * Q[t]`` backward. A chain is found link by link: a node
+   repeats the step of the nearest node of its op below it when the two, walked in
+   parallel, read the same nodes (invariants), rows of the same arrays one index
+   apart (sequences) and, where the later reads the earlier, the earlier's own
+   predecessor (the carry). A chain of ``MIN_STEPS``+ members whose steps' inner
+   values are read inside their step only becomes one ``scan`` node (its step a
+   graph over placeholder inputs; the array-API printer writes it as a function,
+   ``jax.lax.scan`` runs it), the members rows of the scan, and the stacks of
+   members slices of it.
 """
 from __future__ import annotations
 
 from collections import Counter
 
-from ..ops import elementwise, linalg as linalg_ops, reductions, structure
+from ..ir import leaves
+from ..ops import elementwise, linalg as linalg_ops, reductions, scans, structure
 from ..ir.graph import toposort
-from ..rewrite.engine import Phase, rebuild, register, replace
+from ..rewrite.engine import Phase, rebuild, rebuilt_on, register, replace
 from .memory_plan import statement_order
 from ..ops.structure import FULL
 from ..ir.shapes import ShapeError, broadcast_shapes
+from .lowering import literal
 
 #: Fewer repetitions than this are left alone (the batching would not pay).
 MIN_TERMS = 3
@@ -54,16 +68,30 @@ MIN_TERMS = 3
 LIFT_ROUNDS = 8
 
 
-def fuse(outputs: list, order: list | None = None) -> tuple:
+def fuse(outputs: list, order: list | None = None, backend: str = "numpy") -> tuple:
     """(``outputs`` with every rewrite applied where it pays, their toposort).
     ``order``, the toposort of ``outputs`` when the caller has it, is reused
-    (and returned) while no rewrite applies."""
+    (and returned) while no rewrite applies. On the ``SCAN_BACKENDS`` the
+    recurrences left are then loops (5.)."""
     order = statement_order(outputs) if order is None else order
     stacks: dict = {}  # stack node (pieces along a new leading axis) -> its pieces, in order
     outputs, order = _batch_row_products(outputs, order)
     outputs, order = _fuse_product_sums(outputs, order, stacks)
     outputs, order = _sum_stacked(outputs, order, stacks)
-    return _lift_rows(outputs, order, stacks)
+    outputs, order = _lift_rows(outputs, order, stacks)
+    if backend in SCAN_BACKENDS:
+        made = 0
+        for _ in range(SCAN_ROUNDS):  # a scan's rows may make the next recurrence's rows
+            outputs, order, count = _scans(outputs, order, made)
+            if not count:
+                break
+            made += count
+            stacks = {node: tuple(structure.getitem(node, index=k) for k in range(node.shape[0]))
+                      for node in order if node.op is scans.scan_op}
+            outputs, order = _sum_stacked(outputs, order, stacks)  # Σ_t of a scan's rows
+            outputs, order = _batch_row_products(outputs, order)
+            outputs, order = _lift_rows(outputs, order, {})
+    return outputs, order
 
 
 def _batch_row_products(outputs: list, order: list) -> tuple:
@@ -469,4 +497,296 @@ def _lift_rule(key, k, rest):
     return rule
 
 
-PHASE = register(Phase("loop batching", run=fuse))
+# Recurrences -> scans ----------------------------------------------------------------
+
+#: The backends on which a recurrence becomes one ``scan`` node: XLA compiles the loop
+#: once (``lax.scan``) where it compiles T unrolled copies slowly and runs them slower.
+#: On NumPy the unrolled statements are the fastest form (a loop would add a Python
+#: call per step); Dask and eager libraries build the same tasks either way.
+SCAN_BACKENDS = ("jax",)
+#: Fewest steps of a recurrence made a scan.
+MIN_STEPS = 3
+#: Most rounds of finding recurrences (a backward sweep reading an inner value of the
+#: forward step is found once the forward scan's rows are batched).
+SCAN_ROUNDS = 3
+#: Most nodes searched below a node for the step before it, and most node pairs
+#: compared when matching two steps (so the search stays linear in the graph).
+STEP_SEARCH = 24
+STEP_PAIRS = 200
+#: Most candidates for the step before a node that are compared with it, and the
+#: deepest a step may be (operands from its result to the previous member).
+CANDIDATES = 2
+STEP_DEPTH = 16
+
+
+class _Link:
+    """``later`` is ``earlier``'s step applied once more: found by walking the two
+    in parallel (``pairs``: later-side node -> earlier-side node)."""
+
+    def __init__(self, earlier, later):
+        self.earlier, self.later = earlier, later
+        self.carry = None  # what earlier's step reads where later's reads earlier
+        self.shift = None  # row index of later - row index of earlier (one for all rows)
+        self.invariants: dict = {}  # nodes both steps read (in order found)
+        self.rows: dict = {}  # later-side row node -> (R, its index)
+        self.pairs: dict = {}
+        self.budget = STEP_PAIRS
+
+    def match(self) -> bool:
+        return self._same(self.earlier, self.later, 0) and self.carry is not None
+
+    def _same(self, a, b, depth: int) -> bool:
+        if b in self.pairs:
+            return self.pairs[b] is a
+        self.budget -= 1
+        if self.budget < 0 or depth > STEP_DEPTH:
+            return False
+        if b is self.earlier:  # the carry: later reads earlier where earlier reads its carry
+            if self.carry is None:
+                self.carry = a
+            return self.carry is a
+        if a is b:
+            self.invariants[a] = None
+            return True
+        if a.op is not b.op or a.shape != b.shape or a.dtype != b.dtype or not a.operands:
+            return False
+        row_a, row_b = _counted_row_of(a), _counted_row_of(b)
+        if row_a is not None and row_b is not None and row_a[0] is row_b[0]:
+            shift = row_b[1] - row_a[1]
+            if self.shift is None and shift in (1, -1):
+                self.shift = shift
+            if shift != self.shift:
+                return False
+            self.pairs[b] = a
+            self.rows[b] = row_b
+            return True
+        if not _same_attrs(a, b) or len(a.operands) != len(b.operands):
+            return False
+        self.pairs[b] = a
+        return all(self._same(x, y, depth + 1) for x, y in zip(a.operands, b.operands))
+
+
+def _same_attrs(a, b) -> bool:
+    try:
+        return bool(a.attrs == b.attrs)
+    except (TypeError, ValueError):  # attributes that do not compare (arrays)
+        return False
+
+
+def _link_of(node):
+    """The link from one of the ``CANDIDATES`` nearest nodes below ``node`` (same op,
+    shape, dtype, attrs) whose step ``node`` repeats, or None."""
+    seen, queue, tried = {node}, list(node.operands), 0
+    for candidate in queue:
+        if len(seen) > STEP_SEARCH or tried == CANDIDATES:
+            return None
+        if candidate in seen:
+            continue
+        seen.add(candidate)
+        if (candidate.op is node.op and candidate.shape == node.shape
+                and candidate.dtype == node.dtype and _same_attrs(candidate, node)):
+            tried += 1
+            link = _Link(candidate, node)
+            if link.match():
+                return link
+        queue.extend(candidate.operands)
+    return None
+
+
+class Recurrence:
+    """``members[i] = F(members[i - 1])`` (``members[-1]`` read as ``init``), F the same
+    step each time: reading the previous member, rows ``R[k + shift * i]`` of arrays
+    and ``invariants`` (nodes outside the chain). ``links[i]`` pairs members i and i + 1."""
+
+    def __init__(self, links: list):
+        self.links = links
+        self.members = [links[0].earlier] + [link.later for link in links]
+        self.init = links[0].carry
+        self.shift = links[0].shift
+
+    def step_nodes(self, i: int) -> set:
+        """The nodes of member i's step (itself included; not the carry, rows or invariants)."""
+        if i == 0:
+            link = self.links[0]
+            return {a for b, a in link.pairs.items() if b not in link.rows}
+        link = self.links[i - 1]
+        return {b for b in link.pairs if b not in link.rows}
+
+
+def recurrences(outputs: list, order: list) -> list:
+    """The recurrences of ``MIN_STEPS``+ steps in ``order`` whose steps' inner values
+    are read by their own step only (so the chain is one loop), each node in one."""
+    links = {}
+    for node in order:
+        if node.operands and node.op.leaf is None:
+            link = _link_of(node)
+            if link is not None:
+                links[node] = link
+    following: dict = {}  # earlier node -> the first link from it
+    for link in links.values():
+        following.setdefault(link.earlier, link)
+    chains = []
+    for node, link in links.items():
+        if link.earlier in links:
+            continue  # not the first link of its chain
+        chain = [link]
+        while chain[-1].later in following and following[chain[-1].later].shift == link.shift:
+            chain.append(following[chain[-1].later])
+        if len(chain) + 1 >= MIN_STEPS and not _accumulation(link):
+            chains.append(Recurrence(chain))
+    consumers = _consumers(order, outputs)
+    ranked = []
+    for chain in chains:
+        if chain.init.shape == chain.members[0].shape and chain.init.dtype == chain.members[0].dtype:
+            steps = [chain.step_nodes(i) for i in range(len(chain.members))]
+            ranked.append((-len(chain.members), _exported(steps, chain, consumers), chain, steps))
+    found, taken = [], set()
+    for _, _, chain, steps in sorted(ranked, key=lambda r: r[:2]):
+        inside = set().union(*steps)
+        if inside & taken or not _outside(chain, inside):
+            continue
+        taken |= inside
+        found.append(chain)
+    return found
+
+
+def _accumulation(link) -> bool:
+    """Whether the step only adds to the carry (``carry + f(rows)``): a sum, which an
+    add tree computes better than a loop."""
+    later = link.later
+    return later.op is elementwise.add and any(o is link.earlier for o in later.operands) \
+        and not any(link.earlier in toposort([o]) for o in later.operands if o is not link.earlier)
+
+
+def _exported(steps, chain, consumers) -> int:
+    """How many of the steps' inner values are read outside their step. Allowed: each
+    is computed again there from the scan's rows (the same nodes on the new carry,
+    batched by 1. and 4. in the next round: ``A @ S[t]`` rows of one product); the
+    rotation of the step reading the fewest wins (an RNN's states, not its
+    pre-activations)."""
+    count = 0
+    for member, step in zip(chain.members, steps):
+        for node in step:
+            if node is not member and any(c is None or c not in step for c in consumers.get(node, ())):
+                count += 1
+    return count
+
+
+def _outside(chain, inside) -> bool:
+    """Whether the invariants, the rows' arrays and the init depend on no step."""
+    sources = list(chain.links[0].invariants) + [chain.init]
+    sources += [r for link in chain.links for r, _ in link.rows.values()]
+    return inside.isdisjoint(toposort(sources))
+
+
+def _scans(outputs: list, order: list, first: int = 0) -> tuple:
+    """Every recurrence as one ``scan`` node, its members rows of the scan. The scans
+    are built while the graph is rebuilt (operands before users), so a scan reading
+    another's members (BPTT's backward sweep reads the forward states) reads its rows."""
+    chains = recurrences(outputs, order)
+    if not chains:
+        return outputs, order, 0
+    plans = [_scan_plan(chain, first + k) for k, chain in enumerate(chains)]
+    member_of = {member: (plan, k) for plan in plans for member, k in plan["rows"].items()}
+    built: dict = {}
+
+    def substitute(node, new):
+        if node not in member_of:
+            return None
+        plan, k = member_of[node]
+        scan = built.get(id(plan))
+        if scan is None:
+            operands = [new.get(plan["init"], plan["init"])]
+            operands += [rebuilt_on(x, new) for x in plan["xs"]]
+            operands += [new.get(c, c) for c in plan["consts"]]
+            scan = built[id(plan)] = scans.scan_op(*operands, **plan["attrs"])
+        return structure.getitem(scan, index=k)
+
+    new = rebuild(order, substitute=substitute)
+    outputs = [new.get(node, node) for node in outputs]
+    return _stacked_rows(outputs, statement_order(outputs)) + (len(chains),)
+
+
+def _scan_plan(chain, index: int) -> dict:
+    """What the scan of ``chain`` is built from: its carry's init, sequences (slices of
+    the rows' arrays), invariants, attributes, and the row of the scan holding each member."""
+    link, n = chain.links[0], len(chain.members)
+    backwards = link.shift is not None and link.shift < 0
+    params = {chain.members[0]: leaves.tensor("carry", chain.init.shape, chain.init.dtype)}
+    sequences, xs = {}, []
+    for row, (source, k) in link.rows.items():  # rows as member 1 reads them
+        key = (source, k - link.shift)  # the row member 0 reads
+        if key not in sequences:
+            sequences[key] = leaves.tensor(f"x{len(sequences)}", row.shape, row.dtype)
+            first = key[1] - (n - 1) if backwards else key[1]
+            xs.append(structure.getitem(source, index=slice(first, first + n)))
+        params[row] = sequences[key]
+    consts = []
+    for node in link.invariants:
+        if node.op is structure.constant and literal(node.value) is not None:
+            continue  # a Python literal in the step's source
+        params[node] = leaves.tensor(f"c{len(consts)}", node.shape, node.dtype)
+        consts.append(node)
+    attrs = {"step": _rebuilt(link.later, params), "params": tuple(dict.fromkeys(params.values())),
+             "reverse": backwards, "length": n, "sequences": len(xs), "index": index}
+    rows = {member: n - 1 - i if backwards else i for i, member in enumerate(chain.members)}
+    return {"init": chain.init, "xs": xs, "consts": consts, "attrs": attrs, "rows": rows}
+
+
+def _rebuilt(node, params: dict):
+    """``node``'s step over the step's parameters (``params``: node -> input node)."""
+    new = dict(params)
+    stack = [node]
+    while stack:
+        top = stack[-1]
+        if top in new:
+            stack.pop()
+            continue
+        missing = [o for o in top.operands if o not in new]
+        if missing:
+            stack.extend(missing)
+            continue
+        stack.pop()
+        new[top] = top.op(*[new[o] for o in top.operands], **top.attrs)
+    return new[node]
+
+
+def _stacked_rows(outputs: list, order: list) -> tuple:
+    """A concatenation along axis 0 of consecutive rows ``S[k], ..., S[k + m - 1]`` of a
+    scan, as the slice ``S[k:k + m]`` (reshaped), not m pieces."""
+    def substitute(node, new):
+        if node.op is not structure.concatenate or node.attrs["axis"] != 0:
+            return None
+        operands = [new.get(o, o) for o in node.operands]
+        pieces = _row_runs(operands)
+        if len(pieces) == len(operands):
+            return None
+        return pieces[0] if len(pieces) == 1 else structure.concatenate(*pieces, axis=0)
+
+    new = rebuild(order, substitute=substitute)
+    if not new:
+        return outputs, order
+    outputs = [new.get(node, node) for node in outputs]
+    return outputs, statement_order(outputs)
+
+
+def _row_runs(operands) -> list:
+    pieces, i = [], 0
+    while i < len(operands):
+        row = _row_of(operands[i]) if operands[i].ndim else None
+        j = i + 1
+        if row is not None and row[0].op is scans.scan_op:
+            while j < len(operands) and _row_of(operands[j]) == (row[0], row[1] + j - i):
+                j += 1
+        if j - i >= 2:
+            block = structure.getitem(row[0], index=slice(row[1], row[1] + j - i))
+            shape = block.shape[1:]
+            pieces.append(structure.reshape(block, shape=((j - i) * shape[0],) + shape[1:]))
+        else:
+            pieces.append(operands[i])
+            j = i + 1
+        i = j
+    return pieces
+
+
+PHASE = register(Phase("loop batching", run=fuse, per_backend=True))

@@ -53,7 +53,7 @@ def readable_source(inputs, outputs, order, name: str, bound: dict | None = None
     namer = Namer()
     namer.taken.add(name)
     namer.taken.update(dialect.reserved)
-    helpers, helper_names = dialect.helpers(order)
+    helpers, helper_names = dialect.helpers(order, readable_source)  # it prints scans' steps
     namer.taken.update(helper_names)
     var = {node: namer.claim(node.name, f"arg{i}") for i, node in enumerate(inputs)}
     dim_vars, dim_source = dimension_variables(inputs, var, namer)

@@ -160,6 +160,26 @@ def _xp_cofactor(xp, x):
     return sign[..., None, None] * xp.matmul(u * (before * after)[..., None, :], vh)
 
 
+@helper()
+def _xp_scan(xp, step, init, xs, consts, reverse, length):
+    """The carries of ``carry = step(carry, *(x[i] for x in xs), *consts)[0]`` for i in
+    range(length) (from the last i when reverse), stacked in i's order: one
+    ``jax.lax.scan`` on JAX (one compiled loop, not length copies of the step), a Python
+    loop on every other library."""
+    if xp.__name__.startswith("jax"):
+        import jax
+
+        def body(carry, x):
+            new = step(carry, *x, *consts)[0]
+            return new, new
+        return jax.lax.scan(body, init, tuple(xs), length=length, reverse=reverse)[1]
+    carry, out = init, [None] * length
+    for i in range(length - 1, -1, -1) if reverse else range(length):
+        carry = step(carry, *[x[i, ...] for x in xs], *consts)[0]
+        out[i] = carry
+    return xp.stack(out, axis=0)
+
+
 # Source-writing functions of array-API lowerings (called when lowering, not embedded) ---
 
 def index_tuple(index) -> str:

@@ -354,3 +354,51 @@ weighted_logsumexp_op = op(
 
 def weighted_logsumexp(a, b, axis=None, keepdims=False) -> Node:
     return weighted_logsumexp_op(a, b, axis=axis, keepdims=keepdims)
+
+
+# scan: a recurrence found in an unrolled graph, as one loop (compile time only) ------
+
+
+def step_function(index: int) -> str:
+    """The name of the module-level function computing one step of the scan ``index``
+    (written by the array-API printer, :mod:`symgrad.compile.portable`)."""
+    return f"_scan_step_{int(index)}"
+
+
+def _scan_infer(init, *operands, step, params, reverse, length, sequences, index):
+    if len(params) != 1 + len(operands):
+        raise ShapeError(f"{len(params)} step parameters for {1 + len(operands)} operands")
+    if step.shape != init.shape or step.dtype != init.dtype:
+        raise ShapeError(f"the step gives {format_shape(step.shape)} {step.dtype}, the carry is "
+                         f"{format_shape(init.shape)} {init.dtype}")
+    for k, (param, operand) in enumerate(zip(params, (init,) + operands)):
+        shape = operand.shape[1:] if 1 <= k <= sequences else operand.shape
+        if param.shape != shape or (1 <= k <= sequences and operand.shape[0] != length):
+            raise ShapeError(f"operand {k} of shape {format_shape(operand.shape)} does not fit "
+                             f"step parameter {param.name!r} {format_shape(param.shape)}")
+    return (length,) + init.shape, init.dtype
+
+
+def _scan_lowering(args, attrs, ctx) -> str:
+    k = attrs["sequences"]
+    xs, consts = ("".join(f"{a}, " for a in part) for part in (args[1:1 + k], args[1 + k:]))
+    return (f"_xp_scan(xp, {step_function(attrs['index'])}, {args[0]}, ({xs}), ({consts}), "
+            f"{attrs['reverse']}, {attrs['length']})")
+
+
+#: ``scan(init, *xs, *consts)``: row i holds the carry after step i,
+#: ``carry = step(carry, xs[0][i], ..., consts...)`` for i = 0 .. length - 1 (from the
+#: last i when ``reverse``); ``step`` is a graph over the input nodes ``params`` (the
+#: carry, one row of each sequence, the invariants). Only the loop batching pass forms
+#: it (symgrad.compile.loop_batching), for the backends that compile a loop better than
+#: its unrolled copies (JAX's ``lax.scan``); it is not differentiable.
+def _no_numpy_scan(args, attrs, ctx) -> str:
+    raise NotImplementedError("op 'scan' has no NumPy lowering: the loop batching pass forms it "
+                              "only for the array-API backends in its SCAN_BACKENDS")
+
+
+scan_op = op("scan", infer=_scan_infer, numpy=_no_numpy_scan, differentiable=False,
+             unicode=lambda p, node, *pieces: p.call(node.op, [x.text for x in pieces],
+                                                     {"length": node.attrs["length"],
+                                                      "reverse": node.attrs["reverse"]}),
+    array_api=Portable(_scan_lowering, helpers=(xpl._xp_scan,)))
