@@ -365,7 +365,9 @@ def test_matrix_rank_matches_numpy():
 @pytest.mark.parametrize("n", [0, 1, 2, 3, 5, 6, -1, -3])
 @pytest.mark.parametrize("shape", [(3, 3), (2, 3, 3)])
 def test_matrix_power_matches_numpy(n, shape):
-    a = RNG.standard_normal(shape) / 2 + np.eye(3)
+    # its own generator: a draw from the shared one depends on which tests ran first in
+    # the worker, and a badly conditioned draw made the -3rd power's differences noisy
+    a = np.random.default_rng(10 * len(shape) + n % 7).standard_normal(shape) / 4 + np.eye(3)
     X = sg.tensor("X", shape)
     np.testing.assert_allclose(sg.function([X], sg.linalg.matrix_power(X, n))(a),
                                np.linalg.matrix_power(a, n), rtol=1e-10, atol=1e-12)
