@@ -136,3 +136,28 @@ def test_simplify_walks_the_chain_once_and_tries_under_one_rule_per_node(monkeyp
     assert sg.simplify(outputs) == outputs
     assert len(walks) == 1
     assert len(tries) < len(sg.toposort(outputs))
+
+
+@settings(max_examples=100)
+@given(graphs(), st.data())
+def test_walking_the_callers_order_gives_the_same_normal_forms(case, data):
+    """sg.function hands simplify its statement order (outputs completed last first):
+    the normal forms are those of the driver's own walk."""
+    from symgrad.rewrite import simplify_walking
+    outputs = case.built or [case.out]
+    wrt = float_inputs([case.out])
+    whole = outputs + [sg.grad(sg.sum(case.out), w) for w in wrt[:2]]
+    order = sg.toposort(whole[::-1] + wrt)
+    fresh = index_rules(RULESETS)
+    assert normalization(whole, fresh, order).results == normalize(whole, index_rules(RULESETS))
+    assert simplify_walking(whole, order) == sg.simplify(whole)
+
+
+def test_a_walk_that_cuts_a_rule_cycle_is_made_again_in_the_drivers_order():
+    x, y = sg.vector("x_order", 3), sg.vector("y_order", 3)
+    swap = Rule("x + y = y + x", P(add, P.var("a"), P.var("b")), lambda a, b: b + a)
+    outputs = [sg.exp(x + y), sg.sin(y + x)]
+    index = index_rules([RuleSet("cycle", [swap])])
+    done = normalization(outputs, index, sg.toposort(outputs[::-1]))
+    assert done.cut and done.order == sg.toposort(outputs)  # the driver's own walk
+    assert done.results == normalize(outputs, index_rules([RuleSet("cycle", [swap])]))

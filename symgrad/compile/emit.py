@@ -50,7 +50,7 @@ from ..ir.template_forms import ATOM, template_form
 from .lowering import (LoweringContext, Namer,
                        constant_variable, dimension_variables, float_operands, helper_sources,
                        is_safe_identifier)
-from ..rewrite import simplify
+from ..rewrite import simplify_walking
 from ..rewrite.engine import run_passes
 from ..rewrite.algebra import CONSTANT_EVALUATOR
 
@@ -86,8 +86,8 @@ def optimized_signature(inputs, outputs, optimize: bool, backend: str,
     checked = check_signature(inputs, outputs) if checked is None else checked
     if not optimize:
         return checked
-    inputs, outs, single, _ = checked
-    simplified = simplify(list(outs))
+    inputs, outs, single, order = checked
+    simplified = simplify_walking(list(outs), order)  # walks the checked order
     if all(a is b for a, b in zip(simplified, outs)):  # already simplified: same order
         return checked
     return inputs, simplified, single, statement_order(simplified, inputs)

@@ -46,10 +46,20 @@ def simplify(node_or_nodes):
     for a list.
     """
     outputs, single = as_node_list(node_or_nodes, "simplify's argument")
+    result = simplify_walking(outputs)
+    return result[0] if single else result
+
+
+def simplify_walking(outputs: list, order=None) -> list:
+    """:func:`simplify` of the list ``outputs``; ``order``, when the caller has one, a
+    topological order of their whole graph for the rewrite driver to walk (the one
+    ``sg.function`` compiles in) instead of a toposort of its own: the same normal
+    forms (the driver walks its own order again when a rule cycle or its budget
+    makes them depend on the walk)."""
     result = outputs
     size = None
     for rulesets in (RULESETS, COMPACT_RULESETS) if outputs else ():
-        done = normalization(outputs, _INDEXES[rulesets])
+        done = normalization(outputs, _INDEXES[rulesets], order)
         candidate = done.results
         if all(a is b for a, b in zip(candidate, outputs)):
             result = candidate
@@ -60,7 +70,7 @@ def simplify(node_or_nodes):
         if op_count(candidate) <= size:
             result = candidate
             break
-    return result[0] if single else result
+    return result
 
 
 _INDEXES = {rulesets: index_rules(rulesets) for rulesets in (RULESETS, COMPACT_RULESETS)}

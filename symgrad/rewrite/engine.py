@@ -167,13 +167,19 @@ def normalize(outputs, index: dict) -> list:
     return normalization(outputs, index).results
 
 
-def normalization(outputs, index: dict) -> "_Normalizer":
+def normalization(outputs, index: dict, order=None) -> "_Normalizer":
     """The finished normalization of ``outputs``: its ``results``; ``order``, the
     toposort it walked (the whole graph of ``outputs`` when ``pruned`` is false, so
-    a caller need not walk it again)."""
+    a caller need not walk it again). ``order``, when given: a topological order of
+    the whole graph of ``outputs`` to walk; normal forms do not depend on the walk
+    unless a rule cycle was cut or the budget ran out, and then the driver's own
+    walk is made again, so the results are the same as without it."""
     with gc_paused():  # (10^5 nodes: no collection walking them while they are built)
-        normalizer = _Normalizer(index, outputs)
+        normalizer = _Normalizer(index, outputs, order)
         normalizer.results = normalizer.run()
+        if order is not None and (normalizer.cut or normalizer.budget <= 0):
+            normalizer = _Normalizer(index, outputs)
+            normalizer.results = normalizer.run()
         _pass_display_names(normalizer)
     return normalizer
 
@@ -224,7 +230,7 @@ class _Normalizer:
     visits its outputs only, and a gradient of a simplified graph walks the new
     nodes only."""
 
-    def __init__(self, index: dict, outputs):
+    def __init__(self, index: dict, outputs, order=None):
         self.index = index
         self.token = token = getattr(index, "token", None)
         self.outputs = list(outputs)
@@ -236,7 +242,9 @@ class _Normalizer:
 
         def known(node):
             return node._normal_token is token
-        self.order = toposort(self.outputs, stop=known if token is not None else None)
+        if order is None:
+            order = toposort(self.outputs, stop=known if token is not None else None)
+        self.order = order
         self.budget = BUDGET_PER_NODE * len(self.order) + 1000
         self.results: list = []
 
