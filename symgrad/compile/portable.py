@@ -201,7 +201,7 @@ JAX = Dialect("jax", False, library="jax")
 #: the array API on Dask arrays, said when compiling: what Dask lacks raises then
 DASK = Dialect("dask", False, library="dask", passes_as="array_api")
 DIALECTS = {"numpy": NUMPY, "array_api": ARRAY_API, "jax": JAX, "dask": DASK}
-#: the backends of ``sg.function`` (the passes declare theirs: ``specialize.EVERY_BACKEND``)
+#: the backends of ``sg.function`` (a pass says whether it is portable: ``specialize.RULES``)
 BACKENDS = tuple(DIALECTS)
 
 

@@ -49,10 +49,10 @@ def lower(outputs: list, order: list, backend: str = "numpy") -> tuple:
     """(``outputs`` with every rule valid for ``backend`` applied, their toposort);
     ``order`` (the toposort of ``outputs``) is returned unchanged when no rule applies."""
     ops = {node.op for node in order}
-    if structure.scatter in ops and backend in SCATTER_SUM_BACKENDS:
+    if structure.scatter in ops and _valid(SCATTER_SUM_PORTABLE, backend):
         outputs, order = _accumulate_scatters(outputs, order)
-    rules = {op: rule for op, (rule, needs, backends) in RULES.items()
-             if op in ops and needs in ops and backend in backends}
+    rules = {op: rule for op, (rule, needs, portable) in RULES.items()
+             if op in ops and needs in ops and _valid(portable, backend)}
     if not rules:
         return outputs, order
     present = _Members(order, outputs)
@@ -201,22 +201,27 @@ def _reassociate(node, present):
     return None
 
 
-#: The backends a rule is valid for: the shared Cholesky factor (SciPy's LAPACK), label
-#: indexing (helpers that range-check the labels, a branch on their values) and sums of
-#: scatters (one buffer written in place) are NumPy-only; softmax from log-softmax is
-#: portable (symgrad.compile.portable).
-NUMPY_ONLY = ("numpy",)
-EVERY_BACKEND = ("numpy", "array_api", "jax")  # every backend of sg.function (compile.portable.BACKENDS)
-SCATTER_SUM_BACKENDS = NUMPY_ONLY
+#: Where a rule is valid: the shared Cholesky factor (SciPy's LAPACK), label indexing
+#: (helpers that range-check the labels, a branch on their values) and sums of scatters
+#: (one buffer written in place) need NumPy's runtime; softmax from log-softmax is
+#: portable, valid on every backend (symgrad.compile.portable).
+NUMPY_ONLY, PORTABLE = False, True
+SCATTER_SUM_PORTABLE = NUMPY_ONLY
 
-#: op -> (rule, an op the graph must contain for the rule to ever apply, backends)
+
+def _valid(portable: bool, backend: str) -> bool:
+    """Whether a rule (``portable`` or NumPy-only) applies on ``backend``."""
+    return portable or backend == "numpy"
+
+
+#: op -> (rule, an op the graph must contain for the rule to ever apply, portable)
 RULES = {linalg_ops.logdet: (_spd, linalg_ops.logdet, NUMPY_ONLY),
          linalg_ops.solve: (_spd, linalg_ops.solve, NUMPY_ONLY),
          linalg_ops.inv: (_spd, linalg_ops.inv, NUMPY_ONLY),
          reductions.sum_: (_pick, structure.one_hot, NUMPY_ONLY),
          elementwise.add: (_one_hot_add, structure.one_hot, NUMPY_ONLY),
          elementwise.subtract: (_one_hot_add, structure.one_hot, NUMPY_ONLY),
-         reductions.softmax: (_softmax, reductions.log_softmax, EVERY_BACKEND),
+         reductions.softmax: (_softmax, reductions.log_softmax, PORTABLE),
          elementwise.multiply: (_reassociate, elementwise.multiply, NUMPY_ONLY)}
 
 # Runs after loop batching, last: its softmax rule reverses stability's
