@@ -362,7 +362,8 @@ class Function:
         self._fast = scalar_code.checker(self.inputs) if self._scalar else fast_checker(self.inputs)
         #: derived sizes (``n-1`` of ``x[1:]``) with the first node of each: checked >= 0
         #: (the compiled graph's order, already walked: no second walk of the graph)
-        self._derived = {d: node for node in order for d in derived_dims(node.shape)}
+        self._derived = {d: node for node in order if node.shape
+                         for d in derived_dims(node.shape)}
 
     @property
     def source(self) -> str:
