@@ -402,8 +402,8 @@ class Function:
             if self._scalar:
                 checked = [float(a) for a in checked]
         try:
-            if self._scalar:  # Python floats: no NumPy error state to set
-                results = self._fn(*checked)
+            if self._scalar:  # Python floats (one sequence): no NumPy error state to set
+                results = self._fn(checked)
             else:
                 with np.errstate(all="ignore"):
                     results = self._fn(*checked)

@@ -97,7 +97,7 @@ def generate(inputs, outputs, order, name: str, emitter_class) -> str | None:
     outputs, order = passed, passed_order
     helpers, helper_names = runtime.embed(helpers_of(order))
     namer = Namer()
-    namer.taken.update({name, "math", "tuple", "_array", *helper_names, *_WRAPPERS.values()})
+    namer.taken.update({name, "arguments", "math", "tuple", "_array", *helper_names, *_WRAPPERS.values()})
     var = {node: namer.claim(node.name, f"arg{i}") for i, node in enumerate(inputs)}
     var.update((node, literal(node.value)) for node in order if node.op is structure.constant)
     emitter = emitter_class(var, namer, LoweringContext({}), plan(order, outputs, inplace=False),
@@ -113,8 +113,12 @@ def generate(inputs, outputs, order, name: str, emitter_class) -> str | None:
              "import numpy as np", "from numpy import array as _array, bool_ as _bool, float64 as _float64", ""]
     for source in helpers:
         lines += ["", source]
-    lines += ["", "", f"def {name}({', '.join(var[node] for node in inputs)}):",
-              f'    """Inputs: {doc or "none"} (as Python floats)."""']
+    # One sequence unpacked, not one parameter per input: CPython compiles a signature
+    # of 10^4 parameters ~0.05 s slower than the same names unpacked from a tuple.
+    lines += ["", "", f"def {name}(arguments):",
+              f'    """Inputs: {doc or "none"} (as Python floats, in this order)."""']
+    if inputs:
+        lines.append(f"    {''.join(var[node] + ', ' for node in inputs)}= arguments")
     lines += body + [f"    return {returns}", ""]
     return "\n".join(lines)
 
