@@ -15,7 +15,7 @@ from ..ops import elementwise, linalg as linalg_ops, reductions, structure, tran
 from ..ops import products
 from ..ops.elementwise import square  # noqa: F401  (re-exported)
 from ..ops.indexing import take, take_along_axis  # noqa: F401
-from .reductions import _no_buffers
+from .reductions import _accumulated, _no_buffers
 
 
 def _named(apply, name: str, doc: str | None):
@@ -148,7 +148,7 @@ def astype(x, dtype, copy=True, device=None):
 def sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=0):  # noqa: A001
     """NumPy ``sum``: the sum over ``axis`` (None: every axis), ``keepdims`` as in NumPy;
     ``initial`` is added to the result."""
-    _no_buffers("sum", dtype, out)
+    a = _accumulated("sum", a, dtype, out)
     total = reductions.sum_(a, axis=axis, keepdims=keepdims)
     return total if _is_zero(initial) else total + initial
 

@@ -32,6 +32,18 @@ def _no_buffers(name: str, dtype=None, out=None) -> None:
                         "(pass dtype=None)")
 
 
+def _accumulated(name: str, a, dtype=None, out=None):
+    """``a`` cast to the accumulator ``dtype`` of sum/prod/cumsum/cumprod (float64 or
+    int64; NumPy's ``sum(ints, dtype=float)`` is the sum of the cast entries)."""
+    _no_buffers(name, None, out)
+    a = as_node(a)
+    if dtype is None:
+        return a
+    if np.dtype(dtype) not in (np.dtype(np.float64), np.dtype(np.int64)):
+        raise TypeError(f"{name}: dtype={dtype!r} is not supported (float64 or int64)")
+    return elementwise.astype(a, dtype=np.dtype(dtype).name)
+
+
 def _axes(name: str, x, axis) -> tuple:
     """``axis`` normalized against ``x``, errors naming the function and the operand."""
     try:
@@ -50,7 +62,7 @@ def prod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None):
     """NumPy ``prod``: the product over ``axis`` (None: all; an int or a tuple). Its
     gradient is the product of the *other* entries, formed without dividing by ``a``,
     so it is exact where entries are zero. ``initial`` multiplies the result."""
-    _no_buffers("prod", dtype, out)
+    a = _accumulated("prod", a, dtype, out)
     result = scans.prod_op(a, axis=axis, keepdims=keepdims)
     return result if initial is None else result * initial
 
@@ -170,8 +182,7 @@ def argmin(a, axis=None, out=None, *, keepdims=False):
 @command_line(a="node", axis="axis")
 def cumsum(a, axis=None, dtype=None, out=None):
     """NumPy ``cumsum``: running sums along ``axis`` (None: of the flattened array)."""
-    _no_buffers("cumsum", dtype, out)
-    x = as_node(a)
+    x = _accumulated("cumsum", a, dtype, out)
     return scans.cumsum_op(_flat(x), axis=0) if axis is None else scans.cumsum_op(x, axis=axis)
 
 
@@ -179,8 +190,7 @@ def cumsum(a, axis=None, dtype=None, out=None):
 def cumprod(a, axis=None, dtype=None, out=None):
     """NumPy ``cumprod``: running products along ``axis`` (None: flattened). Its
     derivative never divides by ``a``, so it is exact at zero entries."""
-    _no_buffers("cumprod", dtype, out)
-    x = as_node(a)
+    x = _accumulated("cumprod", a, dtype, out)
     return scans.cumprod_op(_flat(x), axis=0) if axis is None else scans.cumprod_op(x, axis=axis)
 
 
