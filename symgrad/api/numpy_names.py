@@ -15,7 +15,7 @@ from ..ir.leaves import as_node, constant
 from ..ir.shapes import ShapeError, normalize_axes
 from ..ops import elementwise as E, structure, transcendental as T
 from . import shaping
-from .functions import _binary, _unary
+from .functions import _binary, _named, _unary
 
 # Ufunc names (NumPy's ``np.add`` is the ``+`` of arrays, ...).
 add = _binary(E.add, "NumPy ``add``: ``x1 + x2``, broadcast.")
@@ -26,7 +26,8 @@ true_divide = divide
 negative = _unary(E.negative, "NumPy ``negative``: ``-x``.")
 absolute = _unary(E.abs_, "NumPy ``absolute``/``fabs``: ``|x|`` (``sg.abs``; derivative ``sign(x)``).",
                   "absolute")
-fabs = absolute
+fabs = _named(lambda x: E.abs_(E.astype(x, dtype="float64")), "fabs",
+              "NumPy ``fabs``: ``|x|`` in float64 (of an int ``x`` too, as NumPy).")
 degrees = _unary(T.rad2deg, "NumPy ``degrees``: radians to degrees (``rad2deg``).", "degrees")
 radians = _unary(T.deg2rad, "NumPy ``radians``: degrees to radians (``deg2rad``).", "radians")
 

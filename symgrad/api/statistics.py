@@ -27,17 +27,20 @@ from . import functions as F
 from . import reductions as R
 from . import shaping as S
 from .reductions import _no_buffers
+from ..ops.base import refuse_bool
 
 def positive(x):
-    """NumPy ``positive`` (unary ``+``): ``x`` itself."""
-    return as_node(x)
+    """NumPy ``positive`` (unary ``+``): ``x`` itself (a bool ``x`` is refused, as NumPy)."""
+    x = as_node(x)
+    refuse_bool("positive", x)
+    return x
 
 
-rint = F._named(lambda x: F.round(x), "rint", "NumPy ``rint``: to the nearest integer, "
+rint = F._named(lambda x: F.round(F.astype(x, "float64")), "rint", "NumPy ``rint``: to the nearest integer, "
                 "half to even (as ``round``); its derivative is 0.")
 fix = F._named(lambda x: F.trunc(x), "fix", "NumPy ``fix``: rounded toward zero (as "
                "``trunc``); its derivative is 0.")
-float_power = F._named(lambda x1, x2: F.power(x1, x2), "float_power",
+float_power = F._named(lambda x1, x2: F.power(F.astype(x1, "float64"), x2), "float_power",
                        "NumPy ``float_power``: ``x1 ** x2`` in float64 (as ``power``).")
 cbrt = F._unary(transcendental.cbrt, "NumPy ``cbrt``: the real cube root; "
                 "``d ∛x = 1 / (3 ∛x²)``.")
