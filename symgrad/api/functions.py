@@ -11,6 +11,7 @@ import numpy as np
 
 from ..ir.graph import NUMPY_FUNCTIONS, as_dtype, command_line, describe
 from ..ir.leaves import as_node
+from ..ir.shapes import AxisError
 from ..ops import elementwise, linalg as linalg_ops, reductions, structure, transcendental
 from ..ops import products
 from ..ops.elementwise import square  # noqa: F401  (re-exported)
@@ -224,8 +225,8 @@ def stack(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
         raise ValueError("stack needs at least one node")
     shape = xs[0].shape
     if not -len(shape) - 1 <= axis <= len(shape):
-        raise ValueError(f"stack: axis {axis} is out of bounds for result of "
-                         f"ndim {len(shape) + 1} (operand shape {shape})")
+        raise AxisError(f"stack({describe(xs[0])}, ...): axis {axis} is out of bounds for "
+                        f"result of ndim {len(shape) + 1}")
     axis = axis % (len(shape) + 1)
     expanded = shape[:axis] + (1,) + shape[axis:]
     return concatenate([reshape(x, expanded) for x in xs], axis=axis)

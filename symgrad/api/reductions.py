@@ -49,7 +49,7 @@ def _axes(name: str, x, axis) -> tuple:
     try:
         return normalize_axes(axis, x.ndim)
     except ShapeError as err:
-        raise ShapeError(f"{name}({describe(x)}): {err}") from None
+        raise type(err)(f"{name}({describe(x)}): {err}") from None
 
 
 def _flat(x):
@@ -227,7 +227,7 @@ def diff(a, n=1, axis=-1, prepend=_NO_VALUE, append=_NO_VALUE):
     try:
         axis = normalize_axis(axis, x.ndim)
     except ShapeError as err:
-        raise ShapeError(f"diff({describe(x)}): {err}") from None
+        raise type(err)(f"diff({describe(x)}): {err}") from None
     parts = [x]
     if prepend is not _NO_VALUE:
         parts.insert(0, _diff_edge(x, prepend, axis, "prepend"))

@@ -17,17 +17,7 @@ from ..ir.leaves import NESTED, as_node
 from ..ops import broadcast_to as _broadcast_to, reductions as R, shaping as S, structure
 from ..ops.elementwise import where as _where
 from ..ops.indexing import take_along_axis
-from ..ir.shapes import ShapeError, broadcast_shapes, dim_mul, format_shape, size_of
-
-
-class AxisError(ShapeError, np.exceptions.AxisError):
-    """An axis out of bounds or repeated: a ShapeError that is also NumPy's AxisError."""
-
-    def __init__(self, message: str):
-        ShapeError.__init__(self, message)
-
-    def __str__(self):
-        return self.args[0]
+from ..ir.shapes import AxisError, ShapeError, broadcast_shapes, dim_mul, format_shape, size_of
 
 
 def _axes(axis, ndim: int, what: str = "axis") -> tuple:

@@ -264,8 +264,9 @@ class Op:
         return _intern(key, _new_node(self, operands, attrs, shape, dtype))
 
     def _located(self, err: ShapeError, operands) -> ShapeError:
-        """The error prefixed with this op and its operands' names and shapes."""
-        return ShapeError(f"{self.name}({', '.join(describe(o) for o in operands)}): {err}")
+        """The error prefixed with this op and its operands' names and shapes (of the same
+        class: an AxisError stays one)."""
+        return type(err)(f"{self.name}({', '.join(describe(o) for o in operands)}): {err}")
 
     def __repr__(self):
         return f"<op {self.name}>"
