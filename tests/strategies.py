@@ -168,8 +168,8 @@ def mixed_dtypes(b: Builder):
                                    "int abs", "mask"]))
     if kind == "bool add":
         return ((node > 0.25) + (node > -0.5)) * node
-    if kind == "bool negative":  # -mask raises as in NumPy; 1 - mask is the int form
-        return (1 - (node > 0.25)) + node
+    if kind == "bool negative":
+        return -(node > 0.25) + node
     if kind == "bool exp":
         return sg.exp(node > 0.25) * node
     leaf = next(n for n in b.pool if n.name == ("mask" if kind == "mask" else "lab"))

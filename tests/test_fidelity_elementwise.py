@@ -56,7 +56,26 @@ def _numpy_or_error(fn, *values):
         return None, err
 
 
-def _check_dtype_and_value(fn, values):
+# Deliberate (docs/reliability.md item 04/05, design.md "fidelity"): -, abs, sign of int64
+# and arithmetic on bools (-, sign, +, subtract of two bools) are float64 nodes computed in
+# float64 (no int overflow, no NumPy TypeError): checked against NumPy on float64 copies.
+FLOAT64_BY_DESIGN = {("negative", "i"), ("abs", "i"), ("absolute", "i"), ("sign", "i"),
+                     ("negative", "b"), ("sign", "b"), ("subtract", "bb"), ("-", "bb"),
+                     ("-", "i"), ("-", "b"), ("abs", "b")}
+
+
+def _check_float64_by_design(fn, values):
+    nodes = [sg.vector(f"v{i}", np.shape(v)[0], dtype=np.asarray(v).dtype.name)
+             for i, v in enumerate(values)]
+    node = fn(*nodes)
+    assert node.dtype == np.float64
+    want = fn(*[np.asarray(v, dtype=np.float64) for v in values])
+    np.testing.assert_array_equal(sg.function(nodes, node)(*values), want)
+
+
+def _check_dtype_and_value(fn, values, deliberate=False):
+    if deliberate:
+        return _check_float64_by_design(fn, values)
     nodes = [sg.vector(f"v{i}", np.shape(v)[0], dtype=np.asarray(v).dtype.name)
              for i, v in enumerate(values)]
     want, err = _numpy_or_error(fn, *values)
@@ -79,8 +98,11 @@ def _check_dtype_and_value(fn, values):
 @pytest.mark.parametrize("kind", ["i", "b"])
 def test_unary_int_bool(name, kind):
     value = np.array([1, 0, 4]).astype(np.int64 if kind == "i" else bool)
+    if (name, kind) == ("positive", "b"):  # deliberate: +mask is the mask (NumPy: TypeError)
+        assert sg.positive(sg.vector("m", 3, dtype="bool")).dtype == np.bool_
+        return
     _check_dtype_and_value(lambda x: _get(sg if isinstance(x, sg.Node) else np, name)(x),
-                           [value])
+                           [value], deliberate=(name, kind) in FLOAT64_BY_DESIGN)
 
 
 BINARY = ["add", "subtract", "multiply", "divide", "true_divide", "power", "maximum", "minimum",
@@ -113,7 +135,7 @@ def test_binary_dtypes(name, kinds):
     values = [np.array([2, 1, 3]).astype({"i": np.int64, "b": bool, "n": np.float64}[k])
               for k in kinds]
     _check_dtype_and_value(lambda *xs: _get(sg if isinstance(xs[0], sg.Node) else np, name)(*xs),
-                           values)
+                           values, deliberate=(name, "".join(kinds)) in FLOAT64_BY_DESIGN)
 
 
 OPERATORS = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
@@ -131,7 +153,7 @@ def test_operators_dtype(op, kinds):
     values = [np.array([2, 1, 3]).astype({"i": np.int64, "b": bool, "n": np.float64}[k])
               for k in kinds]
     nodes = [sg.vector(f"v{i}", 3, dtype=np.asarray(v).dtype.name) for i, v in enumerate(values)]
-    _check_dtype_and_value(f, values)
+    _check_dtype_and_value(f, values, deliberate=(op, "".join(kinds)) in FLOAT64_BY_DESIGN)
     nodes = [sg.vector(f"v{i}", 3, dtype=np.asarray(v).dtype.name) for i, v in enumerate(values)]
     # a Python scalar on either side keeps NumPy 2's weak-scalar rule
     for scalar in (2, 2.0, True) if op not in "&|^" else (True,):
@@ -148,13 +170,13 @@ def test_operators_dtype(op, kinds):
 
 @pytest.mark.parametrize("kind", ["n", "i", "b"])
 def test_unary_operators(kind):
-    check_case(lambda m, x: -x if kind != "b" else ~x, [(kind, (2, 3))], grad=kind == "n")
-    if kind != "b":
-        check_case(lambda m, x: abs(x), [(kind, (2, 3))], grad=False)
-        check_case(lambda m, x: +x, [(kind, (2, 3))], grad=False)
-    else:
-        with pytest.raises(TypeError):
-            -sg.vector("m", 3, dtype="bool")
+    value = np.array([2, 0, -3]).astype({"n": np.float64, "i": np.int64, "b": bool}[kind])
+    for sym, f in (("-", lambda x: -x), ("abs", abs), ("+", lambda x: +x)):
+        if kind == "b" and sym == "+":
+            continue
+        _check_dtype_and_value(f, [value], deliberate=(sym, kind) in FLOAT64_BY_DESIGN)
+    check_case(lambda m, x: -x, [("n", (2, 3))])
+    check_case(lambda m, x: ~x, [("b", (2, 3))], grad=False)
 
 
 def test_clip_where_select():

@@ -80,3 +80,27 @@ def test_float_index_is_type_or_index_error():
         np.ones(3)[1.0]
     with pytest.raises((IndexError, TypeError)):
         sg.vector("v", 3)[1.0]
+
+
+@pytest.mark.parametrize("build", [lambda m, a: m.max(a, axis=1), lambda m, a: m.min(a),
+                                   lambda m, a: m.amax(a, axis=(0, 1))])
+def test_extreme_of_an_empty_axis_raises_as_numpy(build):
+    with pytest.raises(ValueError):
+        build(np, np.ones((2, 0)))
+    with pytest.raises(ValueError, match="zero-size"):
+        build(sg, sg.matrix("E", (2, 0)))
+    # an empty axis that is not reduced is fine, as in NumPy
+    assert sg.max(sg.matrix("E", (2, 0)), axis=0).shape == np.max(np.ones((2, 0)), axis=0).shape
+
+
+def test_stack_of_different_shapes_raises_instead_of_reordering():
+    with pytest.raises(ValueError):
+        np.stack([np.ones((2, 3)), np.ones((3, 2))])
+    with pytest.raises(ValueError, match="same shape"):
+        sg.stack([sg.matrix("A", (2, 3)), sg.matrix("B", (3, 2))])
+
+
+def test_diff_of_bools_is_not_equal_and_clip_without_bounds_is_identity():
+    from fidelity_harness import check_case
+    check_case(lambda m, a: m.diff(a, n=2, axis=0), [("b", (4, 3))], grad=False)
+    check_case(lambda m, a: m.clip(a, None, None), [("n", (2, 3))])

@@ -122,3 +122,17 @@ def test_accumulator_dtype(name, kind):
                grad=False)
     check_case(lambda m, x: getattr(m, name)(x, axis=-1, dtype=np.float64), [(kind, (3, 2))],
                grad=kind == "n")
+
+
+@pytest.mark.parametrize("name", ["sum", "prod", "mean"])
+@pytest.mark.parametrize("axis", [None, 0, -1])
+@pytest.mark.parametrize("mask_shape", [(3, 4), (4,)])
+def test_where_keyword(name, axis, mask_shape):
+    mask = np.random.default_rng(3).random(mask_shape) < 0.7
+    mask[..., 0] = True
+    with np.errstate(all="ignore"):  # an all-False slice: NaN mean (finite differences too)
+        empty = np.isnan(np.mean(np.ones((3, 4)), axis=axis, where=mask)).any()
+    check_case(lambda m, x: getattr(m, name)(x, axis=axis, where=mask), [("n", (3, 4))],
+               grad=not empty)
+    check_case(lambda m, x, w: getattr(m, name)(x, axis=axis, where=w),
+               [("n", (3, 4)), ("b", mask_shape)], seed=4, atol=1e-8) if name != "mean" else None

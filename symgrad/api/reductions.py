@@ -44,6 +44,18 @@ def _accumulated(name: str, a, dtype=None, out=None):
     return elementwise.astype(a, dtype=np.dtype(dtype).name)
 
 
+def _masked(name: str, a, where, fill):
+    """NumPy's ``where=`` of a reduction: ``a`` with ``fill`` (the identity) outside the
+    boolean mask ``where`` (broadcast to ``a``'s shape; ``True``: every entry)."""
+    if where is True:
+        return a
+    mask = as_node(where)
+    if mask.dtype != "bool":
+        raise TypeError(f"{name}: where= must be boolean, got {mask.dtype} ({describe(mask)})")
+    mask = broadcast_to(mask, a.shape) if mask.shape != a.shape else mask
+    return elementwise.where(mask, a, fill)
+
+
 def _axes(name: str, x, axis) -> tuple:
     """``axis`` normalized against ``x``, errors naming the function and the operand."""
     try:
@@ -58,11 +70,13 @@ def _flat(x):
 
 
 @command_line(a="node", axis="axis", keepdims="bool")
-def prod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None):
+def prod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=True):
     """NumPy ``prod``: the product over ``axis`` (None: all; an int or a tuple). Its
     gradient is the product of the *other* entries, formed without dividing by ``a``,
-    so it is exact where entries are zero. ``initial`` multiplies the result."""
+    so it is exact where entries are zero. ``initial`` multiplies the result; ``where``
+    (a boolean mask) leaves entries out."""
     a = _accumulated("prod", a, dtype, out)
+    a = _masked("prod", a, where, 1)
     result = scans.prod_op(a, axis=axis, keepdims=keepdims)
     return result if initial is None else result * initial
 
@@ -236,8 +250,9 @@ def diff(a, n=1, axis=-1, prepend=_NO_VALUE, append=_NO_VALUE):
     if len(parts) > 1:
         x = structure.concatenate(*parts, axis=axis)
     head = tuple(slice(None) for _ in range(axis))
-    for _ in range(n):
-        x = x[head + (slice(1, None),)] - x[head + (slice(None, -1),)]
+    for _ in range(n):  # of bools, NumPy's diff is not_equal (``-`` of bools raises)
+        later, earlier = x[head + (slice(1, None),)], x[head + (slice(None, -1),)]
+        x = elementwise.not_equal(later, earlier) if x.dtype == "bool" else later - earlier
     return x
 
 

@@ -27,13 +27,10 @@ from . import functions as F
 from . import reductions as R
 from . import shaping as S
 from .reductions import _no_buffers
-from ..ops.base import refuse_bool
 
 def positive(x):
-    """NumPy ``positive`` (unary ``+``): ``x`` itself (a bool ``x`` is refused, as NumPy)."""
-    x = as_node(x)
-    refuse_bool("positive", x)
-    return x
+    """NumPy ``positive`` (unary ``+``): ``x`` itself."""
+    return as_node(x)
 
 
 rint = F._named(lambda x: F.round(F.astype(x, "float64")), "rint", "NumPy ``rint``: to the nearest integer, "

@@ -184,39 +184,20 @@ def binary_samples(left: str = "real", right: str = "real"):
     return lambda: [Sample((Spec(a, left), Spec(b, right))) for a, b in BINARY_SAMPLES]
 
 
-def refuse_bool(name: str, *operands) -> None:
-    """NumPy's TypeError for arithmetic it does not define on booleans (``-``, ``sign``)."""
-    if any(o.dtype == "bool" for o in operands):
-        raise TypeError(f"{name}: NumPy does not support this on booleans "
-                        f"({', '.join(f'{o.dtype}{list(o.shape)}' for o in operands)}); "
-                        "use logical_not/logical_xor or astype first")
-
-
-def unary(name: str, numpy: str, vjp, domain: str = "real", fresh: bool = True,
-          keeps_int: bool = False, **fields) -> Op:
+def unary(name: str, numpy: str, vjp, domain: str = "real", fresh: bool = True, **fields) -> Op:
     """A float-valued elementwise function of one operand: ``f(x)`` (a ufunc call:
-    a fresh array). ``keeps_int``: an int64 operand gives int64, as NumPy's ``-x``,
-    ``abs(x)`` (a bool operand is refused, as NumPy does for ``-``)."""
-    def infer(x):
-        if not keeps_int:
-            return broadcast_infer(x, float_result=True)
-        refuse_bool(name, x)
-        return broadcast_infer(x)
-    return op(name, infer=infer, numpy=numpy,
+    a fresh array)."""
+    return op(name, infer=lambda x: broadcast_infer(x, float_result=True), numpy=numpy,
               vjp=vjp, jvp=diagonal_jvp(vjp), elementwise=True, samples=unary_samples(domain),
               fresh=fresh, **fields)
 
 
 def binary(name: str, numpy: str, vjp, left: str = "real", right: str = "real",
-           float_result: bool = False, fresh: bool = True, no_bools: bool = False,
-           **fields) -> Op:
-    """An elementwise function of two broadcast operands (``no_bools``: two bool operands
-    are refused, as NumPy's ``-`` does)."""
+           float_result: bool = False, fresh: bool = True, **fields) -> Op:
+    """An elementwise function of two broadcast operands."""
     def infer(a, b):
         if a.shape == () == b.shape and a.dtype == "float64" == b.dtype:
             return _SCALAR  # broadcast_infer's fast path, without its generic argument handling
-        if no_bools and a.dtype == "bool" == b.dtype:
-            refuse_bool(name, a, b)
         return broadcast_infer(a, b, float_result=float_result)
     return op(name, infer=infer, numpy=numpy, vjp=vjp, jvp=diagonal_jvp(vjp), elementwise=True,
               samples=binary_samples(left, right), fresh=fresh, **fields)

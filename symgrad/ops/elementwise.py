@@ -11,7 +11,6 @@ from ..ir.shapes import ShapeError, broadcast_shapes
 from . import facts as F
 from ..ir.print_forms import LOGICAL, PRODUCT, POSTFIX, POWER, RELATION, SCRIPT, SUM, SUPERSCRIPT, UNARY, ATOM, Piece
 from .base import (CONSTANT_FORMS, TINY, Sample, Spec, binary, broadcast_infer, diagonal_jvp,
-                   refuse_bool,
                    sympy_function, sympy_scalar,
                is_constant, op, unary, zeros)
 from . import runtime
@@ -271,7 +270,6 @@ add = binary("add", "{0} + {1}", lambda g, out, a, b: [g, g], fold=_fold_add, co
              unicode=_print_add,
              to_sympy=lambda s, node, a, b: s.linear(node, a, b, 1))
 subtract = binary("subtract", "{0} - {1}", lambda g, out, a, b: [g, -g], fold=_fold_subtract,
-                  no_bools=True,
                   scalar="{0} - {1}",
                   out_form="np.subtract({0}, {1}, out={out})",
                   operators=(operator.sub,),
@@ -375,7 +373,7 @@ power = binary("power", "{0} ** {1}",
                unicode=_print_power, latex=_latex_power,
                to_sympy=_sympy_power,
                cli=(("node", None), ("node", None)))
-negative = unary("negative", "-{0}", lambda g, out, x: [-g], fold=_fold_negative, keeps_int=True,
+negative = unary("negative", "-{0}", lambda g, out, x: [-g], fold=_fold_negative,
                  scalar="-{0}",
                  out_form="np.negative({0}, out={out})", facts=F.keeps("nonzero"),
                  operators=(operator.neg,),
@@ -466,7 +464,6 @@ tanh = unary("tanh", "np.tanh({0})", lambda g, out, x: [g * (1.0 - out * out)],
              to_sympy=sympy_function(lambda sp: sp.tanh), from_sympy=lambda sp: sp.tanh,
              cli=(("node", None),))
 abs_ = unary("abs", "np.abs({0})", lambda g, out, x: [g * sign(x)], domain="kinkfree",
-             keeps_int=True,
              scalar="abs({0})",
              kink=True, positive_result=True, facts=F.abs_facts,
              operators=(operator.abs,),
@@ -580,14 +577,10 @@ def _piecewise_constant(name: str, numpy: str, dtype: str = "float64", **fields)
     return op(name, infer=infer, numpy=numpy, differentiable=False, elementwise=True, **fields)
 
 
-def _int_infer(name: str):
-    """The shape rule of sign and the roundings: an int64 operand gives int64 (NumPy 2),
-    a float or bool one float64; ``sign`` of a bool is refused, as NumPy does."""
-    def infer(x, **attrs):
-        if name == "sign":
-            refuse_bool(name, x)
-        return broadcast_infer(x, dtype="int64" if x.dtype == "int64" else "float64")
-    return infer
+def _int_infer(x, **attrs):
+    """The shape rule of the roundings: an int64 operand gives int64 (NumPy 2.3+; the
+    node is the operand, by ``_int_is_rounded``), a float or bool one float64."""
+    return broadcast_infer(x, dtype="int64" if x.dtype == "int64" else "float64")
 
 
 def _int_is_rounded(x, decimals=0):
@@ -595,15 +588,15 @@ def _int_is_rounded(x, decimals=0):
     return x if x.dtype == "int64" and decimals >= 0 else None
 
 
-sign = _piecewise_constant("sign", "np.sign({0})", fresh=True, kink=True, infer=_int_infer("sign"),
+sign = _piecewise_constant("sign", "np.sign({0})", fresh=True, kink=True,
                            scalar="_scalar_sign({0})",
                            to_sympy=sympy_function(lambda sp: sp.sign), from_sympy=lambda sp: sp.sign)
 # Rounding: derivative 0 wherever it exists (between the jumps), as in JAX.
 floor = _piecewise_constant("floor", "np.floor({0})", fresh=True, kink=True,
-                            infer=_int_infer("floor"), fold=_int_is_rounded)
+                            infer=_int_infer, fold=_int_is_rounded)
 ceil = _piecewise_constant("ceil", "np.ceil({0})", fresh=True, kink=True,
-                           infer=_int_infer("ceil"), fold=_int_is_rounded)
-round_ = op("round", infer=_int_infer("round"), fold=_int_is_rounded,
+                           infer=_int_infer, fold=_int_is_rounded)
+round_ = op("round", infer=_int_infer, fold=_int_is_rounded,
             prepare=lambda x, decimals=0: {"decimals": int(operator.index(decimals))},
             numpy="np.round({0}, {decimals})", differentiable=False, elementwise=True,
             fresh=True, kink=True,
@@ -711,7 +704,7 @@ astype = op("astype", infer=lambda x, dtype: (x.shape, dtype), prepare=_astype_p
 
 # More piecewise-constant NumPy ufuncs: derivative 0 wherever it exists.
 trunc = _piecewise_constant("trunc", "np.trunc({0})", fresh=True, kink=True,
-                            infer=_int_infer("trunc"), fold=_int_is_rounded,
+                            infer=_int_infer, fold=_int_is_rounded,
                             cli=(("node", None),))
 floor_divide = _piecewise_constant("floor_divide", "np.floor_divide({0}, {1})", dtype=None,
                                    fresh=True, kink=True,
