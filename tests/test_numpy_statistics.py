@@ -194,8 +194,7 @@ def test_errors_name_the_problem():
         sg.cumulative_sum(sg.matrix("M", (2, 2)))
     with pytest.raises(TypeError, match="a_min and min"):
         sg.clip(x, 0.0, min=0.0)
-    with pytest.raises(ValueError, match="min must be given"):
-        sg.clip(x)
+    assert sg.clip(x) is x and sg.clip(x, None, None) is x  # NumPy 2.1+: no bound, no change
     with pytest.raises(ValueError, match="cannot be empty"):
         sg.convolve(x, np.zeros(0))
     with pytest.raises(ValueError, match="simultaneously"):

@@ -359,9 +359,13 @@ class Node:
     __slots__ = ("op", "operands", "attrs", "shape", "dtype", "__weakref__")
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         """``np.exp(node)``, ``A + node``, ``np.maximum(node, 0)``: the symgrad op or
-        function of the ufunc's name builds a node. Methods (``reduce``, ``at``, ...)
-        and ``out=`` have no graph meaning: NumPy then raises its TypeError."""
-        if method != "__call__" or kwargs:
+        function of the ufunc's name builds a node. Methods
+        with symgrad equivalents (``reduce``, ``accumulate``, ``outer``) build those; the
+        others (``at``, ...) and ``out=`` have no graph meaning: NumPy raises its TypeError."""
+        if method != "__call__":  # np.add.reduce(node), np.multiply.outer(a, b), ...
+            build = NUMPY_FUNCTIONS.get(f"ufunc.{method}")
+            return NotImplemented if build is None else build(ufunc.__name__, *inputs, **kwargs)
+        if kwargs:
             return NotImplemented
         build = _numpy_counterpart(ufunc.__name__)
         return NotImplemented if build is None else build(*inputs)
