@@ -161,3 +161,10 @@ def test_node_attributes_as_numpy():
         np.asarray(x)
     with pytest.raises(TypeError):
         len(sg.scalar("s"))
+
+
+def test_trace_accepts_numpys_float64_dtype():
+    check_case(lambda m, a: m.trace(a, dtype=np.float64), [("n", (3, 3))])
+    import symgrad as sg
+    with pytest.raises(TypeError):
+        sg.trace(sg.matrix("A", (2, 2)), dtype=np.int64)
