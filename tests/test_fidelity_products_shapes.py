@@ -168,3 +168,17 @@ def test_trace_accepts_numpys_float64_dtype():
     import symgrad as sg
     with pytest.raises(TypeError):
         sg.trace(sg.matrix("A", (2, 2)), dtype=np.int64)
+
+
+@pytest.mark.parametrize("mode", ["clip", "wrap"])
+@pytest.mark.parametrize("axis", [None, 0, -1])
+def test_take_modes(mode, axis):
+    idx = np.array([[5, -7], [1, 2]])
+    check_case(lambda m, a: m.take(a, idx, axis=axis, mode=mode), [("n", (3, 4))])
+    check_case(lambda m, a, i: m.take(a, i, axis=axis, mode=mode), [("n", (3, 4)), ("i", (5,))])
+
+
+@pytest.mark.parametrize("shape", [(3, 2), (-1,), (2, -1, 1), 6])
+def test_reshape_fortran_order(shape):
+    check_case(lambda m, a: m.reshape(a, shape, order="F"), [("n", (2, 3))])
+    check_case(lambda m, a: m.reshape(a, shape, order="F"), [("n", (2, 3))], module=np)

@@ -198,10 +198,14 @@ def transpose(a, axes=None):
 
 @command_line(a="node", shape="shape")
 def reshape(a, shape, order="C", *, copy=None):
-    """NumPy ``reshape`` (C order; one ``-1`` is inferred); named dimensions may be kept.
+    """NumPy ``reshape`` (C or F order; one ``-1`` is inferred); named dimensions may be kept.
     ``copy`` has no meaning for an immutable node."""
+    if order == "F":  # Fortran order: reshape the transpose, transpose back
+        shape = (shape,) if isinstance(shape, int) else tuple(shape)
+        flipped = structure.reshape(structure.transpose(as_node(a)), shape=shape[::-1])
+        return structure.transpose(flipped)
     if order != "C":
-        raise ValueError(f"reshape: only order='C' is supported, got {order!r}")
+        raise ValueError(f"reshape: order must be 'C' or 'F', got {order!r}")
     return structure.reshape(a, shape=shape)
 
 
