@@ -218,3 +218,43 @@ def test_hessian_of_linalg_against_finite_differences(name):
                                np.tensordot(hess, A0, 2), rtol=1e-8, atol=1e-8)
     np.testing.assert_allclose(sg.function([X, V], sg.jvp(f, X, V))(X0, A0),
                                np.sum(grad(X0) * A0), rtol=1e-8, atol=1e-10)
+
+
+DECOMPOSITIONS = {  # sign-invariant functions of the factors, so NumPy's own signs do not matter
+    "eigh projector": (lambda m, a: (lambda w, q: q * q)(*m.linalg.eigh(a)), [("spd", (3, 3))]),
+    "eigh batched w": (lambda m, a: m.linalg.eigh(a)[0], [("spd", (2, 3, 3))]),
+    "svd U U^T": (lambda m, a: (lambda u, s, vh: u @ m.swapaxes(u, -1, -2))(
+        *m.linalg.svd(a, full_matrices=False)), [("n", (2, 4, 3))]),
+    "svd U diag(s) Vh": (lambda m, a: (lambda u, s, vh: (u * s[..., None, :]) @ vh)(
+        *m.linalg.svd(a, full_matrices=False)), [("n", (4, 3))]),
+    "qr Q R": (lambda m, a: (lambda q, r: q @ r)(*m.linalg.qr(a)), [("n", (4, 3))]),
+    "qr |R|": (lambda m, a: abs(m.linalg.qr(a)[1]), [("n", (2, 4, 3))]),
+    "slogdet neg det": (lambda m, a: tuple(m.linalg.slogdet(a)), [("n", (4, 4))]),
+    "lstsq x": (lambda m, a, b: m.linalg.lstsq(a, b, rcond=None)[0], [("n", (5, 3)), ("n", (5,))]),
+}
+
+
+@pytest.mark.parametrize("name", list(DECOMPOSITIONS))
+def test_decomposition_gradients(name):
+    fn, specs = DECOMPOSITIONS[name]
+    check_case(fn, specs, seed=3)
+
+
+@pytest.mark.parametrize("build", [
+    lambda x: sg.max(x, axis=0) @ sg.max(x, axis=0), lambda x: sg.var(x, ddof=1),
+    lambda x: sg.sum(sg.std(x, axis=1)), lambda x: sg.prod(x), lambda x: sg.logsumexp(x),
+    lambda x: sg.linalg.norm(x), lambda x: sg.linalg.norm(x, "nuc"),
+    lambda x: sg.sum(sg.cumprod(x, axis=1)), lambda x: sg.sum(sg.sort(x, axis=0)[0] ** 3),
+    lambda x: sg.sum(sg.tanh(x) * sg.arctan2(x, 1.5)), lambda x: sg.mean(sg.exp(x) / sg.cosh(x)),
+    lambda x: sg.sum(sg.einsum("ij,ik->jk", x, x) ** 2)])
+def test_hessian_and_hvp_of_reductions_against_finite_differences(build):
+    X = sg.matrix("X", (3, 3))
+    f = build(X)
+    grad = sg.function([X], sg.grad(f, X))
+    hess = sg.function([X], sg.hessian(f, X))(X0)
+    fd = np.stack([central_difference(lambda v: grad(v).ravel()[k], [X0], 0)
+                   for k in range(9)]).reshape(3, 3, 3, 3)
+    np.testing.assert_allclose(hess, fd, rtol=1e-5, atol=1e-5)
+    V = sg.matrix("V", (3, 3))
+    np.testing.assert_allclose(sg.function([X, V], sg.hvp(f, X, V))(X0, A0),
+                               np.tensordot(hess, A0, 2), rtol=1e-7, atol=1e-8)
