@@ -182,3 +182,16 @@ def test_take_modes(mode, axis):
 def test_reshape_fortran_order(shape):
     check_case(lambda m, a: m.reshape(a, shape, order="F"), [("n", (2, 3))])
     check_case(lambda m, a: m.reshape(a, shape, order="F"), [("n", (2, 3))], module=np)
+
+
+def test_more_array_methods_as_numpy():
+    check_case(lambda m, a: a.argpartition(1, axis=0)[1:2], [("n", (4, 3))])  # the kth: unique
+    sorted_values = np.array([0.0, 1.0, 2.5])
+    import symgrad as sg
+    a = sg.vector("a", 3)
+    np.testing.assert_array_equal(sg.function([a], a.searchsorted(np.array([0.5, 3.0])))(
+        sorted_values), sorted_values.searchsorted([0.5, 3.0]))
+    k = sg.vector("k", 3, dtype="int64")
+    choices = [np.arange(3.0), -np.arange(3.0)]
+    np.testing.assert_array_equal(sg.function([k], k.choose(choices))(np.array([0, 1, 1])),
+                                  np.array([0, 1, 1]).choose(choices))

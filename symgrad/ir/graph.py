@@ -632,7 +632,8 @@ def _logical(python_operator, *operands):
 
 
 for _name in ("prod", "var", "std", "argmax", "argmin", "cumsum", "cumprod", "all", "any",
-              "trace", "diagonal", "round", "conj", "conjugate", "copy", "take", "argsort"):
+              "trace", "diagonal", "round", "conj", "conjugate", "copy", "take", "argsort",
+              "argpartition", "searchsorted", "choose"):
     setattr(Node, _name, _array_method(_name))
 del _name
 
