@@ -215,8 +215,12 @@ def pinv(a, rcond=None, hermitian=False, *, rtol=_NOT_GIVEN):
 def matrix_rank(A, tol=None, hermitian=False, *, rtol=None):  # noqa: N803  (NumPy's name)
     """NumPy ``linalg.matrix_rank``: an int64 node, not differentiable. ``tol`` is an
     absolute cutoff on the singular values; NumPy 2's ``rtol`` (used when ``tol`` is None)
-    a relative one, times the largest singular value."""
-    a = _matrices("matrix_rank", A, square=False)
+    a relative one, times the largest singular value. Of a vector or a number (NumPy):
+    1 unless every entry is 0."""
+    a = as_node(A)
+    if a.ndim < 2:
+        return elementwise.astype(_F.count_nonzero(a) > 0, dtype="int64")
+    a = _matrices("matrix_rank", a, square=False)
     if tol is not None or rtol is None:
         return D.matrix_rank(a, tol=tol, hermitian=hermitian)
     s = D.singular_values(a)

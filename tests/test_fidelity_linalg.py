@@ -258,3 +258,11 @@ def test_hessian_and_hvp_of_reductions_against_finite_differences(build):
     V = sg.matrix("V", (3, 3))
     np.testing.assert_allclose(sg.function([X, V], sg.hvp(f, X, V))(X0, A0),
                                np.tensordot(hess, A0, 2), rtol=1e-7, atol=1e-8)
+
+
+@pytest.mark.parametrize("value", [np.ones(3), np.zeros(3), np.array(2.0), np.array([0.0, -1.0])])
+def test_matrix_rank_of_a_vector_or_number_as_numpy(value):
+    x = sg.tensor("x", value.shape)
+    node = sg.linalg.matrix_rank(x)
+    got = sg.function([x], node)(value)
+    assert node.dtype == np.int64 and got == np.linalg.matrix_rank(value)
