@@ -89,3 +89,34 @@ def test_xlogy_is_zero_where_x_is_zero_with_finite_gradient():
     gx, gy = sg.function([x, y], sg.grad(sg.sum(out), [x, y]))(xv, yv)
     assert np.isfinite(gx).all() and np.isfinite(gy).all()
     np.testing.assert_allclose([gx[1], gy[1]], [np.log(3.0), 2.0 / 3.0])
+
+
+SMALL = {
+    "isposinf": (lambda m, a: m.isposinf(a / 0.0), [("n", (2, 3))]),
+    "isneginf": (lambda m, a: m.isneginf(a / 0.0), [("n", (2, 3))]),
+    "isreal": (lambda m, a: m.isreal(a), [("n", (2, 3))]),
+    "iscomplex": (lambda m, a: m.iscomplex(a), [("n", (2, 3))]),
+    "ldexp": (lambda m, a, k: m.ldexp(a, k), [("n", (2, 3)), ("i", (3,))]),
+    "modf": (lambda m, a: m.modf(a * 3.0), [("n", (2, 3))]),
+    "array_equal": (lambda m, a: m.array_equal(a, a + 0.0), [("n", (2, 3))]),
+}
+
+
+@pytest.mark.parametrize("name", list(SMALL))
+@pytest.mark.parametrize("module", ["sg", "np"])
+def test_small_numpy_functions(name, module):
+    fn, specs = SMALL[name]
+    with np.errstate(all="ignore"):
+        check_case(fn, specs, module=sg if module == "sg" else np)
+
+
+def test_shape_queries_and_modf_at_infinity():
+    x = sg.tensor("x", (2, 3, 4))
+    assert (np.ndim(x), np.shape(x), np.size(x), np.size(x, -1)) == (3, (2, 3, 4), 24, 4)
+    assert sg.isrealobj(x) and not sg.iscomplexobj(x)
+    assert sg.array_equal(x, sg.tensor("y", (2, 3))) is False
+    v = sg.vector("v", 3)
+    value = np.array([np.inf, -np.inf, -2.5])
+    for got, want in zip(sg.function([v], list(sg.modf(v)))(value), np.modf(value)):
+        np.testing.assert_array_equal(got, want)
+        np.testing.assert_array_equal(np.signbit(got), np.signbit(want))

@@ -273,11 +273,86 @@ def _ufunc_outer(name, a, b, **kwargs):
     return build(structure.reshape(a, shape=a.shape + (1,) * b.ndim), b)
 
 
+def ndim(a):
+    """NumPy ``ndim``: the number of axes (a Python int)."""
+    return as_node(a).ndim
+
+
+def shape(a):
+    """NumPy ``shape``: the shape tuple (ints or dimension names)."""
+    return as_node(a).shape
+
+
+def size(a, axis=None):
+    """NumPy ``size``: the number of entries, or the length of ``axis``."""
+    a = as_node(a)
+    return a.size if axis is None else a.shape[normalize_axes(axis, a.ndim)[0]]
+
+
+def isposinf(x):
+    """NumPy ``isposinf``: ``x == +inf`` (a bool node)."""
+    return E.equal(as_node(x), np.inf)
+
+
+def isneginf(x):
+    """NumPy ``isneginf``: ``x == -inf`` (a bool node)."""
+    return E.equal(as_node(x), -np.inf)
+
+
+def isreal(x):
+    """NumPy ``isreal`` of a real array: True everywhere (a bool node)."""
+    x = as_node(x)
+    return structure.broadcast_to_op(constant(True), shape=x.shape)
+
+
+def iscomplex(x):
+    """NumPy ``iscomplex`` of a real array: False everywhere (a bool node)."""
+    x = as_node(x)
+    return structure.broadcast_to_op(constant(False), shape=x.shape)
+
+
+def isrealobj(x):
+    """NumPy ``isrealobj``: symgrad nodes are never complex."""
+    return True
+
+
+def iscomplexobj(x):
+    """NumPy ``iscomplexobj``: symgrad nodes are never complex."""
+    return False
+
+
+def ldexp(x1, x2):
+    """NumPy ``ldexp``: ``x1 · 2**x2`` (float64; the derivative in ``x1`` is ``2**x2``)."""
+    return as_node(x1) * T.exp2(as_node(x2))
+
+
+def modf(x):
+    """NumPy ``modf``: (fractional part, integral part), both with ``x``'s sign; the
+    fractional part has derivative 1, the integral part 0."""
+    x = as_node(x)
+    whole = E.trunc(x)
+    return E.where(E.isinf(x), T.copysign(0.0, x), x - whole), whole  # modf(±inf) = (±0, ±inf)
+
+
+def array_equal(a1, a2, equal_nan=False):
+    """NumPy ``array_equal``: a 0-d bool node (every entry equal), or False for different
+    shapes (known at build time)."""
+    a1, a2 = as_node(a1), as_node(a2)
+    if a1.shape != a2.shape:
+        return False
+    same = E.equal(a1, a2)
+    if equal_nan:
+        same = E.logical_or(same, E.logical_and(E.isnan(a1), E.isnan(a2)))
+    return statistics.all(same)
+
+
 __all__ = ["add", "subtract", "multiply", "divide", "true_divide", "negative", "absolute",
            "fabs", "degrees", "radians", "row_stack", "real", "conj", "conjugate",
            "real_if_close", "imag", "angle", "hypot", "rollaxis", "append", "linspace",
            "gradient", "r_", "c_", "float64", "int64", "bool_", "acos", "asin", "atan",
-           "acosh", "asinh", "atanh", "atan2", "pow", "unstack", "isclose", "allclose"]
+           "acosh", "asinh", "atanh", "atan2", "pow", "unstack", "isclose", "allclose",
+           "ndim", "shape", "size", "isposinf", "isneginf", "isreal", "iscomplex",
+           "isrealobj", "iscomplexobj", "ldexp", "modf", "array_equal"]
 NUMPY_FUNCTIONS.update({name: globals()[name] for name in __all__
                         if name not in ("r_", "c_", "float64", "int64", "bool_")})
 NUMPY_FUNCTIONS.update({"ufunc.reduce": _ufunc_reduce, "ufunc.accumulate": _ufunc_accumulate,
