@@ -124,15 +124,24 @@ def test_accumulator_dtype(name, kind):
                grad=kind == "n")
 
 
-@pytest.mark.parametrize("name", ["sum", "prod", "mean"])
+@pytest.mark.parametrize("name", ["sum", "prod", "mean", "var", "std"])
 @pytest.mark.parametrize("axis", [None, 0, -1])
 @pytest.mark.parametrize("mask_shape", [(3, 4), (4,)])
 def test_where_keyword(name, axis, mask_shape):
     mask = np.random.default_rng(3).random(mask_shape) < 0.7
     mask[..., 0] = True
     with np.errstate(all="ignore"):  # an all-False slice: NaN mean (finite differences too)
-        empty = np.isnan(np.mean(np.ones((3, 4)), axis=axis, where=mask)).any()
+        empty = np.isnan(np.var(np.ones((3, 4)), axis=axis, where=mask, ddof=1)).any()
     check_case(lambda m, x: getattr(m, name)(x, axis=axis, where=mask), [("n", (3, 4))],
                grad=not empty)
     check_case(lambda m, x, w: getattr(m, name)(x, axis=axis, where=w),
-               [("n", (3, 4)), ("b", mask_shape)], seed=4, atol=1e-8) if name != "mean" else None
+               [("n", (3, 4)), ("b", mask_shape)], seed=4, atol=1e-8) if name in ("sum", "prod") \
+        else None
+
+
+@pytest.mark.parametrize("name", ["var", "std"])
+@pytest.mark.parametrize("ddof", [0, 1])
+def test_var_std_where_with_ddof(name, ddof):
+    mask = np.array([[True, False, True, True], [True, True, False, True], [False, True, True, True]])
+    check_case(lambda m, x: getattr(m, name)(x, axis=1, ddof=ddof, where=mask, keepdims=True),
+               [("n", (3, 4))])

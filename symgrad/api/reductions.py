@@ -102,27 +102,44 @@ def _ddof(name: str, ddof, correction):
 
 
 @command_line(a="node", axis="axis", ddof="dim", keepdims="bool")
-def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, mean=None,
-        correction=None):
+def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=True,
+        mean=None, correction=None):
     """NumPy ``var``: ``sum((a - mean(a))²) / (n - ddof)`` over ``axis`` (two passes,
     as NumPy: the mean is subtracted before squaring, never ``E[a²] - E[a]²``).
-    ``mean``: the mean already computed (kept dimensions), as NumPy 2 takes it."""
+    ``mean``: the mean already computed (kept dimensions), as NumPy 2 takes it;
+    ``where``: a boolean mask of the entries counted (``n`` is its count)."""
     _no_buffers("var", dtype, out)
     ddof = _ddof("var", ddof, correction)
     x = as_node(a)
     axes = _axes("var", x, axis)
+    if where is not True:
+        return _masked_var(x, axes, where, ddof, keepdims, mean)
     centered = x - (_mean(x, axis=axes, keepdims=True) if mean is None else mean)
     return sum_(centered * centered, axis=axes, keepdims=keepdims) / _dof("var", x, axes, ddof)
 
 
+def _masked_var(x, axes, where, ddof, keepdims, mean):
+    """``var`` over the entries the mask ``where`` selects (NumPy's ``where=``)."""
+    ones = _masked("var", structure.broadcast_to_op(1.0, shape=x.shape), where, 0.0)
+    count = sum_(ones, axis=axes, keepdims=True)
+    if mean is None:
+        mean = sum_(_masked("var", x, where, 0.0), axis=axes, keepdims=True) / count
+    centered = _masked("var", x - mean, where, 0.0)
+    divisor = elementwise.maximum(sum_(ones, axis=axes, keepdims=keepdims) - ddof, 0.0)
+    return sum_(centered * centered, axis=axes, keepdims=keepdims) / divisor
+
+
 @command_line(a="node", axis="axis", ddof="dim", keepdims="bool")
-def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, mean=None,
+def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=True, mean=None,
         correction=None):
     """NumPy ``std``: ``sqrt(var(a, axis, ddof=ddof))``. Its gradient is infinite where
     the variance is 0 (constant data), as in NumPy-based autograd, except over a single
     entry with ``ddof=0``: that std is identically 0, so its derivative is 0."""
     ddof = _ddof("std", ddof, correction)
-    variance = var(a, axis=axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims, mean=mean)
+    variance = var(a, axis=axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims,
+                   where=where, mean=mean)
+    if where is not True:
+        return elementwise.sqrt(variance)
     x = as_node(a)
     dims = [x.shape[i] for i in _axes("std", x, axis)]
     if ddof == 0 and all(isinstance(d, int) for d in dims) and math.prod(dims) == 1:
