@@ -499,7 +499,7 @@ def matrix_transpose(x, /):
     return S.swapaxes(x, -1, -2)
 
 
-def permute_dims(a, /, axes=None):
+def permute_dims(a, axes=None):
     """The array API's ``permute_dims``: NumPy's ``transpose``."""
     return F.transpose(a, axes)
 
