@@ -120,3 +120,36 @@ def test_shape_queries_and_modf_at_infinity():
     for got, want in zip(sg.function([v], list(sg.modf(v)))(value), np.modf(value)):
         np.testing.assert_array_equal(got, want)
         np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
+
+
+SPECIAL = {"expit": "n", "logit": "unit", "erf": "n", "erfc": "n", "gammaln": "p",
+           "digamma": "p", "psi": "p", "ndtr": "n"}
+
+
+@pytest.mark.parametrize("name", list(SPECIAL))
+@pytest.mark.parametrize("shape", [(), (2, 3)])
+def test_scipy_special_values_and_gradients(name, shape):
+    kind = SPECIAL[name]
+
+    def f(m, x):
+        x = x * 0.4 + 0.5 if kind == "unit" else x
+        return getattr(sg.special if m is sg else scipy_special, name)(x)
+    check_case(f, [("u" if kind == "unit" else kind, shape)])
+    check_case(lambda m, x: getattr(scipy_special, name)(x * 0.4 + 0.5 if kind == "unit" else x),
+               [("u" if kind == "unit" else kind, shape)])  # SciPy's ufunc on a node
+
+
+@pytest.mark.parametrize("n", [0, 1, 2])
+def test_polygamma(n):
+    check_case(lambda m, x: (sg.special if m is sg else scipy_special).polygamma(n, x),
+               [("p", (3,))])
+
+
+@pytest.mark.parametrize("axis", [None, 0, -1])
+@pytest.mark.parametrize("b_shape", [None, (4,), (3, 4)])
+def test_scipy_logsumexp_with_weights(axis, b_shape):
+    b = None if b_shape is None else np.random.default_rng(2).uniform(0.5, 2.0, b_shape)
+    check_case(lambda m, x: (sg.special if m is sg else scipy_special).logsumexp(
+        x, axis=axis, b=b, keepdims=True), [("n", (3, 4))])
+    check_case(lambda m, x: tuple((sg.special if m is sg else scipy_special).logsumexp(
+        x, axis=axis, b=None if b is None else -b, return_sign=True)), [("n", (3, 4))])
