@@ -145,3 +145,14 @@ def test_var_std_where_with_ddof(name, ddof):
     mask = np.array([[True, False, True, True], [True, True, False, True], [False, True, True, True]])
     check_case(lambda m, x: getattr(m, name)(x, axis=1, ddof=ddof, where=mask, keepdims=True),
                [("n", (3, 4))])
+
+
+@pytest.mark.parametrize("method", ["linear", "lower", "higher", "nearest", "midpoint",
+                                    "interpolated_inverted_cdf", "hazen", "weibull",
+                                    "median_unbiased", "normal_unbiased"])
+@pytest.mark.parametrize("n", [1, 2, 5])
+def test_quantile_methods(method, n):
+    q = [0.0, 0.01, 0.3, 0.5, 0.77, 0.99, 1.0]
+    check_case(lambda m, x: m.quantile(x, q, axis=-1, method=method), [("n", (2, n))])
+    check_case(lambda m, x: m.percentile(x, 40.0, axis=0, method=method, keepdims=True),
+               [("n", (n, 3))])

@@ -88,13 +88,23 @@ def _along_last(name: str, a, axis):
 
 #: NumPy's quantile methods symgrad has: the two sorted positions (of a virtual index
 #: ``v = q (n - 1)``) and the fraction between them.
-QUANTILE_METHODS = {
+_AT_VIRTUAL_INDEX = {
     "linear": lambda v: (np.floor(v), np.floor(v) + 1, v - np.floor(v)),
     "lower": lambda v: (np.floor(v), np.floor(v), 0.0 * v),
     "higher": lambda v: (np.ceil(v), np.ceil(v), 0.0 * v),
     "nearest": lambda v: (np.around(v), np.around(v), 0.0 * v),
     "midpoint": lambda v: (np.floor(v), np.ceil(v), 0.5 + 0.0 * v),
 }
+#: NumPy's continuous methods (H&F 1996): ``v = n q + α + q (1 - α - β) - 1``, linear.
+_PLOTTING_POSITIONS = {"interpolated_inverted_cdf": (0.0, 1.0), "hazen": (0.5, 0.5),
+                       "weibull": (0.0, 0.0), "median_unbiased": (1 / 3, 1 / 3),
+                       "normal_unbiased": (3 / 8, 3 / 8)}
+QUANTILE_METHODS = {name: (lambda rule: lambda q, n: rule(q * (n - 1)))(rule)
+                    for name, rule in _AT_VIRTUAL_INDEX.items()}
+QUANTILE_METHODS.update({
+    name: (lambda alpha, beta: lambda q, n: _AT_VIRTUAL_INDEX["linear"](
+        n * q + alpha + q * (1 - alpha - beta) - 1))(alpha, beta)
+    for name, (alpha, beta) in _PLOTTING_POSITIONS.items()})
 
 
 def _lerp(a: Node, b: Node, t: float) -> Node:
@@ -109,7 +119,8 @@ def quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
              keepdims=False, *, weights=None, interpolation=None):
     """NumPy ``quantile``: the ``q``-th quantiles (constants in [0, 1]) along ``axis``,
     interpolated as ``method`` says ("linear", "lower", "higher", "nearest",
-    "midpoint"); the result's leading axes are ``q``'s."""
+    "midpoint", and the continuous "interpolated_inverted_cdf", "hazen", "weibull",
+    "median_unbiased", "normal_unbiased"); the result's leading axes are ``q``'s."""
     _no_buffers("quantile", None, out)
     if interpolation is not None:
         method = interpolation
@@ -130,7 +141,7 @@ def quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
     ordered = S.sort(flat, axis=-1)
     picks = []
     for value in q.ravel():
-        low, high, t = QUANTILE_METHODS[method](value * (n - 1))
+        low, high, t = QUANTILE_METHODS[method](value, n)
         pick = [ordered[..., int(np.clip(i, 0, n - 1))] for i in (low, high)]
         picks.append(_lerp(pick[0], pick[1], float(t)))
     result = F.stack(picks) if q.ndim else picks[0]
