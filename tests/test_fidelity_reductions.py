@@ -156,3 +156,19 @@ def test_quantile_methods(method, n):
     check_case(lambda m, x: m.quantile(x, q, axis=-1, method=method), [("n", (2, n))])
     check_case(lambda m, x: m.percentile(x, 40.0, axis=0, method=method, keepdims=True),
                [("n", (n, 3))])
+
+
+@pytest.mark.parametrize("axis,keepdims", [(0, False), (0, True), (None, False)])
+def test_median_of_an_empty_axis_is_nan_and_quantile_raises_index_error(axis, keepdims):
+    with np.errstate(all="ignore"), pytest.warns(RuntimeWarning):
+        np.median(np.ones((0, 3)), axis=axis)
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        check_case(lambda m, x: m.median(x, axis=axis, keepdims=keepdims), [("n", (0, 3))],
+                   grad=False)
+    import symgrad as sg
+    with pytest.raises(IndexError):
+        np.quantile(np.ones((0, 3)), 0.5, axis=0)
+    with pytest.raises(IndexError):
+        sg.quantile(sg.matrix("E", (0, 3)), 0.5, axis=0)

@@ -136,8 +136,8 @@ def quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
         raise ValueError("Quantiles must be in the range [0, 1]")
     flat, kept, rest = _along_last("quantile", a, axis)
     n = flat.shape[-1]
-    if n == 0:
-        raise ValueError(f"quantile of an empty axis ({describe(as_node(a))})")
+    if n == 0:  # NumPy raises IndexError here
+        raise IndexError(f"quantile of an empty axis ({describe(as_node(a))})")
     ordered = S.sort(flat, axis=-1)
     picks = []
     for value in q.ravel():
@@ -164,6 +164,8 @@ def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
     the two middle ones for an even count)."""
     _no_buffers("median", None, out)
     flat, kept, rest = _along_last("median", a, axis)
+    if flat.shape[-1] == 0:  # NumPy: NaN (with a RuntimeWarning), not differentiable
+        return structure.broadcast_to_op(np.nan, shape=kept if keepdims else rest)
     middle = S._median_keep(flat, flat.ndim - 1)
     return structure.reshape(middle, shape=kept if keepdims else rest)
 
