@@ -195,3 +195,19 @@ def test_more_array_methods_as_numpy():
     choices = [np.arange(3.0), -np.arange(3.0)]
     np.testing.assert_array_equal(sg.function([k], k.choose(choices))(np.array([0, 1, 1])),
                                   np.array([0, 1, 1]).choose(choices))
+
+
+INPUT_INDEX = {
+    "a[i]": (lambda m, a, i: a[i], [("n", (4, 3)), ("i", (5,))]),
+    "a[:, i]": (lambda m, a, i: a[:, i], [("n", (3, 4)), ("i", (2, 2))]),
+    "a[i, i]": (lambda m, a, i: a[i, i], [("n", (4, 4)), ("i", (6,))]),
+    "take i": (lambda m, a, i: m.take(a, i, axis=-1), [("n", (2, 4)), ("i", (3,))]),
+    "take_along i": (lambda m, a, i: m.take_along_axis(a, i, axis=0), [("n", (4, 3)), ("i", (2, 3))]),
+}
+
+
+@pytest.mark.parametrize("name", list(INPUT_INDEX))
+def test_indices_given_as_inputs(name):
+    fn, specs = INPUT_INDEX[name]
+    # indices drawn in [-3, 3]: valid for every axis of size >= 4 (negative ones wrap)
+    check_case(fn, specs, seed=5)
