@@ -211,3 +211,9 @@ def test_indices_given_as_inputs(name):
     fn, specs = INPUT_INDEX[name]
     # indices drawn in [-3, 3]: valid for every axis of size >= 4 (negative ones wrap)
     check_case(fn, specs, seed=5)
+
+
+@pytest.mark.parametrize("kind", ["n", "i"])
+def test_where_reads_a_non_bool_condition_as_nonzero(kind):
+    check_case(lambda m, c, x, y: m.where(c, x, y), [(kind, (2, 3)), ("n", (2, 3)), ("n", (3,))])
+    check_case(lambda m, c, x, y: m.where(c * 0, x, y), [(kind, (2, 3)), ("n", (2, 3)), ("n", (3,))])

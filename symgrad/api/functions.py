@@ -102,8 +102,12 @@ def select(condlist, choicelist, default=0):
 @command_line(condition="node", x="node", y="node")
 def where(condition, x, y):
     """``x`` where ``condition`` holds, else ``y`` (``condition`` a boolean node, e.g.
-    ``x > 0``). NumPy's one-argument ``where(condition)`` (the indices of the true
-    entries) has a data-dependent shape and is refused."""
+    ``x > 0``; a number or int condition is read as ``condition != 0``, as NumPy).
+    NumPy's one-argument ``where(condition)`` (the indices of the true entries) has a
+    data-dependent shape and is refused."""
+    condition = as_node(condition)
+    if condition.dtype != "bool":
+        condition = elementwise.not_equal(condition, 0)
     return elementwise.where(condition, x, y)
 
 
