@@ -104,3 +104,13 @@ def test_diff_of_bools_is_not_equal_and_clip_without_bounds_is_identity():
     from fidelity_harness import check_case
     check_case(lambda m, a: m.diff(a, n=2, axis=0), [("b", (4, 3))], grad=False)
     check_case(lambda m, a: m.clip(a, None, None), [("n", (2, 3))])
+
+
+@pytest.mark.parametrize("build", [lambda a: sg.squeeze(a, 0), lambda a: sg.split(a, 2, axis=1),
+                                   lambda a: sg.repeat(a, [1, 2], axis=1),
+                                   lambda a: sg.reshape(a, (4, 2)), lambda a: a @ a,
+                                   lambda a: sg.linalg.inv(a), lambda a: sg.sum(a, axis=3)])
+def test_messages_name_the_operand_and_its_shape(build):
+    with pytest.raises(ValueError) as info:
+        build(sg.matrix("A", (2, 3)))
+    assert "'A' (2, 3)" in str(info.value)
