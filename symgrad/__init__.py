@@ -43,7 +43,10 @@ from .api.lookups import *  # noqa: F401,F403
 from .api.numpy_names import (add, subtract, multiply, divide, true_divide, negative, absolute,
                               fabs, degrees, radians, row_stack, real, conj, conjugate,
                               real_if_close, imag, angle, hypot, rollaxis, append, linspace,
-                              gradient, r_, c_, float64, int64, bool_)
+                              gradient, r_, c_, float64, int64, bool_, acos, asin, atan,
+                              acosh, asinh, atanh, atan2, pow, unstack, isclose, allclose,
+                              ndim, shape, size, isposinf, isneginf, isreal, iscomplex,
+                              isrealobj, iscomplexobj, ldexp, modf, array_equal)
 norm = linalg.norm  # noqa: F811  (sg.norm is sg.linalg.norm: every ord and axis)
 det, inv, solve, slogdet = linalg.det, linalg.inv, linalg.solve, linalg.slogdet  # noqa: F811
 from .autodiff.sweeps import grad, hessian, hvp, jacobian, jvp
@@ -84,7 +87,9 @@ __all__ = [
     "add", "subtract", "multiply", "divide", "true_divide", "negative", "absolute", "fabs",
     "degrees", "radians", "row_stack", "real", "conj", "conjugate", "real_if_close", "imag",
     "angle", "hypot", "rollaxis", "append", "linspace", "gradient", "r_", "c_", "float64",
-    "int64", "bool_",
+    "int64", "bool_", "acos", "asin", "atan", "acosh", "asinh", "atanh", "atan2", "pow",
+    "unstack", "isclose", "allclose", "ndim", "shape", "size", "isposinf", "isneginf",
+    "isreal", "iscomplex", "isrealobj", "iscomplexobj", "ldexp", "modf", "array_equal",
     "grad", "hessian", "hvp", "jacobian", "jvp",
     "Function", "codegen", "function",
     "latex", "pretty", "to_sympy", "from_sympy", "op_count", "to_networkx", "to_dot", "explain",

@@ -18,7 +18,7 @@ __all__ = ["det", "inv", "logdet", "norm", "slogdet", "solve", "cholesky", "eigh
            "eig", "eigvals",
            "solve_triangular", "svd", "qr", "pinv", "matrix_rank", "lstsq", "matrix_power",
            "vector_norm", "matrix_norm", "svdvals", "cond", "multi_dot", "matrix_transpose",
-           "LinAlgError"]
+           "tensorinv", "tensorsolve", "LinAlgError"]
 
 LinAlgError = np.linalg.LinAlgError
 EighResult = namedtuple("EighResult", ["eigenvalues", "eigenvectors"])
@@ -189,15 +189,83 @@ def _householder_raw(a):
     return _F.stack(columns, -2), _F.stack(taus, -1)
 
 
-def pinv(a, rcond=None, hermitian=False):
-    """NumPy ``linalg.pinv`` (its default cutoff when ``rcond`` is None). The gradient
+_NOT_GIVEN = object()  # NumPy 2's "rtol not given" of pinv (None has a meaning there)
+
+
+def _default_rtol(name: str, a) -> float:
+    """NumPy 2's ``rtol=None`` cutoff: max(M, N) * eps (needs int sizes)."""
+    m, n = a.shape[-2:]
+    if not (isinstance(m, int) and isinstance(n, int)):
+        raise ShapeError(f"{name}({describe(a)}): rtol=None needs int matrix sizes")
+    return max(m, n) * float(np.finfo(np.float64).eps)
+
+
+def pinv(a, rcond=None, hermitian=False, *, rtol=_NOT_GIVEN):
+    """NumPy ``linalg.pinv`` (its default cutoff 1e-15 when ``rcond`` and ``rtol`` are not
+    given; NumPy 2's ``rtol``: relative cutoff, None for max(M, N) * eps). The gradient
     (Golub & Pereyra) holds where the rank does not change, e.g. at full rank."""
-    return D.pinv(_matrices("pinv", a, square=False), rcond=rcond, hermitian=hermitian)
+    a = _matrices("pinv", a, square=False)
+    if rcond is not None and rtol is not _NOT_GIVEN:
+        raise ValueError("pinv: `rtol` and `rcond` can't be both set.")
+    if rcond is None and rtol is not _NOT_GIVEN:
+        rcond = _default_rtol("pinv", a) if rtol is None else plain_value(rtol)
+    return D.pinv(a, rcond=rcond, hermitian=hermitian)
 
 
-def matrix_rank(A, tol=None, hermitian=False):  # noqa: N803  (NumPy's name)
-    """NumPy ``linalg.matrix_rank``: an int64 node, not differentiable."""
-    return D.matrix_rank(_matrices("matrix_rank", A, square=False), tol=tol, hermitian=hermitian)
+def matrix_rank(A, tol=None, hermitian=False, *, rtol=None):  # noqa: N803  (NumPy's name)
+    """NumPy ``linalg.matrix_rank``: an int64 node, not differentiable. ``tol`` is an
+    absolute cutoff on the singular values; NumPy 2's ``rtol`` (used when ``tol`` is None)
+    a relative one, times the largest singular value. Of a vector or a number (NumPy):
+    1 unless every entry is 0."""
+    a = as_node(A)
+    if a.ndim < 2:
+        return elementwise.astype(_F.count_nonzero(a) > 0, dtype="int64")
+    a = _matrices("matrix_rank", a, square=False)
+    if tol is not None or rtol is None:
+        return D.matrix_rank(a, tol=tol, hermitian=hermitian)
+    s = D.singular_values(a)
+    cutoff = reductions.max_(s, axis=-1, keepdims=True) * plain_value(rtol)
+    return _F.count_nonzero(elementwise.greater(s, cutoff), axis=-1)
+
+
+def tensorinv(a, ind=2):
+    """NumPy ``linalg.tensorinv``: the inverse of ``a`` read as a matrix whose rows are
+    its first ``ind`` axes, reshaped to ``a.shape[ind:] + a.shape[:ind]``; a composite of
+    reshape and ``inv`` (whose gradient it has)."""
+    a, ind = as_node(a), plain_value(ind)
+    if isinstance(ind, bool) or not isinstance(ind, int) or ind <= 0:
+        raise ValueError(f"tensorinv({describe(a)}, ind={ind!r}): Invalid ind argument.")
+    rows, cols = _int_size("tensorinv", a, a.shape[:ind]), _int_size("tensorinv", a, a.shape[ind:])
+    square = _F.reshape(a, (rows, cols))
+    return _F.reshape(inv(square), tuple(a.shape[ind:]) + tuple(a.shape[:ind]))
+
+
+def _int_size(name: str, a, dims) -> int:
+    """The number of entries of ``dims`` (int sizes only: it becomes a matrix size)."""
+    if not all(isinstance(d, int) for d in dims):
+        raise ShapeError(f"{name}({describe(a)}): needs int sizes, got {tuple(dims)}")
+    return int(np.prod(dims, dtype=np.int64))
+
+
+def tensorsolve(a, b, axes=None):
+    """NumPy ``linalg.tensorsolve``: x with ``tensordot(a, x, x.ndim) == b``; the axes
+    ``axes`` of ``a`` are first moved to the end. A composite of transpose, reshape and
+    ``solve`` (an LU solve, whose gradient it has)."""
+    a, b = as_node(a), as_node(b)
+    if axes is not None:
+        order = list(range(a.ndim))
+        for k in axes:
+            order.remove(normalize_axis(k, a.ndim))
+            order.append(normalize_axis(k, a.ndim))
+        a = _F.transpose(a, order)
+    unknown = tuple(a.shape[b.ndim:])
+    n = _int_size("tensorsolve", a, unknown)
+    if _int_size("tensorsolve", a, a.shape[:b.ndim]) != n:
+        raise LinAlgShapeError(f"tensorsolve({describe(a)}, {describe(b)}): Input arrays must "
+                               "satisfy the requirement prod(a.shape[b.ndim:]) == "
+                               "prod(a.shape[:b.ndim])")
+    x = solve(_F.reshape(a, (n, n)), _F.reshape(b, (n,)))
+    return _F.reshape(x, unknown)
 
 
 def lstsq(a, b, rcond=None):
@@ -265,7 +333,10 @@ def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002  (NumPy's keywor
             raise ValueError(f"norm({describe(x)}): Improper number of dimensions to norm.")
         axis = tuple(range(x.ndim))
     axes = (axis,) if isinstance(axis, int) and not isinstance(axis, bool) else tuple(axis)
-    axes = tuple(normalize_axis(a, x.ndim) for a in axes)
+    try:
+        axes = tuple(normalize_axis(a, x.ndim) for a in axes)
+    except ShapeError as err:
+        raise type(err)(f"norm({describe(x)}): {err}") from None
     if len(axes) == 1:
         result = _vector_norm(x, ord, axes[0])
     elif len(axes) == 2:
@@ -383,4 +454,5 @@ NUMPY_FUNCTIONS.update({"det": det, "inv": inv, "solve": solve, "slogdet": slogd
                         "norm": norm, "qr": qr, "pinv": pinv, "matrix_rank": matrix_rank,
                         "lstsq": lstsq, "matrix_power": matrix_power, "vector_norm": vector_norm,
                         "matrix_norm": matrix_norm, "svdvals": svdvals, "cond": cond,
-                        "multi_dot": multi_dot, "matrix_transpose": matrix_transpose})
+                        "multi_dot": multi_dot, "matrix_transpose": matrix_transpose,
+                        "tensorinv": tensorinv, "tensorsolve": tensorsolve})

@@ -11,11 +11,45 @@ from __future__ import annotations
 
 from .ir.graph import NUMPY_FUNCTIONS
 from .ops import special as S
+from .ir.leaves import as_node
+from .ops import elementwise as E, reductions as R
 from .ops.elementwise import sigmoid
 from .api.reductions import logsumexp  # noqa: F401  (SciPy's signature: a, axis, b, keepdims, return_sign)
 
 __all__ = ["expit", "logit", "erf", "erfc", "gammaln", "digamma", "psi", "polygamma",
-           "logsumexp"]
+           "logsumexp", "softmax", "log_softmax", "xlogy", "ndtr"]
+
+
+def softmax(x, axis=None):
+    """SciPy's ``softmax``: over every entry when ``axis`` is None (SciPy's default; ``sg.softmax``
+    defaults to the last axis), else along ``axis`` (an int or a tuple)."""
+    return _normalized(x, axis, log=False)
+
+
+def log_softmax(x, axis=None):
+    """SciPy's ``log_softmax`` (``axis=None``: over every entry): ``x - logsumexp(x)``."""
+    return _normalized(x, axis, log=True)
+
+
+def _normalized(x, axis, log: bool):
+    x = as_node(x)
+    if isinstance(axis, int) and not isinstance(axis, bool):
+        return (R.log_softmax if log else R.softmax)(x, axis=axis)
+    shifted = x - logsumexp(x, axis=axis, keepdims=True)
+    return shifted if log else E.exp(shifted)
+
+
+def xlogy(x, y):
+    """SciPy's ``xlogy``: ``x log(y)``, 0 where ``x == 0`` (also for y = 0), with a finite
+    gradient there (the double-``where`` form)."""
+    x, y = as_node(x), as_node(y)
+    zero = E.equal(x, 0.0)
+    return E.where(zero, 0.0, x * E.log(E.where(zero, 1.0, y)))
+
+
+def ndtr(x):
+    """SciPy's ``ndtr``: the standard normal CDF ½ erfc(-x/√2); derivative φ(x)."""
+    return 0.5 * S.erfc(as_node(x) * (-0.5 ** 0.5))
 
 
 def expit(x):
@@ -58,4 +92,4 @@ def polygamma(n, x):
 
 
 # SciPy ufuncs without an op of their name: scipy.special.expit(node), psi(node).
-NUMPY_FUNCTIONS.update({"expit": expit, "psi": digamma})
+NUMPY_FUNCTIONS.update({"expit": expit, "psi": digamma, "xlogy": xlogy, "ndtr": ndtr})

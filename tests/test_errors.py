@@ -33,7 +33,7 @@ BUILD_ERRORS = [
     ("too many indices", lambda: v[0, 0], ["too many", "'v' (3,)"]),
     ("transpose axes", lambda: sg.transpose(R, (0, 0)), ["permutation", "'R'"]),
     ("concatenate ranks", lambda: sg.concatenate([v, S]), ["rank", "'v' (3,)", "'S' (3, 3)"]),
-    ("where condition", lambda: sg.where(v, v, v), ["boolean", "'v' (3,)"]),
+    ("where shapes", lambda: sg.where(v > 0, v, sg.vector("w", 4)), ["'w' (4,)", "'v' (3,)"]),
     ("one_hot of floats", lambda: sg.one_hot(v, 3), ["integer", "'v' (3,)"]),
     ("diag of a 3-d node", lambda: sg.diag(sg.tensor("T", (2, 2, 2))), ["'T' (2, 2, 2)"]),
 ]

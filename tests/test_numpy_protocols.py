@@ -32,6 +32,7 @@ def test_a_node_never_becomes_an_object_array():
     with pytest.raises(TypeError, match="symbolic"):
         np.asarray(x)
     with pytest.raises(TypeError):
-        np.add.reduce(x)  # ufunc methods have no graph meaning
+        np.add.at(x, [0], 1.0)  # ufunc methods without a symgrad equivalent
+    assert isinstance(np.add.reduce(x), sg.Node)  # reduce/accumulate/outer: the reductions
     with pytest.raises(TypeError):
         np.exp(x, out=np.empty(3))

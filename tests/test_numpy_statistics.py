@@ -187,15 +187,14 @@ def test_errors_name_the_problem():
     with pytest.raises(ValueError, match="range"):
         sg.quantile(x, 1.5)
     with pytest.raises(ValueError, match="method"):
-        sg.quantile(x, 0.5, method="hazen")
+        sg.quantile(x, 0.5, method="inverted_cdf")  # discontinuous methods: not symgrad's
     with pytest.raises(TypeError, match="constant"):
         sg.quantile(x, sg.scalar("q"))
     with pytest.raises(ValueError, match="axis"):
         sg.cumulative_sum(sg.matrix("M", (2, 2)))
     with pytest.raises(TypeError, match="a_min and min"):
         sg.clip(x, 0.0, min=0.0)
-    with pytest.raises(ValueError, match="min must be given"):
-        sg.clip(x)
+    assert sg.clip(x) is x and sg.clip(x, None, None) is x  # NumPy 2.1+: no bound, no change
     with pytest.raises(ValueError, match="cannot be empty"):
         sg.convolve(x, np.zeros(0))
     with pytest.raises(ValueError, match="simultaneously"):

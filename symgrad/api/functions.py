@@ -11,11 +11,12 @@ import numpy as np
 
 from ..ir.graph import NUMPY_FUNCTIONS, as_dtype, command_line, describe
 from ..ir.leaves import as_node
+from ..ir.shapes import AxisError, ShapeError
 from ..ops import elementwise, linalg as linalg_ops, reductions, structure, transcendental
 from ..ops import products
 from ..ops.elementwise import square  # noqa: F401  (re-exported)
 from ..ops.indexing import take, take_along_axis  # noqa: F401
-from .reductions import _no_buffers
+from .reductions import _accumulated, _masked, _no_buffers
 
 
 def _named(apply, name: str, doc: str | None):
@@ -101,8 +102,12 @@ def select(condlist, choicelist, default=0):
 @command_line(condition="node", x="node", y="node")
 def where(condition, x, y):
     """``x`` where ``condition`` holds, else ``y`` (``condition`` a boolean node, e.g.
-    ``x > 0``). NumPy's one-argument ``where(condition)`` (the indices of the true
-    entries) has a data-dependent shape and is refused."""
+    ``x > 0``; a number or int condition is read as ``condition != 0``, as NumPy).
+    NumPy's one-argument ``where(condition)`` (the indices of the true entries) has a
+    data-dependent shape and is refused."""
+    condition = as_node(condition)
+    if condition.dtype != "bool":
+        condition = elementwise.not_equal(condition, 0)
     return elementwise.where(condition, x, y)
 
 
@@ -124,8 +129,8 @@ def clip(a, a_min=_NO_VALUE, a_max=_NO_VALUE, out=None, *, min=_NO_VALUE, max=_N
     _no_buffers("clip", None, out)
     a_min, a_max = (_one_bound(name, positional, keyword) for name, positional, keyword in
                     (("min", a_min, min), ("max", a_max, max)))
-    if a_min is None and a_max is None:
-        raise ValueError("One of max or min must be given")
+    if a_min is None and a_max is None:  # NumPy 2.1+: no bound, ``a`` unchanged
+        return as_node(a)
     result = a if a_min is None else elementwise.maximum(a, a_min)
     return result if a_max is None else elementwise.minimum(result, a_max)
 
@@ -145,10 +150,10 @@ def astype(x, dtype, copy=True, device=None):
 
 
 @command_line(a="node", axis="axis", keepdims="bool")
-def sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=0):  # noqa: A001
+def sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=0, where=True):  # noqa: A001
     """NumPy ``sum``: the sum over ``axis`` (None: every axis), ``keepdims`` as in NumPy;
-    ``initial`` is added to the result."""
-    _no_buffers("sum", dtype, out)
+    ``initial`` is added to the result; ``where`` (a boolean mask) leaves entries out."""
+    a = _masked("sum", _accumulated("sum", a, dtype, out), where, 0)
     total = reductions.sum_(a, axis=axis, keepdims=keepdims)
     return total if _is_zero(initial) else total + initial
 
@@ -169,10 +174,16 @@ def min(a, axis=None, out=None, keepdims=False, initial=None):  # noqa: A001
     return smallest if initial is None else elementwise.minimum(smallest, initial)
 
 
-def mean(a, axis=None, dtype=None, out=None, keepdims=False):
-    """NumPy ``mean``: the sum over ``axis`` divided by the (possibly named) count."""
+def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
+    """NumPy ``mean``: the sum over ``axis`` divided by the (possibly named) count;
+    ``where`` (a boolean mask): the mean of the entries it selects."""
     _no_buffers("mean", dtype, out)
-    return reductions.mean(a, axis=axis, keepdims=keepdims)
+    if where is True:
+        return reductions.mean(a, axis=axis, keepdims=keepdims)
+    a = as_node(a)
+    count = _masked("mean", structure.broadcast_to_op(1.0, shape=a.shape), where, 0.0)
+    return (reductions.sum_(_masked("mean", a, where, 0), axis=axis, keepdims=keepdims)
+            / reductions.sum_(count, axis=axis, keepdims=keepdims))
 
 
 def _is_zero(value) -> bool:
@@ -191,10 +202,14 @@ def transpose(a, axes=None):
 
 @command_line(a="node", shape="shape")
 def reshape(a, shape, order="C", *, copy=None):
-    """NumPy ``reshape`` (C order; one ``-1`` is inferred); named dimensions may be kept.
+    """NumPy ``reshape`` (C or F order; one ``-1`` is inferred); named dimensions may be kept.
     ``copy`` has no meaning for an immutable node."""
+    if order == "F":  # Fortran order: reshape the transpose, transpose back
+        shape = (shape,) if isinstance(shape, int) else tuple(shape)
+        flipped = structure.reshape(structure.transpose(as_node(a)), shape=shape[::-1])
+        return structure.transpose(flipped)
     if order != "C":
-        raise ValueError(f"reshape: only order='C' is supported, got {order!r}")
+        raise ValueError(f"reshape: order must be 'C' or 'F', got {order!r}")
     return structure.reshape(a, shape=shape)
 
 
@@ -224,8 +239,12 @@ def stack(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
         raise ValueError("stack needs at least one node")
     shape = xs[0].shape
     if not -len(shape) - 1 <= axis <= len(shape):
-        raise ValueError(f"stack: axis {axis} is out of bounds for result of "
-                         f"ndim {len(shape) + 1} (operand shape {shape})")
+        raise AxisError(f"stack({describe(xs[0])}, ...): axis {axis} is out of bounds for "
+                        f"result of ndim {len(shape) + 1}")
+    for x in xs[1:]:
+        if x.shape != shape:  # else the reshape below would silently reorder entries
+            raise ShapeError(f"stack({', '.join(describe(x) for x in xs)}): all input arrays "
+                             "must have the same shape")
     axis = axis % (len(shape) + 1)
     expanded = shape[:axis] + (1,) + shape[axis:]
     return concatenate([reshape(x, expanded) for x in xs], axis=axis)

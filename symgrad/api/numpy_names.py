@@ -10,12 +10,12 @@ import math
 
 import numpy as np
 
-from ..ir.graph import NUMPY_FUNCTIONS, Node, describe
+from ..ir.graph import NUMPY_FUNCTIONS, Node, _numpy_counterpart, describe
 from ..ir.leaves import as_node, constant
 from ..ir.shapes import ShapeError, normalize_axes
 from ..ops import elementwise as E, structure, transcendental as T
-from . import shaping
-from .functions import _binary, _unary
+from . import functions, reductions, shaping, statistics
+from .functions import _binary, _named, _unary
 
 # Ufunc names (NumPy's ``np.add`` is the ``+`` of arrays, ...).
 add = _binary(E.add, "NumPy ``add``: ``x1 + x2``, broadcast.")
@@ -26,7 +26,8 @@ true_divide = divide
 negative = _unary(E.negative, "NumPy ``negative``: ``-x``.")
 absolute = _unary(E.abs_, "NumPy ``absolute``/``fabs``: ``|x|`` (``sg.abs``; derivative ``sign(x)``).",
                   "absolute")
-fabs = absolute
+fabs = _named(lambda x: E.abs_(E.astype(x, dtype="float64")), "fabs",
+              "NumPy ``fabs``: ``|x|`` in float64 (of an int ``x`` too, as NumPy).")
 degrees = _unary(T.rad2deg, "NumPy ``degrees``: radians to degrees (``rad2deg``).", "degrees")
 radians = _unary(T.deg2rad, "NumPy ``radians``: degrees to radians (``deg2rad``).", "radians")
 
@@ -205,9 +206,154 @@ r_ = _Concatenator("r_", 0, 1, "NumPy ``r_[...]``: the items joined along axis 0
 c_ = _Concatenator("c_", -1, 2, "NumPy ``c_[...]``: the items joined along the last axis, "
                    "1-d items as columns.")
 
+# NumPy 2's array-API names of existing functions.
+acos, asin, atan, acosh, asinh, atanh = (
+    _unary(op, f"NumPy 2's ``{name}`` (``{op.name}``).", name) for op, name in
+    ((T.arccos, "acos"), (T.arcsin, "asin"), (T.arctan, "atan"), (T.arccosh, "acosh"),
+     (T.arcsinh, "asinh"), (T.arctanh, "atanh")))
+atan2 = _binary(T.arctan2, "NumPy 2's ``atan2`` (``arctan2``).", "atan2")
+pow = _binary(E.power, "NumPy 2's ``pow`` (``power``).", "pow")  # noqa: A001
+
+
+def unstack(x, /, *, axis=0):
+    """NumPy 2.1's ``unstack``: the slices of ``x`` along ``axis``, as a tuple."""
+    x = as_node(x)
+    axis = normalize_axes(axis, x.ndim)[0] if x.ndim else None
+    if axis is None or not isinstance(x.shape[axis], int):
+        raise ValueError(f"unstack({describe(x)}): needs an axis of int size")
+    return tuple(structure.getitem(x, index=(slice(None),) * axis + (i,))
+                 for i in range(x.shape[axis]))
+
+
+def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """NumPy ``isclose``: ``|a - b| <= atol + rtol |b|`` elementwise (equal infinities are
+    close; NaNs only with ``equal_nan``); a bool node, not differentiable."""
+    a, b = as_node(a), as_node(b)
+    finite = E.less_equal(E.abs_(a - b), atol + rtol * E.abs_(b))
+    close = E.logical_or(E.equal(a, b), E.logical_and(finite, E.isfinite(b)))
+    return E.logical_or(close, E.logical_and(E.isnan(a), E.isnan(b))) if equal_nan else close
+
+
+def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """NumPy ``allclose``: whether every entry is ``isclose`` (a 0-d bool node)."""
+    return statistics.all(isclose(a, b, rtol, atol, equal_nan))
+
+
+def _ufunc_reduce(name, array, axis=0, dtype=None, out=None, keepdims=False, initial=None,
+                  where=True):
+    """``np.<ufunc>.reduce(node)`` (NumPy's default ``axis=0``) as the symgrad reduction."""
+    table = {"add": functions.sum, "multiply": reductions.prod, "maximum": functions.max,
+             "minimum": functions.min, "logaddexp": reductions.logsumexp}
+    if name not in table:
+        raise TypeError(f"np.{name}.reduce has no symgrad equivalent")
+    kwargs = {"axis": axis, "keepdims": keepdims}
+    if initial is not None:
+        kwargs["initial"] = initial
+    if where is not True:
+        kwargs["where"] = where
+    if dtype is not None or out is not None:
+        kwargs.update(dtype=dtype, out=out)
+    return table[name](array, **kwargs)
+
+
+def _ufunc_accumulate(name, array, axis=0, dtype=None, out=None):
+    """``np.add.accumulate`` / ``np.multiply.accumulate`` (``axis=0``): cumsum / cumprod."""
+    table = {"add": reductions.cumsum, "multiply": reductions.cumprod}
+    if name not in table:
+        raise TypeError(f"np.{name}.accumulate has no symgrad equivalent")
+    return table[name](array, axis=axis, dtype=dtype, out=out)
+
+
+def _ufunc_outer(name, a, b, **kwargs):
+    """``np.<ufunc>.outer(a, b)``: the ufunc of ``a`` (axes appended) and ``b``."""
+    build = _numpy_counterpart(name)
+    if build is None or kwargs:
+        raise TypeError(f"np.{name}.outer has no symgrad equivalent")
+    a, b = as_node(a), as_node(b)
+    return build(structure.reshape(a, shape=a.shape + (1,) * b.ndim), b)
+
+
+def ndim(a):
+    """NumPy ``ndim``: the number of axes (a Python int)."""
+    return as_node(a).ndim
+
+
+def shape(a):
+    """NumPy ``shape``: the shape tuple (ints or dimension names)."""
+    return as_node(a).shape
+
+
+def size(a, axis=None):
+    """NumPy ``size``: the number of entries, or the length of ``axis``."""
+    a = as_node(a)
+    return a.size if axis is None else a.shape[normalize_axes(axis, a.ndim)[0]]
+
+
+def isposinf(x):
+    """NumPy ``isposinf``: ``x == +inf`` (a bool node)."""
+    return E.equal(as_node(x), np.inf)
+
+
+def isneginf(x):
+    """NumPy ``isneginf``: ``x == -inf`` (a bool node)."""
+    return E.equal(as_node(x), -np.inf)
+
+
+def isreal(x):
+    """NumPy ``isreal`` of a real array: True everywhere (a bool node)."""
+    x = as_node(x)
+    return structure.broadcast_to_op(constant(True), shape=x.shape)
+
+
+def iscomplex(x):
+    """NumPy ``iscomplex`` of a real array: False everywhere (a bool node)."""
+    x = as_node(x)
+    return structure.broadcast_to_op(constant(False), shape=x.shape)
+
+
+def isrealobj(x):
+    """NumPy ``isrealobj``: symgrad nodes are never complex."""
+    return True
+
+
+def iscomplexobj(x):
+    """NumPy ``iscomplexobj``: symgrad nodes are never complex."""
+    return False
+
+
+def ldexp(x1, x2):
+    """NumPy ``ldexp``: ``x1 · 2**x2`` (float64; the derivative in ``x1`` is ``2**x2``)."""
+    return as_node(x1) * T.exp2(as_node(x2))
+
+
+def modf(x):
+    """NumPy ``modf``: (fractional part, integral part), both with ``x``'s sign; the
+    fractional part has derivative 1, the integral part 0."""
+    x = as_node(x)
+    whole = E.trunc(x)
+    return E.where(E.isinf(x), T.copysign(0.0, x), x - whole), whole  # modf(±inf) = (±0, ±inf)
+
+
+def array_equal(a1, a2, equal_nan=False):
+    """NumPy ``array_equal``: a 0-d bool node (every entry equal), or False for different
+    shapes (known at build time)."""
+    a1, a2 = as_node(a1), as_node(a2)
+    if a1.shape != a2.shape:
+        return False
+    same = E.equal(a1, a2)
+    if equal_nan:
+        same = E.logical_or(same, E.logical_and(E.isnan(a1), E.isnan(a2)))
+    return statistics.all(same)
+
+
 __all__ = ["add", "subtract", "multiply", "divide", "true_divide", "negative", "absolute",
            "fabs", "degrees", "radians", "row_stack", "real", "conj", "conjugate",
            "real_if_close", "imag", "angle", "hypot", "rollaxis", "append", "linspace",
-           "gradient", "r_", "c_", "float64", "int64", "bool_"]
+           "gradient", "r_", "c_", "float64", "int64", "bool_", "acos", "asin", "atan",
+           "acosh", "asinh", "atanh", "atan2", "pow", "unstack", "isclose", "allclose",
+           "ndim", "shape", "size", "isposinf", "isneginf", "isreal", "iscomplex",
+           "isrealobj", "iscomplexobj", "ldexp", "modf", "array_equal"]
 NUMPY_FUNCTIONS.update({name: globals()[name] for name in __all__
                         if name not in ("r_", "c_", "float64", "int64", "bool_")})
+NUMPY_FUNCTIONS.update({"ufunc.reduce": _ufunc_reduce, "ufunc.accumulate": _ufunc_accumulate,
+                        "ufunc.outer": _ufunc_outer})

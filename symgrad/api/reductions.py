@@ -32,12 +32,36 @@ def _no_buffers(name: str, dtype=None, out=None) -> None:
                         "(pass dtype=None)")
 
 
+def _accumulated(name: str, a, dtype=None, out=None):
+    """``a`` cast to the accumulator ``dtype`` of sum/prod/cumsum/cumprod (float64 or
+    int64; NumPy's ``sum(ints, dtype=float)`` is the sum of the cast entries)."""
+    _no_buffers(name, None, out)
+    a = as_node(a)
+    if dtype is None:
+        return a
+    if np.dtype(dtype) not in (np.dtype(np.float64), np.dtype(np.int64)):
+        raise TypeError(f"{name}: dtype={dtype!r} is not supported (float64 or int64)")
+    return elementwise.astype(a, dtype=np.dtype(dtype).name)
+
+
+def _masked(name: str, a, where, fill):
+    """NumPy's ``where=`` of a reduction: ``a`` with ``fill`` (the identity) outside the
+    boolean mask ``where`` (broadcast to ``a``'s shape; ``True``: every entry)."""
+    if where is True:
+        return a
+    mask = as_node(where)
+    if mask.dtype != "bool":
+        raise TypeError(f"{name}: where= must be boolean, got {mask.dtype} ({describe(mask)})")
+    mask = broadcast_to(mask, a.shape) if mask.shape != a.shape else mask
+    return elementwise.where(mask, a, fill)
+
+
 def _axes(name: str, x, axis) -> tuple:
     """``axis`` normalized against ``x``, errors naming the function and the operand."""
     try:
         return normalize_axes(axis, x.ndim)
     except ShapeError as err:
-        raise ShapeError(f"{name}({describe(x)}): {err}") from None
+        raise type(err)(f"{name}({describe(x)}): {err}") from None
 
 
 def _flat(x):
@@ -46,11 +70,13 @@ def _flat(x):
 
 
 @command_line(a="node", axis="axis", keepdims="bool")
-def prod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None):
+def prod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=True):
     """NumPy ``prod``: the product over ``axis`` (None: all; an int or a tuple). Its
     gradient is the product of the *other* entries, formed without dividing by ``a``,
-    so it is exact where entries are zero. ``initial`` multiplies the result."""
-    _no_buffers("prod", dtype, out)
+    so it is exact where entries are zero. ``initial`` multiplies the result; ``where``
+    (a boolean mask) leaves entries out."""
+    a = _accumulated("prod", a, dtype, out)
+    a = _masked("prod", a, where, 1)
     result = scans.prod_op(a, axis=axis, keepdims=keepdims)
     return result if initial is None else result * initial
 
@@ -76,27 +102,44 @@ def _ddof(name: str, ddof, correction):
 
 
 @command_line(a="node", axis="axis", ddof="dim", keepdims="bool")
-def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, mean=None,
-        correction=None):
+def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=True,
+        mean=None, correction=None):
     """NumPy ``var``: ``sum((a - mean(a))²) / (n - ddof)`` over ``axis`` (two passes,
     as NumPy: the mean is subtracted before squaring, never ``E[a²] - E[a]²``).
-    ``mean``: the mean already computed (kept dimensions), as NumPy 2 takes it."""
+    ``mean``: the mean already computed (kept dimensions), as NumPy 2 takes it;
+    ``where``: a boolean mask of the entries counted (``n`` is its count)."""
     _no_buffers("var", dtype, out)
     ddof = _ddof("var", ddof, correction)
     x = as_node(a)
     axes = _axes("var", x, axis)
+    if where is not True:
+        return _masked_var(x, axes, where, ddof, keepdims, mean)
     centered = x - (_mean(x, axis=axes, keepdims=True) if mean is None else mean)
     return sum_(centered * centered, axis=axes, keepdims=keepdims) / _dof("var", x, axes, ddof)
 
 
+def _masked_var(x, axes, where, ddof, keepdims, mean):
+    """``var`` over the entries the mask ``where`` selects (NumPy's ``where=``)."""
+    ones = _masked("var", structure.broadcast_to_op(1.0, shape=x.shape), where, 0.0)
+    count = sum_(ones, axis=axes, keepdims=True)
+    if mean is None:
+        mean = sum_(_masked("var", x, where, 0.0), axis=axes, keepdims=True) / count
+    centered = _masked("var", x - mean, where, 0.0)
+    divisor = elementwise.maximum(sum_(ones, axis=axes, keepdims=keepdims) - ddof, 0.0)
+    return sum_(centered * centered, axis=axes, keepdims=keepdims) / divisor
+
+
 @command_line(a="node", axis="axis", ddof="dim", keepdims="bool")
-def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, mean=None,
+def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=True, mean=None,
         correction=None):
     """NumPy ``std``: ``sqrt(var(a, axis, ddof=ddof))``. Its gradient is infinite where
     the variance is 0 (constant data), as in NumPy-based autograd, except over a single
     entry with ``ddof=0``: that std is identically 0, so its derivative is 0."""
     ddof = _ddof("std", ddof, correction)
-    variance = var(a, axis=axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims, mean=mean)
+    variance = var(a, axis=axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims,
+                   where=where, mean=mean)
+    if where is not True:
+        return elementwise.sqrt(variance)
     x = as_node(a)
     dims = [x.shape[i] for i in _axes("std", x, axis)]
     if ddof == 0 and all(isinstance(d, int) for d in dims) and math.prod(dims) == 1:
@@ -170,8 +213,7 @@ def argmin(a, axis=None, out=None, *, keepdims=False):
 @command_line(a="node", axis="axis")
 def cumsum(a, axis=None, dtype=None, out=None):
     """NumPy ``cumsum``: running sums along ``axis`` (None: of the flattened array)."""
-    _no_buffers("cumsum", dtype, out)
-    x = as_node(a)
+    x = _accumulated("cumsum", a, dtype, out)
     return scans.cumsum_op(_flat(x), axis=0) if axis is None else scans.cumsum_op(x, axis=axis)
 
 
@@ -179,8 +221,7 @@ def cumsum(a, axis=None, dtype=None, out=None):
 def cumprod(a, axis=None, dtype=None, out=None):
     """NumPy ``cumprod``: running products along ``axis`` (None: flattened). Its
     derivative never divides by ``a``, so it is exact at zero entries."""
-    _no_buffers("cumprod", dtype, out)
-    x = as_node(a)
+    x = _accumulated("cumprod", a, dtype, out)
     return scans.cumprod_op(_flat(x), axis=0) if axis is None else scans.cumprod_op(x, axis=axis)
 
 
@@ -217,7 +258,7 @@ def diff(a, n=1, axis=-1, prepend=_NO_VALUE, append=_NO_VALUE):
     try:
         axis = normalize_axis(axis, x.ndim)
     except ShapeError as err:
-        raise ShapeError(f"diff({describe(x)}): {err}") from None
+        raise type(err)(f"diff({describe(x)}): {err}") from None
     parts = [x]
     if prepend is not _NO_VALUE:
         parts.insert(0, _diff_edge(x, prepend, axis, "prepend"))
@@ -226,8 +267,9 @@ def diff(a, n=1, axis=-1, prepend=_NO_VALUE, append=_NO_VALUE):
     if len(parts) > 1:
         x = structure.concatenate(*parts, axis=axis)
     head = tuple(slice(None) for _ in range(axis))
-    for _ in range(n):
-        x = x[head + (slice(1, None),)] - x[head + (slice(None, -1),)]
+    for _ in range(n):  # of bools, NumPy's diff is not_equal (``-`` of bools raises)
+        later, earlier = x[head + (slice(1, None),)], x[head + (slice(None, -1),)]
+        x = elementwise.not_equal(later, earlier) if x.dtype == "bool" else later - earlier
     return x
 
 

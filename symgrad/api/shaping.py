@@ -12,22 +12,12 @@ import operator
 
 import numpy as np
 
-from ..ir.graph import NUMPY_FUNCTIONS, Node
+from ..ir.graph import NUMPY_FUNCTIONS, Node, describe
 from ..ir.leaves import NESTED, as_node
 from ..ops import broadcast_to as _broadcast_to, reductions as R, shaping as S, structure
 from ..ops.elementwise import where as _where
 from ..ops.indexing import take_along_axis
-from ..ir.shapes import ShapeError, broadcast_shapes, dim_mul, format_shape, size_of
-
-
-class AxisError(ShapeError, np.exceptions.AxisError):
-    """An axis out of bounds or repeated: a ShapeError that is also NumPy's AxisError."""
-
-    def __init__(self, message: str):
-        ShapeError.__init__(self, message)
-
-    def __str__(self):
-        return self.args[0]
+from ..ir.shapes import AxisError, ShapeError, broadcast_shapes, dim_mul, format_shape, size_of
 
 
 def _axes(axis, ndim: int, what: str = "axis") -> tuple:
@@ -87,8 +77,8 @@ def squeeze(a, axis=None):
         axes = _axes(axis, a.ndim, "squeeze")
         for i in axes:
             if a.shape[i] != 1:
-                raise ValueError(f"squeeze: cannot select an axis to squeeze out which has size "
-                                 f"not equal to one (axis {i} of {format_shape(a.shape)})")
+                raise ValueError(f"squeeze({describe(a)}): cannot select an axis to squeeze out "
+                                 f"which has size not equal to one (axis {i})")
     return structure.reshape(a, shape=tuple(d for i, d in enumerate(a.shape) if i not in axes))
 
 
@@ -246,8 +236,8 @@ def repeat(a, repeats, axis=None):
         return _repeat_each(a, axis, int(counts.reshape(-1)[0]))
     dim = _int_dim(a, axis, "repeat")
     if counts.shape != (dim,):
-        raise ValueError(f"repeat: operands could not be broadcast together with shape "
-                         f"({dim},) ({counts.size},)")
+        raise ValueError(f"repeat({describe(a)}): operands could not be broadcast together "
+                         f"with shape ({dim},) ({counts.size},)")
     return _gather(a, axis, np.repeat(np.arange(dim), counts))
 
 
@@ -451,8 +441,8 @@ def split(ary, indices_or_sections, axis=0):
         (ax,) = _axes(axis, ary.ndim, "split")
         sections = operator.index(indices_or_sections)
         if sections > 1 and _int_dim(ary, ax, "split") % sections:
-            raise ValueError(f"split: array split does not result in an equal division "
-                             f"({ary.shape[ax]} into {sections})")
+            raise ValueError(f"split({describe(ary)}): array split does not result in an equal "
+                             f"division ({ary.shape[ax]} into {sections} along axis {ax})")
     return array_split(ary, indices_or_sections, axis)
 
 

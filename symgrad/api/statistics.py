@@ -33,11 +33,11 @@ def positive(x):
     return as_node(x)
 
 
-rint = F._named(lambda x: F.round(x), "rint", "NumPy ``rint``: to the nearest integer, "
+rint = F._named(lambda x: F.round(F.astype(x, "float64")), "rint", "NumPy ``rint``: to the nearest integer, "
                 "half to even (as ``round``); its derivative is 0.")
 fix = F._named(lambda x: F.trunc(x), "fix", "NumPy ``fix``: rounded toward zero (as "
                "``trunc``); its derivative is 0.")
-float_power = F._named(lambda x1, x2: F.power(x1, x2), "float_power",
+float_power = F._named(lambda x1, x2: F.power(F.astype(x1, "float64"), x2), "float_power",
                        "NumPy ``float_power``: ``x1 ** x2`` in float64 (as ``power``).")
 cbrt = F._unary(transcendental.cbrt, "NumPy ``cbrt``: the real cube root; "
                 "``d ∛x = 1 / (3 ∛x²)``.")
@@ -88,13 +88,23 @@ def _along_last(name: str, a, axis):
 
 #: NumPy's quantile methods symgrad has: the two sorted positions (of a virtual index
 #: ``v = q (n - 1)``) and the fraction between them.
-QUANTILE_METHODS = {
+_AT_VIRTUAL_INDEX = {
     "linear": lambda v: (np.floor(v), np.floor(v) + 1, v - np.floor(v)),
     "lower": lambda v: (np.floor(v), np.floor(v), 0.0 * v),
     "higher": lambda v: (np.ceil(v), np.ceil(v), 0.0 * v),
     "nearest": lambda v: (np.around(v), np.around(v), 0.0 * v),
     "midpoint": lambda v: (np.floor(v), np.ceil(v), 0.5 + 0.0 * v),
 }
+#: NumPy's continuous methods (H&F 1996): ``v = n q + α + q (1 - α - β) - 1``, linear.
+_PLOTTING_POSITIONS = {"interpolated_inverted_cdf": (0.0, 1.0), "hazen": (0.5, 0.5),
+                       "weibull": (0.0, 0.0), "median_unbiased": (1 / 3, 1 / 3),
+                       "normal_unbiased": (3 / 8, 3 / 8)}
+QUANTILE_METHODS = {name: (lambda rule: lambda q, n: rule(q * (n - 1)))(rule)
+                    for name, rule in _AT_VIRTUAL_INDEX.items()}
+QUANTILE_METHODS.update({
+    name: (lambda alpha, beta: lambda q, n: _AT_VIRTUAL_INDEX["linear"](
+        n * q + alpha + q * (1 - alpha - beta) - 1))(alpha, beta)
+    for name, (alpha, beta) in _PLOTTING_POSITIONS.items()})
 
 
 def _lerp(a: Node, b: Node, t: float) -> Node:
@@ -109,7 +119,8 @@ def quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
              keepdims=False, *, weights=None, interpolation=None):
     """NumPy ``quantile``: the ``q``-th quantiles (constants in [0, 1]) along ``axis``,
     interpolated as ``method`` says ("linear", "lower", "higher", "nearest",
-    "midpoint"); the result's leading axes are ``q``'s."""
+    "midpoint", and the continuous "interpolated_inverted_cdf", "hazen", "weibull",
+    "median_unbiased", "normal_unbiased"); the result's leading axes are ``q``'s."""
     _no_buffers("quantile", None, out)
     if interpolation is not None:
         method = interpolation
@@ -125,12 +136,12 @@ def quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
         raise ValueError("Quantiles must be in the range [0, 1]")
     flat, kept, rest = _along_last("quantile", a, axis)
     n = flat.shape[-1]
-    if n == 0:
-        raise ValueError(f"quantile of an empty axis ({describe(as_node(a))})")
+    if n == 0:  # NumPy raises IndexError here
+        raise IndexError(f"quantile of an empty axis ({describe(as_node(a))})")
     ordered = S.sort(flat, axis=-1)
     picks = []
     for value in q.ravel():
-        low, high, t = QUANTILE_METHODS[method](value * (n - 1))
+        low, high, t = QUANTILE_METHODS[method](value, n)
         pick = [ordered[..., int(np.clip(i, 0, n - 1))] for i in (low, high)]
         picks.append(_lerp(pick[0], pick[1], float(t)))
     result = F.stack(picks) if q.ndim else picks[0]
@@ -153,6 +164,8 @@ def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
     the two middle ones for an even count)."""
     _no_buffers("median", None, out)
     flat, kept, rest = _along_last("median", a, axis)
+    if flat.shape[-1] == 0:  # NumPy: NaN (with a RuntimeWarning), not differentiable
+        return structure.broadcast_to_op(np.nan, shape=kept if keepdims else rest)
     middle = S._median_keep(flat, flat.ndim - 1)
     return structure.reshape(middle, shape=kept if keepdims else rest)
 
@@ -499,7 +512,7 @@ def matrix_transpose(x, /):
     return S.swapaxes(x, -1, -2)
 
 
-def permute_dims(a, /, axes=None):
+def permute_dims(a, axes=None):
     """The array API's ``permute_dims``: NumPy's ``transpose``."""
     return F.transpose(a, axes)
 

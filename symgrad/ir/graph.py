@@ -264,8 +264,9 @@ class Op:
         return _intern(key, _new_node(self, operands, attrs, shape, dtype))
 
     def _located(self, err: ShapeError, operands) -> ShapeError:
-        """The error prefixed with this op and its operands' names and shapes."""
-        return ShapeError(f"{self.name}({', '.join(describe(o) for o in operands)}): {err}")
+        """The error prefixed with this op and its operands' names and shapes (of the same
+        class: an AxisError stays one)."""
+        return type(err)(f"{self.name}({', '.join(describe(o) for o in operands)}): {err}")
 
     def __repr__(self):
         return f"<op {self.name}>"
@@ -365,9 +366,13 @@ class Node:
                  "__weakref__")
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         """``np.exp(node)``, ``A + node``, ``np.maximum(node, 0)``: the symgrad op or
-        function of the ufunc's name builds a node. Methods (``reduce``, ``at``, ...)
-        and ``out=`` have no graph meaning: NumPy then raises its TypeError."""
-        if method != "__call__" or kwargs:
+        function of the ufunc's name builds a node. Methods
+        with symgrad equivalents (``reduce``, ``accumulate``, ``outer``) build those; the
+        others (``at``, ...) and ``out=`` have no graph meaning: NumPy raises its TypeError."""
+        if method != "__call__":  # np.add.reduce(node), np.multiply.outer(a, b), ...
+            build = NUMPY_FUNCTIONS.get(f"ufunc.{method}")
+            return NotImplemented if build is None else build(ufunc.__name__, *inputs, **kwargs)
+        if kwargs:
             return NotImplemented
         build = _numpy_counterpart(ufunc.__name__)
         return NotImplemented if build is None else build(*inputs)
@@ -634,7 +639,8 @@ def _logical(python_operator, *operands):
 
 
 for _name in ("prod", "var", "std", "argmax", "argmin", "cumsum", "cumprod", "all", "any",
-              "trace", "diagonal", "round", "conj", "conjugate", "copy", "take", "argsort"):
+              "trace", "diagonal", "round", "conj", "conjugate", "copy", "take", "argsort",
+              "argpartition", "searchsorted", "choose"):
     setattr(Node, _name, _array_method(_name))
 del _name
 

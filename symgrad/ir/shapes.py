@@ -15,12 +15,25 @@ import math
 import operator
 from typing import Iterable, Sequence, Union
 
+import numpy as np
+
 Dim = Union[int, str]
 Shape = tuple
 
 
 class ShapeError(ValueError):
     """Shapes of operands contradict each other (raised at build time)."""
+
+
+class AxisError(ShapeError, np.exceptions.AxisError):
+    """An axis out of bounds or repeated: a ShapeError that is also NumPy's AxisError
+    (so ``except IndexError`` catches it, as for NumPy's)."""
+
+    def __init__(self, message: str):
+        ShapeError.__init__(self, message)
+
+    def __str__(self):
+        return self.args[0]
 
 
 class _Derived(str):
@@ -265,7 +278,7 @@ def normalize_axis(axis: int, ndim: int) -> int:
         raise TypeError(f"axis {axis!r} must be an int, got {type(axis).__name__}")
     axis = int(axis)
     if not -ndim <= axis < ndim:
-        raise ShapeError(f"axis {axis} is out of bounds for rank {ndim}")
+        raise AxisError(f"axis {axis} is out of bounds for rank {ndim}")
     return axis % ndim
 
 

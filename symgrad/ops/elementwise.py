@@ -17,8 +17,10 @@ from . import runtime
 from . import portable as xpl
 
 
-def _identity_fold(neutral: float, keep: int):
-    """Fold ``op(a, b)`` to operand ``keep`` when the other one is ``neutral``."""
+def _identity_fold(neutral: float, keep: int, float_result: bool = False):
+    """Fold ``op(a, b)`` to operand ``keep`` when the other one is ``neutral`` (and,
+    for an op whose result is float, ``keep`` is float: ``k / True`` of an int ``k``
+    is a float64 node, as NumPy's)."""
     def fold(a: Node, b: Node):
         other = (a, b)[1 - keep]
         kept = (a, b)[keep]
@@ -28,7 +30,8 @@ def _identity_fold(neutral: float, keep: int):
             shape = broadcast_shapes(a.shape, b.shape)
         except ShapeError:
             return None
-        if shape == kept.shape and result_dtype(a.dtype, b.dtype) == kept.dtype:
+        dtype = result_dtype(a.dtype, b.dtype, *(("float64",) if float_result else ()))
+        if shape == kept.shape and dtype == kept.dtype:
             return kept
         return None
     return fold
@@ -87,7 +90,7 @@ def _unbroadcast(build):
 _ADD_CHAIN = (_scalar_fold(np.add), *_ADD_FOLDS, _unbroadcast(lambda p, q: add(p, q)))
 _SUBTRACT_CHAIN = (_scalar_fold(np.subtract), _ADD_FOLDS[0],
                    _unbroadcast(lambda p, q: subtract(p, q)))
-_DIVIDE_CHAIN = (_scalar_fold(np.divide), _identity_fold(1, 0),
+_DIVIDE_CHAIN = (_scalar_fold(np.divide), _identity_fold(1, 0, float_result=True),
                  _unbroadcast(lambda p, q: divide(p, q)))
 _POWER_CHAIN = (_scalar_fold(np.power), _identity_fold(1, 0))
 
@@ -570,17 +573,30 @@ where = op("where", reads_indices=True, infer=_where_infer, numpy="np.where({0},
 
 def _piecewise_constant(name: str, numpy: str, dtype: str = "float64", **fields):
     """An op whose derivative is zero wherever it exists (not differentiated)."""
-    return op(name, infer=lambda *xs: broadcast_infer(*xs, dtype=dtype), numpy=numpy,
-              differentiable=False, elementwise=True, **fields)
+    infer = fields.pop("infer", None) or (lambda *xs: broadcast_infer(*xs, dtype=dtype))
+    return op(name, infer=infer, numpy=numpy, differentiable=False, elementwise=True, **fields)
+
+
+def _int_infer(x, **attrs):
+    """The shape rule of the roundings: an int64 operand gives int64 (NumPy 2.3+; the
+    node is the operand, by ``_int_is_rounded``), a float or bool one float64."""
+    return broadcast_infer(x, dtype="int64" if x.dtype == "int64" else "float64")
+
+
+def _int_is_rounded(x, decimals=0):
+    """Rounding an int64 node to a whole number (``decimals >= 0``) is the node itself."""
+    return x if x.dtype == "int64" and decimals >= 0 else None
 
 
 sign = _piecewise_constant("sign", "np.sign({0})", fresh=True, kink=True,
                            scalar="_scalar_sign({0})",
                            to_sympy=sympy_function(lambda sp: sp.sign), from_sympy=lambda sp: sp.sign)
 # Rounding: derivative 0 wherever it exists (between the jumps), as in JAX.
-floor = _piecewise_constant("floor", "np.floor({0})", fresh=True, kink=True)
-ceil = _piecewise_constant("ceil", "np.ceil({0})", fresh=True, kink=True)
-round_ = op("round", infer=lambda x, decimals: broadcast_infer(x, dtype="float64"),
+floor = _piecewise_constant("floor", "np.floor({0})", fresh=True, kink=True,
+                            infer=_int_infer, fold=_int_is_rounded)
+ceil = _piecewise_constant("ceil", "np.ceil({0})", fresh=True, kink=True,
+                           infer=_int_infer, fold=_int_is_rounded)
+round_ = op("round", infer=_int_infer, fold=_int_is_rounded,
             prepare=lambda x, decimals=0: {"decimals": int(operator.index(decimals))},
             numpy="np.round({0}, {decimals})", differentiable=False, elementwise=True,
             fresh=True, kink=True,
@@ -688,6 +704,7 @@ astype = op("astype", infer=lambda x, dtype: (x.shape, dtype), prepare=_astype_p
 
 # More piecewise-constant NumPy ufuncs: derivative 0 wherever it exists.
 trunc = _piecewise_constant("trunc", "np.trunc({0})", fresh=True, kink=True,
+                            infer=_int_infer, fold=_int_is_rounded,
                             cli=(("node", None),))
 floor_divide = _piecewise_constant("floor_divide", "np.floor_divide({0}, {1})", dtype=None,
                                    fresh=True, kink=True,

@@ -547,17 +547,33 @@ def _index_node_of(x, indices, dim, axis, what):
 
 def take(a, indices, axis=None, out=None, mode="raise"):
     """NumPy ``take``: ``a[..., indices]`` along ``axis`` (``a.ravel()[indices]`` when
-    axis is None). Only ``mode='raise'``: out-of-range constant indices raise IndexError
-    at build time, input indices at call time (NumPy's own check)."""
+    axis is None). ``mode='raise'``: out-of-range constant indices raise IndexError
+    at build time, input indices at call time (NumPy's own check); ``'clip'`` and
+    ``'wrap'`` bring the indices into range first (the axis needs an int size)."""
     a = as_node(a)
     if out is not None:
         raise TypeError("take: out= is not supported (symgrad nodes are immutable)")
-    if mode != "raise":
-        raise ValueError(f"take: only mode='raise' is supported, got mode={mode!r}")
+    if mode not in ("raise", "clip", "wrap"):
+        raise ValueError(f"take: mode must be 'raise', 'clip' or 'wrap', got mode={mode!r}")
     if axis is None:
         a, axis = reshape(a, shape=(-1,)), 0
     axis = normalize_axis(axis, a.ndim)
+    if mode != "raise":
+        indices = _in_range(a, axis, indices, mode)
     return a[(slice(None),) * axis + (_as_key(indices),)]
+
+
+def _in_range(a, axis: int, indices, mode: str):
+    """``indices`` clipped to, or wrapped into, ``[0, n)`` for the size ``n`` of ``axis``."""
+    n = a.shape[axis]
+    if not isinstance(n, int):
+        raise ShapeError(f"take({describe(a)}, mode={mode!r}): axis {axis} needs an int size")
+    if isinstance(indices, Node):
+        from .elementwise import maximum, minimum
+        from .transcendental import remainder
+        return minimum(maximum(indices, 0), n - 1) if mode == "clip" else remainder(indices, n)
+    indices = np.asarray(indices)
+    return np.clip(indices, 0, n - 1) if mode == "clip" else np.mod(indices, n)
 
 
 def _as_key(indices):

@@ -774,8 +774,10 @@ def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
 
 
 def _no_out(name: str, dtype, out) -> None:
-    if dtype is not None or out is not None:
-        raise TypeError(f"{name}: dtype= and out= are not supported on symgrad nodes")
+    """``out=`` has no graph meaning; ``dtype`` only as the float64 products have."""
+    if (dtype is not None and np.dtype(dtype) != np.float64) or out is not None:
+        raise TypeError(f"{name}: dtype= (other than float64) and out= are not supported on "
+                        "symgrad nodes")
 
 
 @command_line(a="node")

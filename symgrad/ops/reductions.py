@@ -240,8 +240,13 @@ def _extreme(name: str, numpy_name: str, method):
         return sum_(_extreme_weights(out, x, axis, keepdims) * tangents[0], axis=axis,
                     keepdims=keepdims)
 
-    return op(name, infer=lambda x, axis, keepdims: (_reduced_shape(x.shape, axis, keepdims),
-                                                   x.dtype),
+    def infer(x, axis, keepdims):
+        if any(x.shape[i] == 0 for i in axis):  # NumPy's ValueError: max has no identity
+            raise ShapeError(f"zero-size array to reduction operation {numpy_name}imum "
+                             "which has no identity")
+        return _reduced_shape(x.shape, axis, keepdims), x.dtype
+
+    return op(name, infer=infer,
               prepare=_reduce_prepare, numpy=numpy, vjp=vjp, jvp=jvp, fresh=True,
               keeps_positive=True, kink=True, samples=REDUCE_SAMPLES(), operators=(method,),
               unicode=print_reduction)
