@@ -206,18 +206,25 @@ def test_hessian_of_linalg_against_finite_differences(name):
              "tensorinv": lambda X: sg.sum(sg.linalg.tensorinv(sg.reshape(X, (3, 3)), ind=1)
                                            * sg.constant(A0)),
              "trace inv": lambda X: sg.trace(sg.linalg.inv(X @ X.T + sg.eye(3)))}[name]
+    X, V, grad, hess = _second_order_checked(build, atol=1e-6, hvp_rtol=1e-8)
+    np.testing.assert_allclose(sg.function([X, V], sg.jvp(build(X), X, V))(X0, A0),
+                               np.sum(grad(X0) * A0), rtol=1e-8, atol=1e-10)
+
+
+def _second_order_checked(build, atol: float, hvp_rtol: float):
+    """(X, V, gradient function, Hessian at X0) of ``build(X)``, the Hessian checked
+    against central differences of the gradient and the HVP against the Hessian."""
     X = sg.matrix("X", (3, 3))
     f = build(X)
     grad = sg.function([X], sg.grad(f, X))
     hess = sg.function([X], sg.hessian(f, X))(X0)
     fd = np.stack([central_difference(lambda v: grad(v).ravel()[k], [X0], 0)
                    for k in range(9)]).reshape(3, 3, 3, 3)
-    np.testing.assert_allclose(hess, fd, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(hess, fd, rtol=1e-5, atol=atol)
     V = sg.matrix("V", (3, 3))
     np.testing.assert_allclose(sg.function([X, V], sg.hvp(f, X, V))(X0, A0),
-                               np.tensordot(hess, A0, 2), rtol=1e-8, atol=1e-8)
-    np.testing.assert_allclose(sg.function([X, V], sg.jvp(f, X, V))(X0, A0),
-                               np.sum(grad(X0) * A0), rtol=1e-8, atol=1e-10)
+                               np.tensordot(hess, A0, 2), rtol=hvp_rtol, atol=1e-8)
+    return X, V, grad, hess
 
 
 DECOMPOSITIONS = {  # sign-invariant functions of the factors, so NumPy's own signs do not matter
@@ -248,16 +255,7 @@ def test_decomposition_gradients(name):
     lambda x: sg.sum(sg.tanh(x) * sg.arctan2(x, 1.5)), lambda x: sg.mean(sg.exp(x) / sg.cosh(x)),
     lambda x: sg.sum(sg.einsum("ij,ik->jk", x, x) ** 2)])
 def test_hessian_and_hvp_of_reductions_against_finite_differences(build):
-    X = sg.matrix("X", (3, 3))
-    f = build(X)
-    grad = sg.function([X], sg.grad(f, X))
-    hess = sg.function([X], sg.hessian(f, X))(X0)
-    fd = np.stack([central_difference(lambda v: grad(v).ravel()[k], [X0], 0)
-                   for k in range(9)]).reshape(3, 3, 3, 3)
-    np.testing.assert_allclose(hess, fd, rtol=1e-5, atol=1e-5)
-    V = sg.matrix("V", (3, 3))
-    np.testing.assert_allclose(sg.function([X, V], sg.hvp(f, X, V))(X0, A0),
-                               np.tensordot(hess, A0, 2), rtol=1e-7, atol=1e-8)
+    _second_order_checked(build, atol=1e-5, hvp_rtol=1e-7)
 
 
 @pytest.mark.parametrize("value", [np.ones(3), np.zeros(3), np.array(2.0), np.array([0.0, -1.0])])
