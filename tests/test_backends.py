@@ -329,7 +329,7 @@ def test_dask_data_with_numpy_parameters():
         f(_dask(x), _dask(y), xps.asarray(w))
 
 
-# JAX and PyTorch (optional: skipped when not installed) ------------------------------------
+# JAX, PyTorch and CuPy (optional: skipped when not installed) ------------------------------
 
 #: Factors that are unique only up to signs (and, for full_matrices, the basis of the
 #: complement): PyTorch's LAPACK path picks other ones than NumPy's, so only shapes and
@@ -388,18 +388,44 @@ def test_jax_jit_traces_an_array_api_function(jax_x64):
 @pytest.mark.parametrize("op,index", CASES)
 def test_torch_conformance(op, index):
     torch = pytest.importorskip("torch", reason="PyTorch is not installed (pip install 'symgrad[torch]')")
+    _conformance_on(torch, torch.Tensor, lambda r: r.numpy(), op, index)
+
+
+def _conformance_on(library, array_type, to_numpy, op, index):
+    """The array-API source of a registry sample graph run on ``library``'s arrays:
+    results of ``array_type``, equal to the NumPy backend's (factors unique only up to
+    signs: shapes and finiteness)."""
     inputs, values, outputs = sample_graph(op, index)
     expected = sg.function(inputs, outputs)(*values)
     f = _portable_or_raises(op, inputs, outputs, "array_api")
     if f is None:
         return
-    results = f(*[torch.asarray(np.asarray(v)) for v in values])
-    assert all(isinstance(r, torch.Tensor) for r in results), "torch tensors"
+    results = f(*[library.asarray(np.asarray(v)) for v in values])
+    assert all(isinstance(r, array_type) for r in results), f"{library.__name__} arrays"
     if op.name in NOT_UNIQUE:
         for got, want in zip(results, expected):
-            assert tuple(got.shape) == np.shape(want) and bool(torch.all(torch.isfinite(got)))
+            assert tuple(got.shape) == np.shape(want) and bool(library.all(library.isfinite(got)))
         return
-    _assert_equal(results, expected, lambda r: r.numpy(), f"{op.name}-{index} on torch")
+    _assert_equal(results, expected, to_numpy, f"{op.name}-{index} on {library.__name__}")
+
+
+@pytest.fixture(scope="module")
+def cupy_device():
+    """CuPy with a CUDA device, or a skip saying which is missing (CI has no GPU)."""
+    cupy = pytest.importorskip("cupy", reason="CuPy is not installed (it needs a CUDA GPU)")
+    try:
+        count = cupy.cuda.runtime.getDeviceCount()
+    except Exception as err:  # CUDA driver missing or broken
+        pytest.skip(f"CuPy has no usable CUDA device: {err}")
+    if not count:
+        pytest.skip("CuPy found no CUDA device")
+    return cupy
+
+
+@pytest.mark.parametrize("op,index", CASES)
+def test_cupy_conformance(cupy_device, op, index):
+    """The array-API source on CuPy arrays: results stay on the device and equal NumPy's."""
+    _conformance_on(cupy_device, cupy_device.ndarray, cupy_device.asnumpy, op, index)
 
 
 _ON_WORKERS = """
