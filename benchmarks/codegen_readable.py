@@ -51,7 +51,7 @@ def call_overhead(depth: int = 80) -> None:
     f = sg.function(inputs, [cost] + sg.grad(cost, inputs))
     floats = [0.3] * len(inputs)
     scalars = [np.float64(v) for v in floats]
-    bare = best_us(lambda: f._fn(*scalars), 300)
+    bare = best_us(lambda: f._fn(scalars) if f._scalar else f._fn(*scalars), 300)
     whole = best_us(lambda: f(*scalars), 300)
     python = best_us(lambda: f(*floats), 300)
     print(f"{len(inputs)} scalar inputs: bare {bare:6.1f} us   call (np.float64) {whole:6.1f} us "

@@ -49,7 +49,7 @@ def columns(d: int) -> dict:
     np_ws, np_bs = [np.float64(w) for w in ws], [np.float64(b) for b in bs]
     calls = {"hand, Python floats": lambda: hand_floats(x, ws, bs),
              "symgrad (default: scalar code)": lambda: f(*args),
-             "symgrad generated function, bare": lambda: f._fn(*args),
+             "symgrad generated function, bare": lambda: f._fn(args),  # one sequence: the scalar code's signature
              "symgrad optimize=False (NumPy code)": lambda: numpy(*args),
              "hand, NumPy scalars": lambda: hand_gradient(np.float64(x), np_ws, np_bs)}
     for name, call in calls.items():

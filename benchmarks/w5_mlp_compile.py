@@ -4,7 +4,8 @@ Time from the loss graph to a function returning the loss and every gradient:
 ``sg.grad`` + ``sg.function`` for symgrad (fresh names each run), the first
 call of ``jax.jit(value_and_grad)`` for JAX, ``pytensor.function`` for
 PyTensor; a peer is dropped for larger L once it exceeds ``LIMIT`` seconds.
-The symgrad function is checked against a hand-written backward loop.
+The symgrad function is checked against a hand-written backward loop, and one
+steady training step of each is timed side by side (the "W5 step" rows).
 Run alone: ``python -m benchmarks.w5_mlp_compile [--quick]``.
 """
 from __future__ import annotations
@@ -123,6 +124,23 @@ def symgrad_rows(settings: dict) -> list:
     return rows
 
 
+def step_rows(settings: dict) -> list:
+    """One steady training step (loss and every gradient) at each L: symgrad's compiled
+    function against :func:`hand_grad`, timed interleaved in this process."""
+    rows = []
+    for L in LAYERS:
+        f, _ = symgrad_build(L)
+        values = data(L)
+        seconds = common.interleaved_medians(
+            {"hand": lambda: hand_grad(values), "symgrad": lambda: f(*values)},
+            settings["repeats"], settings["block"])
+        for column in ("hand", "symgrad"):
+            rows.append(common.Result("W5 step", f"L {L}", column, seconds=seconds[column],
+                                      ratio=seconds[column] / seconds["hand"],
+                                      note="loss + gradients, one step"))
+    return rows
+
+
 def peer_rows(name: str, build) -> list:
     rows = []
     for L in LAYERS:
@@ -136,7 +154,7 @@ def peer_rows(name: str, build) -> list:
 
 
 def run(settings: dict, peers=common.PEERS) -> list:
-    rows = symgrad_rows(settings)
+    rows = symgrad_rows(settings) + step_rows(settings)
     for name, build in (("jax", jax_build), ("pytensor", pytensor_build)):
         if name in peers and common.peer(name) is not None:
             rows += peer_rows("pytensor-c" if name == "pytensor" else name, build)
