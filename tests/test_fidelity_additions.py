@@ -38,6 +38,8 @@ CASES = {
 
 @pytest.mark.parametrize("name", list(CASES))
 def test_case(name):
+    if name.startswith("unstack") and not hasattr(np, "unstack"):
+        pytest.skip("np.unstack is NumPy >= 2.1's: this NumPy has no reference for it")
     fn, specs = CASES[name]
     check_case(fn, specs)
     if not name.startswith(("unstack", "allclose")) and "." not in name:

@@ -98,6 +98,9 @@ def _check_dtype_and_value(fn, values, deliberate=False):
 @pytest.mark.parametrize("kind", ["i", "b"])
 def test_unary_int_bool(name, kind):
     value = np.array([1, 0, 4]).astype(np.int64 if kind == "i" else bool)
+    if name in ("floor", "ceil", "trunc", "fix") and kind == "i" \
+            and np.floor(value).dtype != np.int64:
+        pytest.skip("NumPy < 2.1 rounds ints to float64; symgrad keeps NumPy >= 2.1's int64")
     if (name, kind) == ("positive", "b"):  # deliberate: +mask is the mask (NumPy: TypeError)
         assert sg.positive(sg.vector("m", 3, dtype="bool")).dtype == np.bool_
         return

@@ -103,7 +103,8 @@ def test_stack_of_different_shapes_raises_instead_of_reordering():
 def test_diff_of_bools_is_not_equal_and_clip_without_bounds_is_identity():
     from fidelity_harness import check_case
     check_case(lambda m, a: m.diff(a, n=2, axis=0), [("b", (4, 3))], grad=False)
-    check_case(lambda m, a: m.clip(a, None, None), [("n", (2, 3))])
+    if np.lib.NumpyVersion(np.__version__) >= "2.1.0":  # before, NumPy's clip(a) raised
+        check_case(lambda m, a: m.clip(a, None, None), [("n", (2, 3))])
 
 
 @pytest.mark.parametrize("build", [lambda a: sg.squeeze(a, 0), lambda a: sg.split(a, 2, axis=1),

@@ -38,6 +38,9 @@ def _pairs():
 
 @pytest.mark.parametrize("name,ours,numpys", list(_pairs()))
 def test_numpy_parameter_names(name, ours, numpys):
+    if name in ("corrcoef", "reshape") and np.lib.NumpyVersion(np.__version__) < "2.1.0":
+        pytest.skip("NumPy < 2.1 has other parameter names here (reshape's newshape, "
+                    "corrcoef's bias/ddof); symgrad follows NumPy >= 2.1")
     (ours, _), (numpys, numpys_first) = ours, numpys
     if numpys_first:  # NumPy's first parameter may be passed by name: ours has that name
         assert ours[:1] == numpys_first

@@ -146,6 +146,8 @@ CASES += LOOKUPS
 
 @pytest.mark.parametrize("name, build, reference, shape", CASES, ids=[c[0] for c in CASES])
 def test_value_and_gradient_match_numpy(name, build, reference, shape):
+    if name.startswith("cumulative") and not hasattr(np, "cumulative_sum"):
+        pytest.skip("np.cumulative_sum/prod are NumPy >= 2.1's: no reference on this NumPy")
     x0 = np.random.default_rng(len(name)).standard_normal(shape)
     x = sg.tensor("x", shape)
     y = build(x)
