@@ -99,12 +99,15 @@ _AT_VIRTUAL_INDEX = {
 _PLOTTING_POSITIONS = {"interpolated_inverted_cdf": (0.0, 1.0), "hazen": (0.5, 0.5),
                        "weibull": (0.0, 0.0), "median_unbiased": (1 / 3, 1 / 3),
                        "normal_unbiased": (3 / 8, 3 / 8)}
-QUANTILE_METHODS = {name: (lambda rule: lambda q, n: rule(q * (n - 1)))(rule)
-                    for name, rule in _AT_VIRTUAL_INDEX.items()}
-QUANTILE_METHODS.update({
-    name: (lambda alpha, beta: lambda q, n: _AT_VIRTUAL_INDEX["linear"](
-        n * q + alpha + q * (1 - alpha - beta) - 1))(alpha, beta)
-    for name, (alpha, beta) in _PLOTTING_POSITIONS.items()})
+QUANTILE_METHODS = (*_AT_VIRTUAL_INDEX, *_PLOTTING_POSITIONS)
+
+
+def _positions(method: str, q: float, n: int) -> tuple:
+    """(low, high, fraction) of quantile ``q`` of ``n`` sorted entries by ``method``."""
+    if method in _PLOTTING_POSITIONS:
+        alpha, beta = _PLOTTING_POSITIONS[method]
+        return _AT_VIRTUAL_INDEX["linear"](n * q + alpha + q * (1 - alpha - beta) - 1)
+    return _AT_VIRTUAL_INDEX[method](q * (n - 1))
 
 
 def _lerp(a: Node, b: Node, t: float) -> Node:
@@ -141,7 +144,7 @@ def quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
     ordered = S.sort(flat, axis=-1)
     picks = []
     for value in q.ravel():
-        low, high, t = QUANTILE_METHODS[method](value, n)
+        low, high, t = _positions(method, value, n)
         pick = [ordered[..., int(np.clip(i, 0, n - 1))] for i in (low, high)]
         picks.append(_lerp(pick[0], pick[1], float(t)))
     result = F.stack(picks) if q.ndim else picks[0]
@@ -467,9 +470,7 @@ def identity(n, dtype=float):
 
 def _like(name: str, value):
     def like(a, dtype=None, order="K", subok=True, shape=None):
-        a = as_node(a)
-        target = a.dtype if dtype is None else as_dtype(dtype)
-        return full(a.shape if shape is None else shape, np.full((), value, dtype=target))
+        return full_like(a, value, dtype=dtype, shape=shape)
     like.__name__ = like.__qualname__ = name
     like.__doc__ = f"NumPy ``{name}``: a constant of ``a``'s shape and dtype."
     return like
