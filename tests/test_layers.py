@@ -103,3 +103,47 @@ def test_import_symgrad_loads_neither_sympy_nor_networkx():
             "assert 'sympy' not in sys.modules and 'networkx' not in sys.modules, "
             "sorted(m for m in ('sympy', 'networkx') if m in sys.modules)")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def _registry_lookups():
+    """(module, line, op name) for every ``REGISTRY["name"]`` in the package's source."""
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) \
+                    and node.value.id == "REGISTRY" and isinstance(node.slice, ast.Constant):
+                yield _module_name(path), node.lineno, node.slice.value
+
+
+def _reaches(edges: dict, start: str, goal: str) -> bool:
+    seen, todo = set(), [start]
+    while todo:
+        module = todo.pop()
+        for target in edges.get(module, ()):
+            if target == goal:
+                return True
+            if target not in seen:
+                seen.add(target)
+                todo.append(target)
+    return False
+
+
+def test_op_records_are_looked_up_by_name_only_where_an_import_would_be_a_cycle():
+    """Ops are referred to as objects (imported records). ``REGISTRY["name"]`` is kept
+    only where the modules need each other (sum's vjp is a broadcast and a broadcast's
+    vjp is a sum): every module holding the record already imports, directly or not,
+    the module that looks it up, so importing it there would close a cycle."""
+    import importlib
+    import symgrad  # noqa: F401  (registers every op)
+    graph = _graph()
+    edges = {m: {t for _, t in ts if t in graph} for m, ts in graph.items()}
+    avoidable = []
+    for module, line, name in _registry_lookups():
+        if module == "symgrad.ir.graph":
+            continue  # the registry itself
+        record = symgrad.REGISTRY[name]
+        holders = [m for m in graph if m.startswith("symgrad.ops")
+                   and any(v is record for v in vars(importlib.import_module(m)).values())]
+        free = [m for m in holders if not _reaches(edges, m, module)]
+        if free:
+            avoidable.append(f"{module}:{line} REGISTRY[{name!r}]: import it from {free[0]}")
+    assert not avoidable, "\n".join(avoidable)

@@ -15,7 +15,7 @@ from strategies import sample_nodes
 
 OPS = sorted(sg.REGISTRY.values(), key=lambda op: op.name)
 CALLABLE_OR_NONE = ("prepare", "fold", "vjp", "jvp", "jacobian", "facts", "unicode", "latex",
-                    "to_sympy", "from_sympy")
+                    "to_sympy", "from_sympy", "uniform")
 STR_OR_NONE = ("out_form", "symbol", "latex_symbol", "leaf", "scalar")
 TUPLES = ("helpers", "linear_in", "odd_in", "operators")
 FLAGS = ("differentiable", "elementwise", "view", "fresh", "kink", "positive_result",
@@ -140,3 +140,18 @@ def test_ops_with_label_or_condition_operands_say_they_read_indices(op):
         if any(spec.domain == "bool" or spec.domain.startswith("labels")
                for spec in sample.operands) and node.dtype == "float64":
             assert op.reads_indices, op.name
+
+
+def test_known_constants_come_from_the_records_uniform_field():
+    """``is_constant`` reads each op's ``uniform`` fact: constants, zeros and views of them
+    are known; any other node (even one whose value happens to be constant) is not."""
+    from symgrad.ops.base import constant_form_ops, is_constant
+    three = sg.constant(np.full((2, 3), 3.0))
+    assert is_constant(three, 3.0) and not is_constant(three, 0.0)
+    assert is_constant(sg.zeros((4,)), 0.0) and not is_constant(sg.zeros((4,)), 1.0)
+    assert is_constant(sg.broadcast_to(sg.constant(2.0), (3, 3)), 2.0)
+    assert is_constant(sg.reshape(three, (6,)), 3.0)
+    assert not is_constant(sg.constant(np.array([1.0, 2.0])), 1.0)
+    assert not is_constant(sg.constant(np.zeros(0)), 0.0)  # empty: nothing is known
+    assert not is_constant(sg.exp(sg.vector("x", 3)), 1.0)
+    assert {op.name for op in constant_form_ops()} == {"constant", "zeros", "broadcast_to", "reshape"}

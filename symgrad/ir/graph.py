@@ -161,6 +161,9 @@ class Op:
       ``linear_in``).
     * ``facts(node, facts_of)``: the structural facts :mod:`symgrad.analysis.properties`
       proves for a node of this op from its operands' facts.
+    * ``uniform(node, value) -> bool``: whether a node of this op is known, at build
+      time, to equal ``value`` everywhere (a constant, zeros; a view asks its operand).
+      None: never known, so the constant folds give up at once on the node.
     * ``kink``: piecewise, so finite differences may straddle a kink;
       ``positive_result``: the value is positive whatever the operands;
       ``keeps_positive``: positive when the (float) operands are.
@@ -214,6 +217,7 @@ class Op:
     linear_in: tuple = ()
     odd_in: Optional[tuple] = None
     facts: Optional[Callable] = None
+    uniform: Optional[Callable] = None
     # Checking: input domains, kinks, positivity.
     samples: Callable = field(default=lambda: [])
     kink: bool = False

@@ -89,31 +89,29 @@ def op(name: str, **fields) -> Op:
     return register(Op(name, **fields))
 
 
-#: Ops whose nodes ``is_constant`` can recognize (a constant, zeros, or a view of one):
-#: folds test this first and give up at once on any other operand.
-CONSTANT_FORMS = frozenset({"constant", "zeros", "broadcast_to", "reshape"})
-
-
 def constant_form_ops() -> frozenset:
-    """The records of :data:`CONSTANT_FORMS` (for callers outside ``ops/``, which name
-    no op by a string)."""
-    return frozenset(REGISTRY[name] for name in CONSTANT_FORMS)
+    """The ops whose nodes may be known constants (their records declare ``uniform``):
+    a rewrite pattern matching a constant looks at nodes of these ops only."""
+    return frozenset(op for op in REGISTRY.values() if op.uniform is not None)
 
 
 def is_constant(node: Node, value: float) -> bool:
-    """Whether ``node`` is known to equal ``value`` everywhere."""
-    if node.op.name not in CONSTANT_FORMS:
-        return False
-    while node.op.name in ("broadcast_to", "reshape"):
-        node = node.operands[0]
-    if node.op.name == "zeros":
-        return value == 0
-    if node.op.name == "constant":
-        array = node.value
-        if array.ndim == 0:  # a Python comparison, not a NumPy reduction (~2 µs each)
-            return array.item() == value
-        return array.size > 0 and bool(np.all(array == value))
-    return False
+    """Whether ``node`` is known to equal ``value`` everywhere (its op's ``uniform``)."""
+    uniform = node.op.uniform
+    return uniform is not None and uniform(node, value)
+
+
+def operand_uniform(node: Node, value: float) -> bool:
+    """``uniform`` of a view (broadcast, reshape): its operand's."""
+    return is_constant(node.operands[0], value)
+
+
+def constant_uniform(node: Node, value: float) -> bool:
+    """``uniform`` of a constant: every entry equals ``value`` (an empty array: no)."""
+    array = node.value
+    if array.ndim == 0:  # a Python comparison, not a NumPy reduction (~2 µs each)
+        return array.item() == value
+    return array.size > 0 and bool(np.all(array == value))
 
 
 def zeros(shape, dtype: str = "float64") -> Node:

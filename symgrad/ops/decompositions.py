@@ -15,15 +15,16 @@ agrees with finite differences of the NumPy function itself.
 """
 from __future__ import annotations
 
-from ..ir.graph import REGISTRY, Node, describe
+from ..ir.graph import Node, describe
 from ..ir.shapes import ShapeError
 from . import facts as F
 from .base import Sample, Spec, add_all, op
 from .batched import column, jvp_jacobian, mm, mT, row, solve_columns
-from .linalg import TINY, _solve_infer, _stacked_square_infer
-from .reductions import _reduce_prepare, _reduced_shape, expand_reduced
+from .elementwise import maximum
+from .linalg import TINY, _solve_infer, _stacked_square_infer, solve
+from .reductions import _reduce_prepare, _reduced_shape, expand_reduced, sum_
 from .shaping import tri  # the triangular mask (NumPy's np.tri)
-from .structure import unbroadcast
+from .structure import concatenate, dimsize, eye as eye_op, getitem, unbroadcast, zeros_op
 from . import runtime
 from ..ir.graph import Portable
 from . import portable as xpl
@@ -33,11 +34,11 @@ from . import portable as xpl
 
 def diagonal(x: Node) -> Node:
     """The diagonals of a stack of square matrices, shape ``(..., n)``."""
-    return REGISTRY["sum"](x * eye(x.shape[-1]), axis=-1)
+    return sum_(x * eye(x.shape[-1]), axis=-1)
 
 
 def eye(n) -> Node:
-    return REGISTRY["eye"](n=n)
+    return eye_op(n=n)
 
 
 def lower(x: Node, k: int = 0) -> Node:
@@ -123,7 +124,7 @@ def _solve_triangular_vjp(g, out, a, b, lower, trans, unit_diagonal):
 def _apply(t: Node, x: Node, trans: int, vector: bool) -> Node:
     """``op(t) @ x`` for x a (stack of) vectors or matrices."""
     t = mT(t) if trans else t
-    return REGISTRY["sum"](t * row(x), axis=-1) if vector else mm(t, x)
+    return sum_(t * row(x), axis=-1) if vector else mm(t, x)
 
 
 def _solve_triangular_jvp(tangents, out, a, b, lower, trans, unit_diagonal):
@@ -265,7 +266,7 @@ def _eig_vectors_infer(x):
 
 
 def _solve(a: Node, b: Node) -> Node:
-    return REGISTRY["solve"](a, b)
+    return solve(a, b)
 
 
 def _eig_values_vjp(g, out, x):
@@ -282,7 +283,7 @@ def _eig_values_jvp(tangents, out, x):
 def _eig_vectors_vjp(g, out, x):
     """Ā = U⁻ᵀ (F ∘ Uᵀ (Ḡ - U diag(diag(Uᵀ Ḡ)))) Uᵀ."""
     f = eigen_gaps(eig_values(x))
-    along = REGISTRY["sum"](out * g, axis=-2)
+    along = sum_(out * g, axis=-2)
     inner = f * mm(mT(out), g - out * row(along))
     return [_solve(mT(out), mm(inner, mT(out)))]
 
@@ -290,7 +291,7 @@ def _eig_vectors_vjp(g, out, x):
 def _eig_vectors_jvp(tangents, out, x):
     f = eigen_gaps(eig_values(x))
     p = mm(out, f * _solve(out, mm(tangents[0], out)))
-    return p - out * row(REGISTRY["sum"](out * p, axis=-2))
+    return p - out * row(sum_(out * p, axis=-2))
 
 
 eig_values = op("eigvals", jacobian=jvp_jacobian, infer=_eig_values_infer, numpy="_eig({0})[0]",
@@ -308,20 +309,20 @@ def _cofactor_vjp(g, out, x):
     """dC = (⟨C, dX⟩ C - C dXᵀ C) / det X (from C = det(X) X⁻ᵀ), so
     X̄ = (⟨Ḡ, C⟩ C - C Ḡᵀ C) / det X; det X = ⟨X, C⟩ / n (Laplace). Infinite at an
     exactly singular X, where only the first derivative of det is finite."""
-    inner = REGISTRY["sum"](g * out, axis=(-2, -1), keepdims=True)
+    inner = sum_(g * out, axis=(-2, -1), keepdims=True)
     return [(inner * out - mm(out, mm(mT(g), out))) / _det_from(x, out)]
 
 
 def _cofactor_jvp(tangents, out, x):
     t = tangents[0]
-    inner = REGISTRY["sum"](t * out, axis=(-2, -1), keepdims=True)
+    inner = sum_(t * out, axis=(-2, -1), keepdims=True)
     return (inner * out - mm(out, mm(mT(t), out))) / _det_from(x, out)
 
 
 def _det_from(x: Node, c: Node) -> Node:
     """det X = ⟨X, C⟩ / n for the cofactor matrix C of X (kept as (..., 1, 1))."""
-    n = REGISTRY["dimsize"](dims=(x.shape[-1],)) if isinstance(x.shape[-1], str) else x.shape[-1]
-    return REGISTRY["sum"](x * c, axis=(-2, -1), keepdims=True) / n
+    n = dimsize(dims=(x.shape[-1],)) if isinstance(x.shape[-1], str) else x.shape[-1]
+    return sum_(x * c, axis=(-2, -1), keepdims=True) / n
 
 
 cofactor = op("cofactor", jacobian=jvp_jacobian, infer=_stacked_square_infer, numpy="_cofactor({0})",
@@ -473,7 +474,7 @@ svd_vh = op("svd_vh", jacobian=jvp_jacobian, infer=_svd_vh_infer, prepare=lambda
 
 def _vector_norm_unit(out, x, axis, keepdims):
     """x / ‖x‖ along the axes (0 where the norm is 0: the subgradient of ``norm``)."""
-    return x / REGISTRY["maximum"](expand_reduced(out, x, axis, keepdims), TINY)
+    return x / maximum(expand_reduced(out, x, axis, keepdims), TINY)
 
 
 def _vector_norm_vjp(g, out, x, axis, keepdims):
@@ -482,7 +483,7 @@ def _vector_norm_vjp(g, out, x, axis, keepdims):
 
 def _vector_norm_jvp(tangents, out, x, axis, keepdims):
     unit = _vector_norm_unit(out, x, axis, keepdims)
-    return REGISTRY["sum"](unit * tangents[0], axis=axis, keepdims=keepdims)
+    return sum_(unit * tangents[0], axis=axis, keepdims=keepdims)
 
 
 vector_norm = op("vector_norm", prepare=_reduce_prepare,
@@ -534,7 +535,7 @@ def _qr_factors(x, mode, part):
 
 def _columns(x: Node, start: int, stop=None) -> Node:
     """``x[..., start:stop]``."""
-    return REGISTRY["getitem"](x, index=(Ellipsis, slice(start, stop)))
+    return getitem(x, index=(Ellipsis, slice(start, stop)))
 
 
 def _square_qr_adjoint(q, r, gq, gr):
@@ -571,17 +572,17 @@ def qr_adjoint(x, mode, gq=None, gr=None):
     Ȳ = Q V̄, and X's rule with Q̄ + Y V̄ᵀ and Ū, for R̄ = [Ū | V̄]."""
     q, r = _qr_factors(x, mode, "r" if gq is None else "q")
     if mode == "complete" and _tall(x):  # R = [reduced R; 0]: its zero rows get no say
-        gr = REGISTRY["getitem"](gr, index=(Ellipsis, slice(0, x.shape[-1]), slice(None)))
+        gr = getitem(gr, index=(Ellipsis, slice(0, x.shape[-1]), slice(None)))
     if not _wide(x):
         return [_square_qr_adjoint(q, r, gq, gr)]
     k = x.shape[-2]
     y, u = _columns(x, k), _columns(r, 0, k)
     if gr is None:
-        return [REGISTRY["concatenate"](_square_qr_adjoint(q, u, gq, None),
-                                        REGISTRY["zeros"](shape=y.shape), axis=-1)]
+        return [concatenate(_square_qr_adjoint(q, u, gq, None),
+                                        zeros_op(shape=y.shape), axis=-1)]
     gv = _columns(gr, k)
     gq = add_all([gq, mm(y, mT(gv))])
-    return [REGISTRY["concatenate"](_square_qr_adjoint(q, u, gq, _columns(gr, 0, k)),
+    return [concatenate(_square_qr_adjoint(q, u, gq, _columns(gr, 0, k)),
                                     mm(q, gv), axis=-1)]
 
 
@@ -596,14 +597,14 @@ def _qr_tangents(x, mode, tangent, part):
     if mode == "complete" and _tall(x):
         dq, dr = _square_qr_tangents(q, r, tangent)
         m, n = x.shape[-2:]
-        zeros = REGISTRY["zeros"](shape=dr.shape[:-2] + (m - n, n))  # the tangents' stack
-        return dq, REGISTRY["concatenate"](dr, zeros, axis=-2)
+        stack = zeros_op(shape=dr.shape[:-2] + (m - n, n))  # the tangents' stack
+        return dq, concatenate(dr, stack, axis=-2)
     if not _wide(x):
         return _square_qr_tangents(q, r, tangent)
     k = x.shape[-2]
     dq, du = _square_qr_tangents(q, _columns(r, 0, k), _columns(tangent, 0, k))
     dv = mm(mT(dq), _columns(x, k)) + mm(mT(q), _columns(tangent, k))
-    return dq, REGISTRY["concatenate"](du, dv, axis=-1)
+    return dq, concatenate(du, dv, axis=-1)
 
 
 QR_SAMPLES = lambda: [Sample((Spec((4, 3)),)),  # noqa: E731

@@ -5,15 +5,16 @@ import operator
 
 import numpy as np
 
-from ..ir.graph import DTYPES, LEAF_OPS, Node, REGISTRY, command_line, describe, result_dtype
+from ..ir.graph import DTYPES, LEAF_OPS, Node, command_line, describe, result_dtype
 from ..ir.leaves import as_node
 from ..ir.shapes import ShapeError, broadcast_shapes
 from . import facts as F
 from ..ir.print_forms import LOGICAL, PRODUCT, POSTFIX, POWER, RELATION, SCRIPT, SUM, SUPERSCRIPT, UNARY, ATOM, Piece
-from .base import (CONSTANT_FORMS, TINY, Sample, Spec, binary, broadcast_infer, diagonal_jvp,
+from .base import (TINY, Sample, Spec, binary, broadcast_infer, diagonal_jvp,
                    sympy_function, sympy_scalar,
                is_constant, op, unary, zeros)
 from . import runtime
+from .structure import broadcast_to_op, zeros_op
 from . import portable as xpl
 
 
@@ -52,7 +53,7 @@ _MULTIPLY_FOLDS = (_identity_fold(1, 0), _identity_fold(1, 1))
 
 def _may_fold(a: Node, b: Node) -> bool:
     """Whether an operand may be a known constant; if not (the common case), no fold applies."""
-    return a.op.name in CONSTANT_FORMS or b.op.name in CONSTANT_FORMS
+    return a.op.uniform is not None or b.op.uniform is not None
 
 
 def _scalar_constants(a: Node, b: Node) -> bool:
@@ -78,7 +79,7 @@ def _unbroadcast(build):
     the other folds see the constant)."""
     def fold(a: Node, b: Node):
         for i, (c, x) in enumerate(((a, b), (b, a))):
-            if c.op.name == "broadcast_to" and c.operands[0].ndim == 0 \
+            if c.op is broadcast_to_op and c.operands[0].ndim == 0 \
                     and c.operands[0].value is not None and x.shape == c.shape:
                 scalar = c.operands[0]
                 return build(scalar, x) if i == 0 else build(x, scalar)
@@ -105,7 +106,7 @@ def _fold_subtract(a, b):
     if not _may_fold(a, b):
         return None
     folded = _first_fold(a, b, *_SUBTRACT_CHAIN)
-    if folded is None and a.op.name == "zeros" and a.shape == b.shape:
+    if folded is None and a.op is zeros_op and a.shape == b.shape:
         return -b
     return folded
 
@@ -113,7 +114,7 @@ def _fold_subtract(a, b):
 def _negated(a, b):
     """(-1) * b = -b (derivative rules of ``-f`` seed with the constant -1)."""
     for c, x in ((a, b), (b, a)):
-        if c.op.name == "constant" and c.ndim == 0 and c.value == -1 and x.dtype == "float64":
+        if c.op is LEAF_OPS.constant and c.ndim == 0 and c.value == -1 and x.dtype == "float64":
             return negative(x)
     return None
 
@@ -125,7 +126,7 @@ def combines_safely(ufunc, a, b) -> bool:
     operands are finite, or, for a product or quotient, underflows (to zero or a
     subnormal) where both are normal. The graph as written never computes that
     constant, so such a fold would change a finite value (issue 15, item 8)."""
-    if a.op.name != "constant" or b.op.name != "constant":
+    if a.op is not LEAF_OPS.constant or b.op is not LEAF_OPS.constant:
         return True
     p, q = np.asarray(a.value, np.float64), np.asarray(b.value, np.float64)
     with np.errstate(all="ignore"):
@@ -142,11 +143,11 @@ def combines_safely(ufunc, a, b) -> bool:
 def _scalar_first(a, b):
     """x * c = c * x for a 0-d constant c (one spelling, so equal terms intern together),
     and c * (d * x) = (c d) * x when c d is representable."""
-    if b.op.name == "constant" and b.ndim == 0 and a.op.name != "constant":
+    if b.op is LEAF_OPS.constant and b.ndim == 0 and a.op is not LEAF_OPS.constant:
         return multiply(b, a)
-    if a.op.name == "constant" and a.ndim == 0 and b.op is multiply:
+    if a.op is LEAF_OPS.constant and a.ndim == 0 and b.op is multiply:
         inner = b.operands[0]
-        if inner.op.name == "constant" and inner.ndim == 0 and combines_safely(np.multiply, a, inner):
+        if inner.op is LEAF_OPS.constant and inner.ndim == 0 and combines_safely(np.multiply, a, inner):
             return multiply(multiply(a, inner), b.operands[1])
     return None
 
@@ -159,7 +160,7 @@ def _fold_multiply(a, b):
     if not _may_fold(a, b):
         return None
     folded = _first_fold(a, b, *_MULTIPLY_CHAIN)
-    if folded is None and (a.op.name == "zeros" or b.op.name == "zeros"):
+    if folded is None and (a.op is zeros_op or b.op is zeros_op):
         try:
             return zeros(broadcast_shapes(a.shape, b.shape), result_dtype(a.dtype, b.dtype))
         except ShapeError:
@@ -172,9 +173,9 @@ def _fold_negative(x):
     negative of a bool or int is float64, so ``-(-(x > 0))`` is not ``x > 0``."""
     if x.op is negative and x.operands[0].dtype == x.dtype:
         return x.operands[0]
-    if x.op.name == "zeros" and x.dtype == "float64":
+    if x.op is zeros_op and x.dtype == "float64":
         return x
-    if x.op.name == "constant" and x.ndim == 0 and x.dtype == "float64":
+    if x.op is LEAF_OPS.constant and x.ndim == 0 and x.dtype == "float64":
         return as_node(-float(x.value))
     return None
 
@@ -211,7 +212,7 @@ def _print_add(p, node, a, b):
 def _prints_as_array(node: Node) -> bool:
     """Whether an elementwise operand prints as an array: not a 0-d node, nor a broadcast
     of one, nor a uniform constant array (both print as their scalar)."""
-    if node.op is REGISTRY["broadcast_to"]:
+    if node.op is broadcast_to_op:
         node = node.operands[0]
     if node.op is LEAF_OPS.constant and node.value.size:
         return not np.all(node.value == node.value.flat[0])

@@ -320,7 +320,7 @@ def _parse_entry(x, entry):
 
 
 def _parse_node(x, node):
-    if node.op.name == "constant":
+    if node.op is structure.constant:
         return _parse_array(x, node.value)
     if node.dtype == "int64":
         return ("node", node)

@@ -14,6 +14,9 @@ from ..ir.shapes import ShapeError, broadcast_shapes, unify_dims
 from ..ir.print_forms import PRODUCT, Piece
 from .base import TINY, Sample, Spec, add_all, bilinear_jvp, linear_jvp, op
 from . import facts as F
+from .elementwise import maximum
+from .reductions import sum_
+from .structure import eye, reshape, transpose, unbroadcast
 from .batched import column, gradient_jacobian, jvp_jacobian, mm, mT, row, solve_columns
 from . import runtime
 from ..ir.graph import Portable
@@ -59,7 +62,7 @@ def _matmul_numpy(args, attrs, ctx):
     gradients of a layer, ``xᵀ δ`` (0.7x for the rank-one 784 x 256 product of
     an MLP at batch 1, 0.6-0.9x for tall products at batch 1024)."""
     a, b = ctx.operands
-    if a.op.name == "transpose" and a.ndim == 2 and b.ndim == 2:
+    if a.op is transpose and a.ndim == 2 and b.ndim == 2:
         rows, columns = a.shape[0], b.shape[1]
         if isinstance(rows, int) and isinstance(columns, int) and rows > columns:
             return f"np.dot({args[1]}.T, {args[0]}.T).T"
@@ -135,7 +138,7 @@ SQUARE = lambda domain: lambda: [Sample((Spec((3, 3), domain),)),  # noqa: E731
                                  Sample((Spec(("n", "n"), domain),))]
 
 trace = op("trace", infer=_square_infer(True), numpy="np.trace({0})",
-           vjp=lambda g, out, x: [g * REGISTRY["eye"](n=x.shape[0])], jvp=linear_jvp,
+           vjp=lambda g, out, x: [g * eye(n=x.shape[0])], jvp=linear_jvp,
            linear_in=(0,), keeps_positive=True, facts=F.of_spd("positive"), samples=SQUARE("real"),
            symbol="tr", latex_symbol=r"\operatorname{tr}",
            to_sympy=lambda s, node, x: s.sp.Trace(x),
@@ -145,12 +148,12 @@ trace = op("trace", infer=_square_infer(True), numpy="np.trace({0})",
 
 def _per_matrix(g):
     """A cotangent of shape ``(...)`` as ``(..., 1, 1)``: one scale per matrix of a stack."""
-    return g if g.ndim == 0 else REGISTRY["reshape"](g, shape=g.shape + (1, 1))
+    return g if g.ndim == 0 else reshape(g, shape=g.shape + (1, 1))
 
 
 def _matrix_sum(x):
     """The sum over each matrix of a stack (the last two axes)."""
-    return REGISTRY["sum"](x, axis=(-2, -1))
+    return sum_(x, axis=(-2, -1))
 
 
 def _stacked_scalar_infer(x):
@@ -241,7 +244,6 @@ def _solve_vjp(g, out, a, b):
         gb = solve(a.T, g)
         ga = -(gb @ out.T) if b.ndim == 2 else -outer(gb, out)
         return [ga, gb]
-    from .structure import unbroadcast
     gb = _solve_stack(mT(a), g, b.ndim == 1)
     ga = -(column(gb) * row(out) if b.ndim == 1 else mm(gb, mT(out)))
     return [unbroadcast(ga, a.shape), unbroadcast(gb, b.shape)]
@@ -259,7 +261,7 @@ def _solve_jvp(tangents, out, a, b):
         return solve(a, rhs)
     moved = None
     if ta is not None:
-        moved = -(REGISTRY["sum"](ta * row(out), axis=-1) if b.ndim == 1 else mm(ta, out))
+        moved = -(sum_(ta * row(out), axis=-1) if b.ndim == 1 else mm(ta, out))
     return _solve_stack(a, add_all([tb, moved], out.shape), b.ndim == 1)
 
 
@@ -276,7 +278,7 @@ solve = op("solve", jacobian=jvp_jacobian, infer=_solve_infer, numpy="np.linalg.
 
 def _safe_unit(x, out):
     """x / |x|, with the subgradient 0 at x = 0."""
-    return x / REGISTRY["maximum"](out, TINY)
+    return x / maximum(out, TINY)
 
 
 def _sympy_norm(s, node, x):
@@ -290,7 +292,7 @@ def _sympy_norm(s, node, x):
 
 norm = op("norm", jacobian=gradient_jacobian, infer=lambda x: ((), "float64"), numpy="np.linalg.norm({0})",
           vjp=lambda g, out, x: [g * _safe_unit(x, out)],
-          jvp=lambda ts, out, x: REGISTRY["sum"](_safe_unit(x, out) * ts[0]),
+          jvp=lambda ts, out, x: sum_(_safe_unit(x, out) * ts[0]),
           positive_result=True, facts=F.NONNEGATIVE,
           samples=lambda: [Sample((Spec((3,)),)), Sample((Spec((2, 3)),)), Sample((Spec(("n",)),))],
           unicode=lambda p, node, x: Piece(f"‖{x.text}‖"), latex=lambda p, node, x: Piece(rf"\left\|{x.text}\right\|"),
@@ -390,7 +392,6 @@ def _matmul_jacobian(sweep, node, js):
 
 def _matmul_left_operand(sweep, a, b, ja):
     """J of ``a @ b`` through ``a``: ``b.T @ J[a]`` for vectors, a contraction otherwise."""
-    reshape, sum_ = REGISTRY["reshape"], REGISTRY["sum"]
     if a.ndim == 1:
         return sweep.left(b.T if b.ndim == 2 else b, ja)
     k = sweep.k

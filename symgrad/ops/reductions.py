@@ -15,6 +15,7 @@ from ..ir.shapes import ShapeError, normalize_axes, normalize_axis
 from ..ir.print_forms import Piece
 from .base import Sample, Spec, broadcast_to, op
 from . import runtime
+from .structure import diag, dimsize, reshape
 from ..ir.graph import Portable
 from . import portable as xpl
 
@@ -32,13 +33,13 @@ def _reduced_shape(shape, axis, keepdims):
 def expand_reduced(g: Node, x: Node, axis, keepdims) -> Node:
     """Broadcast a reduced cotangent ``g`` back over ``x``'s shape."""
     if not keepdims and g.ndim:
-        g = REGISTRY["reshape"](g, shape=_reduced_shape(x.shape, axis, True))
+        g = reshape(g, shape=_reduced_shape(x.shape, axis, True))
     return broadcast_to(g, x.shape)
 
 
 def _keepdims(node: Node, x: Node, axis, keepdims) -> Node:
     """``node`` (reduced over ``axis``) reshaped to keep the reduced axes."""
-    return node if keepdims else REGISTRY["reshape"](node, shape=_reduced_shape(x.shape, axis, True))
+    return node if keepdims else reshape(node, shape=_reduced_shape(x.shape, axis, True))
 
 
 def _sum_infer(x, axis, keepdims):
@@ -118,7 +119,7 @@ def count(shape) -> Node:
     names = tuple(d for d in shape if isinstance(d, str))
     if not names:
         return as_node(float(ints))
-    size = REGISTRY["dimsize"](dims=names)
+    size = dimsize(dims=names)
     return size if ints == 1 else size * float(ints)
 
 
@@ -200,7 +201,7 @@ def _softmax_jacobian(sweep, node, js):
     """J = p * (J[u] - sum(p * J[u])); with the seed, ``diag(p) - outer(p, p)``."""
     (j,), axis = js, node.attrs["axis"]
     if j is sweep.seed and node.ndim == 1:
-        return REGISTRY["diag"](node) - REGISTRY["outer"](node, node)
+        return diag(node) - REGISTRY["outer"](node, node)
     p = sweep.trailing(node)
     return p * (j - sum_(p * j, axis=axis, keepdims=True))
 

@@ -11,9 +11,10 @@ second derivatives are exact when some entries are zero, where ``out / x`` is
 """
 from __future__ import annotations
 
-from ..ir.graph import REGISTRY, Node
+from ..ir.graph import Node
 from ..ir.shapes import ShapeError, broadcast_shapes, format_shape, normalize_axes, normalize_axis
 from .base import Sample, Spec, broadcast_to, linear_jvp, op
+from .elementwise import equal, exp, where
 from .reductions import _reduce_prepare, _reduced_shape, expand_reduced, print_reduction, sum_
 from .structure import unbroadcast
 from . import runtime
@@ -301,8 +302,8 @@ def _weighted_terms(out, a, b, axis, keepdims):
     """(b e, e) at the operands' broadcast shape, ``e = exp(a - out)``: the derivatives
     of ``out`` by ``a`` and by ``b``; ``b e`` is 0 where ``b`` is (even if e overflows)."""
     spread = broadcast_to(a, broadcast_shapes(a.shape, b.shape))
-    e = REGISTRY["exp"](spread - expand_reduced(out, spread, axis, keepdims))
-    be = REGISTRY["where"](REGISTRY["equal"](b, 0.0), 0.0, b * e)
+    e = exp(spread - expand_reduced(out, spread, axis, keepdims))
+    be = where(equal(b, 0.0), 0.0, b * e)
     return broadcast_to(be, spread.shape), e
 
 

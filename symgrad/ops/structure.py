@@ -13,7 +13,7 @@ from ..ir.shapes import (ShapeError, broadcast_shapes, format_shape, normalize_a
                       normalize_shape, symbolic_size, unify_dims, dim_add,
                       dim_divide, size_of)
 from ..ir.print_forms import ATOM, POSTFIX, PRODUCT, SCRIPT, UNARY, Piece
-from .base import Sample, Spec, linear_jvp, op, zeros
+from .base import Sample, Spec, constant_uniform, linear_jvp, op, operand_uniform, zeros
 from . import facts as F
 from . import runtime
 from ..ir.graph import Portable
@@ -95,7 +95,7 @@ input_ = op("input", infer=lambda name, shape, dtype, structure=None: (shape, dt
             unicode=lambda p, node: Piece(p.input_name(node.name), weight=0),
             to_sympy=_sympy_input)
 constant = op("constant", infer=lambda value: (value.array.shape, value.array.dtype.name),
-              numpy=None, view=True, leaf="constant", facts=_constant_facts,
+              numpy=None, view=True, leaf="constant", facts=_constant_facts, uniform=constant_uniform,
               unicode=_print_constant,
               to_sympy=_sympy_constant)
 zeros_op = op("zeros", infer=lambda shape, dtype="float64": (normalize_shape(shape), dtype),
@@ -106,7 +106,7 @@ zeros_op = op("zeros", infer=lambda shape, dtype="float64": (normalize_shape(sha
               + ("" if attrs.get("dtype", "float64") == "float64" else f", dtype={numpy_dtype(attrs['dtype'])}")
               + ")",
               scalar="0.0",
-              fresh=True,
+              fresh=True, uniform=lambda node, value: value == 0,
               facts=lambda node, facts: {"psd", "nonnegative"} if F.is_square(node) else {"nonnegative"},
               unicode=lambda p, node: Piece("0", weight=0),
               to_sympy=lambda s, node: (s.sp.ZeroMatrix(*s.matrix_shape(node.shape)) if node.ndim
@@ -259,7 +259,7 @@ reshape = op("reshape", infer=lambda x, shape: (shape, x.dtype), prepare=_reshap
              numpy=lambda args, attrs, ctx: f"np.reshape({args[0]}, {ctx.shape(attrs['shape'])})",
              vjp=lambda g, out, x, shape: [reshape(g, shape=x.shape)],
              jvp=linear_jvp, view=True, linear_in=(0,), keeps_positive=True,
-             facts=F.keeps(*F.SIGN),
+             facts=F.keeps(*F.SIGN), uniform=operand_uniform,
              jacobian=lambda s, node, js: reshape(js[0], shape=node.shape + s.x.shape),
              samples=lambda: [Sample((Spec((2, 3)),), {"shape": (6,)}),
                               Sample((Spec(("n", 3)),), {"shape": (3, "n")}),
@@ -303,7 +303,7 @@ broadcast_to_op = op("broadcast_to", infer=_broadcast_infer,
                      numpy=lambda args, attrs, ctx:
                      f"np.broadcast_to({args[0]}, {ctx.shape(attrs['shape'])})",
                      vjp=lambda g, out, x, shape: [unbroadcast(g, x.shape)],
-                     jvp=linear_jvp, view=True, linear_in=(0,),
+                     jvp=linear_jvp, view=True, linear_in=(0,), uniform=operand_uniform,
                      keeps_positive=True, facts=_broadcast_facts,
                      jacobian=lambda s, node, js: s.lift(js[0], node.shape),
                      samples=lambda: [Sample((Spec((3,)),), {"shape": (2, 3)}),
