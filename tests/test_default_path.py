@@ -113,3 +113,24 @@ def test_scalar_arguments_take_the_fast_path_with_numpy_semantics():
     assert g(*[float(i) for i in range(200)]) == sum(range(200))
     with pytest.raises(TypeError, match="'s3'"):
         g(*([1.0] * 3 + ["x"] + [1.0] * 196))
+
+
+def test_products_with_the_identity_fold_when_built():
+    """``I @ x = x`` and ``x @ I = x`` at build time (the trace's vjp seeds with ``g I``),
+    so the gradient of tr(Xᵀ M X) prints without an identity; mismatched sizes still raise."""
+    X, M = sg.matrix("X", ("n", "k")), sg.matrix("M", ("n", "n"))
+    v = sg.vector("v", 3)
+    assert sg.eye(3) @ v is v and v @ sg.eye(3) is v
+    assert sg.eye("n") @ X is X and X.T @ sg.eye("n") is X.T
+    with pytest.raises(sg.ShapeError):
+        sg.eye(4) @ v
+    with pytest.raises(sg.ShapeError):
+        sg.eye("m") @ X
+    ints = sg.vector("i", 3, dtype="int64")
+    assert (sg.eye(3) @ ints).dtype == np.float64  # NumPy's float product, not the ints
+    g = sg.grad(sg.trace(X.T @ M @ X), X)
+    assert "I" not in str(g)
+    rng = np.random.default_rng(0)
+    x, m = rng.normal(size=(4, 2)), rng.normal(size=(4, 4))
+    np.testing.assert_allclose(sg.function([X, M], g)(x, m), (m + m.T) @ x, rtol=1e-12)
+    assert sg.check_grad(sg.trace(X.T @ M @ X), [X, M]).ok

@@ -39,7 +39,13 @@ BATCHED_MATMUL: list = []
 
 
 def _matmul_fold(a, b):
-    """Operands of rank > 2 build the batched einsum; ranks 1 and 2 stay this op."""
+    """``I @ x = x`` and ``x @ I = x`` for a float64 ``x`` (the trace's vjp seeds with
+    ``g I``, so the gradient of ``tr(Xᵀ M X)`` would read ``… @ I``); operands of rank
+    > 2 build the batched einsum; other ranks 1 and 2 stay this op."""
+    if a.op is eye and 1 <= b.ndim <= 2 and b.dtype == "float64" and a.shape[1] == b.shape[0]:
+        return b
+    if b.op is eye and 1 <= a.ndim <= 2 and a.dtype == "float64" and a.shape[-1] == b.shape[0]:
+        return a
     if a.ndim <= 2 and b.ndim <= 2:
         return None
     return BATCHED_MATMUL[0](a, b)

@@ -165,8 +165,6 @@ QUADRATIC = RuleSet("quadratic forms", [
 ])
 
 IDENTITIES = RuleSet("matrix identities", [
-    Rule("I A = A", P(matmul, P(structure.eye), A), lambda A: A),
-    Rule("A I = A", P(matmul, A, P(structure.eye)), lambda A: A),
     # A A⁻¹ = I and A⁻¹ A = solve(A, A) = I (the inverse exists wherever either side is defined)
     Rule("A A⁻¹ = I", P(matmul, A, P(inv, A)), _identity_like, when=_square),
     Rule("solve(A, A) = I", P(solve, A, A), _identity_like, when=_square),
