@@ -456,18 +456,18 @@ singular_values = op("singular_values", jacobian=jvp_jacobian, infer=_singular_v
                      vjp=_singular_values_vjp, jvp=_singular_values_jvp,
                      samples=lambda: [Sample(s.operands) for s in SVD_SAMPLES()],
     array_api=Portable("xp.linalg.svdvals({0})", lacks=("dask",)))
-svd_u = op("svd_u", jacobian=jvp_jacobian, infer=_svd_u_infer, prepare=lambda x, full_matrices=True:
-           {"full_matrices": bool(full_matrices)},
-           numpy="_factorization('svd', {0}, {full_matrices!r})[0].copy()", fresh=True,
-           helpers=(runtime._factorization,),
-           vjp=_svd_u_vjp, jvp=_svd_u_jvp, samples=SVD_SAMPLES,
-    array_api=Portable("xp.linalg.svd({0}, full_matrices={full_matrices!r})[0]", lacks=("dask",)))
-svd_vh = op("svd_vh", jacobian=jvp_jacobian, infer=_svd_vh_infer, prepare=lambda x, full_matrices=True:
-            {"full_matrices": bool(full_matrices)},
-            numpy="_factorization('svd', {0}, {full_matrices!r})[2].copy()", fresh=True,
-            helpers=(runtime._factorization,),
-            vjp=_svd_vh_vjp, jvp=_svd_vh_jvp, samples=SVD_SAMPLES,
-    array_api=Portable("xp.linalg.svd({0}, full_matrices={full_matrices!r})[2]", lacks=("dask",)))
+def _svd_factor(name: str, index: int, infer, vjp, jvp):
+    """The op of one factor of ``np.linalg.svd(x, full_matrices)``: U (index 0) or Vᴴ (2)."""
+    return op(name, jacobian=jvp_jacobian, infer=infer,
+              prepare=lambda x, full_matrices=True: {"full_matrices": bool(full_matrices)},
+              numpy=f"_factorization('svd', {{0}}, {{full_matrices!r}})[{index}].copy()", fresh=True,
+              helpers=(runtime._factorization,), vjp=vjp, jvp=jvp, samples=SVD_SAMPLES,
+              array_api=Portable(f"xp.linalg.svd({{0}}, full_matrices={{full_matrices!r}})[{index}]",
+                                 lacks=("dask",)))
+
+
+svd_u = _svd_factor("svd_u", 0, _svd_u_infer, _svd_u_vjp, _svd_u_jvp)
+svd_vh = _svd_factor("svd_vh", 2, _svd_vh_infer, _svd_vh_vjp, _svd_vh_jvp)
 
 
 # vector_norm: the 2-norm along axes --------------------------------------------------------
