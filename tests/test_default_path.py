@@ -134,3 +134,17 @@ def test_products_with_the_identity_fold_when_built():
     x, m = rng.normal(size=(4, 2)), rng.normal(size=(4, 4))
     np.testing.assert_allclose(sg.function([X, M], g)(x, m), (m + m.T) @ x, rtol=1e-12)
     assert sg.check_grad(sg.trace(X.T @ M @ X), [X, M]).ok
+
+
+def test_a_negated_product_of_a_negation_folds_when_built():
+    """-((-p) q) = p q at build time (the logistic loss's gradient would print
+    ``-(-(1 - y) ⊙ σ(a))``), only where the dtype is kept."""
+    x, y = sg.vector("x", 3), sg.vector("y", 3)
+    assert -((-x) * y) is x * y and -(x * -y) is x * y
+    b, i = sg.vector("b", 3, dtype="bool"), sg.vector("i", 3, dtype="int64")
+    kept = -((-b) * i)  # float64 as NumPy computes it; b * i would be int64
+    assert kept.dtype == np.float64 and kept.op is elementwise.negative
+    a, t = sg.vector("a", 3), sg.vector("t", 3)
+    loss = -sg.sum(t * sg.log(sg.sigmoid(a)) + (1 - t) * sg.log(1 - sg.sigmoid(a)))
+    assert "-(-" not in str(sg.grad(loss, a))
+    assert sg.check_grad(loss, a).ok

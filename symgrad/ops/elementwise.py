@@ -169,10 +169,15 @@ def _fold_multiply(a, b):
 
 
 def _fold_negative(x):
-    """``-(-y) = y`` and ``-0 = 0``, only where the fold keeps the node's dtype: the
+    """``-(-y) = y``, ``-((-p) q) = p q`` and ``-0 = 0``, only where the fold keeps the node's dtype: the
     negative of a bool or int is float64, so ``-(-(x > 0))`` is not ``x > 0``."""
     if x.op is negative and x.operands[0].dtype == x.dtype:
         return x.operands[0]
+    if x.op is multiply:  # -((-p) q) = p q (negation is exact: the same floats)
+        p, q = x.operands
+        if p.op is negative or q.op is negative:
+            product = multiply(p.operands[0], q) if p.op is negative else multiply(p, q.operands[0])
+            return product if product.dtype == x.dtype else None
     if x.op is zeros_op and x.dtype == "float64":
         return x
     if x.op is LEAF_OPS.constant and x.ndim == 0 and x.dtype == "float64":
