@@ -24,7 +24,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from ..ir.graph import toposort
-from ..rewrite.engine import replace
 
 
 def statement_order(outputs, extra=()) -> list:
@@ -34,15 +33,6 @@ def statement_order(outputs, extra=()) -> list:
     completing each gradient as soon as its operands exist frees them early
     (MLP at batch 1024: peak memory 1.20x -> 1.00x hand NumPy)."""
     return toposort(list(outputs)[::-1] + list(extra))
-
-
-def replaced(outputs: list, order: list, mapping: dict) -> tuple:
-    """(``outputs`` with the nodes of ``mapping`` substituted, their statement order);
-    ``(outputs, order)`` unchanged when ``mapping`` is empty (a graph pass's result)."""
-    if not mapping:
-        return outputs, order
-    outputs = replace(outputs, mapping)
-    return outputs, statement_order(outputs)
 
 
 @dataclass

@@ -37,8 +37,8 @@ see them). Each rule maps a node to a replacement or ``None``:
 from __future__ import annotations
 
 from ..ops import elementwise, linalg as linalg_ops, reductions, structure
-from ..rewrite.engine import Phase, rebuild, register
-from .memory_plan import replaced, statement_order
+from ..rewrite.engine import Phase, rebuild, register, replace
+from .memory_plan import statement_order
 from ..analysis.properties import is_psd
 
 SPD_LOWERED = {linalg_ops.logdet: linalg_ops.spd_logdet, linalg_ops.solve: linalg_ops.spd_solve,
@@ -93,7 +93,10 @@ def _accumulate_scatters(outputs: list, order: list) -> tuple:
             for term in others:
                 total = total + term
             mapping[node] = total
-    return replaced(outputs, order, mapping)
+    if not mapping:
+        return outputs, order
+    outputs = replace(outputs, mapping)
+    return outputs, statement_order(outputs)
 
 
 def _chain_terms(top, uses) -> tuple:
