@@ -15,6 +15,7 @@ import numpy as np
 
 import symgrad as sg
 from symgrad.autodiff.sweeps import hvp_reverse
+from symgrad.compile import chains
 
 SIZES = (784, 256, 256, 10)
 BATCH = 64
@@ -47,12 +48,7 @@ def values(nodes, rng):
 
 def matmul_flops(outputs) -> int:
     """Multiply-adds x 2 of every matmul node: the cost that dominates at these sizes."""
-    total = 0
-    for node in sg.toposort(outputs if isinstance(outputs, list) else [outputs]):
-        if node.op.name == "matmul":
-            a, b = node.operands
-            total += 2 * int(np.prod(a.shape)) * (b.shape[-1] if b.ndim == 2 else 1)
-    return total
+    return chains.matmul_flops(sg.toposort(outputs if isinstance(outputs, list) else [outputs]))
 
 
 def interleaved_times(calls: dict, repeats: int) -> dict:

@@ -42,14 +42,14 @@ def test_softmax_is_rewritten_both_ways_in_declared_phase_order():
 
 def test_run_passes_goes_through_the_registered_passes(monkeypatch):
     seen = []
-    for name in ("loop batching", "specialization"):
+    for name in ("loop batching", "matrix chains", "specialization"):
         def run(outputs, order, name=name, original=engine.PHASES[name].run):
             seen.append(name)
             return original(outputs, order)
         monkeypatch.setitem(engine.PHASES, name, engine.Phase(name, run=run))
     x = sg.vector("x_passes", 3)
     sg.codegen([x], sg.exp(x))
-    assert seen == ["loop batching", "specialization"]
+    assert seen == ["loop batching", "matrix chains", "specialization"]
 
 
 def test_rebuild_substitutes_rewrites_and_keeps_given_entries():

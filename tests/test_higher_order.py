@@ -201,6 +201,45 @@ def test_hvp_both_ways_match_hessian_and_differences(rng):
                                rtol=1e-5, atol=1e-8)
 
 
+def hvp_products(sizes, batch):
+    """(m, k, n) of every product the compiled HVP wrt W1 of the sigmoid MLP computes."""
+    from symgrad.compile.emit import optimized_signature
+    from symgrad.ops.linalg import matmul
+    from symgrad.rewrite.engine import run_passes
+    loss, params, data = load_benchmark().mlp_loss(sizes=sizes, batch=batch)
+    v = sg.tensor("v_W1", params[0].shape)
+    _, outs, _, order = optimized_signature(params + data + [v], [sg.hvp(loss, params[0], v)],
+                                            True, "numpy")
+    _, order = run_passes(list(outs), order)
+    return sorted((*n.operands[0].shape, n.shape[-1]) for n in order if n.op is matmul)
+
+
+@pytest.mark.parametrize("sizes, batch", [((7, 5, 4, 3), 6), ((784, 256, 256, 10), 64)])
+def test_mlp_hvp_computes_only_the_products_an_hvp_needs(sizes, batch):
+    """Forward-over-reverse H v wrt W1 (docs/performance.md, session 9): the forward
+    products x W1, h1 W2, h2 W3 and their tangents x V, R(h1) W2, R(h2) W3; the
+    backward products by W3ᵀ and W2ᵀ of the cotangent and of its tangent; xᵀ R(δ1).
+    No product of the primal xᵀ δ1 or of W2's and W3's gradients, none recomputed."""
+    n0, n1, n2, n3 = sizes
+    b = batch
+    expected = sorted([(b, n0, n1)] * 2 + [(b, n1, n2)] * 2 + [(b, n2, n3)] * 2
+                      + [(b, n3, n2)] * 2 + [(b, n2, n1)] * 2 + [(n0, b, n1)])
+    assert hvp_products(sizes, batch) == expected
+
+
+def test_mlp_hvp_wrt_first_layer_matches_differences_of_the_gradient(rng):
+    bench = load_benchmark()
+    loss, params, data = bench.mlp_loss(sizes=(7, 5, 4, 3), batch=6)
+    values = {p.name: 0.7 * rng.standard_normal(p.shape) for p in params}
+    values["X"] = rng.standard_normal(data[0].shape)
+    values["labels"] = rng.integers(0, 3, size=data[1].shape)
+    W1, v = params[0], rng.standard_normal(params[0].shape)
+    direction = sg.tensor("v_W1", W1.shape)
+    got = sg.function(params + data + [direction], sg.hvp(loss, W1, direction))(**values, v_W1=v)
+    np.testing.assert_allclose(got, gradient_difference(loss, params, data, values, W1, v),
+                               rtol=1e-6, atol=1e-9)
+
+
 @pytest.mark.parametrize("build", [sg.hvp, hvp_reverse])
 def test_hvp_never_builds_a_hessian(build, rng):
     loss, params, _, _ = mlp_problem(rng)

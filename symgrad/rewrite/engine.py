@@ -46,7 +46,8 @@ from ..ops.structure import constant, input_
 # Phases ----------------------------------------------------------------------------
 
 #: Every phase, in the order it runs (rule-table phases first, then graph passes).
-ORDER = ("algebraic", "closed forms", "stability", "loop batching", "specialization")
+ORDER = ("algebraic", "closed forms", "stability", "loop batching", "matrix chains",
+         "specialization")
 
 
 @dataclass(frozen=True)
