@@ -148,3 +148,18 @@ def test_a_negated_product_of_a_negation_folds_when_built():
     loss = -sg.sum(t * sg.log(sg.sigmoid(a)) + (1 - t) * sg.log(1 - sg.sigmoid(a)))
     assert "-(-" not in str(sg.grad(loss, a))
     assert sg.check_grad(loss, a).ok
+
+
+def test_transposes_of_products_move_to_the_leaves_when_built():
+    """(Aᵀ B)ᵀ = Bᵀ A at build time (matmul's ``transposed`` fact), only where a transpose
+    cancels: (A B)ᵀ stays (it would take two new transposes)."""
+    A, B = sg.matrix("A", (3, 4)), sg.matrix("B", (3, 5))
+    assert (A.T @ B).T is B.T @ A
+    assert (B.T @ A).T.op is sg.REGISTRY["matmul"]
+    C = sg.matrix("C", (4, 3))
+    assert (A @ C).T.op is sg.REGISTRY["transpose"]
+    X, M = sg.matrix("X", ("n", "k")), sg.matrix("M", ("n", "n"))
+    assert str(sg.grad(sg.trace(X.T @ M @ X), X)) == "Mᵀ @ X + M @ X"
+    rng = np.random.default_rng(1)
+    a, b = rng.normal(size=(3, 4)), rng.normal(size=(3, 5))
+    np.testing.assert_allclose(sg.function([A, B], (A.T @ B).T)(a, b), (a.T @ b).T, rtol=1e-13)

@@ -15,7 +15,7 @@ from strategies import sample_nodes
 
 OPS = sorted(sg.REGISTRY.values(), key=lambda op: op.name)
 CALLABLE_OR_NONE = ("prepare", "fold", "vjp", "jvp", "jacobian", "facts", "unicode", "latex",
-                    "to_sympy", "from_sympy", "uniform")
+                    "to_sympy", "from_sympy", "uniform", "transposed")
 STR_OR_NONE = ("out_form", "symbol", "latex_symbol", "leaf", "scalar")
 TUPLES = ("helpers", "linear_in", "odd_in", "operators")
 FLAGS = ("differentiable", "elementwise", "view", "fresh", "kink", "positive_result",

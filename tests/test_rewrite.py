@@ -82,7 +82,7 @@ EXAMPLES = {
     "x (y/x + z) = y + x z  (x != 0)": e * (y / e + z),
     "x (z - y/x) = x z - y  (x != 0)": e * (z - y / e),
     "Sᵀ = S  (S symmetric)": sg.inv(K).T,
-    "(A B)ᵀ = Bᵀ Aᵀ  (no new node)": (A.T @ B).T,
+    "(A B)ᵀ = Bᵀ Aᵀ  (no new node)": (A.T @ B.T @ K).T,  # (Aᵀ B)ᵀ folds when built
     "(A ± B)ᵀ = Aᵀ ± Bᵀ  (no new node)": (A.T + B).T,
     "Aᵀ + A = A + Aᵀ": A.T + A,
     "x Aᵀ = A x  (x a vector)": x @ A.T,

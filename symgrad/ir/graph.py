@@ -164,6 +164,9 @@ class Op:
     * ``uniform(node, value) -> bool``: whether a node of this op is known, at build
       time, to equal ``value`` everywhere (a constant, zeros; a view asks its operand).
       None: never known, so the constant folds give up at once on the node.
+    * ``transposed(node)``: the transpose of a 2-D node of this op built without a
+      transpose where one cancels (``(Aᵀ B)ᵀ = Bᵀ A``), or None; the transpose's fold
+      applies it, so transposes move to the leaves as the graph is built.
     * ``kink``: piecewise, so finite differences may straddle a kink;
       ``positive_result``: the value is positive whatever the operands;
       ``keeps_positive``: positive when the (float) operands are.
@@ -218,6 +221,7 @@ class Op:
     odd_in: Optional[tuple] = None
     facts: Optional[Callable] = None
     uniform: Optional[Callable] = None
+    transposed: Optional[Callable] = None
     # Checking: input domains, kinks, positivity.
     samples: Callable = field(default=lambda: [])
     kink: bool = False

@@ -51,6 +51,14 @@ def _matmul_fold(a, b):
     return BATCHED_MATMUL[0](a, b)
 
 
+def _matmul_transposed(node):
+    """(A B)ᵀ = Bᵀ Aᵀ for matrices A, B of which one is a transpose (which cancels)."""
+    a, b = node.operands
+    if a.ndim == 2 and b.ndim == 2 and (a.op is transpose or b.op is transpose):
+        return b.T @ a.T
+    return None
+
+
 def _matmul_vjp(g, out, a, b):
     if a.ndim == 2 and b.ndim == 2:
         return [g @ b.T, a.T @ g]
@@ -88,7 +96,7 @@ def _sympy_matmul(s, node, a, b):
 
 
 matmul = op("matmul", infer=_matmul_infer, numpy=_matmul_numpy, vjp=_matmul_vjp,
-            fold=_matmul_fold,
+            fold=_matmul_fold, transposed=_matmul_transposed,
             jvp=bilinear_jvp, fresh=True, out_form="np.dot({0}, {1}, out={out})",
             linear_in=(0, 1), keeps_positive=True, facts=lambda node, facts: _matmul_facts(node, facts),
             jacobian=lambda s, node, js: _matmul_jacobian(s, node, js),

@@ -155,6 +155,8 @@ def _transpose_fold(x, axes):
     if x.op is transpose:
         inner = x.attrs["axes"]
         return transpose(x.operands[0], axes=tuple(inner[a] for a in axes))
+    if x.op.transposed is not None and axes == (1, 0):
+        return x.op.transposed(x)
     return None
 
 
