@@ -35,7 +35,7 @@ from ..ops import runtime, structure
 from ..rewrite.engine import run_passes
 from .arguments import GENERATED_LIMIT
 from .lowering import LoweringContext, Namer, is_safe_identifier
-from .memory_plan import plan
+from .memory_plan import Plan, read_counts
 
 FLOAT64, BOOL = np.dtype("float64"), np.dtype("bool")
 _HELPER_CALL = re.compile(r"\b(_scalar_\w+)\(")
@@ -91,7 +91,7 @@ def generate(inputs, outputs, order, name: str, emitter_class) -> str | None:
         raise ValueError(f"function name {name!r} is not a safe Python identifier")
     if not is_scalar_graph(inputs, order):
         return None
-    passed, passed_order = run_passes(outputs, order)
+    passed, passed_order = run_passes(outputs, order, scalar=True)
     if passed_order is not order and not is_scalar_graph(inputs, passed_order):
         return None  # (passes that change nothing return the very order they got)
     outputs, order = passed, passed_order
@@ -100,8 +100,8 @@ def generate(inputs, outputs, order, name: str, emitter_class) -> str | None:
     namer.taken.update({name, "arguments", "math", "tuple", "_array", *helper_names, *_WRAPPERS.values()})
     var = {node: namer.claim(node.name, f"arg{i}") for i, node in enumerate(inputs)}
     var.update((node, literal(node.value)) for node in order if node.op is structure.constant)
-    emitter = emitter_class(var, namer, LoweringContext({}), plan(order, outputs, inplace=False),
-                            None, {})
+    memory = Plan(uses=read_counts(order, outputs))  # 0-d: nothing to free or reuse
+    emitter = emitter_class(var, namer, LoweringContext({}), memory, None, {})
     emitter.lowering = "scalar"
     body = emitter.emit(order)
     returns = _returns(outputs, emitter.sources(outputs, (0,) * len(outputs)))
