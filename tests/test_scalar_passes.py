@@ -68,3 +68,24 @@ def test_the_plan_of_a_scalar_graph_is_its_read_counts(case):
         return
     full = plan(order, outputs, inplace=False)
     assert full.uses == read_counts(order, outputs) and not full.dies_after and not full.reuse
+
+
+def test_the_chain_compiles_to_two_statements_per_layer_and_a_short_docstring():
+    """The W4 chain's scalar module: per layer one statement for σ and one for the
+    backward product (every other node inlined into its one reader), and a docstring
+    that lists the first ``DOC_INPUTS`` inputs and counts the rest."""
+    d = 40
+    x = sg.scalar("x_chain_doc")
+    ws = [sg.scalar(f"w{i}_chain_doc") for i in range(d)]
+    bs = [sg.scalar(f"b{i}_chain_doc") for i in range(d)]
+    u = x
+    for w, b in zip(ws, bs):
+        u = sg.sigmoid(w * u + b)
+    inputs = [x] + ws + bs
+    f = sg.function(inputs, [u] + sg.grad(u, inputs))
+    body = f.executed_source.split("def f(arguments):\n", 1)[1].splitlines()
+    assert f._scalar and body[1].endswith("= arguments") and body[-1].startswith("    return ")
+    assert len(body) - 3 == 2 * d  # and the docstring, the unpacking and the return
+    doc = body[0]
+    assert doc.count("() float64") == scalar_code.DOC_INPUTS
+    assert f"and {len(inputs) - scalar_code.DOC_INPUTS} more" in doc
