@@ -78,3 +78,21 @@ def test_rules_looking_two_levels_down_are_skipped_by_their_operands_operands():
     assert "x (y/x - z) = y - x z  (x != 0)" not in names
     with_quotient = sg.sigmoid(a) * (b / sg.sigmoid(a) - c)
     assert "x (y/x - z) = y - x z  (x != 0)" in {r.name for r in index.candidates(with_quotient)}
+
+
+def test_names_bound_twice_need_one_op_and_folding_needs_every_operand_constant():
+    """A pattern name bound twice binds one node, so both places need the same op: ``x - x``
+    is no candidate for ``c - σ(z)``; folding needs every operand constant. The check
+    backtracks through commutative operand orders: ``s x + x`` still matches
+    ``σ(z) w + σ(z)`` with ``x`` the product's second operand."""
+    z, w = sg.scalar("z_twice"), sg.scalar("w_twice")
+    index = index_rules(RULESETS)
+    names = {r.name for r in index.candidates(1.0 - sg.sigmoid(z))}
+    assert "x - x = 0" not in names and "fold constants" not in names
+    assert "x - x = 0" in {r.name for r in index.candidates(sg.sigmoid(z) - sg.sigmoid(w))}
+    both = sg.constant(np.array([1.0, 2.0])) - sg.constant(np.array([3.0, 5.0]))
+    assert "fold constants" in {r.name for r in index.candidates(both)}
+    s = sg.sigmoid(z)
+    node = s * w + s
+    assert "s x + x = (s + 1) x" in {r.name for r in index.candidates(node)}
+    assert sg.simplify(w * s + s) is (w + 1.0) * s

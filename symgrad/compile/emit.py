@@ -184,6 +184,7 @@ class _BodyEmitter:
         #: inlined node -> (its source unparenthesized, how tightly it binds, nesting depth)
         self.inline: dict = {}
         self.tn = False  # whether a statement calls _dot_tn
+        self._lowerings: dict = {}  # op -> (its lowering, the lowering's template_form)
 
     def guard_inputs(self, inputs) -> list:
         if self.guard_nodes is None:
@@ -198,20 +199,21 @@ class _BodyEmitter:
     def emit(self, order) -> list:
         body, var, assigned = [], self.var, self.assigned
         dies_after, uses = self.memory.dies_after, self.memory.uses
-        may_inline = self.guard_nodes is None
+        guarded = self.guard_nodes is not None
+        constant = structure.constant
         inlined, statement, numbered = self._inlined, self._statement, self.namer.numbered
         for node in order:
             if node in var:
                 continue
-            if node.op is structure.constant:
+            if node.op is constant:
                 self._constant(node)
                 continue
-            if may_inline and not node.shape and uses.get(node) == 1 and inlined(node):
+            if not guarded and not node.shape and uses.get(node) == 1 and inlined(node):
                 continue
             name = var[node] = numbered(node.op.name, len(assigned))
             assigned.add(node)
             body.append(f"    {name} = {statement(node)}")
-            if self.guard_nodes is not None and node.dtype == "float64":
+            if guarded and node.dtype == "float64":
                 body.append(self._guard(node, node.operands))
             if node in dies_after:
                 dead = [var[d] for d in dies_after[node] if d in assigned]
@@ -231,9 +233,17 @@ class _BodyEmitter:
                 depth = below[2] + 1
         if depth > INLINE_DEPTH:
             return False
-        form = template_form(getattr(node.op, self.lowering))
-        inline[node] = (self._lower(node, form), form[0], depth)  # 0-d: no buffer to reuse
+        lowering, form = self._lowering(node.op)
+        inline[node] = (self._lower(node, lowering, form), form[0], depth)  # 0-d: no buffer to reuse
         return True
+
+    def _lowering(self, op) -> tuple:
+        """(``op``'s lowering in this emitter's field, its ``template_form``), once per op."""
+        found = self._lowerings.get(op)
+        if found is None:
+            lowering = getattr(op, self.lowering)
+            found = self._lowerings[op] = (lowering, template_form(lowering))
+        return found
 
     def _constant(self, node) -> None:
         self.var[node] = constant_variable(node.value, self.namer, self.constants, self.bound)
@@ -265,10 +275,11 @@ class _BodyEmitter:
         self.tn = True
         return SWAPPED_TN_FORM if swapped else TN_OUT_FORM
 
-    def _lower(self, node, form=None) -> str:
-        """The node's own lowering (``form``: its ``template_form``, if known)."""
-        lowering = getattr(node.op, self.lowering)
-        args = float_operands(node, self.sources(node.operands, (form or template_form(lowering))[1]))
+    def _lower(self, node, lowering=None, form=None) -> str:
+        """The node's own lowering (``lowering``, ``form``: :meth:`_lowering`, if known)."""
+        if lowering is None:
+            lowering, form = self._lowering(node.op)
+        args = float_operands(node, self.sources(node.operands, form[1]))
         if type(lowering) is str:
             return lowering.format(*args, **node.attrs) if node.attrs else lowering.format(*args)
         return lowering(args, dict(node.attrs), self.ctx.at(node.operands))
@@ -277,9 +288,9 @@ class _BodyEmitter:
         """Source of each operand; an inlined one goes in without its parentheses
         when it binds at least as tightly as its slot ``needs`` (default ATOM).
         Inlined nodes have one reader (and no variable), so they are used up here."""
-        args, var, inline = [], self.var, self.inline
+        args, var, take = [], self.var, self.inline.pop
         for i, operand in enumerate(operands):
-            inlined = inline.pop(operand, None)
+            inlined = take(operand, None)
             if inlined is None:
                 args.append(var[operand])
             elif inlined[1] >= (needs[i] if i < len(needs) else ATOM):

@@ -789,4 +789,6 @@ def _row_runs(operands) -> list:
     return pieces
 
 
-PHASE = register(Phase("loop batching", run=fuse, per_backend=True))
+#: Every rewrite here needs an array op (matmul, outer, concatenate, getitem, stacks
+#: along an axis), none of which Python float code has.
+PHASE = register(Phase("loop batching", run=fuse, per_backend=True, scalar_graphs=False))

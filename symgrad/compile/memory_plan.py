@@ -60,10 +60,9 @@ def plan(order, outputs, inplace: bool = True) -> Plan:
     # value that is no view neither dies as an array nor lends a buffer: not recorded.
     last_use = {operand: i for i, operands in enumerate(reads) for operand in operands
                 if operand.shape or operand.op.view}
-    uses = result.uses = Counter(itertools.chain.from_iterable(reads))
+    result.uses = read_counts(order, outputs, reads)
     end = len(order)
     for node in outputs:
-        uses[node] += 1
         last_use[node] = end
     owner: dict = {}  # view node -> the node owning its buffer (views of operands only)
     view_last: dict = {}
@@ -84,6 +83,17 @@ def plan(order, outputs, inplace: bool = True) -> Plan:
             if target is not None:
                 result.reuse[node] = target
     return result
+
+
+def read_counts(order, outputs, reads=None) -> Counter:
+    """``Plan.uses``: how many operand slots of ``order`` (and outputs) read each node.
+    For a graph of 0-d values this is the whole plan: none dies as an array, none
+    lends a buffer (Python float code, :mod:`symgrad.compile.scalar_code`)."""
+    uses = Counter(itertools.chain.from_iterable(
+        [node.operands for node in order] if reads is None else reads))
+    for node in outputs:
+        uses[node] += 1
+    return uses
 
 
 def _reusable_operand(node, i, owner, last_use, view_last):

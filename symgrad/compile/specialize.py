@@ -226,4 +226,7 @@ RULES = {linalg_ops.logdet: (_spd, linalg_ops.logdet, NUMPY_ONLY),
 
 # Runs after loop batching, last: its softmax rule reverses stability's
 # exp(log_softmax(z)) -> softmax(z), so it must come after that phase (rewrite.engine).
-PHASE = register(Phase("specialization", run=lower, undoes=("stability",), per_backend=True))
+# No rule changes Python float code: each needs an op without a ``scalar`` lowering
+# (logdet, solve, inv, sum, one_hot, softmax), or an array (``_reassociate``).
+PHASE = register(Phase("specialization", run=lower, undoes=("stability",), per_backend=True,
+                       scalar_graphs=False))

@@ -851,7 +851,10 @@ def toposort(outputs, stop=None) -> list:
 def inputs_of(outputs=(), order=None) -> list:
     """Input nodes the outputs depend on (or of ``order``, their toposort when
     the caller has it already); two inputs sharing a name is an error."""
-    found = [n for n in (toposort(outputs) if order is None else order) if n.op is LEAF_OPS.input]
+    input_ = LEAF_OPS.input
+    found = [n for n in (toposort(outputs) if order is None else order) if n.op is input_]
+    if len({n.attrs["name"] for n in found}) == len(found):  # names distinct: nothing to report
+        return found
     by_name: dict = {}
     for node in found:
         other = by_name.setdefault(node.attrs["name"], node)

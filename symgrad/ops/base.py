@@ -148,10 +148,13 @@ def sympy_scalar(build):
 # Elementwise ------------------------------------------------------------------
 
 _SCALAR = ((), "float64")
+#: A node's dtype is NumPy's one float64 instance: compared by identity (``== "float64"``
+#: parses the string on every call); any other dtype takes the general path.
+_FLOAT64 = np.dtype("float64")
 
 
 def broadcast_infer(*operands, float_result: bool = False, dtype: str | None = None):
-    if dtype is None and all(o.shape == () and o.dtype == "float64" for o in operands):
+    if dtype is None and all(o.shape == () and o.dtype is _FLOAT64 for o in operands):
         return _SCALAR  # scalar arithmetic, the bulk of deep scalar graphs
     shape = broadcast_shapes(*(o.shape for o in operands))
     if dtype is None:
@@ -196,7 +199,7 @@ def binary(name: str, numpy: str, vjp, left: str = "real", right: str = "real",
            float_result: bool = False, fresh: bool = True, **fields) -> Op:
     """An elementwise function of two broadcast operands."""
     def infer(a, b):
-        if a.shape == () == b.shape and a.dtype == "float64" == b.dtype:
+        if a.shape == () == b.shape and a.dtype is _FLOAT64 and b.dtype is _FLOAT64:
             return _SCALAR  # broadcast_infer's fast path, without its generic argument handling
         return broadcast_infer(a, b, float_result=float_result)
     return op(name, infer=infer, numpy=numpy, vjp=vjp, jvp=diagonal_jvp(vjp), elementwise=True,

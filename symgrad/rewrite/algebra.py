@@ -93,7 +93,7 @@ def _promote_int_constants(out: Node) -> Node:
 
 FOLDING = RuleSet("constant folding", [
     # f(c1, ..., cn) = its value, computed once now
-    Rule("fold constants", P.var("out", _foldable, some_operand={structure.constant}), _fold),
+    Rule("fold constants", P.var("out", _foldable, every_operand={structure.constant}), _fold),
     Rule("int constants in float arithmetic are floats", P.var("out", _has_int_constant, some_operand={structure.constant}),
          _promote_int_constants),
 ])
@@ -234,10 +234,31 @@ def _signed_terms(node: Node, sign: float = 1.0, depth: int = 32) -> list:
     return [(sign, node)]
 
 
+def _term_of(node: Node):
+    """The term ``node`` is as an operand of a sum that is not itself a sum (``c t``: ``t``),
+    as :func:`_signed_terms` reads it; None when it is a sum or a negation (more terms)."""
+    op = node.op
+    if op is elementwise.add or op is elementwise.subtract or op is elementwise.negative:
+        return None
+    if op is elementwise.multiply and node.operands[0].op is structure.constant \
+            and node.operands[0].shape == ():
+        return node.operands[1]
+    return node
+
+
+def _two_distinct_terms(a: Node, b: Node) -> bool:
+    """Whether the sum or difference of ``a`` and ``b`` is two terms that differ (so no
+    term repeats): each operand one term, not the same one."""
+    first, second = _term_of(a), _term_of(b)
+    return first is not None and second is not None and first is not second
+
+
 def _collect_terms(out: Node):
     """Σ cᵢ tᵢ with equal terms merged (their coefficients added), or None when no term
     repeats; the first occurrence keeps its place, so the sum reads as written."""
     if out.dtype != "float64" or out.op not in (elementwise.add, elementwise.subtract):
+        return None
+    if _two_distinct_terms(*out.operands):  # the common case, without building the terms
         return None
     terms = _signed_terms(out)
     coefficients: dict = {}

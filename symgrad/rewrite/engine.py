@@ -56,13 +56,18 @@ class Phase:
     or a graph pass ``run(outputs, order) -> (outputs, order)``, where ``order``
     is the statement order of ``outputs``; ``undoes`` names earlier phases whose
     rewrites this one reverses; ``per_backend``: the pass's ``run`` also takes the
-    ``backend`` compiled for (it applies only what is valid there)."""
+    ``backend`` compiled for (it applies only what is valid there); ``scalar_graphs``
+    false: the pass provably changes no graph whose every node is 0-d of an op with
+    a ``scalar`` lowering (its rules need an array or an op without one), so the
+    Python float compiler (:mod:`symgrad.compile.scalar_code`) skips it
+    (tests/test_scalar_passes.py runs it on such graphs: nothing changes)."""
 
     name: str
     rulesets: tuple = ()
     run: Optional[Callable] = None
     undoes: tuple = ()
     per_backend: bool = False
+    scalar_graphs: bool = True
 
 
 #: name -> registered Phase (symgrad.rewrite and symgrad.compile fill it at import).
@@ -93,10 +98,14 @@ def rule_sets() -> tuple:
     return tuple(ruleset for phase in _registered(True) for ruleset in phase.rulesets)
 
 
-def run_passes(outputs: list, order: list, backend: str = "numpy") -> tuple:
+def run_passes(outputs: list, order: list, backend: str = "numpy", scalar: bool = False) -> tuple:
     """(outputs, statement order) after every registered graph pass, in :data:`ORDER`,
-    each as valid for ``backend``."""
+    each as valid for ``backend``; ``scalar``: the graph is Python float code's (every
+    node 0-d, of an op with a ``scalar`` lowering), and the passes that declare they
+    change no such graph (``Phase.scalar_graphs``) are skipped."""
     for phase in _registered(False):
+        if scalar and not phase.scalar_graphs:
+            continue
         if phase.per_backend:
             outputs, order = phase.run(outputs, order, backend=backend)
         else:

@@ -36,13 +36,14 @@ class Pat:
     ``test`` is an extra predicate on the node itself. ``ops`` (op records), for a
     pattern of any op, is a hint the driver may use to skip the rule: the ops a
     node passing ``test`` can have; ``some_operand`` (op records) a hint that such a
-    node has an operand of one of those ops.
+    node has an operand of one of those ops; ``every_operand`` that it has operands, all
+    of those ops.
     """
 
-    __slots__ = ("op", "operands", "attrs", "name", "test", "ops", "some_operand")
+    __slots__ = ("op", "operands", "attrs", "name", "test", "ops", "some_operand", "every_operand")
 
     def __init__(self, op=_ANY_OP, operands=None, attrs=None, name=None, test=None, ops=None,
-                 some_operand=None):
+                 some_operand=None, every_operand=None):
         self.op = op
         self.operands = None if operands is None else tuple(operands)
         self.attrs = dict(attrs or {})
@@ -50,11 +51,12 @@ class Pat:
         self.test = test
         self.ops = None if ops is None else frozenset(ops)
         self.some_operand = None if some_operand is None else frozenset(some_operand)
+        self.every_operand = None if every_operand is None else frozenset(every_operand)
 
     def named(self, name: str) -> "Pat":
         """This pattern, binding the matched node to ``name``."""
         return Pat(self.op, self.operands, self.attrs, name, self.test, self.ops,
-                   self.some_operand)
+                   self.some_operand, self.every_operand)
 
     def __repr__(self):
         head = "*" if self.op is None else self.op.name
@@ -74,10 +76,13 @@ class _Builder:
         return Pat(op, operands, attrs)
 
     @staticmethod
-    def var(name: str, test: Optional[Callable] = None, ops=None, some_operand=None) -> Pat:
-        """Any node passing ``test``; ``ops``/``some_operand`` the hints of :class:`Pat`
-        (the ops such a node can have, the ops one of its operands must have)."""
-        return Pat(name=name, test=test, ops=ops, some_operand=some_operand)
+    def var(name: str, test: Optional[Callable] = None, ops=None, some_operand=None,
+            every_operand=None) -> Pat:
+        """Any node passing ``test``; ``ops``/``some_operand``/``every_operand`` the hints
+        of :class:`Pat` (the ops such a node can have, the ops one of its operands must
+        have, the ops all of its operands must have)."""
+        return Pat(name=name, test=test, ops=ops, some_operand=some_operand,
+                   every_operand=every_operand)
 
     @staticmethod
     def scalar(name: str) -> Pat:
@@ -200,6 +205,7 @@ class Rule:
         self.when = _caller(when) if when is not None else None
         self.root_ops = _root_ops(pattern)
         self.some_operand = pattern.some_operand
+        self.every_operand = pattern.every_operand
         self.scalars = None if scalars is None else frozenset(scalars)
         #: the pattern looks at its operands' operands (so their ops can rule it out)
         self.deep = any(p.operands is not None for p in pattern.operands or ())
@@ -214,6 +220,9 @@ class Rule:
             return False
         if self.some_operand is not None and not any(op in self.some_operand
                                                      for op in operand_ops):
+            return False
+        if self.every_operand is not None and not (
+                operand_ops and all(op in self.every_operand for op in operand_ops)):
             return False
         return _may_have(self.pattern, (op, operand_forms))
 
@@ -260,20 +269,41 @@ def _root_ops(pattern: Pat):
 
 def _may_have(pattern: Pat, form) -> bool:
     """False when a node of ``form`` cannot match ``pattern``, from the ops alone: a
-    form is an op record, or ``(op, operand forms)`` when the operands' are known."""
+    form is an op record, or ``(op, operand forms)`` when the operands' are known. A
+    name the pattern binds twice binds one node, so both places need the same op
+    (``x - x`` never matches ``c - σ(z)``)."""
+    return next(_fits(pattern, form, {}), None) is not None
+
+
+def _fits(pattern: Pat, form, bound: dict):
+    """Each extension of ``bound`` (pattern name -> op record) under which a node of
+    ``form`` may match ``pattern`` (every operand order a commutative op allows)."""
     op, below = form if type(form) is tuple else (form, None)
     ops = _root_ops(pattern)
     if ops is not None and op not in ops:
-        return False
+        return
+    if pattern.name is not None:
+        if bound.get(pattern.name, op) is not op:
+            return
+        bound = {**bound, pattern.name: op}
     subs = pattern.operands
     if below is None or subs is None:
-        return True
+        yield bound
+        return
     if len(subs) != len(below):
-        return False
-    if all(_may_have(p, f) for p, f in zip(subs, below)):
-        return True
-    swaps = pattern.op is not None and pattern.op.commutative
-    return swaps and all(_may_have(p, f) for p, f in zip(subs, below[::-1]))
+        return
+    yield from _fits_each(subs, below, bound)
+    if pattern.op is not None and pattern.op.commutative:
+        yield from _fits_each(subs, below[::-1], bound)
+
+
+def _fits_each(patterns: tuple, forms: tuple, bound: dict):
+    """Each extension of ``bound`` under which the nodes of ``forms`` may match ``patterns``."""
+    if not patterns:
+        yield bound
+        return
+    for extended in _fits(patterns[0], forms[0], bound):
+        yield from _fits_each(patterns[1:], forms[1:], extended)
 
 
 class RuleIndex(dict):
@@ -312,7 +342,10 @@ class RuleIndex(dict):
             if found is None:
                 found = self._cache[key] = self._entry(node.op, forms)
             anyhow, scalar = found[0], found[1]
-        if scalar is not anyhow and node.shape == () and all([o.shape == () for o in operands]):
+        if scalar is not anyhow and node.shape == ():
+            for o in operands:
+                if o.shape != ():
+                    return anyhow
             return scalar
         return anyhow
 
