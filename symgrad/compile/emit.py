@@ -45,7 +45,7 @@ from .readable import readable_source
 from .portable import BackendError, dialect, lacking, lacks_message
 from .arguments import portable_arguments
 from ..ir.shapes import derived_dims, format_shape
-from . import scalar_code
+from . import error_state, scalar_code
 from ..ir.template_forms import ATOM, template_form
 from .lowering import (LoweringContext, Namer,
                        constant_variable, dimension_variables, float_operands, helper_sources,
@@ -405,8 +405,11 @@ class Function:
             if self._scalar:  # Python floats (one sequence): no NumPy error state to set
                 results = self._fn(checked)
             else:
-                with np.errstate(all="ignore"):
+                token = error_state.ignore()
+                try:
                     results = self._fn(*checked)
+                finally:
+                    error_state.restore(token)
         except IndexError:
             better = self._index_error(checked)
             if better is None:
