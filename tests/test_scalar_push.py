@@ -9,7 +9,7 @@ from symgrad.compile import specialize
 from symgrad.compile.emit import optimized_signature
 from symgrad.ir.graph import toposort
 from symgrad.ir.shapes import never_larger
-from symgrad.ops import elementwise
+from symgrad.ops import elementwise, structure
 
 
 def _mlp(batch="b"):
@@ -22,11 +22,15 @@ def _mlp(batch="b"):
     return [x, y, W0, b0, W1, b1], loss
 
 
+def _lowered(inputs, outputs) -> list:
+    """The nodes of the graph the compiler emits (after the specialization phase)."""
+    inputs, outs, _, order = optimized_signature(inputs, outputs, True, "numpy")
+    return toposort(specialize.lower(outs, order)[0])
+
+
 def _scalar_products(inputs, outputs) -> list:
     """The ``c * X`` nodes (c 0-d, X an array) of the graph the compiler emits."""
-    inputs, outs, _, order = optimized_signature(inputs, outputs, True, "numpy")
-    lowered, _ = specialize.lower(outs, order)
-    return [n for n in toposort(lowered) if n.op is elementwise.multiply and n.shape
+    return [n for n in _lowered(inputs, outputs) if n.op is elementwise.multiply and n.shape
             and any(o.ndim == 0 and o.dtype == "float64" for o in n.operands)]
 
 
@@ -37,6 +41,24 @@ def test_the_mean_factor_scales_the_softmax_residual_once():
     assert len(scaled) == 1  # was three: after sᵀR, RW1ᵀ and Σ R
     (product,) = scaled
     assert product.shape == ("b", 3)  # the residual itself, the smallest shared operand
+    assert product.operands[1].op is structure.one_hot_add  # softmax - one_hot: no negation pass
+    assert not any(n.op is elementwise.negative and n.shape for n in _lowered(inputs, sg.grad(loss, params)))
+
+
+@pytest.mark.parametrize("form", ["onehot - p", "-p + onehot", "p - onehot", "-p - onehot"])
+def test_one_hot_sums_keep_the_sign_outside_and_values_agree(form):
+    z, y, c = sg.matrix("z", ("n", 4)), sg.vector("y", "n", dtype="int64"), sg.scalar("c")
+    p, onehot = sg.exp(z), sg.one_hot(y, 4)
+    built = {"onehot - p": onehot - p, "-p + onehot": -p + onehot, "p - onehot": p - onehot,
+             "-p - onehot": -p - onehot}[form]
+    f = sg.function([z, y, c], c * (built @ sg.constant(np.arange(8.0).reshape(4, 2))))
+    rng = np.random.default_rng(7)
+    zv, yv, cv = rng.standard_normal((5, 4)), rng.integers(0, 4, 5), -0.3
+    pv, hot = np.exp(zv), np.eye(4)[yv]
+    want = {"onehot - p": hot - pv, "-p + onehot": hot - pv, "p - onehot": pv - hot,
+            "-p - onehot": -pv - hot}[form]
+    np.testing.assert_allclose(f(zv, yv, cv), cv * (want @ np.arange(8.0).reshape(4, 2)),
+                               rtol=1e-13, atol=1e-15)
 
 
 @pytest.mark.parametrize("batch", [1, 4, 9])

@@ -107,26 +107,44 @@ def _push_scalars(outputs: list, order: list) -> tuple:
     ``L(c * X, ...)`` (see the module docstring); ``c * X`` is one node, so every
     product pushed into the same X shares one multiply."""
     present = _Members(order, outputs)
-    scaled = {}
+    scaled, mapping = {}, {}
     for node in order:
         found = _scaled_linear(node, present)
         if found is not None:
             scaled[node] = found
+        elif _signed_product(node, present):
+            mapping[node] = _scaled(*node.operands)
     groups: dict = {}  # (c, X) -> the products c * L(X, ...) that could share c * X
     for node, (c, y, linear) in scaled.items():
         for _, x in linear:
             groups.setdefault((c, x), []).append(node)
     chosen = _chosen_operands(scaled, groups)
-    if not chosen:
+    if not chosen and not mapping:
         return outputs, order
-    mapping = {}
     for node, i in chosen.items():
         c, y, _ = scaled[node]
         operands = list(y.operands)
-        operands[i] = elementwise.multiply(c, operands[i])
+        operands[i] = _scaled(c, operands[i])
         mapping[node] = y.op(*operands, **y.attrs)
     outputs = replace(outputs, mapping)
     return outputs, statement_order(outputs)
+
+
+def _signed_product(node, present) -> bool:
+    """``c * (-Z)``: a 0-d c (first, the canonical order) and a negation read only here."""
+    if node.op is not elementwise.multiply or node.dtype != "float64" or not node.shape:
+        return False
+    c, y = node.operands
+    return (c.ndim == 0 and c.dtype == "float64" and y.op is elementwise.negative
+            and y.shape == node.shape and present.uses(y) == 1)
+
+
+def _scaled(c, x):
+    """``c * x``, with a negation of ``x`` moved into the 0-d factor: ``c (-z) = (-c) z``
+    (one pass over z fewer: the sign of a 0-d value costs nothing)."""
+    if x.op is elementwise.negative and x.shape:
+        return elementwise.multiply(elementwise.negative(c), x.operands[0])
+    return elementwise.multiply(c, x)
 
 
 def _chosen_operands(scaled: dict, groups: dict) -> dict:
@@ -252,17 +270,24 @@ def _pick(node, present):
 
 
 def _one_hot_add(node, present):
-    """``X + one_hot(y)``, ``X - one_hot(y)``, ``one_hot(y) - X`` -> ``one_hot_add``."""
+    """``X + one_hot(y)``, ``X - one_hot(y)``, ``one_hot(y) ± X`` -> ``one_hot_add``, a
+    sign kept outside: ``one_hot(y) - X = -(X - one_hot(y))`` and ``-E ± one_hot(y) =
+    -(E ∓ one_hot(y))`` (as many passes; a 0-d factor applied next absorbs the sign,
+    see :func:`_scaled`)."""
     a, b = node.operands
     sign = -1.0 if node.op is elementwise.subtract else 1.0
     rows = _one_hot_labels(b, a)
     if rows is not None:
-        return structure.one_hot_add(a, rows, sign=sign)
-    rows = _one_hot_labels(a, b)
-    if rows is not None:
-        other = elementwise.negative(b) if sign < 0 else b
-        return structure.one_hot_add(other, rows, sign=1.0)
-    return None
+        x, negated = a, False
+    else:
+        rows = _one_hot_labels(a, b)
+        if rows is None:
+            return None
+        x, negated, sign = b, sign < 0, -1.0 if sign < 0 else 1.0
+    if x.op is elementwise.negative:
+        x, negated, sign = x.operands[0], not negated, -sign
+    result = structure.one_hot_add(x, rows, sign=sign)
+    return elementwise.negative(result) if negated else result
 
 
 def _softmax(node, present):
