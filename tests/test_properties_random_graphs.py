@@ -186,12 +186,13 @@ def test_sympy_round_trip_preserves_values(case):
 
 @given(graphs())
 def test_repeated_calls_with_every_scratch_buffer_kept_stay_exact(case):
-    """Scratch buffers kept across calls (here all of them, however small) never
-    change an earlier call's results nor leak into a later call's."""
+    """Scratch buffers kept across calls (all of them, however small) and recycled
+    outputs (here all of them too) never change an earlier call's results nor leak
+    into a later call's."""
     cost, inputs, values = _setup(case)
     outputs = [case.out, cost, *sg.grad(cost, float_inputs(inputs))]
     f = sg.function(inputs, outputs)
-    f._fn.__globals__["_KEPT_BYTES"] = 0  # absent when nothing uses scratch: harmless
+    f._fn.__globals__["_KEPT_BYTES"] = 0  # every output recycled (absent without any: harmless)
     other = [np.asarray(v) * 0.5 if np.asarray(v).dtype.kind == "f" else v for v in values]
     expected = [eager(outputs, inputs, vals, case.sizes) for vals in (values, other)]
     first = f(*values)

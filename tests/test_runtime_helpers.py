@@ -258,18 +258,15 @@ def test_linear_recurrence_forward_reverse_and_empty():
 
 # Scratch slots -------------------------------------------------------------------------
 
-def test_scratch_keeps_only_large_buffers_and_slots_are_per_thread():
-    slots = [None, None]
-    small = rt._scratch(slots, 0, (4,))
-    assert slots[0] is None and small.shape == (4,)
-    big_shape = (rt._KEPT_BYTES // 8,)
-    big = rt._scratch(slots, 1, big_shape)
-    assert rt._scratch(slots, 1, big_shape) is big
-    assert rt._scratch(slots, 1, (3,)) is not big
-    mine = rt._thread_slots(2)
-    assert rt._thread_slots(2) is mine
+def test_scratch_buffers_are_per_thread_and_follow_the_sizes():
+    shapes = lambda n: ((n, 2), (3,))  # noqa: E731
+    mine = rt._thread_scratch((4,), shapes)
+    assert [b.shape for b in mine] == [(4, 2), (3,)]
+    assert rt._thread_scratch((4,), shapes) is mine
+    resized = rt._thread_scratch((5,), shapes)
+    assert resized is not mine and resized[0].shape == (5, 2)
     other = []
-    worker = threading.Thread(target=lambda: other.append(rt._thread_slots(2)))
+    worker = threading.Thread(target=lambda: other.append(rt._thread_scratch((5,), shapes)))
     worker.start()
     worker.join()
-    assert other[0] is not mine and other[0] == [None, None]
+    assert other[0] is not resized and [b.shape for b in other[0]] == [(5, 2), (3,)]

@@ -35,7 +35,7 @@ import numpy as np
 
 from ..ops import runtime, structure
 from .arguments import bind_arguments, fast_checker, match_arguments
-from .buffers import (POOL_NAME, RECYCLE_HELPERS, SCRATCH_HELPERS, SLOTS_NAME,
+from .buffers import (POOL_NAME, RECYCLE_HELPERS, SCRATCH_HELPERS, SHAPES_NAME, SLOTS_NAME,
                       SWAPPED_OUT_FORM, SWAPPED_TN_FORM, TN_HELPERS, TN_OUT_FORM,
                       assign_recycled, assign_slots, swapped_product, tn_product)
 from ..ir.graph import as_node_list, describe, gc_paused, inputs_of, toposort
@@ -45,7 +45,7 @@ from .readable import readable_source
 from .portable import BackendError, dialect, lacking, lacks_message
 from .arguments import portable_arguments
 from ..ir.shapes import derived_dims, format_shape
-from . import scalar_code
+from . import error_state, scalar_code
 from ..ir.template_forms import ATOM, template_form
 from .lowering import (LoweringContext, Namer,
                        constant_variable, dimension_variables, float_operands, helper_sources,
@@ -133,8 +133,9 @@ def _generate(inputs, outputs, order, name: str, guard_nodes: list | None = None
     emitter.bound = bound
     body = emitter.guard_inputs(inputs) + emitter.emit(order)
     if slots:
-        helpers += runtime.embed(SCRATCH_HELPERS)[0]
-        body.insert(0, f"    {SLOTS_NAME} = _thread_slots({len(set(slots.values()))})")
+        shapes, sizes = _slot_shapes(emitter.slot_shapes, ctx)
+        helpers += runtime.embed(SCRATCH_HELPERS)[0] + [shapes]
+        body.insert(0, f"    {SLOTS_NAME} = _thread_scratch({sizes}, {SHAPES_NAME})")
     if emitter.tn:
         helpers += runtime.embed(TN_HELPERS)[0]
     if recycled:
@@ -154,6 +155,21 @@ def _generate(inputs, outputs, order, name: str, guard_nodes: list | None = None
     lines += ["", "", f"def {name}({signature}):", f'    """Inputs: {doc or "none"}."""']
     lines += bindings + body + [f"    return {returns}", ""]
     return "\n".join(lines)
+
+
+def _slot_shapes(shapes: dict, ctx) -> tuple:
+    """(source of ``_slot_shapes``, a function of the sizes the scratch slots' shapes
+    depend on returning those shapes, slot by slot; the source of the tuple of those
+    sizes at the call), for ``shapes``, {slot: its symbolic shape}; the sizes used are
+    marked in ``ctx`` (so the function body binds them)."""
+    own = LoweringContext(ctx.dim_vars)
+    listed = ", ".join(own.shape(shapes[k]) for k in range(len(shapes)))
+    ctx.used_dims |= own.used_dims
+    names = [v for d, v in ctx.dim_vars.items() if d in own.used_dims]
+    sizes = ", ".join(names)
+    source = (f"def {SHAPES_NAME}({sizes}):\n"
+              f"    return ({listed}{',' if len(shapes) == 1 else ''})")
+    return source, f"({sizes}{',' if len(names) == 1 else ''})"
 
 
 #: How deeply inlined scalar expressions may nest (Python's parser caps nesting).
@@ -185,6 +201,7 @@ class _BodyEmitter:
         self.inline: dict = {}
         self.tn = False  # whether a statement calls _dot_tn
         self._lowerings: dict = {}  # op -> (its lowering, the lowering's template_form)
+        self.slot_shapes: dict = {}  # scratch slot -> the (symbolic) shape of its buffer
 
     def guard_inputs(self, inputs) -> list:
         if self.guard_nodes is None:
@@ -257,8 +274,8 @@ class _BodyEmitter:
         args = float_operands(node, self.sources(node.operands, template_form(form)[1]))
         if target is not None:
             return form.format(*args, out=self.var[target])
-        buffer = f"_scratch({SLOTS_NAME}, {slot}, {self.ctx.shape(node.shape)})"
-        return form.format(*args, out=buffer)
+        self.slot_shapes[slot] = node.shape
+        return form.format(*args, out=f"{SLOTS_NAME}[{slot}]")
 
     def _recycled(self, node) -> str:
         """The statement of a node whose buffer is returned: into a recycled buffer."""
@@ -416,8 +433,11 @@ class Function:
             if self._scalar:  # Python floats (one sequence): no NumPy error state to set
                 results = self._fn(checked)
             else:
-                with np.errstate(all="ignore"):
+                token = error_state.ignore()
+                try:
                     results = self._fn(*checked)
+                finally:
+                    error_state.restore(token)
         except IndexError:
             better = self._index_error(checked)
             if better is None:

@@ -33,6 +33,18 @@ see them). Each rule maps a node to a replacement or ``None``:
   ``s`` is then read last by ``f(s)``, which the memory plan writes into ``s``'s
   own buffer, so no third array of the layer's shape is live (MLP at batch 1024:
   one 2 MB buffer fewer; the same three passes). Rounding differs by an ulp.
+* **A scalar factor on the smallest array.** For an op L linear in its operand
+  X (``Op.linear_in``: matmul, sums, transposes, products, ...) and a 0-d c,
+  ``c * L(X, Y) = L(c * X, Y)`` (linearity: L(cX, Y) = c L(X, Y)). The
+  algebraic phase pulls scalars *out* (one canonical form to match), so the
+  gradient of a mean, ``-1/b``, multiplies each product of the softmax
+  residual R: ``c (sᵀ R)``, ``c (R Wᵀ)``, ``c Σᵢ Rᵢ`` (three passes, over
+  (n, 10), (b, n) and (10,) arrays). Pushed in, the three read one ``c R``
+  (one pass over (b, 10)). A product moves its scalar when the operand is
+  never larger than the product at any sizes (``ir.shapes.never_larger``)
+  and either strictly smaller somewhere or shared with another product of the
+  same scalar; the others join such a shared ``c X`` (free). So no call
+  multiplies more entries than before. Rounding differs by an ulp.
 """
 from __future__ import annotations
 
@@ -40,6 +52,7 @@ from ..ops import elementwise, linalg as linalg_ops, reductions, structure
 from ..rewrite.engine import Phase, rebuild, register, replace
 from .memory_plan import statement_order
 from ..analysis.properties import is_psd
+from ..ir.shapes import never_larger
 
 SPD_LOWERED = {linalg_ops.logdet: linalg_ops.spd_logdet, linalg_ops.solve: linalg_ops.spd_solve,
                linalg_ops.inv: linalg_ops.spd_inv}
@@ -51,6 +64,14 @@ def lower(outputs: list, order: list, backend: str = "numpy") -> tuple:
     ops = {node.op for node in order}
     if structure.scatter in ops and _valid(SCATTER_SUM_PORTABLE, backend):
         outputs, order = _accumulate_scatters(outputs, order)
+    outputs, order = _apply_rules(outputs, order, ops, backend)
+    if elementwise.multiply in ops and _valid(SCALAR_PUSH_PORTABLE, backend):
+        outputs, order = _push_scalars(outputs, order)
+    return outputs, order
+
+
+def _apply_rules(outputs: list, order: list, ops: set, backend: str) -> tuple:
+    """(outputs, order) after one rebuild applying the :data:`RULES` valid here."""
     rules = {op: rule for op, (rule, needs, portable) in RULES.items()
              if op in ops and needs in ops and _valid(portable, backend)}
     if not rules:
@@ -66,6 +87,87 @@ def lower(outputs: list, order: list, backend: str = "numpy") -> tuple:
         return outputs, order
     outputs = [new.get(o, o) for o in outputs]
     return outputs, statement_order(outputs)
+
+
+def _scaled_linear(node, present) -> tuple | None:
+    """(c, Y, [(i, X)]) for ``node = c * Y`` (c 0-d, Y an array read only here, float64)
+    with the array operands X of Y at the positions Y's op is linear in (``Op.linear_in``)."""
+    if node.op is not elementwise.multiply or node.dtype != "float64" or not node.shape:
+        return None
+    c, y = node.operands if node.operands[0].ndim == 0 else node.operands[::-1]
+    if c.ndim or c.dtype != "float64" or y.dtype != "float64" or present.uses(y) != 1:
+        return None
+    linear = [(i, y.operands[i]) for i in y.op.linear_in
+              if y.operands[i].shape and y.operands[i].dtype == "float64" and y.operands[i] is not c]
+    return (c, y, linear) if linear else None
+
+
+def _push_scalars(outputs: list, order: list) -> tuple:
+    """Each ``c * L(X, ...)`` whose scalar multiply is cheaper on the operand, as
+    ``L(c * X, ...)`` (see the module docstring); ``c * X`` is one node, so every
+    product pushed into the same X shares one multiply."""
+    present = _Members(order, outputs)
+    scaled, mapping = {}, {}
+    for node in order:
+        found = _scaled_linear(node, present)
+        if found is not None:
+            scaled[node] = found
+        elif _signed_product(node, present):
+            mapping[node] = _scaled(*node.operands)
+    groups: dict = {}  # (c, X) -> the products c * L(X, ...) that could share c * X
+    for node, (c, y, linear) in scaled.items():
+        for _, x in linear:
+            groups.setdefault((c, x), []).append(node)
+    chosen = _chosen_operands(scaled, groups)
+    if not chosen and not mapping:
+        return outputs, order
+    for node, i in chosen.items():
+        c, y, _ = scaled[node]
+        operands = list(y.operands)
+        operands[i] = _scaled(c, operands[i])
+        mapping[node] = y.op(*operands, **y.attrs)
+    outputs = replace(outputs, mapping)
+    return outputs, statement_order(outputs)
+
+
+def _signed_product(node, present) -> bool:
+    """``c * (-Z)``: a 0-d c (first, the canonical order) and a negation read only here."""
+    if node.op is not elementwise.multiply or node.dtype != "float64" or not node.shape:
+        return False
+    c, y = node.operands
+    return (c.ndim == 0 and c.dtype == "float64" and y.op is elementwise.negative
+            and y.shape == node.shape and present.uses(y) == 1)
+
+
+def _scaled(c, x):
+    """``c * x``, with a negation of ``x`` moved into the 0-d factor: ``c (-z) = (-c) z``
+    (one pass over z fewer: the sign of a 0-d value costs nothing)."""
+    if x.op is elementwise.negative and x.shape:
+        return elementwise.multiply(elementwise.negative(c), x.operands[0])
+    return elementwise.multiply(c, x)
+
+
+def _chosen_operands(scaled: dict, groups: dict) -> dict:
+    """{product: the operand position its scalar moves to}. A product moves its scalar
+    on its own when the operand is never larger than the product and either strictly
+    smaller somewhere or shared with another product of the same scalar (the largest
+    such group, then the smallest operand); the others join a group one of those
+    formed (their multiply is then free). So no call does more multiplications."""
+    chosen, active = {}, set()
+    for node, (c, y, linear) in scaled.items():
+        own = [(i, x) for i, x in linear if never_larger(x.shape, y.shape)
+               and (len(groups[(c, x)]) > 1 or not never_larger(y.shape, x.shape))]
+        if own:
+            i, x = min(own, key=lambda entry: (-len(groups[(c, entry[1])]), not all(
+                never_larger(entry[1].shape, other.shape) for _, other in own)))
+            chosen[node] = i
+            active.add((c, x))
+    for node, (c, y, linear) in scaled.items():
+        if node not in chosen:
+            joined = [i for i, x in linear if (c, x) in active]
+            if joined:
+                chosen[node] = joined[0]
+    return chosen
 
 
 #: Fewest scatter terms in a chain of adds that ``scatter_sum`` replaces.
@@ -168,17 +270,24 @@ def _pick(node, present):
 
 
 def _one_hot_add(node, present):
-    """``X + one_hot(y)``, ``X - one_hot(y)``, ``one_hot(y) - X`` -> ``one_hot_add``."""
+    """``X + one_hot(y)``, ``X - one_hot(y)``, ``one_hot(y) ± X`` -> ``one_hot_add``, a
+    sign kept outside: ``one_hot(y) - X = -(X - one_hot(y))`` and ``-E ± one_hot(y) =
+    -(E ∓ one_hot(y))`` (as many passes; a 0-d factor applied next absorbs the sign,
+    see :func:`_scaled`)."""
     a, b = node.operands
     sign = -1.0 if node.op is elementwise.subtract else 1.0
     rows = _one_hot_labels(b, a)
     if rows is not None:
-        return structure.one_hot_add(a, rows, sign=sign)
-    rows = _one_hot_labels(a, b)
-    if rows is not None:
-        other = elementwise.negative(b) if sign < 0 else b
-        return structure.one_hot_add(other, rows, sign=1.0)
-    return None
+        x, negated = a, False
+    else:
+        rows = _one_hot_labels(a, b)
+        if rows is None:
+            return None
+        x, negated, sign = b, sign < 0, -1.0 if sign < 0 else 1.0
+    if x.op is elementwise.negative:
+        x, negated, sign = x.operands[0], not negated, -sign
+    result = structure.one_hot_add(x, rows, sign=sign)
+    return elementwise.negative(result) if negated else result
 
 
 def _softmax(node, present):
@@ -207,6 +316,7 @@ def _reassociate(node, present):
 #: portable, valid on every backend (symgrad.compile.portable).
 NUMPY_ONLY, PORTABLE = False, True
 SCATTER_SUM_PORTABLE = NUMPY_ONLY
+SCALAR_PUSH_PORTABLE = PORTABLE
 
 
 def _valid(portable: bool, backend: str) -> bool:

@@ -180,6 +180,17 @@ def size_of(shape: Shape) -> Dim:
     return total
 
 
+def never_larger(a: Shape, b: Shape) -> bool:
+    """Whether ``a`` has at most as many entries as ``b`` at every binding of the named
+    sizes: each coefficient of the polynomial size(b) - size(a) is >= 0 (sizes are >= 0),
+    so ``(n, 10)`` is never larger than ``(n, 64)``, while ``(n, 10)`` and ``(64, 10)``
+    compare either way."""
+    terms = _terms(size_of(b))
+    for monomial, c in _terms(size_of(a)).items():
+        terms[monomial] = terms.get(monomial, 0) - c
+    return all(c >= 0 for c in terms.values())
+
+
 def _has_count(d) -> bool:
     return isinstance(d, Count) or isinstance(d, Size) and any(
         isinstance(n, Count) for monomial, _ in d.terms for n in monomial)

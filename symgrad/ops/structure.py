@@ -646,7 +646,7 @@ pick = op("pick", reads_indices=True, infer=_pick_infer, numpy="_pick({0}, {1})"
           differentiable=False,
     array_api=Portable(reason="only the NumPy backend's compile-time specialization forms it"))
 one_hot_add = op("one_hot_add", reads_indices=True, infer=_one_hot_add_infer, numpy="_one_hot_add({0}, {1}, {sign!r})",
-                 helpers=(runtime._one_hot_add,), differentiable=False,
+                 fresh=True, helpers=(runtime._one_hot_add,), differentiable=False,
     array_api=Portable(reason="only the NumPy backend's compile-time specialization forms it"))
 
 
