@@ -47,7 +47,9 @@ result prints, compiles and differentiates like any graph. In order:
    values are read inside their step only becomes one ``scan`` node (its step a
    graph over placeholder inputs; the array-API printer writes it as a function,
    ``jax.lax.scan`` runs it), the members rows of the scan, and the stacks of
-   members slices of it.
+   members slices of it. A step may carry several states (an LSTM's h and c): the
+   walk that went past a state of the earlier step (c_{t-1}, compared with c_{t-2})
+   is tried again with it as a state, and the scan's carries are the tuple of them.
 """
 from __future__ import annotations
 
