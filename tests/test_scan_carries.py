@@ -143,3 +143,49 @@ def test_the_jax_backend_equals_numpy_and_central_differences(make, T):
     jaxpr = str(jax.make_jaxpr(f._fn)(*args))
     assert jaxpr.count(" scan[") == 2 and jaxpr.count("num_carry=2") == 2
     assert f"length={T}" in jaxpr
+
+
+def batched_lstm(T, batch=4):
+    """The LSTM on a batch of sequences: X (T, batch, input), states (batch, hidden)."""
+    X = sg.tensor("X", (T, batch, INPUT))
+    h0, c0 = sg.matrix("h0", (batch, HIDDEN)), sg.matrix("c0", (batch, HIDDEN))
+    Ws = _weights([f"W{g}" for g in "ifgo"], [(HIDDEN, HIDDEN)] * 4)
+    Us = _weights([f"U{g}" for g in "ifgo"], [(INPUT, HIDDEN)] * 4)
+    h, c = h0, c0
+    for t in range(T):
+        i, f, g, o = (h @ W + X[t] @ U for W, U in zip(Ws, Us))
+        c = sg.sigmoid(f) * c + sg.sigmoid(i) * sg.tanh(g)
+        h = sg.sigmoid(o) * sg.tanh(c)
+    return [X, h0, c0] + Ws + Us, sg.sum(h * h), Ws + Us + [h0, c0]
+
+
+def carries_of_two_shapes(T):
+    """h (a vector) and s (a scalar) read each other: carries of different shapes,
+    which one scan node cannot stack, so the loop stays unrolled."""
+    X, W, h0, s0 = sg.matrix("X", (T, HIDDEN)), sg.matrix("W", (HIDDEN, HIDDEN)), \
+        sg.vector("h0", HIDDEN), sg.scalar("s0")
+    h, s = h0, s0
+    for t in range(T):
+        h = sg.tanh(W @ h * s + X[t])
+        s = s * 0.5 + sg.sum(h) * 0.1
+    return [X, W, h0, s0], sg.sum(h) + s, [W, h0, s0]
+
+
+@pytest.mark.parametrize("make,carries", [(batched_lstm, 2), (carries_of_two_shapes, None)])
+def test_batched_states_scan_and_carries_of_two_shapes_stay_unrolled(make, carries):
+    xp = pytest.importorskip("array_api_strict", reason="needs array-api-strict")
+    pytest.importorskip("array_api_compat", reason="needs array-api-compat")
+    T = 6
+    inputs, loss, wrt = make(T)
+    outputs = [loss] + sg.grad(loss, wrt)
+    values = _values(inputs, 3)
+    expected = sg.function(inputs, outputs)(*values)
+    new, scans = _scans(outputs)
+    if carries is None:
+        assert not scans
+    else:
+        forward = [s for s in scans if not s.attrs["reverse"]]
+        assert [(len(s.attrs["step"]), s.shape) for s in forward] == [(2, (2, T, 4, HIDDEN))]
+    f = sg.function(inputs, new, backend="array_api", optimize=False)
+    for got, want in zip(f(*[xp.asarray(v) for v in values]), expected):
+        np.testing.assert_allclose(np.asarray(got), want, rtol=1e-12, atol=1e-13)
