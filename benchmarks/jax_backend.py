@@ -5,7 +5,10 @@ built as a user writes them and compiled with ``sg.function(..., backend="jax")`
 (the array-API source, symgrad's rewrites applied, W6's forward and backward sweeps
 found as recurrences and run as ``jax.lax.scan``, traced by ``jax.jit``); JAX's
 columns are the W1/W6 peers (``jax.value_and_grad`` under ``jit``; W6 with
-``lax.scan``). Every result is checked against hand NumPy first; the calls are timed
+``lax.scan``). The LSTM row (hidden 128, input 32, gates stacked in one W, U, b; loss
+``sum(h_T)``; gradient wrt W, U, b) is written as a user would (the loop in Python,
+two carries h and c), against JAX's own ``jit`` of a hand ``lax.scan`` LSTM. Every
+result is checked against hand NumPy (BPTT) first; the calls are timed
 interleaved in one process pinned to one core (``benchmarks`` pins by CPU affinity
 on import). Run alone: ``python -m benchmarks.jax_backend [--quick]``.
 """
@@ -50,6 +53,84 @@ def _w6_make(T):
     return [X, W, U, b, h0], [loss] + sg.grad(loss, [W, U, b])
 
 
+LSTM_HIDDEN, LSTM_INPUT = w6_rnn.HIDDEN, w6_rnn.INPUT
+
+
+def lstm_data(T: int, seed: int = 0) -> list:
+    """X, W (4H, H), U (4H, I), b (4H,), h0, c0: the gates i, f, g, o stacked."""
+    rng = np.random.default_rng(seed)
+    H, m = LSTM_HIDDEN, LSTM_INPUT
+    return [rng.standard_normal((T, m)), rng.standard_normal((4 * H, H)) / np.sqrt(H),
+            rng.standard_normal((4 * H, m)) / np.sqrt(m), rng.standard_normal(4 * H) * 0.1,
+            np.zeros(H), np.zeros(H)]
+
+
+def _sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def lstm_hand(X, W, U, b, h0, c0):
+    """Forward keeping every state and gate; backward through time, one GEMM per gradient."""
+    T, H = len(X), LSTM_HIDDEN
+    Z = X @ U.T + b
+    hs, cs, gates = [h0], [c0], []
+    for t in range(T):
+        z = W @ hs[-1] + Z[t]
+        i, f, g, o = _sigmoid(z[:H]), _sigmoid(z[H:2 * H]), np.tanh(z[2 * H:3 * H]), _sigmoid(z[3 * H:])
+        cs.append(f * cs[-1] + i * g)
+        hs.append(o * np.tanh(cs[-1]))
+        gates.append((i, f, g, o))
+    D = np.empty((T, 4 * H))
+    dh, dc = np.ones(H), np.zeros(H)
+    for t in reversed(range(T)):
+        i, f, g, o = gates[t]
+        tc = np.tanh(cs[t + 1])
+        dc = dc + dh * o * (1.0 - tc * tc)
+        D[t] = np.concatenate([dc * g * i * (1 - i), dc * cs[t] * f * (1 - f),
+                               dc * i * (1 - g * g), dh * tc * o * (1 - o)])
+        dh, dc = W.T @ D[t], dc * f
+    return [hs[-1].sum(), D.T @ np.array(hs[:T]), D.T @ X, D.sum(0)]
+
+
+def _lstm_make(T):
+    """The LSTM as a user writes it: the loop in Python over one stacked W, U, b."""
+    import symgrad as sg
+    H = LSTM_HIDDEN
+    X, W = sg.matrix("X", (T, LSTM_INPUT)), sg.matrix("W", (4 * H, H))
+    U, b = sg.matrix("U", (4 * H, LSTM_INPUT)), sg.vector("b", 4 * H)
+    h0, c0 = sg.vector("h0", H), sg.vector("c0", H)
+    h, c = h0, c0
+    for t in range(T):
+        z = W @ h + U @ X[t] + b
+        i, f, o = sg.sigmoid(z[:H]), sg.sigmoid(z[H:2 * H]), sg.sigmoid(z[3 * H:])
+        c = f * c + i * sg.tanh(z[2 * H:3 * H])
+        h = o * sg.tanh(c)
+    loss = sg.sum(h)
+    return [X, W, U, b, h0, c0], [loss] + sg.grad(loss, [W, U, b])
+
+
+def _lstm_jax(values) -> list:
+    """JAX's own: ``jit(value_and_grad)`` of a hand ``lax.scan`` LSTM (tuple carry)."""
+    jax = common.peer("jax")
+    jnp, H = jax.numpy, LSTM_HIDDEN
+
+    def loss(W, U, b, X, h0, c0):
+        def step(carry, x):
+            h, c = carry
+            z = W @ h + U @ x + b
+            i, f, o = (jax.nn.sigmoid(z[k * H:(k + 1) * H]) for k in (0, 1, 3))
+            c = f * c + i * jnp.tanh(z[2 * H:3 * H])
+            return (o * jnp.tanh(c), c), None
+        return jnp.sum(jax.lax.scan(step, (h0, c0), X)[0][0])
+
+    fn = jax.jit(jax.value_and_grad(loss, argnums=(0, 1, 2)))
+    X, W, U, b, h0, c0 = (jnp.asarray(v) for v in values)
+    call = lambda: jax.block_until_ready(fn(W, U, b, X, h0, c0))  # noqa: E731
+    _, seconds = common.timed(call)
+    return [common.Column("jax", call, lambda r: [r[0]] + [np.asarray(g) for g in r[1]],
+                          compile_s=seconds, note="lax.scan")]
+
+
 def cases(quick: bool):
     """(case name, hand reference, [symgrad-jax column, jax column])."""
     import symgrad as sg
@@ -61,6 +142,10 @@ def cases(quick: bool):
         values = w6_rnn.data(T)
         yield (f"W6 T {T}", w6_rnn.hand(*values),
                [_symgrad_jax(lambda T=T: _w6_make(T), values)] + w6_rnn.jax_column(values))
+    for T in (10,) if quick else (10, 100):
+        values = lstm_data(T)
+        yield (f"LSTM T {T}", lstm_hand(*values),
+               [_symgrad_jax(lambda T=T: _lstm_make(T), values)] + _lstm_jax(values))
 
 
 def main(argv=None) -> None:

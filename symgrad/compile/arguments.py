@@ -215,13 +215,12 @@ def portable_arguments(inputs, values, backend: str, accepted: set | None = None
     passed without checking again (~1 us instead of ~5 for five arguments)."""
     signature = None
     if accepted is not None:
-        signature = tuple((type(v), getattr(v, "shape", None), getattr(v, "dtype", None))
-                          for v in values)
         try:
+            signature = tuple([(type(v), v.shape, v.dtype) for v in values])
             if signature in accepted:
                 return list(values), backend
-        except TypeError:  # an unhashable shape or dtype: checked every time
-            signature = None
+        except (AttributeError, TypeError):  # a scalar, or an unhashable shape or dtype:
+            signature = None                 # checked every time
     bindings: dict = {}
     libraries: dict = {}  # library -> names of the inputs from it
     for node, value in zip(inputs, values):

@@ -457,13 +457,17 @@ class Function:
         """A call of an array-API backend: arguments checked, not converted (Dask data
         with NumPy parameters: those promoted to one-chunk Dask arrays), the results
         in the inputs' library (lazy for a lazy one)."""
-        values = match_arguments(self.name, self.inputs, self._positions, args, kwargs)
+        values = args if not kwargs and len(args) == len(self.inputs) else \
+            match_arguments(self.name, self.inputs, self._positions, args, kwargs)
         args, library = portable_arguments(self.inputs, values, self.backend, self._accepted)
         gaps = self._gaps.get(library)
         if gaps:
             raise BackendError(lacks_message(gaps, library, self.backend))
-        with np.errstate(all="ignore"):
+        if library == "jax":  # traced and compiled: NumPy's error state is never read
             results = self._fn(*args)
+        else:
+            with np.errstate(all="ignore"):
+                results = self._fn(*args)
         return results[0] if self._single else results
 
     def _index_error(self, args) -> IndexError | None:

@@ -47,7 +47,9 @@ result prints, compiles and differentiates like any graph. In order:
    values are read inside their step only becomes one ``scan`` node (its step a
    graph over placeholder inputs; the array-API printer writes it as a function,
    ``jax.lax.scan`` runs it), the members rows of the scan, and the stacks of
-   members slices of it.
+   members slices of it. A step may carry several states (an LSTM's h and c): the
+   walk that went past a state of the earlier step (c_{t-1}, compared with c_{t-2})
+   is tried again with it as a state, and the scan's carries are the tuple of them.
 """
 from __future__ import annotations
 
@@ -86,8 +88,8 @@ def fuse(outputs: list, order: list | None = None, backend: str = "numpy") -> tu
             if not count:
                 break
             made += count
-            stacks = {node: tuple(structure.getitem(node, index=k) for k in range(node.shape[0]))
-                      for node in order if node.op is scans.scan_op}
+            stacks = {rows: tuple(structure.getitem(rows, index=k) for k in range(rows.shape[0]))
+                      for node in order if node.op is scans.scan_op for rows in scan_outputs(node)}
             outputs, order = _sum_stacked(outputs, order, stacks)  # Σ_t of a scan's rows
             outputs, order = _batch_row_products(outputs, order)
             outputs, order = _lift_rows(outputs, order, {})
@@ -515,25 +517,71 @@ STEP_SEARCH = 24
 STEP_PAIRS = 200
 #: Most candidates for the step before a node that are compared with it, and the
 #: deepest a step may be (operands from its result to the previous member).
-CANDIDATES = 2
+CANDIDATES = 4
 STEP_DEPTH = 16
+#: Most walks matching two steps, each with the states the one before went past (an
+#: LSTM's h and c: two walks).
+CARRY_ROUNDS = 3
 
 
 class _Link:
     """``later`` is ``earlier``'s step applied once more: found by walking the two
-    in parallel (``pairs``: later-side node -> earlier-side node)."""
+    in parallel (``pairs``: later-side node -> earlier-side node). Where the later step
+    reads a node of ``states`` (``earlier``; for several carries also others of the
+    earlier step, an LSTM's cell c beside its h) the earlier step reads that state's
+    predecessor (``carries``)."""
 
-    def __init__(self, earlier, later):
+    def __init__(self, earlier, later, states=frozenset()):
         self.earlier, self.later = earlier, later
-        self.carry = None  # what earlier's step reads where later's reads earlier
+        self.states = states | {earlier}
+        self.carries: dict = {}  # state the later step reads -> what the earlier reads there
         self.shift = None  # row index of later - row index of earlier (one for all rows)
         self.invariants: dict = {}  # nodes both steps read (in order found)
         self.rows: dict = {}  # later-side row node -> (R, its index)
         self.pairs: dict = {}
+        self.tried: set = set()  # later-side nodes compared (matched or not)
         self.budget = STEP_PAIRS
+        self.order: list = []  # the states read, the seed first
+        self.successors: list = []  # their next values, in the later step
 
     def match(self) -> bool:
-        return self._same(self.earlier, self.later, 0) and self.carry is not None
+        return (self._same(self.earlier, self.later, 0) and self.earlier in self.carries
+                and self._closed())
+
+    def _closed(self) -> bool:
+        """Whether each state read has its next value in the later step (so the states
+        are the carries of one loop); records them in ``order`` and ``successors``."""
+        following = {a: b for b, a in self.pairs.items() if b not in self.rows}
+        order = sorted(self.carries, key=lambda state: state is not self.earlier)
+        successors = [following.get(state) for state in order]
+        if None in successors or len(set(successors)) < len(successors):
+            return False
+        self.order, self.successors = order, successors
+        return True
+
+    def stateful(self) -> set:
+        """The later-side nodes reading a state (through the step): the step proper. The
+        others are functions of rows and invariants alone (an LSTM's gates in its backward
+        sweep), which the scan's step computes again from its sequences and which may
+        be read by two steps."""
+        memo: dict = {}
+
+        def reads(node) -> bool:
+            if node in self.states:
+                return True
+            if node not in self.pairs or node in self.rows:
+                return False
+            if node not in memo:
+                memo[node] = any(reads(operand) for operand in node.operands)
+            return memo[node]
+        return {node for node in self.pairs if reads(node)}
+
+    def lagged(self) -> set:
+        """Earlier-side nodes the walk also took as later-side ones: states of the
+        earlier step that the later reads, walked past (into older steps, or against
+        an init)."""
+        return {a for b, a in self.pairs.items()
+                if b not in self.rows and a in self.tried and a not in self.rows}
 
     def _same(self, a, b, depth: int) -> bool:
         if b in self.pairs:
@@ -541,13 +589,12 @@ class _Link:
         self.budget -= 1
         if self.budget < 0 or depth > STEP_DEPTH:
             return False
-        if b is self.earlier:  # the carry: later reads earlier where earlier reads its carry
-            if self.carry is None:
-                self.carry = a
-            return self.carry is a
+        if b in self.states:  # a carry: later reads a state where earlier reads its predecessor
+            return self.carries.setdefault(b, a) is a and (a.shape, a.dtype) == (b.shape, b.dtype)
         if a is b:
             self.invariants[a] = None
             return True
+        self.tried.add(b)
         if a.op is not b.op or a.shape != b.shape or a.dtype != b.dtype or not a.operands:
             return False
         row_a, row_b = _counted_row_of(a), _counted_row_of(b)
@@ -564,6 +611,23 @@ class _Link:
             return False
         self.pairs[b] = a
         return all(self._same(x, y, depth + 1) for x, y in zip(a.operands, b.operands))
+
+
+def _matched(earlier, later):
+    """The link from ``earlier`` to ``later`` or None. Its states start as the seed
+    ``earlier``; a walk that went past another state (an LSTM's c_{t-1} read by step t,
+    walked as if it were step t's) is tried again with those states too, up to
+    ``CARRY_ROUNDS`` walks."""
+    states = frozenset()
+    for _ in range(CARRY_ROUNDS):
+        link = _Link(earlier, later, states)
+        if link.match():
+            return link
+        more = link.lagged() - link.states
+        if not more:
+            return None
+        states = link.states | more
+    return None
 
 
 def _same_attrs(a, b) -> bool:
@@ -586,31 +650,40 @@ def _link_of(node):
         if (candidate.op is node.op and candidate.shape == node.shape
                 and candidate.dtype == node.dtype and _same_attrs(candidate, node)):
             tried += 1
-            link = _Link(candidate, node)
-            if link.match():
+            link = _matched(candidate, node)
+            if link is not None:
                 return link
         queue.extend(candidate.operands)
     return None
 
 
 class Recurrence:
-    """``members[i] = F(members[i - 1])`` (``members[-1]`` read as ``init``), F the same
-    step each time: reading the previous member, rows ``R[k + shift * i]`` of arrays
-    and ``invariants`` (nodes outside the chain). ``links[i]`` pairs members i and i + 1."""
+    """``states[j][i] = F_j(states[0][i - 1], ..., states[k-1][i - 1])`` (``states[j][-1]``
+    read as ``inits[j]``), F the same step each time: reading the previous states, rows
+    ``R[k + shift * i]`` of arrays and ``invariants`` (nodes outside the chain).
+    ``members`` are the seed carry's states; ``links[i]`` pairs steps i and i + 1."""
 
     def __init__(self, links: list):
         self.links = links
-        self.members = [links[0].earlier] + [link.later for link in links]
-        self.init = links[0].carry
-        self.shift = links[0].shift
+        first = links[0]
+        self.states = [[state] + [link.successors[j] for link in links]
+                       for j, state in enumerate(first.order)]
+        self.members = self.states[0]
+        self.inits = [first.carries[state] for state in first.order]
+        self.init = self.inits[0]
+        self.shift = first.shift
 
     def step_nodes(self, i: int) -> set:
-        """The nodes of member i's step (itself included; not the carry, rows or invariants)."""
-        if i == 0:
-            link = self.links[0]
-            return {a for b, a in link.pairs.items() if b not in link.rows}
-        link = self.links[i - 1]
-        return {b for b in link.pairs if b not in link.rows}
+        """The nodes of step i reading a state (its states included; not the carries,
+        rows, invariants or the functions of rows alone)."""
+        link = self.links[max(i - 1, 0)]
+        stateful = link.stateful()
+        return {link.pairs[b] for b in stateful} if i == 0 else stateful
+
+    def fits(self) -> bool:
+        """Whether every carry has the seed's shape and dtype (the scan stacks them)."""
+        kind = (self.members[0].shape, self.members[0].dtype)
+        return all((node.shape, node.dtype) == kind for node in self.inits)
 
 
 def recurrences(outputs: list, order: list) -> list:
@@ -630,18 +703,19 @@ def recurrences(outputs: list, order: list) -> list:
         if link.earlier in links:
             continue  # not the first link of its chain
         chain = [link]
-        while chain[-1].later in following and following[chain[-1].later].shift == link.shift:
+        while chain[-1].later in following and _continues(chain[-1], following[chain[-1].later]):
             chain.append(following[chain[-1].later])
         if len(chain) + 1 >= MIN_STEPS and not _accumulation(link):
             chains.append(Recurrence(chain))
     consumers = _consumers(order, outputs)
     ranked = []
     for chain in chains:
-        if chain.init.shape == chain.members[0].shape and chain.init.dtype == chain.members[0].dtype:
+        if chain.fits():
             steps = [chain.step_nodes(i) for i in range(len(chain.members))]
-            ranked.append((-len(chain.members), _exported(steps, chain, consumers), chain, steps))
+            ranked.append((-len(chain.members), len(chain.inits),
+                           _exported(steps, chain, consumers), chain, steps))
     found, taken = [], set()
-    for _, _, chain, steps in sorted(ranked, key=lambda r: r[:2]):
+    for *_, chain, steps in sorted(ranked, key=lambda r: r[:3]):
         inside = set().union(*steps)
         if inside & taken or not _outside(chain, inside):
             continue
@@ -650,11 +724,17 @@ def recurrences(outputs: list, order: list) -> list:
     return found
 
 
+def _continues(link, following) -> bool:
+    """Whether ``following`` is ``link``'s step once more: rows moving the same way,
+    the states ``link`` makes read in the same order."""
+    return following.shift == link.shift and following.order == link.successors
+
+
 def _accumulation(link) -> bool:
     """Whether the step only adds to the carry (``carry + f(rows)``): a sum, which an
     add tree computes better than a loop."""
     later = link.later
-    return later.op is elementwise.add and any(o is link.earlier for o in later.operands) \
+    return len(link.carries) == 1 and later.op is elementwise.add and any(o is link.earlier for o in later.operands) \
         and not any(link.earlier in toposort([o]) for o in later.operands if o is not link.earlier)
 
 
@@ -665,16 +745,17 @@ def _exported(steps, chain, consumers) -> int:
     rotation of the step reading the fewest wins (an RNN's states, not its
     pre-activations)."""
     count = 0
-    for member, step in zip(chain.members, steps):
+    for i, step in enumerate(steps):
+        made = {states[i] for states in chain.states}
         for node in step:
-            if node is not member and any(c is None or c not in step for c in consumers.get(node, ())):
+            if node not in made and any(c is None or c not in step for c in consumers.get(node, ())):
                 count += 1
     return count
 
 
 def _outside(chain, inside) -> bool:
     """Whether the invariants, the rows' arrays and the init depend on no step."""
-    sources = list(chain.links[0].invariants) + [chain.init]
+    sources = list(chain.links[0].invariants) + chain.inits
     sources += [r for link in chain.links for r, _ in link.rows.values()]
     return inside.isdisjoint(toposort(sources))
 
@@ -687,20 +768,20 @@ def _scans(outputs: list, order: list, first: int = 0) -> tuple:
     if not chains:
         return outputs, order, 0
     plans = [_scan_plan(chain, first + k) for k, chain in enumerate(chains)]
-    member_of = {member: (plan, k) for plan in plans for member, k in plan["rows"].items()}
+    member_of = {member: (plan, at) for plan in plans for member, at in plan["rows"].items()}
     built: dict = {}
 
     def substitute(node, new):
         if node not in member_of:
             return None
-        plan, k = member_of[node]
+        plan, (j, k) = member_of[node]
         scan = built.get(id(plan))
         if scan is None:
-            operands = [new.get(plan["init"], plan["init"])]
+            operands = [new.get(init, init) for init in plan["inits"]]
             operands += [rebuilt_on(x, new) for x in plan["xs"]]
             operands += [new.get(c, c) for c in plan["consts"]]
             scan = built[id(plan)] = scans.scan_op(*operands, **plan["attrs"])
-        return structure.getitem(scan, index=k)
+        return structure.getitem(scan_outputs(scan)[j], index=k)
 
     new = rebuild(order, substitute=substitute)
     outputs = [new.get(node, node) for node in outputs]
@@ -708,11 +789,14 @@ def _scans(outputs: list, order: list, first: int = 0) -> tuple:
 
 
 def _scan_plan(chain, index: int) -> dict:
-    """What the scan of ``chain`` is built from: its carry's init, sequences (slices of
-    the rows' arrays), invariants, attributes, and the row of the scan holding each member."""
+    """What the scan of ``chain`` is built from: its carries' inits, sequences (slices of
+    the rows' arrays), invariants, attributes, and (carry, row) of the scan holding each
+    state."""
     link, n = chain.links[0], len(chain.members)
     backwards = link.shift is not None and link.shift < 0
-    params = {chain.members[0]: leaves.tensor("carry", chain.init.shape, chain.init.dtype)}
+    names = ["carry"] if len(link.order) == 1 else [f"carry{j}" for j in range(len(link.order))]
+    params = {state: leaves.tensor(name, state.shape, state.dtype)
+              for name, state in zip(names, link.order)}
     sequences, xs = {}, []
     for row, (source, k) in link.rows.items():  # rows as member 1 reads them
         key = (source, k - link.shift)  # the row member 0 reads
@@ -727,16 +811,31 @@ def _scan_plan(chain, index: int) -> dict:
             continue  # a Python literal in the step's source
         params[node] = leaves.tensor(f"c{len(consts)}", node.shape, node.dtype)
         consts.append(node)
-    attrs = {"step": _rebuilt(link.later, params), "params": tuple(dict.fromkeys(params.values())),
+    attrs = {"step": _rebuilt(link.successors, params),
+             "params": tuple(dict.fromkeys(params.values())),
              "reverse": backwards, "length": n, "sequences": len(xs), "index": index}
-    rows = {member: n - 1 - i if backwards else i for i, member in enumerate(chain.members)}
-    return {"init": chain.init, "xs": xs, "consts": consts, "attrs": attrs, "rows": rows}
+    rows = {state: (j, n - 1 - i if backwards else i)
+            for j, states in enumerate(chain.states) for i, state in enumerate(states)}
+    return {"inits": chain.inits, "xs": xs, "consts": consts, "attrs": attrs, "rows": rows}
 
 
-def _rebuilt(node, params: dict):
-    """``node``'s step over the step's parameters (``params``: node -> input node)."""
+def scan_outputs(scan) -> list:
+    """Each carry's rows (shape (length, ...)): the scan itself for one carry, ``scan[j]``
+    for several."""
+    carries = len(scan.attrs["step"])
+    return [scan] if carries == 1 else [structure.getitem(scan, index=j) for j in range(carries)]
+
+
+def _is_scan_output(node) -> bool:
+    source = node.operands[0] if node.op is structure.getitem else None
+    return node.op is scans.scan_op or (
+        source is not None and source.op is scans.scan_op and node in scan_outputs(source))
+
+
+def _rebuilt(nodes, params: dict) -> tuple:
+    """``nodes``' step over the step's parameters (``params``: node -> input node)."""
     new = dict(params)
-    stack = [node]
+    stack = list(nodes)
     while stack:
         top = stack[-1]
         if top in new:
@@ -748,7 +847,7 @@ def _rebuilt(node, params: dict):
             continue
         stack.pop()
         new[top] = top.op(*[new[o] for o in top.operands], **top.attrs)
-    return new[node]
+    return tuple(new[node] for node in nodes)
 
 
 def _stacked_rows(outputs: list, order: list) -> tuple:
@@ -775,7 +874,7 @@ def _row_runs(operands) -> list:
     while i < len(operands):
         row = _row_of(operands[i]) if operands[i].ndim else None
         j = i + 1
-        if row is not None and row[0].op is scans.scan_op:
+        if row is not None and _is_scan_output(row[0]):
             while j < len(operands) and _row_of(operands[j]) == (row[0], row[1] + j - i):
                 j += 1
         if j - i >= 2:

@@ -141,7 +141,7 @@ class Dialect:
             return runtime.embed([h for op in ops for h in op.helpers])
         steps = [node for node in order if node.op is scans.scan_op]
         for node in steps:  # the ops of the steps' sources, too
-            ops.update(dict.fromkeys(n.op for n in toposort([node.attrs["step"]])))
+            ops.update(dict.fromkeys(n.op for n in toposort(list(node.attrs["step"]))))
         blocks, names = runtime.embed([h for op in ops for h in portable_of(op).helpers])
         for node in steps:
             blocks.append(self._step_source(node, printer))
@@ -151,10 +151,10 @@ class Dialect:
     def _step_source(self, node, readable_source) -> str:
         """The module-level function computing one step of the scan ``node``: its step
         graph printed as any function is (no passes: they ran on the whole graph)."""
-        params, step = node.attrs["params"], node.attrs["step"]
-        order = toposort([step] + list(params))
+        params, steps = node.attrs["params"], list(node.attrs["step"])
+        order = toposort(steps + list(params))
         name = scans.step_function(node.attrs["index"])
-        source = readable_source(list(params), [step], order, "step", {},
+        source = readable_source(list(params), steps, order, "step", {},
                                  Dialect(self.backend, False, passes=False))
         body = source[source.index("\ndef step(") + 1:]
         return f"def {name}(" + body[len("def step("):].rstrip("\n")

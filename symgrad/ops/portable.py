@@ -162,22 +162,22 @@ def _xp_cofactor(xp, x):
 
 @helper()
 def _xp_scan(xp, step, init, xs, consts, reverse, length):
-    """The carries of ``carry = step(carry, *(x[i] for x in xs), *consts)[0]`` for i in
-    range(length) (from the last i when reverse), stacked in i's order: one
-    ``jax.lax.scan`` on JAX (one compiled loop, not length copies of the step), a Python
-    loop on every other library."""
+    """For ``carries = step(*carries, *(x[i] for x in xs), *consts)`` from the tuple
+    ``init``, for i in range(length) (from the last i when reverse): each carry's values,
+    stacked in i's order (a tuple, one per carry). One ``jax.lax.scan`` on JAX (one
+    compiled loop with a tuple carry, not length copies of the step), a Python loop on
+    every other library."""
     if xp.__name__.startswith("jax"):
         import jax
 
         def body(carry, x):
-            new = step(carry, *x, *consts)[0]
+            new = tuple(step(*carry, *x, *consts))
             return new, new
-        return jax.lax.scan(body, init, tuple(xs), length=length, reverse=reverse)[1]
-    carry, out = init, [None] * length
+        return jax.lax.scan(body, tuple(init), tuple(xs), length=length, reverse=reverse)[1]
+    carry, out = tuple(init), [None] * length
     for i in range(length - 1, -1, -1) if reverse else range(length):
-        carry = step(carry, *[x[i, ...] for x in xs], *consts)[0]
-        out[i] = carry
-    return xp.stack(out, axis=0)
+        carry = out[i] = tuple(step(*carry, *[x[i, ...] for x in xs], *consts))
+    return tuple(xp.stack([row[j] for row in out], axis=0) for j in range(len(carry)))
 
 
 # Source-writing functions of array-API lowerings (called when lowering, not embedded) ---

@@ -366,33 +366,42 @@ def step_function(index: int) -> str:
     return f"_scan_step_{int(index)}"
 
 
-def _scan_infer(init, *operands, step, params, reverse, length, sequences, index):
-    if len(params) != 1 + len(operands):
-        raise ShapeError(f"{len(params)} step parameters for {1 + len(operands)} operands")
-    if step.shape != init.shape or step.dtype != init.dtype:
-        raise ShapeError(f"the step gives {format_shape(step.shape)} {step.dtype}, the carry is "
-                         f"{format_shape(init.shape)} {init.dtype}")
-    for k, (param, operand) in enumerate(zip(params, (init,) + operands)):
-        shape = operand.shape[1:] if 1 <= k <= sequences else operand.shape
-        if param.shape != shape or (1 <= k <= sequences and operand.shape[0] != length):
-            raise ShapeError(f"operand {k} of shape {format_shape(operand.shape)} does not fit "
-                             f"step parameter {param.name!r} {format_shape(param.shape)}")
-    return (length,) + init.shape, init.dtype
+def _scan_infer(*operands, step, params, reverse, length, sequences, index):
+    carries = len(step)
+    inits, rest = operands[:carries], operands[carries:]
+    if len(params) != len(operands):
+        raise ShapeError(f"{len(params)} step parameters for {len(operands)} operands")
+    for new, init in zip(step, inits):
+        if new.shape != init.shape or new.dtype != init.dtype or (
+                init.shape, init.dtype) != (inits[0].shape, inits[0].dtype):
+            raise ShapeError(f"the step gives {format_shape(new.shape)} {new.dtype}, the carry is "
+                             f"{format_shape(init.shape)} {init.dtype} (carries: one shape, one dtype)")
+    for k, (param, operand) in enumerate(zip(params[carries:], rest)):
+        shape = operand.shape[1:] if k < sequences else operand.shape
+        if param.shape != shape or (k < sequences and operand.shape[0] != length):
+            raise ShapeError(f"operand {carries + k} of shape {format_shape(operand.shape)} does "
+                             f"not fit step parameter {param.name!r} {format_shape(param.shape)}")
+    return (() if carries == 1 else (carries,)) + (length,) + inits[0].shape, inits[0].dtype
 
 
 def _scan_lowering(args, attrs, ctx) -> str:
-    k = attrs["sequences"]
-    xs, consts = ("".join(f"{a}, " for a in part) for part in (args[1:1 + k], args[1 + k:]))
-    return (f"_xp_scan(xp, {step_function(attrs['index'])}, {args[0]}, ({xs}), ({consts}), "
+    carries, k = len(attrs["step"]), attrs["sequences"]
+    inits, xs, consts = ("".join(f"{a}, " for a in part)
+                         for part in (args[:carries], args[carries:carries + k], args[carries + k:]))
+    call = (f"_xp_scan(xp, {step_function(attrs['index'])}, ({inits}), ({xs}), ({consts}), "
             f"{attrs['reverse']}, {attrs['length']})")
+    return f"{call}[0]" if carries == 1 else f"xp.stack({call}, axis=0)"
 
 
-#: ``scan(init, *xs, *consts)``: row i holds the carry after step i,
-#: ``carry = step(carry, xs[0][i], ..., consts...)`` for i = 0 .. length - 1 (from the
-#: last i when ``reverse``); ``step`` is a graph over the input nodes ``params`` (the
-#: carry, one row of each sequence, the invariants). Only the loop batching pass forms
-#: it (symgrad.compile.loop_batching), for the backends that compile a loop better than
-#: its unrolled copies (JAX's ``lax.scan``); it is not differentiable.
+#: ``scan(*inits, *xs, *consts)``: the carries (one shape and dtype) after each step,
+#: ``carries = step(*carries, xs[0][i], ..., consts...)`` for i = 0 .. length - 1 (from
+#: the last i when ``reverse``); ``step`` is a tuple of graphs, one per carry, over the
+#: input nodes ``params`` (the carries, one row of each sequence, the invariants). Row i
+#: holds the carry after step i: of shape (length, ...) for one carry, and for several
+#: (an LSTM's h and c) carry j's rows are ``scan[j]`` (shape (carries, length, ...)).
+#: Only the loop batching pass forms it (symgrad.compile.loop_batching), for the
+#: backends that compile a loop better than its unrolled copies (JAX's ``lax.scan``);
+#: it is not differentiable.
 def _no_numpy_scan(args, attrs, ctx) -> str:
     raise NotImplementedError("op 'scan' has no NumPy lowering: the loop batching pass forms it "
                               "only for the array-API backends in its SCAN_BACKENDS")
