@@ -52,6 +52,7 @@ from ..ops import elementwise, linalg as linalg_ops, reductions, structure
 from ..rewrite.engine import Phase, rebuild, register, replace
 from .memory_plan import statement_order
 from ..analysis.properties import is_psd
+from ..ir.leaves import constant
 from ..ir.shapes import never_larger
 
 SPD_LOWERED = {linalg_ops.logdet: linalg_ops.spd_logdet, linalg_ops.solve: linalg_ops.spd_solve,
@@ -143,8 +144,17 @@ def _scaled(c, x):
     """``c * x``, with a negation of ``x`` moved into the 0-d factor: ``c (-z) = (-c) z``
     (one pass over z fewer: the sign of a 0-d value costs nothing)."""
     if x.op is elementwise.negative and x.shape:
-        return elementwise.multiply(elementwise.negative(c), x.operands[0])
+        return elementwise.multiply(_negated(c), x.operands[0])
     return elementwise.multiply(c, x)
+
+
+def _negated(c):
+    """``-c`` for a 0-d c; a constant numerator takes the sign: ``-(k / d) = (-k) / d``
+    (a mean's ``-(-1 / b)`` reads, and runs, as ``1 / b``)."""
+    k = c.operands[0] if c.op is elementwise.divide else None
+    if k is not None and k.op is structure.constant and k.dtype == "float64":
+        return elementwise.divide(constant(-k.value), c.operands[1])
+    return elementwise.negative(c)
 
 
 def _chosen_operands(scaled: dict, groups: dict) -> dict:
