@@ -58,7 +58,7 @@ def derivative_nodes(roots) -> set:
 
 def _check_differentiable(nodes, what: str):
     for node in nodes:
-        if node.dtype != "float64":
+        if node.dtype is not _FLOAT64 and node.dtype != "float64":  # (identity: no str parsed)
             raise TypeError(f"cannot differentiate: {what} {describe(node)} has dtype "
                             f"{node.dtype}; only float64 nodes have derivatives")
 
@@ -120,12 +120,14 @@ def _name_gradients(adjoints: dict, leaves, wrts, results) -> None:
     are never renamed."""
     named = list(zip(wrts, results)) + [(node, adjoints.get(node)) for node in leaves]
     named += [(node, adjoints.get(node)) for node in list(DISPLAY_NAMES.keys())]
+    names: dict = {}  # gradient -> its name: the first pair's (the weak table updated once)
     for node, gradient in dict.fromkeys(named):  # a pair twice (a wrt is a leaf): once
-        label = node.display_name
-        if gradient is None or label is None or gradient.op in _LEAF_OPS \
-                or gradient in DISPLAY_NAMES:
+        if gradient is None or gradient.op in _LEAF_OPS or gradient in names:
             continue
-        DISPLAY_NAMES[gradient] = f"d_{label}"
+        label = node.display_name
+        if label is not None and gradient not in DISPLAY_NAMES:
+            names[gradient] = f"d_{label}"
+    DISPLAY_NAMES.update(names)
 
 
 def _symmetrized(gradient: Node, wrt: Node) -> Node:
@@ -143,7 +145,7 @@ def _check_in_graph(cost, wrts, order) -> None:
     of ``[cost] + wrts``, whose prefix up to ``cost`` is ``cost``'s graph."""
     graph = None
     for w in wrts:
-        if w.name is None and w is not cost:
+        if w.op is not input_ and w is not cost:  # not an input (those get zeros)
             graph = set(order[:order.index(cost) + 1]) if graph is None else graph
             if w not in graph:
                 raise ValueError(f"wrt {describe(w)} is not a node of the cost's graph "
