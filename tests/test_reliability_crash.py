@@ -264,3 +264,25 @@ def test_item17_pickling_nodes_that_share_a_graph_grows_linearly():
     assert all(a is b for a, b in zip(back, states))
     f = sg.function([x], back[-1])
     assert f(0.5) == pytest.approx(sg.function([x], states[-1])(0.5), rel=1e-15)
+
+
+def test_a_sum_of_scatters_inside_another_chains_term_accumulates_too():
+    """A scatter chain read by another scatter chain's other term (here through exp)
+    becomes a scatter_sum as well: no chain is kept as separate scatters and adds."""
+    from symgrad.compile.memory_plan import statement_order
+    from symgrad.compile.specialize import _accumulate_scatters
+    u = [sg.scalar(f"u{i}") for i in range(4)]
+    v = [sg.scalar(f"v{i}") for i in range(4)]
+
+    def chain(terms):
+        total = sg.zeros((4,))
+        for i, term in enumerate(terms):
+            total = total + sg.REGISTRY["scatter"](term, shape=(4,), index=(i,))
+        return total
+    outer = chain(u) + sg.exp(chain(v))
+    outputs, order = _accumulate_scatters([outer], statement_order([outer]))
+    names = [node.op.name for node in order]
+    assert names.count("scatter_sum") == 2 and "scatter" not in names
+    f = sg.function(u + v, outer)
+    a, b = np.arange(4.0), np.linspace(-1.0, 1.0, 4)
+    np.testing.assert_allclose(f(*a, *b), a + np.exp(b), rtol=1e-13)

@@ -186,7 +186,19 @@ MIN_SCATTERS = 3
 
 def _accumulate_scatters(outputs: list, order: list) -> tuple:
     """Each chain of adds holding ``MIN_SCATTERS``+ scatters of its shape as one
-    ``scatter_sum`` plus the chain's other terms (see the module docstring)."""
+    ``scatter_sum`` plus the chain's other terms (see the module docstring). A chain
+    inside another chain's other terms is found on the next round, in the graph as
+    rebuilt (a replacement is built from the nodes as they were)."""
+    while True:
+        mapping = _scatter_chains(outputs, order)
+        if not mapping:
+            return outputs, order
+        outputs = replace(outputs, mapping)
+        order = statement_order(outputs)
+
+
+def _scatter_chains(outputs: list, order: list) -> dict:
+    """chain top -> its ``scatter_sum`` form, for the chains of ``order``."""
     uses: dict = {}
     for node in order:
         for operand in node.operands:
@@ -205,10 +217,7 @@ def _accumulate_scatters(outputs: list, order: list) -> tuple:
             for term in others:
                 total = total + term
             mapping[node] = total
-    if not mapping:
-        return outputs, order
-    outputs = replace(outputs, mapping)
-    return outputs, statement_order(outputs)
+    return mapping
 
 
 def _chain_terms(top, uses) -> tuple:
