@@ -30,7 +30,7 @@ import math
 from ..ops import linalg as linalg_ops
 from ..rewrite.engine import Phase, rebuild, register
 from .memory_plan import statement_order
-from .specialize import _Members
+from .specialize import GraphMembers
 
 #: Longest chain (in factors) the dynamic programme (cubic in the length) considers;
 #: longer chains stay as written.
@@ -61,7 +61,7 @@ def reassociate(outputs: list, order: list) -> tuple:
     statement order); unchanged when every chain is already cheapest."""
     if not any(node.op is linalg_ops.matmul for node in order):
         return outputs, order
-    present, plans, absorbed = _Members(order, outputs), {}, set()
+    present, plans, absorbed = GraphMembers(order, outputs), {}, set()
     for node in reversed(order):  # a chain's top before its inner products
         if node.op is not linalg_ops.matmul or node in absorbed:
             continue

@@ -77,7 +77,7 @@ def _apply_rules(outputs: list, order: list, ops: set, backend: str) -> tuple:
              if op in ops and needs in ops and _valid(portable, backend)}
     if not rules:
         return outputs, order
-    present = _Members(order, outputs)
+    present = GraphMembers(order, outputs)
 
     def rewrite(node):
         rule = rules.get(node.op)
@@ -107,7 +107,7 @@ def _push_scalars(outputs: list, order: list) -> tuple:
     """Each ``c * L(X, ...)`` whose scalar multiply is cheaper on the operand, as
     ``L(c * X, ...)`` (see the module docstring); ``c * X`` is one node, so every
     product pushed into the same X shares one multiply."""
-    present = _Members(order, outputs)
+    present = GraphMembers(order, outputs)
     scaled, mapping = {}, {}
     for node in order:
         found = _scaled_linear(node, present)
@@ -199,12 +199,7 @@ def _accumulate_scatters(outputs: list, order: list) -> tuple:
 
 def _scatter_chains(outputs: list, order: list) -> dict:
     """chain top -> its ``scatter_sum`` form, for the chains of ``order``."""
-    uses: dict = {}
-    for node in order:
-        for operand in node.operands:
-            uses[operand] = uses.get(operand, 0) + 1
-    for node in outputs:
-        uses[node] = uses.get(node, 0) + 1
+    uses = GraphMembers(order, outputs).uses
     mapping, absorbed = {}, set()
     for node in reversed(order):  # a chain's top before its inner adds
         if node.op is not elementwise.add or node in absorbed or node.dtype != "float64":
@@ -222,12 +217,13 @@ def _scatter_chains(outputs: list, order: list) -> dict:
 
 def _chain_terms(top, uses) -> tuple:
     """(scatter terms, other terms, inner adds) of the add chain under ``top``: inner
-    adds of the same shape read only by the chain are flattened (iteratively)."""
+    adds of the same shape read only by the chain (``uses(node) == 1``) are flattened
+    (iteratively)."""
     scatters, others, inner, stack = [], [], [], [top]
     while stack:
         node = stack.pop()
         if node is top or (node.op is elementwise.add and node.shape == top.shape
-                           and uses.get(node, 0) == 1):
+                           and uses(node) == 1):
             if node is not top:
                 inner.append(node)
             stack.extend(reversed(node.operands))
@@ -239,7 +235,7 @@ def _chain_terms(top, uses) -> tuple:
     return scatters, others, inner
 
 
-class _Members:
+class GraphMembers:
     """``node in members`` for the nodes of ``order``, the set built on first use;
     ``uses(node)``: how many operand slots (and outputs) of the graph read it."""
 
