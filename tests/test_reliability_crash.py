@@ -270,7 +270,7 @@ def test_a_sum_of_scatters_inside_another_chains_term_accumulates_too():
     """A scatter chain read by another scatter chain's other term (here through exp)
     becomes a scatter_sum as well: no chain is kept as separate scatters and adds."""
     from symgrad.compile.memory_plan import statement_order
-    from symgrad.compile.specialize import _accumulate_scatters
+    from symgrad.compile.scatter_sums import accumulate_scatters
     u = [sg.scalar(f"u{i}") for i in range(4)]
     v = [sg.scalar(f"v{i}") for i in range(4)]
 
@@ -280,7 +280,7 @@ def test_a_sum_of_scatters_inside_another_chains_term_accumulates_too():
             total = total + sg.REGISTRY["scatter"](term, shape=(4,), index=(i,))
         return total
     outer = chain(u) + sg.exp(chain(v))
-    outputs, order = _accumulate_scatters([outer], statement_order([outer]))
+    outputs, order = accumulate_scatters([outer], statement_order([outer]))
     names = [node.op.name for node in order]
     assert names.count("scatter_sum") == 2 and "scatter" not in names
     f = sg.function(u + v, outer)

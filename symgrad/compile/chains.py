@@ -30,7 +30,7 @@ import math
 from ..ops import linalg as linalg_ops
 from ..rewrite.engine import Phase, rebuild, register
 from .memory_plan import statement_order
-from .specialize import GraphMembers
+from .graph_members import GraphMembers
 
 #: Longest chain (in factors) the dynamic programme (cubic in the length) considers;
 #: longer chains stay as written.

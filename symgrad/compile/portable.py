@@ -15,7 +15,7 @@ statements, the same names) and a printer per backend family, told apart by a
   SciPy, standard names only.
 
 Compile passes declare the backends they are valid for
-(:data:`symgrad.compile.specialize.RULES`); buffer reuse and scratch buffers are
+(:data:`symgrad.compile.node_lowerings.RULES`); buffer reuse and scratch buffers are
 the NumPy emitter's own. An op without a portable lowering, or one that calls
 what the target library lacks, raises :class:`BackendError` naming the op and
 the backend when the function is compiled (for ``"array_api"``, whose library
@@ -201,7 +201,7 @@ JAX = Dialect("jax", False, library="jax")
 #: the array API on Dask arrays, said when compiling: what Dask lacks raises then
 DASK = Dialect("dask", False, library="dask", passes_as="array_api")
 DIALECTS = {"numpy": NUMPY, "array_api": ARRAY_API, "jax": JAX, "dask": DASK}
-#: the backends of ``sg.function`` (a pass says whether it is portable: ``specialize.RULES``)
+#: the backends of ``sg.function`` (a pass says whether it is portable: ``node_lowerings.RULES``)
 BACKENDS = tuple(DIALECTS)
 
 

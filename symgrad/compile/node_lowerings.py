@@ -1,0 +1,142 @@
+"""Cheaper forms of single nodes (a compile-time pass: one rebuild applying :data:`RULES`).
+
+Each rule maps a node to a replacement of the same value, or ``None``:
+
+* **Shared Cholesky factor.** ``logdet(M)``, ``solve(M, B)`` and ``inv(M)``
+  of a matrix the graph proves symmetric PSD (``A @ A.T``, ``X.T @ X + λI``,
+  ...: :func:`symgrad.analysis.properties.is_psd`) use one factorization,
+  ``spd_factor(M)``, an interned node shared by every consumer: the
+  log-determinant becomes ``2 Σ log diag L``, the solve a Cholesky solve and
+  the inverse LAPACK's ``potri`` (SciPy's LAPACK when installed, else NumPy).
+  A matrix that is PSD but numerically singular has no factor; its consumers
+  fall back to ``slogdet`` and LU at run time.
+* **Labels index instead of a one_hot matrix.** ``sum(one_hot(y) * X, axis=-1)``
+  becomes ``pick(X, y)`` (``X[..., y]``), and ``X ± one_hot(y)`` /
+  ``one_hot(y) - X`` become ``one_hot_add`` (a copy of ``±X`` with ``±1``
+  added at the labels). Both index through one ``label_rows(y)`` node, so
+  one_hot's range check runs once per label array. Where ``X`` holds
+  ``-inf`` (a log-probability underflowed) the indexed form gives the picked
+  entry, where ``0 * -inf`` made the one_hot product NaN.
+* **Softmax from log-softmax.** ``softmax(z)`` next to ``log_softmax(z)``
+  (cross-entropy and its gradient) is ``exp(log_softmax(z))``: one ``exp``
+  instead of a second max/exp/sum/divide pass.
+* **A derivative's factors in the order that frees them.** ``g * (s * f(s))``
+  (sigmoid's backward pass: ``g * (s * (1 - s))``, ``f`` elementwise in ``s``
+  and scalars; arrays only) is ``(g * s) * f(s)`` when the inner product has no other reader:
+  ``s`` is then read last by ``f(s)``, which the memory plan writes into ``s``'s
+  own buffer, so no third array of the layer's shape is live (MLP at batch 1024:
+  one 2 MB buffer fewer; the same three passes). Rounding differs by an ulp.
+"""
+from __future__ import annotations
+
+from ..ops import elementwise, linalg as linalg_ops, reductions, structure
+from ..rewrite.engine import rebuild
+from ..analysis.properties import is_psd
+from .graph_members import GraphMembers
+from .memory_plan import statement_order
+from .portability import NUMPY_ONLY, PORTABLE, valid
+
+SPD_LOWERED = {linalg_ops.logdet: linalg_ops.spd_logdet, linalg_ops.solve: linalg_ops.spd_solve,
+               linalg_ops.inv: linalg_ops.spd_inv}
+
+
+def apply_rules(outputs: list, order: list, ops: set, backend: str) -> tuple:
+    """(outputs, order) after one rebuild applying the :data:`RULES` valid here."""
+    rules = {op: rule for op, (rule, needs, portable) in RULES.items()
+             if op in ops and needs in ops and valid(portable, backend)}
+    if not rules:
+        return outputs, order
+    present = GraphMembers(order, outputs)
+
+    def rewrite(node):
+        rule = rules.get(node.op)
+        return None if rule is None else rule(node, present)
+
+    new = rebuild(order, rewrite=rewrite)
+    if not new:
+        return outputs, order
+    outputs = [new.get(o, o) for o in outputs]
+    return outputs, statement_order(outputs)
+
+
+def _spd(node, present):
+    matrix = node.operands[0]
+    if not is_psd(matrix):
+        return None
+    return SPD_LOWERED[node.op](linalg_ops.spd_factor(matrix), *node.operands)
+
+
+def _one_hot_labels(node, like):
+    """``label_rows`` of ``node``'s labels when it is a one_hot of ``like``'s shape."""
+    if node.op is structure.one_hot and node.shape == like.shape:
+        return structure.label_rows(node.operands[0], k=node.attrs["k"])
+    return None
+
+
+def _pick(node, present):
+    """``sum(one_hot(y) * X, axis=last)`` -> ``pick(X, y)``."""
+    product = node.operands[0]
+    if (product.op is not elementwise.multiply or node.attrs["keepdims"]
+            or node.attrs["axis"] != (product.ndim - 1,)):
+        return None
+    a, b = product.operands
+    for one_hot, other in ((a, b), (b, a)):
+        rows = _one_hot_labels(one_hot, product)
+        if rows is not None and other.shape == product.shape:
+            return structure.pick(other, rows)
+    return None
+
+
+def _one_hot_add(node, present):
+    """``X + one_hot(y)``, ``X - one_hot(y)``, ``one_hot(y) ± X`` -> ``one_hot_add``, a
+    sign kept outside: ``one_hot(y) - X = -(X - one_hot(y))`` and ``-E ± one_hot(y) =
+    -(E ∓ one_hot(y))`` (as many passes; a 0-d factor applied next absorbs the sign,
+    see :func:`symgrad.compile.scalar_push._scaled`)."""
+    a, b = node.operands
+    sign = -1.0 if node.op is elementwise.subtract else 1.0
+    rows = _one_hot_labels(b, a)
+    if rows is not None:
+        x, negated = a, False
+    else:
+        rows = _one_hot_labels(a, b)
+        if rows is None:
+            return None
+        x, negated, sign = b, sign < 0, -1.0 if sign < 0 else 1.0
+    if x.op is elementwise.negative:
+        x, negated, sign = x.operands[0], not negated, -sign
+    result = structure.one_hot_add(x, rows, sign=sign)
+    return elementwise.negative(result) if negated else result
+
+
+def _softmax(node, present):
+    """``softmax(z)`` -> ``exp(log_softmax(z))`` when the graph has the latter."""
+    log_softmax = reductions.log_softmax(node.operands[0], **node.attrs)
+    return elementwise.exp(log_softmax) if log_softmax in present else None
+
+
+def _reassociate(node, present):
+    """``g * (s * f(s))`` -> ``(g * s) * f(s)`` (see the module docstring)."""
+    if node.dtype != "float64" or not node.shape:  # arrays only: a scalar has no buffer
+        return None
+    for g, inner in (node.operands, node.operands[::-1]):
+        if (inner.op is elementwise.multiply and inner.shape == node.shape == g.shape
+                and inner is not g and present.uses(inner) == 1):
+            for s, f in (inner.operands, inner.operands[::-1]):
+                if (s.shape == node.shape and s is not g and f.op.elementwise and s in f.operands
+                        and all(o is s or not o.shape for o in f.operands)):
+                    return elementwise.multiply(elementwise.multiply(g, s), f)
+    return None
+
+
+#: op -> (rule, an op the graph must contain for the rule to ever apply, portable).
+#: The shared Cholesky factor (SciPy's LAPACK) and label indexing (helpers that
+#: range-check the labels, a branch on their values) need NumPy's runtime; softmax
+#: from log-softmax is valid on every backend (symgrad.compile.portable).
+RULES = {linalg_ops.logdet: (_spd, linalg_ops.logdet, NUMPY_ONLY),
+         linalg_ops.solve: (_spd, linalg_ops.solve, NUMPY_ONLY),
+         linalg_ops.inv: (_spd, linalg_ops.inv, NUMPY_ONLY),
+         reductions.sum_: (_pick, structure.one_hot, NUMPY_ONLY),
+         elementwise.add: (_one_hot_add, structure.one_hot, NUMPY_ONLY),
+         elementwise.subtract: (_one_hot_add, structure.one_hot, NUMPY_ONLY),
+         reductions.softmax: (_softmax, reductions.log_softmax, PORTABLE),
+         elementwise.multiply: (_reassociate, elementwise.multiply, NUMPY_ONLY)}
