@@ -152,7 +152,20 @@ def test_broadcast_is_implicit_under_elementwise_ops_only():
     assert sg.pretty(sg.grad(sg.sum(M * v), v)) == "sum(M, axis=0)"
     spread = sg.broadcast_to(a, (3, 4))
     assert sg.pretty(M * spread) == "M * a"
-    assert sg.pretty(sg.sum(spread, axis=0)) == "sum(broadcast_to(a, shape=(3, 4)), axis=0)"
+    assert sg.pretty(sg.sum(spread, axis=0)) == "sum(full((3, 4), a), axis=0)"
+    row = sg.broadcast_to(v, (3, 4))
+    assert sg.pretty(sg.sum(row, axis=0)) == "sum(broadcast_to(v, shape=(3, 4)), axis=0)"
+
+
+def test_a_broadcast_number_prints_as_the_uniform_array_it_is():
+    """As the constant array ``simplify`` folds it to prints: the value list when
+    small, else ``full``; so the gradient of a mean reads the same raw or simplified."""
+    for shape, text in [((5,), "[0.2, 0.2, 0.2, 0.2, 0.2]"), ((200,), "full((200,), 0.005)"),
+                        (("n",), "full((n,), 1 / n)")]:
+        x = sg.tensor("x", shape)
+        g = sg.grad(sg.mean(x), x)
+        assert sg.pretty(g) == text == sg.pretty(sg.simplify(g))
+    assert sg.latex(sg.broadcast_to(sg.constant(0.5), (2,))) == r"\begin{bmatrix}0.5 \\ 0.5\end{bmatrix}"
 
 
 def test_keepdims_sum_reshaped_back_prints_as_plain_sum():

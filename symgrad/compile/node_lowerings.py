@@ -20,6 +20,15 @@ Each rule maps a node to a replacement of the same value, or ``None``:
 * **Softmax from log-softmax.** ``softmax(z)`` next to ``log_softmax(z)``
   (cross-entropy and its gradient) is ``exp(log_softmax(z))``: one ``exp``
   instead of a second max/exp/sum/divide pass.
+* **A product taken back out of a factored sum.** The constructors build
+  ``P v + Q v`` as ``(P + Q) v`` (and ``x A + B x`` as ``(Aᵀ + B) x``: the
+  Cookbook's form of a gradient, and for matrices one product fewer). Where the
+  graph computes ``P v`` anyway (the forward pass of ``xᵀAx`` computes ``x A``),
+  ``(P + Q) v`` is ``add_product(P v, Q, v)``, ``P v + Q v`` with ``P v`` read
+  again: one product and no matrix sum, the code of the graph before the fold.
+  For a vector ``v`` two products are cheaper than a sum of the matrices and one
+  (``A + Aᵀ`` always, other sums of large matrices: the sum streams both
+  matrices and writes a third), so they are taken out too.
 * **A derivative's factors in the order that frees them.** ``g * (s * f(s))``
   (sigmoid's backward pass: ``g * (s * (1 - s))``, ``f`` elementwise in ``s``
   and scalars; arrays only) is ``(g * s) * f(s)`` when the inner product has no other reader:
@@ -29,7 +38,7 @@ Each rule maps a node to a replacement of the same value, or ``None``:
 """
 from __future__ import annotations
 
-from ..ops import elementwise, linalg as linalg_ops, reductions, structure
+from ..ops import elementwise, linalg as linalg_ops, products, reductions, structure
 from ..rewrite.engine import rebuild
 from ..analysis.properties import is_psd
 from .graph_members import GraphMembers
@@ -114,6 +123,68 @@ def _softmax(node, present):
     return elementwise.exp(log_softmax) if log_softmax in present else None
 
 
+def _products_of(matrix, factor, side: str) -> list:
+    """The nodes that compute ``matrix`` applied to ``factor`` from ``side``
+    (``matrix @ factor`` for "right"), a vector's other reading too (``Aᵀ @ x`` is
+    ``x @ A``)."""
+    if side == "right":
+        found = [linalg_ops.matmul(matrix, factor)]
+    else:
+        found = [linalg_ops.matmul(factor, matrix)]
+    if matrix.op is structure.transpose and factor.ndim == 1:
+        inner = matrix.operands[0]
+        found.append(linalg_ops.matmul(factor, inner) if side == "right"
+                     else linalg_ops.matmul(inner, factor))
+    return found
+
+
+#: Fewest entries of a matrix ``P + Q`` (of known sizes) for which ``(P + Q) v`` of a
+#: vector ``v`` runs as two matrix-vector products: both forms stream the matrices, the
+#: sum writing one more; below, the extra product's call costs more (a 2-core Intel
+#: machine, docs/performance.md, branch printing: even at n = 50, ahead from n = 100).
+DISTRIBUTED_MIN_ENTRIES = 4096
+
+
+def _distributes(p, q, total, factor) -> bool:
+    """Whether ``(p + q) v`` of a vector ``v`` is cheaper as ``p v + q v``: when one is the
+    other's transpose (a strided sum, slower at every size measured) or the matrix is
+    large or of a named size."""
+    if factor.ndim != 1:
+        return False
+    if (p.op is structure.transpose and p.operands[0] is q) or (
+            q.op is structure.transpose and q.operands[0] is p):
+        return True
+    rows, columns = total.shape
+    return not (isinstance(rows, int) and isinstance(columns, int)) or \
+        rows * columns >= DISTRIBUTED_MIN_ENTRIES
+
+
+def _product_out_of_sum(node, present):
+    """``(P + Q) v`` -> ``add_product(P v, Q, v)`` (``u (P + Q)`` likewise) when the sum
+    has no other reader and the graph computes ``P v`` anyway, or ``v`` is a vector for
+    which two products are cheaper (:func:`_distributes`; see the module docstring)."""
+    a, b = node.operands
+    for side, total, factor in (("right", a, b), ("left", b, a)):
+        if total.op is not elementwise.add or total.ndim != 2 or present.uses(total) != 1:
+            continue
+        if any(term.shape != total.shape for term in total.operands):
+            continue
+        for p, q in (total.operands, total.operands[::-1]):
+            done = next((u for u in _products_of(p, factor, side) if u in present), None)
+            if done is not None:
+                return _add_product(done, q, factor, side)
+        p, q = total.operands
+        if _distributes(p, q, total, factor):
+            return _add_product(_products_of(p, factor, side)[-1], q, factor, side)
+    return None
+
+
+def _add_product(done, matrix, factor, side: str):
+    """``done + matrix @ factor`` ("right") or ``done + factor @ matrix``."""
+    operands = (matrix, factor) if side == "right" else (factor, matrix)
+    return products.add_product(done, *operands)
+
+
 def _reassociate(node, present):
     """``g * (s * f(s))`` -> ``(g * s) * f(s)`` (see the module docstring)."""
     if node.dtype != "float64" or not node.shape:  # arrays only: a scalar has no buffer
@@ -139,4 +210,5 @@ RULES = {linalg_ops.logdet: (_spd, linalg_ops.logdet, NUMPY_ONLY),
          elementwise.add: (_one_hot_add, structure.one_hot, NUMPY_ONLY),
          elementwise.subtract: (_one_hot_add, structure.one_hot, NUMPY_ONLY),
          reductions.softmax: (_softmax, reductions.log_softmax, PORTABLE),
-         elementwise.multiply: (_reassociate, elementwise.multiply, NUMPY_ONLY)}
+         elementwise.multiply: (_reassociate, elementwise.multiply, NUMPY_ONLY),
+         linalg_ops.matmul: (_product_out_of_sum, elementwise.add, PORTABLE)}

@@ -9,7 +9,8 @@ backend compiled for:
    (NumPy only);
 2. :mod:`.node_lowerings`: single nodes in cheaper forms (a shared Cholesky
    factor, labels indexing instead of a one_hot matrix, softmax from
-   log-softmax, a derivative's factors reordered to free a buffer);
+   log-softmax, a product computed anyway taken back out of a factored sum, a
+   derivative's factors reordered to free a buffer);
 3. :mod:`.scalar_push`: a 0-d factor moved onto the smallest array it scales
    (portable).
 """
@@ -39,8 +40,9 @@ def lower(outputs: list, order: list, backend: str = "numpy") -> tuple:
 
 
 # Runs after loop batching, last: its softmax rule reverses stability's
-# exp(log_softmax(z)) -> softmax(z), so it must come after that phase (rewrite.engine).
+# exp(log_softmax(z)) -> softmax(z), and its product reuse the algebraic phase's
+# x A + B x -> (Aᵀ + B) x, so it must come after both phases (rewrite.engine).
 # No rule changes Python float code: each needs an op without a ``scalar`` lowering
 # (logdet, solve, inv, sum, one_hot, softmax), or an array (``_reassociate``).
-PHASE = register(Phase("specialization", run=lower, undoes=("stability",), per_backend=True,
+PHASE = register(Phase("specialization", run=lower, undoes=("stability", "algebraic"), per_backend=True,
                        scalar_graphs=False))

@@ -10,7 +10,7 @@ from ..ir.leaves import as_node
 from ..ir.shapes import ShapeError, broadcast_shapes
 from . import facts as F
 from ..ir.print_forms import LOGICAL, PRODUCT, POSTFIX, POWER, RELATION, SCRIPT, SUM, SUPERSCRIPT, UNARY, ATOM, Piece
-from .base import (TINY, Sample, Spec, binary, broadcast_infer, diagonal_jvp,
+from .base import (TINY, Sample, Spec, binary, broadcast_infer, broadcast_to, diagonal_jvp,
                    sympy_function, sympy_scalar,
                is_constant, op, unary, zeros)
 from . import runtime
@@ -87,24 +87,69 @@ def _unbroadcast(build):
     return fold
 
 
+def _broadcast_scalar(node: Node):
+    """The 0-d constant that ``node`` is or broadcasts, else None."""
+    if node.op is broadcast_to_op:
+        node = node.operands[0]
+    return node if node.op is LEAF_OPS.constant and node.ndim == 0 else None
+
+
+def _broadcast_scalar_fold(ufunc):
+    """``ufunc`` of broadcast 0-d constants (or one broadcast and a 0-d constant) as
+    the broadcast of the folded scalar: ``3 * broadcast_to(1, (n,))`` (the gradient of
+    ``sum(3 x)``) is ``broadcast_to(3, (n,))``, which prints as the uniform array it is,
+    not as ``3 * 1``."""
+    scalar = _scalar_fold(ufunc)
+
+    def fold(a: Node, b: Node):
+        if a.op is not broadcast_to_op and b.op is not broadcast_to_op:
+            return None
+        p, q = _broadcast_scalar(a), _broadcast_scalar(b)
+        if p is None or q is None:
+            return None
+        try:
+            shape = broadcast_shapes(a.shape, b.shape)
+        except ShapeError:
+            return None
+        folded = scalar(p, q)
+        return None if folded is None else broadcast_to(folded, shape)
+    return fold
+
+
 # Each op's folds, built once (the builders resolve the op records when called).
-_ADD_CHAIN = (_scalar_fold(np.add), *_ADD_FOLDS, _unbroadcast(lambda p, q: add(p, q)))
-_SUBTRACT_CHAIN = (_scalar_fold(np.subtract), _ADD_FOLDS[0],
+_ADD_CHAIN = (_scalar_fold(np.add), _broadcast_scalar_fold(np.add), *_ADD_FOLDS,
+              _unbroadcast(lambda p, q: add(p, q)))
+_SUBTRACT_CHAIN = (_scalar_fold(np.subtract), _broadcast_scalar_fold(np.subtract), _ADD_FOLDS[0],
                    _unbroadcast(lambda p, q: subtract(p, q)))
-_DIVIDE_CHAIN = (_scalar_fold(np.divide), _identity_fold(1, 0, float_result=True),
+_DIVIDE_CHAIN = (_scalar_fold(np.divide), _broadcast_scalar_fold(np.divide),
+                 _identity_fold(1, 0, float_result=True),
                  _unbroadcast(lambda p, q: divide(p, q)))
 _POWER_CHAIN = (_scalar_fold(np.power), _identity_fold(1, 0))
+
+#: product op -> ``fold(a, b, combine)`` of ``a ± b`` (``combine``: ``add`` or
+#: ``subtract``) when ``b`` is a product of that op sharing a factor with ``a``
+#: (``P v + Q v = (P + Q) v``). :mod:`symgrad.ops.products` fills it: the product ops
+#: are declared above this module, which cannot import them.
+SHARED_FACTOR_FOLDS: dict = {}
+
+
+def _shared_factor(a, b, combine):
+    """``a ± b`` with a factor the two products share taken out, else None."""
+    fold = SHARED_FACTOR_FOLDS.get(b.op)
+    return None if fold is None else fold(a, b, combine)
 
 
 def _fold_add(a, b):
     if a is b and a.dtype == "float64":
         return multiply(2.0, a)  # x + x = 2x
-    return _first_fold(a, b, *_ADD_CHAIN) if _may_fold(a, b) else None
+    if not _may_fold(a, b):
+        return _shared_factor(a, b, add)
+    return _first_fold(a, b, *_ADD_CHAIN)
 
 
 def _fold_subtract(a, b):
     if not _may_fold(a, b):
-        return None
+        return _shared_factor(a, b, subtract)
     folded = _first_fold(a, b, *_SUBTRACT_CHAIN)
     if folded is None and a.op is zeros_op and a.shape == b.shape:
         return -b
@@ -152,11 +197,42 @@ def _scalar_first(a, b):
     return None
 
 
-_MULTIPLY_CHAIN = (_scalar_fold(np.multiply), *_MULTIPLY_FOLDS, _negated,
+_MULTIPLY_CHAIN = (_scalar_fold(np.multiply), _broadcast_scalar_fold(np.multiply),
+                   *_MULTIPLY_FOLDS, _negated,
                    _unbroadcast(lambda p, q: multiply(p, q)), _scalar_first)
 
 
+def _cancelled_guard(a, b):
+    """``t (y / max(t, tiny)) = y`` and ``(s t)(y / max(t, tiny)) = s y`` for a ``t``
+    whose op's values are never negative (``positive_result``: ‖x‖): the guard only keeps
+    0/0 out of a norm's derivative, ``x / max(‖x‖, tiny)``, so the gradient of
+    ``‖x‖²`` is built as ``2 * x``, not ``2 * ‖x‖ * x / ‖x‖``. The two differ only
+    where ``t < tiny`` (a subnormal norm, whose ``y`` entries are below it too); the
+    rewrite phase has the same rule (rewrite/algebra.py)."""
+    y, guard = b.operands
+    if guard.op is not maximum or not is_constant(guard.operands[1], TINY):
+        return None
+    t = guard.operands[0]
+    if not t.op.positive_result:
+        return None
+    if a is t:
+        result = y
+    elif a.op is multiply and t in a.operands:
+        result = multiply(a.operands[1] if a.operands[0] is t else a.operands[0], y)
+    else:
+        return None
+    try:
+        same = result.shape == broadcast_shapes(a.shape, b.shape)
+    except ShapeError:
+        return None
+    return result if same and result.dtype == "float64" == a.dtype else None
+
+
 def _fold_multiply(a, b):
+    if b.op is divide:
+        folded = _cancelled_guard(a, b)
+        if folded is not None:
+            return folded
     if not _may_fold(a, b):
         return None
     folded = _first_fold(a, b, *_MULTIPLY_CHAIN)

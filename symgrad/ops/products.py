@@ -30,6 +30,7 @@ from ..ir.leaves import as_node, constant
 from ..ir.shapes import (ShapeError, broadcast_shapes, format_shape, normalize_axis,
                       normalize_shape, symbolic_size)
 from .base import Sample, Spec, add_all, broadcast_to, is_constant, op, zeros
+from . import elementwise
 from .linalg import BATCHED_MATMUL, dot as dot_2d, matmul as matmul_op, outer as outer_op, trace as trace_op
 from .linalg import print_matmul
 from .reductions import sum_
@@ -608,6 +609,91 @@ def batched_matmul(a: Node, b: Node) -> Node:
 
 
 BATCHED_MATMUL.append(batched_matmul)
+
+
+# Sums of products sharing a factor --------------------------------------------------------
+
+def _readings(product: Node) -> list:
+    """The ways to read a 2-D ``matmul`` product as a matrix applied to a shared factor:
+    (side, factor, matrix, whether the matrix is read transposed). ``M @ v`` applies M
+    from the left (``"right"``: the factor is on the right), ``u @ M`` from the right;
+    a vector factor reads both ways (``x @ A`` is ``Aᵀ @ x``)."""
+    left, right = product.operands
+    found = []
+    if left.ndim == 2:
+        found += [("right", right, left, False)] + ([("left", right, left, True)]
+                                                     if right.ndim == 1 else [])
+    if right.ndim == 2:
+        found += [("left", left, right, False)] + ([("right", left, right, True)]
+                                                    if left.ndim == 1 else [])
+    return found
+
+
+def _chain_link(matrix: Node) -> bool:
+    """Whether ``matrix`` is a product (or its transpose): a link of a matrix chain,
+    whose bracketing the compiler chooses; summing two would form both products."""
+    if matrix.op is transpose:
+        matrix = matrix.operands[0]
+    return matrix.op is matmul_op or matrix.op is outer_op or matrix.op is einsum_op
+
+
+def _matrix_sum(p: Node, q: Node, combine) -> Node:
+    """``p ± q``, a transpose second in a sum (``A + Aᵀ``, as the Cookbook and
+    ``simplify`` write it)."""
+    if combine is elementwise.add and p.op is transpose and p.operands[0] is q:
+        p, q = q, p
+    return combine(p, q)
+
+
+def _factored(a: Node, b: Node, combine):
+    """``P v ± Q v = (P ± Q) v`` and ``u P ± u Q = u (P ± Q)`` for two float64 ``matmul``
+    products of one shape, a vector factor read either way (``x A + B x = (Aᵀ + B) x``,
+    the gradient of ``xᵀAx``); the factor on the right preferred. P and Q are no
+    products themselves (:func:`_chain_link`), so the fold trades a product for a sum
+    of two matrices; the compiler takes a product back out where it is computed anyway
+    (:mod:`symgrad.compile.node_lowerings`)."""
+    if a.op is not matmul_op or a.shape != b.shape or a.dtype != "float64" or b.dtype != "float64":
+        return None
+    pairs = [(r, s) for r in _readings(a) for s in _readings(b) if r[0] == s[0] and r[1] is s[1]]
+    for (side, factor, m, flip_m), (_, _, n, flip_n) in sorted(
+            pairs, key=lambda pair: pair[0][0] != "right"):
+        p, q = (m.T if flip_m else m), (n.T if flip_n else n)
+        if p.shape == q.shape and not _chain_link(m) and not _chain_link(n):
+            if flip_m and not flip_n and combine is elementwise.add:
+                p, q = q, p  # x A + B x = (B + Aᵀ) x, as simplify writes it
+            total = _matrix_sum(p, q, combine)
+            return total @ factor if side == "right" else factor @ total
+    return None
+
+
+def _shared_factor_fold(a: Node, b: Node, combine):
+    """``a ± b`` for a ``matmul`` ``b`` factored with ``a`` (:func:`_factored`), or with
+    the last or first term of a sum ``a`` (``(z + x A) + B x = z + (Aᵀ + B) x``)."""
+    folded = _factored(a, b, combine)
+    if folded is None and a.op is elementwise.add:
+        for i in (1, 0):
+            inner = _factored(a.operands[i], b, combine)
+            if inner is not None:
+                return a.operands[1 - i] + inner
+    return folded
+
+
+elementwise.SHARED_FACTOR_FOLDS[matmul_op] = _shared_factor_fold
+
+
+def _add_product_infer(u: Node, a: Node, b: Node):
+    shape, dtype = matmul_op.infer(a, b)
+    if u.shape != shape or u.dtype != dtype:
+        raise ShapeError(f"add_product: the addend {describe(u)} is not of the product's "
+                         f"shape {format_shape(shape)} and dtype {dtype}")
+    return shape, dtype
+
+
+# Compile-time lowering (symgrad.compile.node_lowerings): ``u + a @ b`` in one node, where
+# ``u`` is a product the graph computes anyway and the sum was factored when built.
+add_product = op("add_product", infer=_add_product_infer, numpy="{0} + np.dot({1}, {2})",
+                 fresh=True, differentiable=False,
+                 array_api="{0} + xp.matmul({1}, {2})")
 
 
 def matmul(x1, x2):

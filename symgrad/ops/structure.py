@@ -299,6 +299,22 @@ def _broadcast_infer(x, shape):
     return shape, x.dtype
 
 
+def _print_broadcast(p, node, x):
+    """A broadcast number as the uniform array it is, spelled as a constant array
+    prints (``[0.2, 0.2, 0.2]``, ``full((n,), 1 / n)``: the gradient of a mean reads
+    as its simplified form); any other broadcast as the call. An elementwise parent
+    prints the operand alone (``implicit``)."""
+    operand = node.operands[0]
+    if operand.ndim:
+        return Piece(p.call(node.op, [x.text], {"shape": node.shape}).text, implicit=x)
+    known = all(isinstance(d, int) for d in node.shape)
+    if operand.value is not None and known and np.prod(node.shape) <= 16 and node.ndim <= 2:
+        return dataclasses.replace(_constant_piece(p, np.broadcast_to(operand.value, node.shape)),
+                                   implicit=x)
+    return Piece(p.call("full", [p.attr(node.shape), x.text]).text, implicit=x,
+                 weight=x.weight)
+
+
 broadcast_to_op = op("broadcast_to", infer=_broadcast_infer,
                      prepare=lambda x, shape: {"shape": normalize_shape(shape)},
                      fold=lambda x, shape: x if x.shape == shape else None,
@@ -310,8 +326,7 @@ broadcast_to_op = op("broadcast_to", infer=_broadcast_infer,
                      jacobian=lambda s, node, js: s.lift(js[0], node.shape),
                      samples=lambda: [Sample((Spec((3,)),), {"shape": (2, 3)}),
                                       Sample((Spec(("n", 1)),), {"shape": ("n", 4)})],
-                     unicode=lambda p, node, x: Piece(p.call(node.op, [x.text], {"shape": node.shape}).text,
-                                                      implicit=x),
+                     unicode=lambda p, node, x: _print_broadcast(p, node, x),
                      to_sympy=lambda s, node, x: s.broadcast(x, node.operands[0], node),
     array_api=lambda args, attrs, ctx: (
         f"xp.broadcast_to(xp.asarray({args[0]}, dtype=xp.{ctx.operands[0].dtype}), {ctx.shape(attrs['shape'])})"
