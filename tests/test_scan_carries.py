@@ -48,6 +48,18 @@ def two_carry(T):
     return [X, W, h0, c0], sg.sum(h) + sg.sum(c * c), [W, h0, c0]
 
 
+def carries_of_two_shapes(T):
+    """h (a vector) and s (a scalar) read each other: carries of different shapes, laid
+    side by side in the scan's rows."""
+    X, W, h0, s0 = sg.matrix("X", (T, HIDDEN)), sg.matrix("W", (HIDDEN, HIDDEN)), \
+        sg.vector("h0", HIDDEN), sg.scalar("s0")
+    h, s = h0, s0
+    for t in range(T):
+        h = sg.tanh(W @ h * s + X[t])
+        s = s * 0.5 + sg.sum(h) * 0.1
+    return [X, W, h0, s0], sg.sum(h) + s, [W, h0, s0]
+
+
 def gru(T):
     """The GRU cell (one carry, read by three gates)."""
     X, h0 = sg.matrix("X", (T, INPUT)), sg.vector("h0", HIDDEN)
@@ -109,17 +121,17 @@ def test_the_portable_scans_equal_the_numpy_backend(make, T):
 
 def _central_differences(f, values, k, eps=1e-6):
     """d f(values)[0] / d values[k], by central differences."""
-    grad = np.zeros_like(values[k])
+    grad = np.zeros(np.shape(values[k]))
     for index in np.ndindex(values[k].shape):
-        plus, minus = [v.copy() for v in values], [v.copy() for v in values]
+        plus, minus = ([np.array(v, dtype=float) for v in values] for _ in range(2))
         plus[k][index] += eps
         minus[k][index] -= eps
         grad[index] = (float(f(*plus)[0]) - float(f(*minus)[0])) / (2 * eps)
     return grad
 
 
-@pytest.mark.parametrize("make,T", [(lstm, 6), (two_carry, 6)])
-def test_the_jax_backend_equals_numpy_and_central_differences(make, T):
+@pytest.mark.parametrize("make,T,sweeps", [(lstm, 6, 2), (two_carry, 6, 2), (carries_of_two_shapes, 6, 1)])
+def test_the_jax_backend_equals_numpy_and_central_differences(make, T, sweeps):
     jax = pytest.importorskip("jax", reason="the JAX backend needs jax")
     pytest.importorskip("array_api_compat", reason="needs array-api-compat")
     jax.config.update("jax_enable_x64", True)
@@ -136,12 +148,13 @@ def test_the_jax_backend_equals_numpy_and_central_differences(make, T):
     for node, g in zip(wrt, got[1:]):
         numeric = _central_differences(value, values, inputs.index(node))
         np.testing.assert_allclose(g, numeric, rtol=1e-6, atol=1e-8, err_msg=node.name)
-    # one lax.scan with a 2-tuple carry per sweep, not T unrolled steps
+    # one lax.scan with a 2-tuple carry per sweep (the vector and scalar one's backward
+    # sweep is unrolled), not T unrolled steps
     source = f.executed_source
     calls = re.findall(r"_xp_scan\(xp, _scan_step_\d+, \(([^()]*)\)", source)
-    assert len(calls) == 2 and all(len(c.split(",")) - 1 == 2 for c in calls), calls
+    assert len(calls) == sweeps and all(len(c.split(",")) - 1 == 2 for c in calls), calls
     jaxpr = str(jax.make_jaxpr(f._fn)(*args))
-    assert jaxpr.count(" scan[") == 2 and jaxpr.count("num_carry=2") == 2
+    assert jaxpr.count(" scan[") == sweeps and jaxpr.count("num_carry=2") == sweeps
     assert f"length={T}" in jaxpr
 
 
@@ -157,18 +170,6 @@ def batched_lstm(T, batch=4):
         c = sg.sigmoid(f) * c + sg.sigmoid(i) * sg.tanh(g)
         h = sg.sigmoid(o) * sg.tanh(c)
     return [X, h0, c0] + Ws + Us, sg.sum(h * h), Ws + Us + [h0, c0]
-
-
-def carries_of_two_shapes(T):
-    """h (a vector) and s (a scalar) read each other: carries of different shapes, laid
-    side by side in the scan's rows."""
-    X, W, h0, s0 = sg.matrix("X", (T, HIDDEN)), sg.matrix("W", (HIDDEN, HIDDEN)), \
-        sg.vector("h0", HIDDEN), sg.scalar("s0")
-    h, s = h0, s0
-    for t in range(T):
-        h = sg.tanh(W @ h * s + X[t])
-        s = s * 0.5 + sg.sum(h) * 0.1
-    return [X, W, h0, s0], sg.sum(h) + s, [W, h0, s0]
 
 
 @pytest.mark.parametrize("make,shapes", [(batched_lstm, [(4, HIDDEN)] * 2),

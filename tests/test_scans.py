@@ -9,6 +9,7 @@ import pytest
 import symgrad as sg
 from symgrad.compile import loop_batching as lb
 from symgrad.compile.memory_plan import statement_order
+from symgrad.ir.graph import toposort
 from symgrad.ops.scans import scan_op
 
 HIDDEN, INPUT = 6, 3
@@ -64,6 +65,27 @@ def test_the_scanned_graph_does_not_grow_with_T(T):
     assert sorted((s.attrs["length"], s.attrs["reverse"]) for s in scans) == [(T - 1, True), (T, False)]
     assert sum(node.op is sg.REGISTRY["tanh"] for node in order) == 0  # only in the step
     assert len(order) <= 40  # every step's statements once, not T times
+
+
+def _transposed_products(nodes) -> list:
+    """The products ``Aᵀ v`` (a transposed matrix times a vector) among ``nodes``."""
+    return [n for n in nodes if n.op is sg.REGISTRY["matmul"] and n.operands[1].ndim == 1
+            and n.operands[0].op is sg.REGISTRY["transpose"]]
+
+
+def test_the_backward_scan_reads_the_weight_itself_and_multiplies_vector_first():
+    """The backward sweep's ``Wᵀ δ`` is ``δ W`` in the scan's step, which reads W (not a
+    transposed copy made before the loop); no ``Aᵀ v`` is left outside the loops either
+    (XLA computes those elementwise from a transposed copy)."""
+    inputs, outputs, _ = rnn(6)
+    W = inputs[1]
+    _, order = scanned(outputs)
+    backward = next(s for s in scans_of(order) if s.attrs["reverse"])
+    assert W in backward.operands and not any(o.op is sg.REGISTRY["transpose"] for o in backward.operands)
+    step = toposort(list(backward.attrs["step"]))
+    products = [n for n in step if n.op is sg.REGISTRY["matmul"]]
+    assert len(products) == 1 and products[0].operands[0].ndim == 1  # δ W
+    assert not _transposed_products(step) and not _transposed_products(order)
 
 
 def _portable(inputs, outputs, values):

@@ -93,7 +93,22 @@ def fuse(outputs: list, order: list | None = None, backend: str = "numpy") -> tu
             outputs, order = _sum_stacked(outputs, order, stacks, runs=True)  # Σ_t of a scan's rows
             outputs, order = _batch_row_products(outputs, order)
             outputs, order = _lift_rows(outputs, order, {})
+        written = {node: _vector_first(node) for node in order}
+        outputs, order = _replaced(outputs, order, {a: b for a, b in written.items() if b is not None})
     return outputs, order
+
+
+def _vector_first(node):
+    """``v A`` for ``node`` = ``Aᵀ v`` (A a matrix, v a vector; the same sums), else None.
+    XLA runs the first as a vector-matrix product reading A as it is; the second it
+    computes elementwise from a transposed copy of A (in every step, inside a loop). So
+    on the ``SCAN_BACKENDS``, once the loops are found, the backward sweep's ``Wᵀ δ``
+    reads W as JAX's own transpose of ``W h`` does."""
+    if node.op is linalg_ops.matmul:
+        a, v = node.operands
+        if a.op is structure.transpose and a.ndim == 2 and v.ndim == 1:
+            return linalg_ops.matmul(v, a.operands[0])
+    return None
 
 
 def _batch_row_products(outputs: list, order: list) -> tuple:
@@ -870,14 +885,19 @@ def _scan_plan(chain, index: int, exports: list) -> dict:
             first = key[1] - (n - 1) if backwards else key[1]
             xs.append(structure.getitem(source, index=slice(first, first + n)))
         params[row] = sequences[key]
-    consts = []
+    constants: dict = {}  # invariant read by the step -> its input
     for node in link.invariants:
         if node.op is structure.constant and literal(node.value) is not None:
             continue  # a Python literal in the step's source
-        params[node] = leaves.tensor(f"c{len(consts)}", node.shape, node.dtype)
-        consts.append(node)
+        # a transposed weight enters as it is: a transpose outside the loop is a copy
+        outer = node.operands[0] if node.op is structure.transpose else node
+        if outer not in constants:
+            constants[outer] = leaves.tensor(f"c{len(constants)}", outer.shape, outer.dtype)
+        params[node] = constants[outer] if outer is node else node.op(constants[outer], **node.attrs)
+    inputs = [params[state] for state in link.order] + list(sequences.values()) + list(constants.values())
+    consts = list(constants)
     attrs = {"step": _rebuilt(link.successors + [copies[1] for copies in exports], params),
-             "carries": len(link.successors), "params": tuple(dict.fromkeys(params.values())),
+             "carries": len(link.successors), "params": tuple(inputs),
              "reverse": backwards, "length": n, "sequences": len(xs), "index": index}
     rows = {node: (j, n - 1 - i if backwards else i)
             for j, nodes in enumerate(chain.states + exports) for i, node in enumerate(nodes)}
@@ -906,7 +926,9 @@ def _is_scan_output(node) -> bool:
 
 
 def _rebuilt(nodes, params: dict) -> tuple:
-    """``nodes``' step over the step's parameters (``params``: node -> input node)."""
+    """``nodes``' step over the step's parameters (``params``: node -> input node, or
+    the transpose of one, whose products with a vector are written vector first:
+    :func:`_vector_first`)."""
     new = dict(params)
     stack = list(nodes)
     while stack:
@@ -919,7 +941,9 @@ def _rebuilt(nodes, params: dict) -> tuple:
             stack.extend(missing)
             continue
         stack.pop()
-        new[top] = top.op(*[new[o] for o in top.operands], **top.attrs)
+        node = top.op(*[new[o] for o in top.operands], **top.attrs)
+        vector_first = _vector_first(node)
+        new[top] = node if vector_first is None else vector_first
     return tuple(new[node] for node in nodes)
 
 
