@@ -10,13 +10,19 @@ columns are the W1/W6 peers (``jax.value_and_grad`` under ``jit``; W6 with
 two carries h and c), against JAX's own ``jit`` of a hand ``lax.scan`` LSTM. Every
 result is checked against hand NumPy (BPTT) first; the calls are timed
 interleaved in one process pinned to one core (``benchmarks`` pins by CPU affinity
-on import). Run alone: ``python -m benchmarks.jax_backend [--quick]``.
+on import). Run alone: ``python -m benchmarks.jax_backend [--quick] [--cpu]``;
+``--cpu`` times each block of calls by the process's CPU time, the columns in a new
+random order each round, and adds the median of the per-round ratios ("paired"): on
+a loaded machine the time the core spends on other processes is not counted.
 """
 from __future__ import annotations
 
 from . import AFFINITY, common
 
 import argparse  # noqa: E402
+import random  # noqa: E402
+import statistics  # noqa: E402
+import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 
@@ -131,44 +137,80 @@ def _lstm_jax(values) -> list:
                           compile_s=seconds, note="lax.scan")]
 
 
-def cases(quick: bool):
-    """(case name, hand reference, [symgrad-jax column, jax column])."""
+def cases(quick: bool, only: str = ""):
+    """(case name, hand reference, [symgrad-jax column, jax column]) of the cases whose
+    name holds ``only`` (each compiled only when it runs)."""
     import symgrad as sg
     for batch in (1, 64) if quick else w1_mlp.BATCHES:
         values = w1_mlp.data(batch)
-        yield (f"W1 grad batch {batch}", w1_mlp.hand_grad(*values),
-               [_symgrad_jax(lambda: _w1_make(sg), values)] + w1_mlp.jax_columns(values, False))
+        name = f"W1 grad batch {batch}"
+        if only in name:
+            yield (name, w1_mlp.hand_grad(*values),
+                   [_symgrad_jax(lambda: _w1_make(sg), values)] + w1_mlp.jax_columns(values, False))
     for T in (10,) if quick else (10, 100):
         values = w6_rnn.data(T)
-        yield (f"W6 T {T}", w6_rnn.hand(*values),
-               [_symgrad_jax(lambda T=T: _w6_make(T), values)] + w6_rnn.jax_column(values))
+        name = f"W6 T {T}"
+        if only in name:
+            yield (name, w6_rnn.hand(*values),
+                   [_symgrad_jax(lambda T=T: _w6_make(T), values)] + w6_rnn.jax_column(values))
     for T in (10,) if quick else (10, 100):
         values = lstm_data(T)
-        yield (f"LSTM T {T}", lstm_hand(*values),
-               [_symgrad_jax(lambda T=T: _lstm_make(T), values)] + _lstm_jax(values))
+        name = f"LSTM T {T}"
+        if only in name:
+            yield (name, lstm_hand(*values),
+                   [_symgrad_jax(lambda T=T: _lstm_make(T), values)] + _lstm_jax(values))
+
+
+def cpu_medians(calls: dict, rounds: int, block: float) -> tuple:
+    """({name: median CPU seconds per call}, {name: median per-round ratio to "jax"}):
+    blocks of calls timed by ``time.process_time``, in a new random order each round."""
+    loops = {name: common._loops(call, block) for name, call in calls.items()}
+    samples: dict = {name: [] for name in calls}
+    order, shuffle = list(calls), random.Random(0).shuffle
+    for _ in range(rounds):
+        shuffle(order)
+        for name in order:
+            call, n = calls[name], loops[name]
+            start = time.process_time()
+            for _ in range(n):
+                call()
+            samples[name].append((time.process_time() - start) / n)
+    medians = {name: statistics.median(values) for name, values in samples.items()}
+    paired = {name: statistics.median(a / b for a, b in zip(values, samples["jax"]))
+              for name, values in samples.items() if "jax" in samples}
+    return medians, paired
 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--cpu", action="store_true", help="CPU time per block, paired ratios")
+    parser.add_argument("--rounds", type=int, help="interleaved rounds (default 15, 5 quick)")
+    parser.add_argument("--only", default="", help="run the cases whose name holds this")
     args = parser.parse_args(argv)
     if common.peer("jax") is None:
         print("jax is not installed: pip install -e '.[jax]'")
         return
-    settings = {"repeats": 5 if args.quick else 15, "block": 0.01}
+    settings = {"repeats": args.rounds or (5 if args.quick else 15), "block": 0.01}
     print(f"symgrad backend='jax' vs JAX jit, CPU affinity {AFFINITY}, "
-          f"median of {settings['repeats']} interleaved rounds")
-    for case, reference, columns in cases(args.quick):
+          f"median of {settings['repeats']} interleaved rounds"
+          + (", CPU time (paired: median of the per-round ratios)" if args.cpu else ""))
+    for case, reference, columns in cases(args.quick, args.only):
         for column in columns:
             problem = common.check(column, reference)
             if problem:
                 print(f"  {case}: {column.name} FAILED CHECK: {problem}")
                 return
-        medians = common.interleaved_medians({c.name: c.call for c in columns},
-                                             settings["repeats"], settings["block"])
+        calls = {c.name: c.call for c in columns}
+        if args.cpu:
+            medians, paired = cpu_medians(calls, settings["repeats"], settings["block"])
+        else:
+            medians, paired = common.interleaved_medians(calls, settings["repeats"], settings["block"]), {}
         jax_s = medians.get("jax")
         cells = [f"{name} {seconds * 1e6:8.1f} us"
-                 + (f" ({seconds / jax_s:.2f}x JAX)" if jax_s else "")
+                 + (f" ({seconds / jax_s:.2f}x JAX" if jax_s else "")
+                 + (f", paired {paired[name]:.2f}x" if name in paired else "")
+                 + (")" if jax_s else "")
                  for name, seconds in medians.items()]
         print(f"  {case:<18} " + " | ".join(cells))
 

@@ -9,6 +9,7 @@ import pytest
 import symgrad as sg
 from symgrad.compile import loop_batching as lb
 from symgrad.compile.memory_plan import statement_order
+from symgrad.ir.graph import toposort
 from symgrad.ops.scans import scan_op
 
 HIDDEN, INPUT = 6, 3
@@ -66,6 +67,27 @@ def test_the_scanned_graph_does_not_grow_with_T(T):
     assert len(order) <= 40  # every step's statements once, not T times
 
 
+def _transposed_products(nodes) -> list:
+    """The products ``Aᵀ v`` (a transposed matrix times a vector) among ``nodes``."""
+    return [n for n in nodes if n.op is sg.REGISTRY["matmul"] and n.operands[1].ndim == 1
+            and n.operands[0].op is sg.REGISTRY["transpose"]]
+
+
+def test_the_backward_scan_reads_the_weight_itself_and_multiplies_vector_first():
+    """The backward sweep's ``Wᵀ δ`` is ``δ W`` in the scan's step, which reads W (not a
+    transposed copy made before the loop); no ``Aᵀ v`` is left outside the loops either
+    (XLA computes those elementwise from a transposed copy)."""
+    inputs, outputs, _ = rnn(6)
+    W = inputs[1]
+    _, order = scanned(outputs)
+    backward = next(s for s in scans_of(order) if s.attrs["reverse"])
+    assert W in backward.operands and not any(o.op is sg.REGISTRY["transpose"] for o in backward.operands)
+    step = toposort(list(backward.attrs["step"]))
+    products = [n for n in step if n.op is sg.REGISTRY["matmul"]]
+    assert len(products) == 1 and products[0].operands[0].ndim == 1  # δ W
+    assert not _transposed_products(step) and not _transposed_products(order)
+
+
 def _portable(inputs, outputs, values):
     """The scanned graph compiled for the array API and run under array-api-strict."""
     xp = pytest.importorskip("array_api_strict", reason="needs array-api-strict")
@@ -104,12 +126,18 @@ def _shared_weights(step, n):
 
 
 def test_a_chain_whose_gradient_reads_an_inner_value_is_two_scans():
-    """h <- sin(A h) + c: the backward sweep reads cos(A h_t), an inner value of the
-    forward step, computed again from the forward scan's rows (one product, one cos);
-    a second round finds the backward sweep over those rows."""
+    """h <- sin(A h) + c: the backward sweep reads cos(A h_t), of an inner value of the
+    forward step, which the forward scan returns as its second output (JAX's ys: no
+    product computed again outside); a second round finds the backward sweep over
+    those rows, all 8 steps; dc, the sum of its rows but the first, is one sum."""
     order, got, expected = _shared_weights(lambda A, x, c: sg.sin(A @ x) + c, 8)
-    assert sorted(s.attrs["reverse"] for s in scans_of(order)) == [False, True]
-    assert sum(n.op is sg.REGISTRY["cos"] for n in order) == 2  # over the scan's rows, at h
+    scans = sorted(scans_of(order), key=lambda s: s.attrs["reverse"])
+    assert [(s.attrs["reverse"], s.attrs["length"], len(s.attrs["step"])) for s in scans] \
+        == [(False, 8, 2), (True, 8, 2)]
+    assert [n.op for n in scans[0].attrs["step"]] == [sg.REGISTRY["add"], sg.REGISTRY["matmul"]]
+    assert sum(n.op is sg.REGISTRY["cos"] for n in order) == 1  # over the exported rows
+    assert sum(n.op is sg.REGISTRY["matmul"] for n in order) == 1  # dA only
+    assert sum(n.op is sg.REGISTRY["sum"] for n in order) == 2  # the loss, dc
     for g, e in zip(got, expected):
         np.testing.assert_allclose(g, e, rtol=1e-12, atol=1e-13)
 
@@ -123,10 +151,11 @@ def test_a_chain_without_sequences_is_a_scan():
 
 
 @pytest.mark.parametrize("kind", ["both", "states"])
-def test_a_step_value_read_outside_its_step_is_computed_again_from_the_scan(kind):
+def test_a_step_value_read_outside_its_step_is_an_output_of_the_scan(kind):
     """The loss reads every pre-activation (and every state): the chain is still one
-    loop, the values read outside computed again from its rows (batched: one product
-    ``S @ Wᵀ``, not T); the rotation reading fewer inner values is the one chosen."""
+    loop, which returns the pre-activations as a second output (JAX's ys), not computed
+    again outside from its rows; the rotation reading fewer inner values is the one
+    chosen."""
     T = 6
     X, W, h0 = sg.matrix("X", (T, INPUT)), sg.matrix("W", (INPUT, INPUT)), sg.vector("h", INPUT)
     pre, h = [], h0
@@ -147,8 +176,10 @@ def test_a_step_value_read_outside_its_step_is_computed_again_from_the_scan(kind
     lengths = sorted(s.attrs["length"] for s in scans_of(order))
     # the sum of squares is no loop; with only the states read, the backward sweep is one
     assert lengths == ([T] if kind == "both" else [T - 1, T])
-    batched = [n for n in order if n.op is sg.REGISTRY["matmul"] and n.operands[0] is scans_of(order)[0]]
-    assert bool(batched) == (kind == "both")  # W @ S[t] read for every t: one product S @ Wᵀ
+    forward = next(s for s in scans_of(order) if s.attrs["length"] == T)
+    assert [n.op for n in forward.attrs["step"]] == [sg.REGISTRY["tanh"]] + (
+        [sg.REGISTRY["add"]] if kind == "both" else [])  # W h_{t-1} + x_t, returned
+    assert sum(n.op is sg.REGISTRY["tanh"] for n in order) == 0  # only in the step
     for got, want in zip(_portable([X, W, h0], new_outputs, values), expected):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-13)
 

@@ -90,10 +90,25 @@ def fuse(outputs: list, order: list | None = None, backend: str = "numpy") -> tu
             made += count
             stacks = {rows: tuple(structure.getitem(rows, index=k) for k in range(rows.shape[0]))
                       for node in order if node.op is scans.scan_op for rows in scan_outputs(node)}
-            outputs, order = _sum_stacked(outputs, order, stacks)  # Σ_t of a scan's rows
+            outputs, order = _sum_stacked(outputs, order, stacks, runs=True)  # Σ_t of a scan's rows
             outputs, order = _batch_row_products(outputs, order)
             outputs, order = _lift_rows(outputs, order, {})
+        written = {node: _vector_first(node) for node in order}
+        outputs, order = _replaced(outputs, order, {a: b for a, b in written.items() if b is not None})
     return outputs, order
+
+
+def _vector_first(node):
+    """``v A`` for ``node`` = ``Aᵀ v`` (A a matrix, v a vector; the same sums), else None.
+    XLA runs the first as a vector-matrix product reading A as it is; the second it
+    computes elementwise from a transposed copy of A (in every step, inside a loop). So
+    on the ``SCAN_BACKENDS``, once the loops are found, the backward sweep's ``Wᵀ δ``
+    reads W as JAX's own transpose of ``W h`` does."""
+    if node.op is linalg_ops.matmul:
+        a, v = node.operands
+        if a.op is structure.transpose and a.ndim == 2 and v.ndim == 1:
+            return linalg_ops.matmul(v, a.operands[0])
+    return None
 
 
 def _batch_row_products(outputs: list, order: list) -> tuple:
@@ -323,24 +338,28 @@ def _flat(stack):
 
 # Sums of stacked pieces ------------------------------------------------------------
 
-def _sum_stacked(outputs: list, order: list, stacks: dict) -> tuple:
+def _sum_stacked(outputs: list, order: list, stacks: dict, runs: bool = False) -> tuple:
     """An add tree holding every piece of a stack, or the same reduction
-    ``sum(piece, axis)`` of every piece -> one sum over the stack + the other terms."""
+    ``sum(piece, axis)`` of every piece -> one sum over the stack + the other terms;
+    with ``runs`` (a scan's rows) also ``MIN_TERMS``+ consecutive pieces -> one sum
+    over their slice (the scan's first or last row may be another gradient)."""
     if not stacks:
         return outputs, order
     consumers = _consumers(order, outputs)
     mapping = {}
     for root, terms in _add_roots(order, consumers):
         if len(terms) >= MIN_TERMS:
-            replacement = _stack_sum(terms, stacks)
+            replacement = _stack_sum(terms, stacks, runs)
             if replacement is not None:
                 mapping[root] = replacement
     return _replaced(outputs, order, mapping)
 
 
-def _stack_sum(terms, stacks):
+def _stack_sum(terms, stacks, runs: bool):
     """The sum of ``terms`` through the first stack with every piece among them
-    (or every piece reduced the same way): one sum over the stack + the rest; else None."""
+    (or every piece reduced the same way), or with ``runs`` ``MIN_TERMS``+ consecutive
+    pieces of a stack of distinct ones: one sum over the stack or its slice + the
+    rest; else None."""
     found: dict = {}
     for i, term in enumerate(terms):
         found.setdefault(_as_reduction(term), []).append(i)
@@ -348,11 +367,29 @@ def _stack_sum(terms, stacks):
         need = Counter(pieces)
         for axes in {axes for base, axes in found if base in need}:
             held = all(len(found.get((p, axes), ())) >= n for p, n in need.items())
-            if len(pieces) >= MIN_TERMS and held:
-                taken = {i for p, n in need.items() for i in found[(p, axes)][:n]}
-                total = reductions.sum_(stack, axis=(0,) + tuple(a + 1 for a in axes))
+            start, stop = (0, len(pieces)) if held else \
+                _held_run(pieces, found, axes) if runs else (0, 0)
+            if stop - start >= MIN_TERMS:
+                taken = {found[(p, axes)][0] for p in pieces[start:stop]} if not held else \
+                    {i for p, n in need.items() for i in found[(p, axes)][:n]}
+                part = stack if held else structure.getitem(stack, index=slice(start, stop))
+                total = reductions.sum_(part, axis=(0,) + tuple(a + 1 for a in axes))
                 return _sum([total] + [t for i, t in enumerate(terms) if i not in taken])
     return None
+
+
+def _held_run(pieces, found, axes) -> tuple:
+    """(start, stop) of the longest run of consecutive pieces among the terms, for a stack
+    of distinct pieces (else an empty run)."""
+    best = (0, 0)
+    if len(set(pieces)) < len(pieces):
+        return best
+    start = 0
+    for k, piece in enumerate(pieces + (None,)):
+        if piece is None or (piece, axes) not in found:
+            best = max(best, (start, k), key=lambda run: run[1] - run[0])
+            start = k + 1
+    return best
 
 
 def _as_reduction(term):
@@ -543,6 +580,7 @@ class _Link:
         self.budget = STEP_PAIRS
         self.order: list = []  # the states read, the seed first
         self.successors: list = []  # their next values, in the later step
+        self._following = None  # following(), once the walk is done
 
     def match(self) -> bool:
         return (self._same(self.earlier, self.later, 0) and self.earlier in self.carries
@@ -551,13 +589,22 @@ class _Link:
     def _closed(self) -> bool:
         """Whether each state read has its next value in the later step (so the states
         are the carries of one loop); records them in ``order`` and ``successors``."""
-        following = {a: b for b, a in self.pairs.items() if b not in self.rows}
+        following = self.following()
         order = sorted(self.carries, key=lambda state: state is not self.earlier)
         successors = [following.get(state) for state in order]
         if None in successors or len(set(successors)) < len(successors):
             return False
         self.order, self.successors = order, successors
         return True
+
+    def following(self) -> dict:
+        """{earlier-side node: the later-side node repeating it} (rows left out, and
+        nodes two later-side nodes repeat)."""
+        if self._following is None:
+            seen = Counter(self.pairs.values())
+            self._following = {a: b for b, a in self.pairs.items()
+                               if b not in self.rows and seen[a] == 1}
+        return self._following
 
     def stateful(self) -> set:
         """The later-side nodes reading a state (through the step): the step proper. The
@@ -680,10 +727,20 @@ class Recurrence:
         stateful = link.stateful()
         return {link.pairs[b] for b in stateful} if i == 0 else stateful
 
+    def copies(self, template) -> list | None:
+        """Each step's node repeating ``template`` (a node of step 1): [step 0's, ...,
+        step n - 1's], or None where a link does not pair it."""
+        nodes = [self.links[0].pairs.get(template), template]
+        for link in self.links[1:]:
+            nodes.append(link.following().get(nodes[-1]))
+        return None if None in nodes else nodes
+
     def fits(self) -> bool:
-        """Whether every carry has the seed's shape and dtype (the scan stacks them)."""
-        kind = (self.members[0].shape, self.members[0].dtype)
-        return all((node.shape, node.dtype) == kind for node in self.inits)
+        """Whether one scan node holds the carries: one carry, or several of one dtype
+        and sizes known when compiling (laid side by side in its rows)."""
+        dtype = self.members[0].dtype
+        return len(self.inits) == 1 or all(
+            node.dtype == dtype and all(isinstance(d, int) for d in node.shape) for node in self.inits)
 
 
 def recurrences(outputs: list, order: list) -> list:
@@ -767,7 +824,9 @@ def _scans(outputs: list, order: list, first: int = 0) -> tuple:
     chains = recurrences(outputs, order)
     if not chains:
         return outputs, order, 0
-    plans = [_scan_plan(chain, first + k) for k, chain in enumerate(chains)]
+    consumers = _consumers(order, outputs)
+    plans = [_scan_plan(chain, first + k, _exports(chain, order, consumers))
+             for k, chain in enumerate(chains)]
     member_of = {member: (plan, at) for plan in plans for member, at in plan["rows"].items()}
     built: dict = {}
 
@@ -788,10 +847,31 @@ def _scans(outputs: list, order: list, first: int = 0) -> tuple:
     return _stacked_rows(outputs, statement_order(outputs)) + (len(chains),)
 
 
-def _scan_plan(chain, index: int) -> dict:
+def _exports(chain, order, consumers) -> list:
+    """The steps' inner values read outside their step, each as [step 0's, ..., step
+    n - 1's]: the scan returns them as outputs (JAX's ``ys``: an LSTM's gate gradients,
+    which the weight gradients read), so they are not computed again outside from the
+    scan's rows. Those of another dtype than the carries', or of sizes not known when
+    compiling, are computed again (one scan node holds every output)."""
+    steps = [chain.step_nodes(i) for i in range(len(chain.members))]
+    states = [{states[i] for states in chain.states} for i in range(len(steps))]
+    kind = chain.members[0].dtype
+    found = []
+    for template in (node for node in order if node in steps[1] and node not in states[1]):
+        if template.dtype != kind or not all(isinstance(d, int) for d in template.shape):
+            continue
+        copies = chain.copies(template)
+        if copies is not None and any(
+                node not in states[i] and any(c is None or c not in steps[i] for c in consumers.get(node, ()))
+                for i, node in enumerate(copies)):
+            found.append(copies)
+    return found
+
+
+def _scan_plan(chain, index: int, exports: list) -> dict:
     """What the scan of ``chain`` is built from: its carries' inits, sequences (slices of
-    the rows' arrays), invariants, attributes, and (carry, row) of the scan holding each
-    state."""
+    the rows' arrays), invariants, attributes, and (output, row) of the scan holding each
+    state and each exported value (``exports``)."""
     link, n = chain.links[0], len(chain.members)
     backwards = link.shift is not None and link.shift < 0
     names = ["carry"] if len(link.order) == 1 else [f"carry{j}" for j in range(len(link.order))]
@@ -805,35 +885,50 @@ def _scan_plan(chain, index: int) -> dict:
             first = key[1] - (n - 1) if backwards else key[1]
             xs.append(structure.getitem(source, index=slice(first, first + n)))
         params[row] = sequences[key]
-    consts = []
+    constants: dict = {}  # invariant read by the step -> its input
     for node in link.invariants:
         if node.op is structure.constant and literal(node.value) is not None:
             continue  # a Python literal in the step's source
-        params[node] = leaves.tensor(f"c{len(consts)}", node.shape, node.dtype)
-        consts.append(node)
-    attrs = {"step": _rebuilt(link.successors, params),
-             "params": tuple(dict.fromkeys(params.values())),
+        # a transposed weight enters as it is: a transpose outside the loop is a copy
+        outer = node.operands[0] if node.op is structure.transpose else node
+        if outer not in constants:
+            constants[outer] = leaves.tensor(f"c{len(constants)}", outer.shape, outer.dtype)
+        params[node] = constants[outer] if outer is node else node.op(constants[outer], **node.attrs)
+    inputs = [params[state] for state in link.order] + list(sequences.values()) + list(constants.values())
+    consts = list(constants)
+    attrs = {"step": _rebuilt(link.successors + [copies[1] for copies in exports], params),
+             "carries": len(link.successors), "params": tuple(inputs),
              "reverse": backwards, "length": n, "sequences": len(xs), "index": index}
-    rows = {state: (j, n - 1 - i if backwards else i)
-            for j, states in enumerate(chain.states) for i, state in enumerate(states)}
+    rows = {node: (j, n - 1 - i if backwards else i)
+            for j, nodes in enumerate(chain.states + exports) for i, node in enumerate(nodes)}
     return {"inits": chain.inits, "xs": xs, "consts": consts, "attrs": attrs, "rows": rows}
 
 
 def scan_outputs(scan) -> list:
-    """Each carry's rows (shape (length, ...)): the scan itself for one carry, ``scan[j]``
-    for several."""
-    carries = len(scan.attrs["step"])
-    return [scan] if carries == 1 else [structure.getitem(scan, index=j) for j in range(carries)]
+    """Each per-step output's rows (shape (length, ...)): the scan itself for one output;
+    for several, its columns ``scan[:, a:b]`` (reshaped to the output's shape)."""
+    steps = scan.attrs["step"]
+    if len(steps) == 1:
+        return [scan]
+    found = []
+    for out, (start, stop) in zip(steps, scans.output_columns(scan)):
+        rows = structure.getitem(scan, index=(slice(None), slice(start, stop)))
+        found.append(rows if out.ndim == 1 else structure.reshape(rows, shape=rows.shape[:1] + out.shape))
+    return found
 
 
 def _is_scan_output(node) -> bool:
-    source = node.operands[0] if node.op is structure.getitem else None
-    return node.op is scans.scan_op or (
-        source is not None and source.op is scans.scan_op and node in scan_outputs(source))
+    """Whether ``node`` is one of a scan's :func:`scan_outputs`."""
+    source = node
+    while source.op in (structure.getitem, structure.reshape):
+        source = source.operands[0]
+    return source.op is scans.scan_op and node in scan_outputs(source)
 
 
 def _rebuilt(nodes, params: dict) -> tuple:
-    """``nodes``' step over the step's parameters (``params``: node -> input node)."""
+    """``nodes``' step over the step's parameters (``params``: node -> input node, or
+    the transpose of one, whose products with a vector are written vector first:
+    :func:`_vector_first`)."""
     new = dict(params)
     stack = list(nodes)
     while stack:
@@ -846,7 +941,9 @@ def _rebuilt(nodes, params: dict) -> tuple:
             stack.extend(missing)
             continue
         stack.pop()
-        new[top] = top.op(*[new[o] for o in top.operands], **top.attrs)
+        node = top.op(*[new[o] for o in top.operands], **top.attrs)
+        vector_first = _vector_first(node)
+        new[top] = node if vector_first is None else vector_first
     return tuple(new[node] for node in nodes)
 
 

@@ -162,22 +162,30 @@ def _xp_cofactor(xp, x):
 
 @helper()
 def _xp_scan(xp, step, init, xs, consts, reverse, length):
-    """For ``carries = step(*carries, *(x[i] for x in xs), *consts)`` from the tuple
-    ``init``, for i in range(length) (from the last i when reverse): each carry's values,
-    stacked in i's order (a tuple, one per carry). One ``jax.lax.scan`` on JAX (one
-    compiled loop with a tuple carry, not length copies of the step), a Python loop on
-    every other library."""
+    """For ``outputs = step(*carries, *(x[i] for x in xs), *consts)`` from the tuple
+    ``init``, for i in range(length) (from the last i when reverse), the first
+    ``len(init)`` outputs the next carries: every output's values stacked in i's order,
+    one output as it is, several flattened and side by side (shape (length, total
+    size)). One ``jax.lax.scan`` on JAX (one compiled loop with a tuple carry, the
+    outputs its ``ys``, not length copies of the step), a Python loop on every other
+    library."""
+    k = len(init)
     if xp.__name__.startswith("jax"):
         import jax
 
         def body(carry, x):
             new = tuple(step(*carry, *x, *consts))
-            return new, new
-        return jax.lax.scan(body, tuple(init), tuple(xs), length=length, reverse=reverse)[1]
-    carry, out = tuple(init), [None] * length
-    for i in range(length - 1, -1, -1) if reverse else range(length):
-        carry = out[i] = tuple(step(*carry, *[x[i, ...] for x in xs], *consts))
-    return tuple(xp.stack([row[j] for row in out], axis=0) for j in range(len(carry)))
+            return new[:k], new
+        ys = jax.lax.scan(body, tuple(init), tuple(xs), length=length, reverse=reverse)[1]
+    else:
+        carry, out = tuple(init), [None] * length
+        for i in range(length - 1, -1, -1) if reverse else range(length):
+            out[i] = tuple(step(*carry, *[x[i, ...] for x in xs], *consts))
+            carry = out[i][:k]
+        ys = [xp.stack([row[j] for row in out], axis=0) for j in range(len(out[0]))]
+    if len(ys) == 1:
+        return ys[0]
+    return xp.concat([xp.reshape(y, (length, -1)) for y in ys], axis=1)
 
 
 # Source-writing functions of array-API lowerings (called when lowering, not embedded) ---

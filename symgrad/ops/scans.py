@@ -366,42 +366,64 @@ def step_function(index: int) -> str:
     return f"_scan_step_{int(index)}"
 
 
-def _scan_infer(*operands, step, params, reverse, length, sequences, index):
-    carries = len(step)
+def _flat_size(shape) -> int:
+    size = 1
+    for d in shape:
+        size *= d
+    return size
+
+
+def _scan_infer(*operands, step, carries, params, reverse, length, sequences, index):
     inits, rest = operands[:carries], operands[carries:]
     if len(params) != len(operands):
         raise ShapeError(f"{len(params)} step parameters for {len(operands)} operands")
     for new, init in zip(step, inits):
-        if new.shape != init.shape or new.dtype != init.dtype or (
-                init.shape, init.dtype) != (inits[0].shape, inits[0].dtype):
+        if new.shape != init.shape or new.dtype != init.dtype:
             raise ShapeError(f"the step gives {format_shape(new.shape)} {new.dtype}, the carry is "
-                             f"{format_shape(init.shape)} {init.dtype} (carries: one shape, one dtype)")
+                             f"{format_shape(init.shape)} {init.dtype}")
     for k, (param, operand) in enumerate(zip(params[carries:], rest)):
         shape = operand.shape[1:] if k < sequences else operand.shape
         if param.shape != shape or (k < sequences and operand.shape[0] != length):
             raise ShapeError(f"operand {carries + k} of shape {format_shape(operand.shape)} does "
                              f"not fit step parameter {param.name!r} {format_shape(param.shape)}")
-    return (() if carries == 1 else (carries,)) + (length,) + inits[0].shape, inits[0].dtype
+    if len(step) == 1:
+        return (length,) + step[0].shape, step[0].dtype
+    if any(out.dtype != step[0].dtype or not all(isinstance(d, int) for d in out.shape)
+           for out in step):
+        raise ShapeError("a scan's several per-step outputs need one dtype and sizes known "
+                         "when compiling (they are laid side by side)")
+    return (length, sum(_flat_size(out.shape) for out in step)), step[0].dtype
+
+
+def output_columns(scan) -> list:
+    """(start, stop) of each per-step output's columns in a scan of several outputs
+    (each row holds the outputs flattened, one after another)."""
+    columns, start = [], 0
+    for out in scan.attrs["step"]:
+        columns.append((start, start + _flat_size(out.shape)))
+        start = columns[-1][1]
+    return columns
 
 
 def _scan_lowering(args, attrs, ctx) -> str:
-    carries, k = len(attrs["step"]), attrs["sequences"]
+    carries, k = attrs["carries"], attrs["sequences"]
     inits, xs, consts = ("".join(f"{a}, " for a in part)
                          for part in (args[:carries], args[carries:carries + k], args[carries + k:]))
-    call = (f"_xp_scan(xp, {step_function(attrs['index'])}, ({inits}), ({xs}), ({consts}), "
+    return (f"_xp_scan(xp, {step_function(attrs['index'])}, ({inits}), ({xs}), ({consts}), "
             f"{attrs['reverse']}, {attrs['length']})")
-    return f"{call}[0]" if carries == 1 else f"xp.stack({call}, axis=0)"
 
 
-#: ``scan(*inits, *xs, *consts)``: the carries (one shape and dtype) after each step,
-#: ``carries = step(*carries, xs[0][i], ..., consts...)`` for i = 0 .. length - 1 (from
-#: the last i when ``reverse``); ``step`` is a tuple of graphs, one per carry, over the
-#: input nodes ``params`` (the carries, one row of each sequence, the invariants). Row i
-#: holds the carry after step i: of shape (length, ...) for one carry, and for several
-#: (an LSTM's h and c) carry j's rows are ``scan[j]`` (shape (carries, length, ...)).
-#: Only the loop batching pass forms it (symgrad.compile.loop_batching), for the
-#: backends that compile a loop better than its unrolled copies (JAX's ``lax.scan``);
-#: it is not differentiable.
+#: ``scan(*inits, *xs, *consts)``: ``outputs = step(*carries, xs[0][i], ..., consts...)``
+#: for i = 0 .. length - 1 (from the last i when ``reverse``), the first ``carries`` of
+#: the outputs the next step's carries (one row of each sequence, the invariants);
+#: ``step`` is a tuple of graphs over the input nodes ``params``, the carries' next
+#: values first, then any other per-step values the graph reads outside the step (an
+#: LSTM's gate gradients: JAX's ``ys``). Row i holds step i's outputs: of shape
+#: (length, ...) for one output; for several (an LSTM's h and c) shape (length, total
+#: size), each output flattened in its columns (:func:`output_columns`), so outputs of
+#: different shapes share one node (one dtype, sizes known). Only the loop batching
+#: pass forms it (symgrad.compile.loop_batching), for the backends that compile a loop
+#: better than its unrolled copies (JAX's ``lax.scan``); it is not differentiable.
 def _no_numpy_scan(args, attrs, ctx) -> str:
     raise NotImplementedError("op 'scan' has no NumPy lowering: the loop batching pass forms it "
                               "only for the array-API backends in its SCAN_BACKENDS")
