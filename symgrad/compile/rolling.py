@@ -21,8 +21,8 @@ operations on the same values in the same order, so its results are bitwise thos
 of the straight code (tests/test_rolling.py). Shorter runs stay straight code: a
 loop's setup costs more than it saves there.
 
-Which node is a statement is the emitter's rule (``memory_plan.inline_depth``), with
-one change: an output is always a statement, so that the outputs of a run are its
+Which node is a statement is the emitter's rule (``memory_plan.inline_depth``, which
+:func:`plan` applies too), with one change: an output is always a statement, so that the outputs of a run are its
 members (straight code writes an output read once into the return tuple).
 """
 from __future__ import annotations
@@ -31,7 +31,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..ops import structure
-from .memory_plan import inline_depth
+from .memory_plan import INLINE_DEPTH
 
 #: Runs shorter than this stay straight code.
 MIN_RUN = 8
@@ -41,7 +41,7 @@ _PREVIOUS = ("previous",)
 _STEM = re.compile(r"[A-Za-z]+")
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Statement:
     """A node computed by a statement of its own: its template (``key``, equal for
     statements that differ only in the values they read), those values in slot order
@@ -75,33 +75,38 @@ def plan(order, uses, leaves, outputs) -> list:
     outputs = set(outputs)
     constant = structure.constant
     templates: dict = {}
-    inlined: dict = {}  # inlined node -> (template key, reads, first position, node count)
-    depths: dict = {}
+    template, read_count = templates.setdefault, uses.get
+    #: inlined node -> (template key, reads, first position, node count, nesting depth)
+    inlined: dict = {}
+    tree = inlined.get
     previous = -1  # position of the previous statement
     placed = 0  # non-leaf nodes since the previous statement
     for position, node in enumerate(order):
         if node in leaves:
             continue
         placed += 1
-        parts, reads, first, size = [node.op, node.dtype, _attributes(node)], [], position, 1
+        parts = [node.op, node.dtype, _attributes(node) if node.attrs else ()]
+        reads, first, size, depth = [], position, 1, 1
         for operand in node.operands:
-            below = inlined.get(operand)
+            below = tree(operand)
             if below is not None:
                 parts.append(below[0])
                 reads += below[1]
-                first, size = min(first, below[2]), size + below[3]
+                size += below[3]
+                if below[2] < first:
+                    first = below[2]
+                if below[4] >= depth:
+                    depth = below[4] + 1
             elif operand.op is constant:
                 parts.append(operand)
             else:
                 parts.append(operand.dtype)
                 reads.append(operand)
-        key = templates.setdefault(tuple(parts), len(templates))
-        if uses.get(node) == 1 and node not in outputs:
-            depth = inline_depth(node, depths)
-            if depth is not None:
-                depths[node] = depth
-                inlined[node] = (key, reads, first, size)
-                continue
+        key = template(tuple(parts), len(templates))
+        # memory_plan.inline_depth's rule, on the depths at hand (every value is 0-d)
+        if depth <= INLINE_DEPTH and read_count(node) == 1 and node not in outputs:
+            inlined[node] = (key, reads, first, size, depth)
+            continue
         clean = first > previous and size == placed
         statements.append(Statement(node, key, tuple(reads), (previous + 1, position + 1), clean))
         previous, placed = position, 0
@@ -109,10 +114,8 @@ def plan(order, uses, leaves, outputs) -> list:
 
 
 def _attributes(node):
-    """A node's attributes as part of its template: hashable, or the node itself (then
-    its template is its own, and it is never rolled)."""
-    if not node.attrs:
-        return ()
+    """A node's (non-empty) attributes as part of its template: hashable, or the node
+    itself (then its template is its own, and it is never rolled)."""
     items = tuple(node.attrs.items())
     try:
         hash(items)
