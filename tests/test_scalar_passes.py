@@ -5,7 +5,7 @@ the scalar source of the W4 chain is the one the passes would give."""
 from hypothesis import given, settings
 
 import symgrad as sg
-from symgrad.compile import scalar_code
+from symgrad.compile import rolling, scalar_code
 from symgrad.compile.emit import check_signature
 from symgrad.compile.memory_plan import plan, read_counts, statement_order
 from symgrad.rewrite import engine
@@ -70,10 +70,12 @@ def test_the_plan_of_a_scalar_graph_is_its_read_counts(case):
     assert full.uses == read_counts(order, outputs) and not full.dies_after and not full.reuse
 
 
-def test_the_chain_compiles_to_two_statements_per_layer_and_a_short_docstring():
-    """The W4 chain's scalar module: per layer one statement for σ and one for the
-    backward product (every other node inlined into its one reader), and a docstring
-    that lists the first ``DOC_INPUTS`` inputs and counts the rest."""
+def test_the_chain_compiles_to_two_statements_per_layer_and_a_short_docstring(monkeypatch):
+    """The W4 chain's straight scalar module (loops not rolled): per layer one
+    statement for σ and one for the backward product (every other node inlined into
+    its one reader), and a docstring that lists the first ``DOC_INPUTS`` inputs and
+    counts the rest."""
+    monkeypatch.setattr(rolling, "MIN_RUN", 10 ** 9)
     d = 40
     x = sg.scalar("x_chain_doc")
     ws = [sg.scalar(f"w{i}_chain_doc") for i in range(d)]

@@ -40,7 +40,7 @@ from .buffers import (POOL_NAME, RECYCLE_HELPERS, SCRATCH_HELPERS, SHAPES_NAME, 
                       assign_recycled, assign_slots, swapped_product, tn_product)
 from ..ir.graph import as_node_list, describe, gc_paused, inputs_of, toposort
 from .nan_guard import GUARD_NAME, make_guard
-from .memory_plan import plan, statement_order
+from .memory_plan import inline_depth, plan, statement_order
 from .readable import readable_source
 from .portable import BackendError, dialect, lacking, lacks_message
 from .arguments import portable_arguments
@@ -172,10 +172,6 @@ def _slot_shapes(shapes: dict, ctx) -> tuple:
     return source, f"({sizes}{',' if len(names) == 1 else ''})"
 
 
-#: How deeply inlined scalar expressions may nest (Python's parser caps nesting).
-INLINE_DEPTH = 4
-
-
 class _BodyEmitter:
     """Statements of the function body: one per node, then ``del`` of the arrays
     that die there (see :mod:`symgrad.compile.memory_plan`), and the NaN-guard calls.
@@ -197,8 +193,9 @@ class _BodyEmitter:
         self.bound: dict | None = None  # see _generate
         self.recycled: dict = {}  # output buffer node -> pool index (see buffers.assign_recycled)
         self.assigned: set = set()
-        #: inlined node -> (its source unparenthesized, how tightly it binds, nesting depth)
+        #: inlined node -> (its source unparenthesized, how tightly it binds)
         self.inline: dict = {}
+        self.depths: dict = {}  # inlined node -> its nesting depth (memory_plan.inline_depth)
         self.tn = False  # whether a statement calls _dot_tn
         self._lowerings: dict = {}  # op -> (its lowering, the lowering's template_form)
         self.slot_shapes: dict = {}  # scratch slot -> the (symbolic) shape of its buffer
@@ -218,7 +215,7 @@ class _BodyEmitter:
         dies_after, uses = self.memory.dies_after, self.memory.uses
         guarded = self.guard_nodes is not None
         constant = structure.constant
-        inlined, statement, numbered = self._inlined, self._statement, self.namer.numbered
+        inlined, statement, numbered = self._inlined, self.statement, self.namer.numbered
         for node in order:
             if node in var:
                 continue
@@ -241,17 +238,12 @@ class _BodyEmitter:
     def _inlined(self, node) -> bool:
         """Write ``node``, a scalar read once, into its consumer instead of a
         statement when its operands are scalars too and the nesting allows."""
-        depth, inline = 1, self.inline
-        for operand in node.operands:
-            if operand.shape:
-                return False
-            below = inline.get(operand)
-            if below is not None and below[2] >= depth:
-                depth = below[2] + 1
-        if depth > INLINE_DEPTH:
+        depth = inline_depth(node, self.depths)
+        if depth is None:
             return False
+        self.depths[node] = depth
         lowering, form = self._lowering(node.op)
-        inline[node] = (self._lower(node, lowering, form), form[0], depth)  # 0-d: no buffer to reuse
+        self.inline[node] = (self._lower(node, lowering, form), form[0])  # 0-d: no buffer to reuse
         return True
 
     def _lowering(self, op) -> tuple:
@@ -265,7 +257,8 @@ class _BodyEmitter:
     def _constant(self, node) -> None:
         self.var[node] = constant_variable(node.value, self.namer, self.constants, self.bound)
 
-    def _statement(self, node) -> str:
+    def statement(self, node) -> str:
+        """The source of the value of ``node``, a statement (its operands emitted)."""
         target = self.memory.reuse.get(node)
         slot = self.slots.get(node)
         if target is None and slot is None:

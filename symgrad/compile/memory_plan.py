@@ -96,6 +96,26 @@ def read_counts(order, outputs, reads=None) -> Counter:
     return uses
 
 
+#: How deeply inlined scalar expressions may nest (Python's parser caps nesting).
+INLINE_DEPTH = 4
+
+
+def inline_depth(node, depths: dict):
+    """How deeply ``node``, a value read once, nests when written inline into its
+    reader: one more than its deepest inlined operand (``depths``: {inlined node:
+    its depth}); None when it stays a statement (an operand is an array, or the
+    nesting would pass ``INLINE_DEPTH``). The one inlining rule of the emitter and of
+    the loop rolling that must predict it (:mod:`symgrad.compile.rolling`)."""
+    depth = 1
+    for operand in node.operands:
+        if operand.shape:
+            return None
+        below = depths.get(operand)
+        if below is not None and below >= depth:
+            depth = below + 1
+    return depth if depth <= INLINE_DEPTH else None
+
+
 def _reusable_operand(node, i, owner, last_use, view_last):
     """An operand ``node`` (at position ``i``, an elementwise op with an ``out_form``) may overwrite
     with its own result, or None: a fresh buffer read for the last time here,
