@@ -50,6 +50,10 @@ result prints, compiles and differentiates like any graph. In order:
    members slices of it. A step may carry several states (an LSTM's h and c): the
    walk that went past a state of the earlier step (c_{t-1}, compared with c_{t-2})
    is tried again with it as a state, and the scan's carries are the tuple of them.
+   The step's inner values read outside it (the gates the backward sweep reads, the
+   gate gradients the weight gradients read) are outputs of the scan too (JAX's
+   ``ys``), rows like the states, not computed again outside. On these backends
+   ``Aᵀ v`` is then written ``v A`` (XLA's vector-matrix product: no copy of Aᵀ).
 """
 from __future__ import annotations
 
