@@ -189,3 +189,17 @@ def test_batched_states_and_carries_of_two_shapes_scan(make, shapes):
     f = sg.function(inputs, new, backend="array_api", optimize=False)
     for got, want in zip(f(*[xp.asarray(v) for v in values]), expected):
         np.testing.assert_allclose(np.asarray(got), want, rtol=1e-12, atol=1e-13)
+
+
+def test_the_lstm_gate_gradients_are_scan_outputs_not_copies_per_step():
+    """The weight gradients read every step's gate gradients δz_t: the backward scan
+    returns them (an output after its two carries), so the graph outside the scans does
+    not grow with T (session 9 computed them again outside, T copies)."""
+    sizes = {}
+    for T in (6, 12):
+        inputs, loss, wrt = lstm(T)
+        new, scans = _scans([loss] + sg.grad(loss, wrt))
+        backward = next(s for s in scans if s.attrs["reverse"])
+        assert len(backward.attrs["step"]) > backward.attrs["carries"] == 2
+        sizes[T] = len(statement_order(new))
+    assert sizes[12] == sizes[6]

@@ -88,6 +88,22 @@ def test_the_backward_scan_reads_the_weight_itself_and_multiplies_vector_first()
     assert not _transposed_products(step) and not _transposed_products(order)
 
 
+def test_the_weight_gradients_read_the_deltas_stacked_as_columns():
+    """dW = Δᵀ H and dU = Δᵀ X read one matrix Δᵀ made column block after column block
+    (the scan's rows and the unrolled step's δ, each transposed), not a transpose of
+    the row-stacked Δ (which XLA folds into a slower generic dot)."""
+    inputs, outputs, values = rnn(7)  # T = 7: X Uᵀ is (7, 6), dW (6, 6), dU (6, 3)
+    new, order = scanned(outputs)
+    X, W = inputs[:2]
+    products = [n for n in order if n.op is sg.REGISTRY["matmul"] and n.shape in (W.shape, (HIDDEN, INPUT))]
+    assert len(products) == 2 and products[0].operands[0] is products[1].operands[0]
+    columns = products[0].operands[0]
+    assert columns.op is sg.REGISTRY["concatenate"] and columns.attrs["axis"] == 1
+    assert all(piece.op is sg.REGISTRY["transpose"] for piece in columns.operands)
+    for got, want in zip(_portable(inputs, new, values), sg.function(inputs, outputs)(*values)):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-13)
+
+
 def _portable(inputs, outputs, values):
     """The scanned graph compiled for the array API and run under array-api-strict."""
     xp = pytest.importorskip("array_api_strict", reason="needs array-api-strict")

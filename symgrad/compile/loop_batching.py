@@ -50,6 +50,10 @@ result prints, compiles and differentiates like any graph. In order:
    members slices of it. A step may carry several states (an LSTM's h and c): the
    walk that went past a state of the earlier step (c_{t-1}, compared with c_{t-2})
    is tried again with it as a state, and the scan's carries are the tuple of them.
+   The step's inner values read outside it (the gates the backward sweep reads, the
+   gate gradients the weight gradients read) are outputs of the scan too (JAX's
+   ``ys``), rows like the states, not computed again outside. On these backends
+   ``Aᵀ v`` is then written ``v A`` (XLA's vector-matrix product: no copy of Aᵀ).
 """
 from __future__ import annotations
 
@@ -93,9 +97,15 @@ def fuse(outputs: list, order: list | None = None, backend: str = "numpy") -> tu
             outputs, order = _sum_stacked(outputs, order, stacks, runs=True)  # Σ_t of a scan's rows
             outputs, order = _batch_row_products(outputs, order)
             outputs, order = _lift_rows(outputs, order, {})
-        written = {node: _vector_first(node) for node in order}
-        outputs, order = _replaced(outputs, order, {a: b for a, b in written.items() if b is not None})
+        new = rebuild(order, rewrite=_xla_form)
+        outputs = [new.get(node, node) for node in outputs]
+        order = statement_order(outputs)
     return outputs, order
+
+
+def _xla_form(node):
+    """The form of ``node`` XLA runs better (:func:`_vector_first`, :func:`_columns`), or None."""
+    return _vector_first(node) if node.op is linalg_ops.matmul else _columns(node)
 
 
 def _vector_first(node):
@@ -104,11 +114,37 @@ def _vector_first(node):
     computes elementwise from a transposed copy of A (in every step, inside a loop). So
     on the ``SCAN_BACKENDS``, once the loops are found, the backward sweep's ``Wᵀ δ``
     reads W as JAX's own transpose of ``W h`` does."""
-    if node.op is linalg_ops.matmul:
-        a, v = node.operands
-        if a.op is structure.transpose and a.ndim == 2 and v.ndim == 1:
-            return linalg_ops.matmul(v, a.operands[0])
+    a, v = node.operands
+    if a.op is structure.transpose and a.ndim == 2 and v.ndim == 1:
+        return linalg_ops.matmul(v, a.operands[0])
     return None
+
+
+def _columns(node):
+    """For ``node`` the transpose of a matrix stacked row block after row block (a
+    concatenation along axis 0, or one of flat pieces reshaped: BPTT's Δ of a scan's
+    rows and the unrolled steps), the same matrix made column block after column block
+    (the blocks transposed, concatenated along axis 1); else None. XLA folds a
+    transpose into the products reading it, running ``Δᵀ H`` as its generic dot with
+    both contracting dimensions 0 (a third slower than the GEMM of ``Δᵀ`` made once)."""
+    if node.op is not structure.transpose or node.ndim != 2:
+        return None
+    stacked = node.operands[0]
+    width = stacked.shape[1]
+    joined = stacked.operands[0] if stacked.op is structure.reshape else stacked
+    if joined.op is not structure.concatenate or joined.attrs["axis"] != 0 or not isinstance(width, int):
+        return None
+    blocks = []
+    for piece in joined.operands:
+        if piece.ndim == 2 and piece.shape[1] == width:
+            blocks.append(piece)
+        elif piece.ndim == 1 and isinstance(piece.shape[0], int) and piece.shape[0] % width == 0:
+            inner = piece.operands[0] if piece.op is structure.reshape else piece
+            blocks.append(inner if inner.shape == (piece.shape[0] // width, width)
+                          else structure.reshape(piece, shape=(piece.shape[0] // width, width)))
+        else:
+            return None
+    return structure.concatenate(*[structure.transpose(b) for b in blocks], axis=1)
 
 
 def _batch_row_products(outputs: list, order: list) -> tuple:
@@ -942,7 +978,7 @@ def _rebuilt(nodes, params: dict) -> tuple:
             continue
         stack.pop()
         node = top.op(*[new[o] for o in top.operands], **top.attrs)
-        vector_first = _vector_first(node)
+        vector_first = _vector_first(node) if node.op is linalg_ops.matmul else None
         new[top] = node if vector_first is None else vector_first
     return tuple(new[node] for node in nodes)
 

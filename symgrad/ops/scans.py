@@ -11,6 +11,8 @@ second derivatives are exact when some entries are zero, where ``out / x`` is
 """
 from __future__ import annotations
 
+import math
+
 from ..ir.graph import Node
 from ..ir.shapes import ShapeError, broadcast_shapes, format_shape, normalize_axes, normalize_axis
 from .base import Sample, Spec, broadcast_to, linear_jvp, op
@@ -366,13 +368,6 @@ def step_function(index: int) -> str:
     return f"_scan_step_{int(index)}"
 
 
-def _flat_size(shape) -> int:
-    size = 1
-    for d in shape:
-        size *= d
-    return size
-
-
 def _scan_infer(*operands, step, carries, params, reverse, length, sequences, index):
     inits, rest = operands[:carries], operands[carries:]
     if len(params) != len(operands):
@@ -392,7 +387,7 @@ def _scan_infer(*operands, step, carries, params, reverse, length, sequences, in
            for out in step):
         raise ShapeError("a scan's several per-step outputs need one dtype and sizes known "
                          "when compiling (they are laid side by side)")
-    return (length, sum(_flat_size(out.shape) for out in step)), step[0].dtype
+    return (length, sum(math.prod(out.shape) for out in step)), step[0].dtype
 
 
 def output_columns(scan) -> list:
@@ -400,7 +395,7 @@ def output_columns(scan) -> list:
     (each row holds the outputs flattened, one after another)."""
     columns, start = [], 0
     for out in scan.attrs["step"]:
-        columns.append((start, start + _flat_size(out.shape)))
+        columns.append((start, start + math.prod(out.shape)))
         start = columns[-1][1]
     return columns
 
