@@ -21,7 +21,9 @@ Any other graph, any op whose record has no ``scalar`` form, ``optimize=False``
 and ``nan_guard=True`` keep the NumPy code unchanged. The statements are the
 NumPy emitter's (:class:`symgrad.compile.emit._BodyEmitter` with the record's
 ``scalar`` template in place of ``numpy``), so scalars read once are inlined
-the same way.
+the same way; runs of like statements (a deep chain's layers, forward and
+backward) are written as loops (:mod:`symgrad.compile.rolling`), so the source
+and CPython's ``compile()`` of it do not grow with the depth.
 """
 from __future__ import annotations
 
