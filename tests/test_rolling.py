@@ -156,3 +156,19 @@ def test_slices_pick_the_elements_meant():
                     continue
                 text = rolling.sliced("items", length, start, step, count)
                 assert eval(text) == [start + k * step for k in range(count)], text
+
+
+def test_a_chain_without_inputs_per_layer_rolls_over_a_range_and_strides_of_three():
+    """u_i = tanh(u_{i-1}): the forward loop steps through no sequence (``range``); the
+    backward statements each inline three layers, so they read the forward results at
+    a step of -3; the intermediate values returned in reverse are one starred slice."""
+    x = sg.scalar("x_tanh_roll")
+    u, us = x, []
+    for _ in range(60):
+        u = sg.tanh(u)
+        us.append(u)
+    outputs = [u] + sg.grad(u, [x]) + us[::-1]
+    rolled, straight = _rolled_and_straight([x], outputs)
+    body = _body(rolled)
+    assert "in range(60)" in body and "::-3]" in body and "*tanh_results[::-1]" in body
+    assert np.array_equal(_bits(rolled(0.3)), _bits(straight(0.3)))
