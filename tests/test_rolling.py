@@ -8,6 +8,7 @@ import itertools
 import math
 
 import numpy as np
+import pytest
 from hypothesis import given, settings, strategies as st
 
 import symgrad as sg
@@ -25,6 +26,12 @@ LAYERS = {
     "division": lambda u, p, q, s: u / (1.5 + sg.exp(-p * p)) - q,
     "maximum": lambda u, p, q, s: sg.maximum(u, p) * s + sg.minimum(u, q),
 }
+
+
+@pytest.fixture(autouse=True)
+def roll_small_modules(monkeypatch):
+    """Roll modules of any size here (by default only large ones roll)."""
+    monkeypatch.setattr(rolling, "MIN_STATEMENTS", 0)
 
 
 @contextlib.contextmanager
@@ -146,6 +153,16 @@ def test_a_run_shorter_than_the_minimum_stays_straight_code():
     assert " for " not in _body(short) and " for " in _body(long)
 
 
+def test_by_default_only_large_modules_roll(monkeypatch):
+    """Straight code is faster to call (W4 at d = 80 keeps its one-evaluation speed);
+    loops only where ``compile()`` of the straight module would be what a user waits
+    for."""
+    monkeypatch.setattr(rolling, "MIN_STATEMENTS", 2048)
+    _, small = _w4(80)  # ~240 statements
+    _, large = _w4(1200)  # ~3,600 statements
+    assert " for " not in _body(small) and " for " in _body(large)
+
+
 def test_slices_pick_the_elements_meant():
     for length in range(1, 7):
         items = list(range(length))
@@ -156,3 +173,19 @@ def test_slices_pick_the_elements_meant():
                     continue
                 text = rolling.sliced("items", length, start, step, count)
                 assert eval(text) == [start + k * step for k in range(count)], text
+
+
+def test_a_chain_without_inputs_per_layer_rolls_over_a_range_and_strides_of_three():
+    """u_i = tanh(u_{i-1}): the forward loop steps through no sequence (``range``); the
+    backward statements each inline three layers, so they read the forward results at
+    a step of -3; the intermediate values returned in reverse are one starred slice."""
+    x = sg.scalar("x_tanh_roll")
+    u, us = x, []
+    for _ in range(60):
+        u = sg.tanh(u)
+        us.append(u)
+    outputs = [u] + sg.grad(u, [x]) + us[::-1]
+    rolled, straight = _rolled_and_straight([x], outputs)
+    body = _body(rolled)
+    assert "in range(60)" in body and "::-3]" in body and "*tanh_results[::-1]" in body
+    assert np.array_equal(_bits(rolled(0.3)), _bits(straight(0.3)))

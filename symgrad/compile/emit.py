@@ -382,9 +382,10 @@ class Function:
         self._positions = {node.name: i for i, node in enumerate(self.inputs)}
         self._fast = scalar_code.checker(self.inputs) if self._scalar else fast_checker(self.inputs)
         #: derived sizes (``n-1`` of ``x[1:]``) with the first node of each: checked >= 0
-        #: (the compiled graph's order, already walked: no second walk of the graph)
-        self._derived = {d: node for node in order if node.shape
-                         for d in derived_dims(node.shape)}
+        #: (the compiled graph's order, already walked: no second walk of the graph;
+        #: none in a graph of scalars)
+        self._derived = {} if self._scalar else {d: node for node in order if node.shape
+                                                 for d in derived_dims(node.shape)}
 
     @property
     def source(self) -> str:
