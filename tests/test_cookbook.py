@@ -234,7 +234,7 @@ CASES = [
     # 2.4.3 higher order ----------------------------------------------------------------
     Case("(90) n = 2", lambda: (a @ X @ X @ b, X),
          lambda v: np.outer(v["a"], v["b"]) @ v["X"].T + v["X"].T @ np.outer(v["a"], v["b"]),
-         "outer(a @ X, b) + outer(a, X @ b)"),
+         "outer(Xᵀ @ a, b) + outer(a, X @ b)"),
     # 2.4.4 gradient and Hessian: f = xᵀAx + bᵀx ------------------------------------------
     Case("(69)+(81) ∇f", lambda: (x @ A @ x + b @ x, x),
          lambda v: (v["A"] + v["A"].T) @ v["x"] + v["b"], "b + (A + Aᵀ) @ x"),

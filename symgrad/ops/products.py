@@ -645,6 +645,11 @@ def _matrix_sum(p: Node, q: Node, combine) -> Node:
     return combine(p, q)
 
 
+def _applied(matrix: Node, factor: Node, side: str) -> Node:
+    """``matrix @ factor`` ("right": the factor on the right) or ``factor @ matrix``."""
+    return matrix @ factor if side == "right" else factor @ matrix
+
+
 def _factored(a: Node, b: Node, combine):
     """``P v ± Q v = (P ± Q) v`` and ``u P ± u Q = u (P ± Q)`` for two float64 ``matmul``
     products of one shape, a vector factor read either way (``x A + B x = (Aᵀ + B) x``,
@@ -659,10 +664,11 @@ def _factored(a: Node, b: Node, combine):
             pairs, key=lambda pair: pair[0][0] != "right"):
         p, q = (m.T if flip_m else m), (n.T if flip_n else n)
         if p.shape == q.shape and not _chain_link(m) and not _chain_link(n):
+            if p is q:  # x S + S x = 2 (S x) for a symmetric S (Sᵀ is S when built)
+                return 2.0 * _applied(p, factor, side) if combine is elementwise.add else None
             if flip_m and not flip_n and combine is elementwise.add:
                 p, q = q, p  # x A + B x = (B + Aᵀ) x, as simplify writes it
-            total = _matrix_sum(p, q, combine)
-            return total @ factor if side == "right" else factor @ total
+            return _applied(_matrix_sum(p, q, combine), factor, side)
     return None
 
 
