@@ -26,9 +26,9 @@ Each rule maps a node to a replacement of the same value, or ``None``:
   graph computes ``P v`` anyway (the forward pass of ``xᵀAx`` computes ``x A``),
   ``(P + Q) v`` is ``add_product(P v, Q, v)``, ``P v + Q v`` with ``P v`` read
   again: one product and no matrix sum, the code of the graph before the fold.
-  For a vector ``v`` (or a few columns) two products are cheaper than a sum of
-  the matrices and one (``A + Aᵀ`` always, other sums of large matrices: the sum
-  streams both matrices and writes a third), so they are taken out too.
+  For a vector ``v`` two products are cheaper than a sum of the matrices and one
+  (``A + Aᵀ`` always, and for a few columns too; other sums of large matrices: the
+  sum streams both matrices and writes a third), so they are taken out too.
 * **A derivative's factors in the order that frees them.** ``g * (s * f(s))``
   (sigmoid's backward pass: ``g * (s * (1 - s))``, ``f`` elementwise in ``s``
   and scalars; arrays only) is ``(g * s) * f(s)`` when the inner product has no other reader:
@@ -143,22 +143,23 @@ def _products_of(matrix, factor, side: str) -> list:
 #: one more; below, the extra product's call costs more (a 2-core Intel machine,
 #: docs/performance.md, branch printing: even at n = 50, ahead from n = 100).
 DISTRIBUTED_MIN_ENTRIES = 4096
-#: Most columns of a matrix factor for which two products beat a sum and one: a
-#: product of a few columns streams the matrix once, as the sum does (n = 1000: the
-#: transpose sum ``A + Aᵀ``, a strided pass, costs about seven matrix-vector products).
-NARROW_COLUMNS = 16
+#: Most columns of a matrix factor for which two products beat ``(A + Aᵀ) X``: a
+#: product of a few columns streams the matrix about once, while the transpose sum, a
+#: strided pass, costs about seven matrix-vector products at n = 1000 (ahead at 3
+#: columns, behind at 30; a plain sum ``A + B`` is ahead from 3 columns).
+NARROW_COLUMNS = 8
 
 
 def _distributes(p, q, total, factor, side: str) -> bool:
-    """Whether ``(p + q) v`` is cheaper as ``p v + q v``: ``v`` a vector or a few known
-    columns (rows, on the left), and the sum ``A + Aᵀ`` (strided, slower at every size
-    measured) or of a large matrix or one of a named size."""
+    """Whether ``(p + q) v`` is cheaper as ``p v + q v``: the sum ``A + Aᵀ`` (strided)
+    and ``v`` a vector or a few known columns (rows, on the left), or ``v`` a vector and
+    the matrix large or of a named size."""
+    transposes = (p.op is structure.transpose and p.operands[0] is q) or (
+        q.op is structure.transpose and q.operands[0] is p)
     if factor.ndim == 2:
         free = factor.shape[1] if side == "right" else factor.shape[0]
-        if not isinstance(free, int) or free > NARROW_COLUMNS:
-            return False
-    if (p.op is structure.transpose and p.operands[0] is q) or (
-            q.op is structure.transpose and q.operands[0] is p):
+        return transposes and isinstance(free, int) and free <= NARROW_COLUMNS
+    if transposes:
         return True
     rows, columns = total.shape
     return not (isinstance(rows, int) and isinstance(columns, int)) or \
