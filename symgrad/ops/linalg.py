@@ -72,18 +72,22 @@ def _matmul_vjp(g, out, a, b):
     return [g * b, g * a]
 
 
-def _matmul_numpy(args, attrs, ctx):
-    """``np.dot``; a product ``Xᵀ @ B`` with more rows than columns is formed as
-    ``(Bᵀ @ X)ᵀ`` (the same GEMM, operands swapped; the result is a transposed,
-    F-ordered array). OpenBLAS is markedly faster that way round for the weight
-    gradients of a layer, ``xᵀ δ`` (0.7x for the rank-one 784 x 256 product of
-    an MLP at batch 1, 0.6-0.9x for tall products at batch 1024)."""
-    a, b = ctx.operands
+def dot_source(a, b, left: str, right: str) -> str:
+    """The NumPy source of ``a @ b`` (``left``, ``right``: the operands' source): ``np.dot``;
+    a product ``Xᵀ @ B`` with more rows than columns is formed as ``(Bᵀ @ X)ᵀ`` (the
+    same GEMM, operands swapped; the result is a transposed, F-ordered array). OpenBLAS
+    is markedly faster that way round for the weight gradients of a layer, ``xᵀ δ``
+    (0.7x for the rank-one 784 x 256 product of an MLP at batch 1, 0.6-0.9x for tall
+    products at batch 1024)."""
     if a.op is transpose and a.ndim == 2 and b.ndim == 2:
         rows, columns = a.shape[0], b.shape[1]
         if isinstance(rows, int) and isinstance(columns, int) and rows > columns:
-            return f"np.dot({args[1]}.T, {args[0]}.T).T"
-    return f"np.dot({args[0]}, {args[1]})"
+            return f"np.dot({right}.T, {left}.T).T"
+    return f"np.dot({left}, {right})"
+
+
+def _matmul_numpy(args, attrs, ctx):
+    return dot_source(*ctx.operands, *args)
 
 
 def print_matmul(p, node, a, b):

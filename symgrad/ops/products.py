@@ -32,7 +32,7 @@ from ..ir.shapes import (ShapeError, broadcast_shapes, format_shape, normalize_a
 from .base import Sample, Spec, add_all, broadcast_to, is_constant, op, zeros
 from . import elementwise
 from .linalg import BATCHED_MATMUL, dot as dot_2d, matmul as matmul_op, outer as outer_op, trace as trace_op
-from .linalg import print_matmul
+from .linalg import dot_source, print_matmul
 from .reductions import sum_
 from .structure import concatenate, diag as diag_op, eye, reshape, transpose
 from . import runtime
@@ -697,7 +697,9 @@ def _add_product_infer(u: Node, a: Node, b: Node):
 
 # Compile-time lowering (symgrad.compile.node_lowerings): ``u + a @ b`` in one node, where
 # ``u`` is a product the graph computes anyway and the sum was factored when built.
-add_product = op("add_product", infer=_add_product_infer, numpy="{0} + np.dot({1}, {2})",
+add_product = op("add_product", infer=_add_product_infer,
+                 numpy=lambda args, attrs, ctx: f"{args[0]} + " + dot_source(*ctx.operands[1:],
+                                                                              *args[1:]),
                  fresh=True, differentiable=False,
                  array_api="{0} + xp.matmul({1}, {2})")
 
