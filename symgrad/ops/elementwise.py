@@ -180,11 +180,15 @@ def _as_difference(a, b):
 
 
 def _fold_add(a, b):
-    folded = _like_terms(a, b)
-    if folded is None:
+    a_op, b_op = a.op, b.op  # identity tests first: most sums fold nothing
+    if a is b or a_op is add or a_op is subtract:
+        folded = _like_terms(a, b)
+        if folded is not None:
+            return folded
+    if a_op is negative or b_op is negative:
         folded = _as_difference(a, b)
-    if folded is not None:
-        return folded
+        if folded is not None:
+            return folded
     if not _may_fold(a, b):
         return _shared_factor(a, b, add)
     return _first_fold(a, b, *_ADD_CHAIN)
