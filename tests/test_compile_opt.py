@@ -312,8 +312,8 @@ def test_inlined_scalars_keep_the_parentheses_python_needs(rng):
     a, b, c = sg.scalar("a"), sg.scalar("b"), sg.scalar("c")
     cases = {"a - (b - c)": a - (b - c), "a - b - c": (a - b) - c, "a / (b / c)": a / (b / c),
              "a * b * c": (a * b) * c, "c * (b * a)": c * (b * a), "-(a * c)": -(a * c),
-             "-(-a + b)": -(-a + b), "(a + b) ** 2.0": (a + b) ** 2.0,
-             "np.exp(c + b) * a": sg.exp(c + b) * a, "a - -b": a - (-b),
+             "-(-a - b)": -(-a - b), "(a + b) ** 2.0": (a + b) ** 2.0,
+             "np.exp(c + b) * a": sg.exp(c + b) * a, "a - -b * c": a - (-b) * c,
              "-c ** a": -(c ** a), "(-c) ** 3.0": (-c) ** 3.0, "(b ** a) ** c": (b ** a) ** c,
              "b ** a ** c": b ** (a ** c), "a ** -(c * b)": a ** -(c * b),
              "np.maximum(b * c - a, 0.5 * a)": sg.maximum(b * c - a, 0.5 * a),

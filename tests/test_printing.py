@@ -28,7 +28,8 @@ PRETTY = [
     (lambda: -(a + b), "-(a + b)"),
     (lambda: -(a * b), "-a * b"),
     (lambda: a + (-b), "a - b"),
-    (lambda: a - (-b), "a - (-b)"),
+    (lambda: a - (-b), "a + b"),  # built as the sum (the same floats)
+    (lambda: a - (-2.0), "a - (-2)"),
     (lambda: a * (-b), "a * (-b)"),
     (lambda: a + -2.0, "a - 2"),
     (lambda: a + -2.0 * b, "a - 2 * b"),

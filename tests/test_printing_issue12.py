@@ -102,20 +102,33 @@ def test_scalars_stay_scalars():
     assert str(sg.grad(sg.sum(v * v), v)) == "2 * v"
 
 
+def _results(line: str) -> list:
+    """The results of the last line: its ``", "``-separated parts outside brackets."""
+    parts, depth, start = [], 0, 0
+    for i, char in enumerate(line):
+        depth += (char in "([{") - (char in ")]}")
+        if depth == 0 and line.startswith(", ", i):
+            parts.append(line[start:i])
+            start = i + 2
+    return parts + [line[start:]]
+
+
 def _lone_binding(text: str) -> bool:
     """Whether a result line is just the name of a binding used nowhere else."""
     lines = text.split("\n")
     names = [line.split(" = ")[0] for line in lines[:-1]]
-    for result in lines[-1].split(", "):
+    for result in _results(lines[-1]):
         if result in names and sum(line.count(result) for line in lines) == 2:
             return True
     return False
 
 
 def _latex_lines(text: str) -> str:
-    """An ``aligned`` LaTeX layout as the Unicode one: ``name = text`` lines, results last."""
+    """An ``aligned`` LaTeX layout as the Unicode one: ``name = text`` lines, results last
+    (an array literal's own rows, ``bmatrix``, written as one token)."""
     if not text.startswith(r"\begin{aligned}"):
         return text
+    text = re.sub(r"\\begin\{bmatrix\}.*?\\end\{bmatrix\}", "M", text)
     rows = text[len(r"\begin{aligned}"):-len(r"\end{aligned}")].split(r" \\ ")
     return "\n".join(row.replace(" &= ", " = ").removeprefix("& ") for row in rows)
 

@@ -62,10 +62,10 @@ EXAMPLES = {
         sg.broadcast_to(sg.broadcast_to(v, (2, 3)), (4, 2, 3)),
     "drop broadcast under elementwise op": sg.broadcast_to(s, (2, 3)) * R,
     "op(-x, y) = -op(x, y)  (op linear)": (-A) @ B,
-    "-(c x) = (-c) x": -(2.0 * R),
+    "-(c x) = (-c) x": -(sg.constant(2) * R),  # an int c (a float one is folded when built)
     "(-x) - y = -(x + y)": -x - y,
-    "x + (-y) = x - y": x + -y,
-    "x - (-y) = x + y": x - -y,
+    "x + (-y) = x - y": x + -s,  # of one shape, folded when built
+    "x - (-y) = x + y": x - -s,
     "-(x - y) = y - x": -(x - y),
     "x s = s x": R * s,
     "x - x = 0": R - R,
@@ -85,9 +85,7 @@ EXAMPLES = {
     "(A B)ᵀ = Bᵀ Aᵀ  (no new node)": (A.T @ B.T @ K).T,  # (Aᵀ B)ᵀ folds when built
     "(A ± B)ᵀ = Aᵀ ± Bᵀ  (no new node)": (A.T + B).T,
     "Aᵀ + A = A + Aᵀ": A.T + A,
-    "x Aᵀ = A x  (x a vector)": x @ A.T,
     "x S = S x  (x a vector, S symmetric)": x @ K,
-    "outer(x M, y) = outer(Mᵀ x, y)  (x a vector)": sg.outer(x @ A, y),
     "B (x M) = B (Mᵀ x)  (x a vector)": B @ (x @ A),
     # of plain matrices the sums are factored when built (add's fold): products here
     "x A + B x = (B + Aᵀ) x  (x a vector)": x @ (A @ B) + (B @ A) @ x,
@@ -97,6 +95,7 @@ EXAMPLES = {
     "solve(A, x) + solve(A, y) = solve(A, x + y)": sg.solve(A, x) + sg.solve(A, y),
     "solve(A, x) - solve(A, y) = solve(A, x - y)": sg.solve(A, x) - sg.solve(A, y),
     "(-c) x + y = y - c x  (c > 0)": -2.0 * x + y,
+    "y - (-c) x = y + c x  (c > 0)": x - (-2.0) * y,
     "solve(A, A) = I": sg.solve(A, A),
     "solve(S, Bᵀ)ᵀ = B S⁻¹  (S symmetric)": sg.solve(K, B.T).T,
     "A⁻ᵀ Aᵀ = I": sg.inv(A).T @ A.T,
@@ -117,7 +116,6 @@ EXAMPLES = {
     "reshape(sum(x, axis), kept shape) = sum(x, axis, keepdims=True)":
         sg.reshape(sg.sum(R, axis=1), (2, 1)),
     "Aᵀ Bᵀ = (B A)ᵀ": A.T @ B.T,
-    "outer(x, y)ᵀ = outer(y, x)": sg.outer(x, v).T,
     "det(Aᵀ) = det(A)": sg.det(A.T),
     "logdet(Aᵀ) = logdet(A)": sg.logdet(A.T),
     "tr(Aᵀ) = tr(A)": sg.trace(A.T),
@@ -132,7 +130,6 @@ EXAMPLES = {
     "A x - A y = A (x - y)": A @ x - A @ y,
     "x A + y A = (x + y) A": x @ A + y @ A,
     "x A - y A = (x - y) A": x @ A - y @ A,
-    "sum(one_hot(l, k), classes) = 1": sg.sum(sg.one_hot(labels, 4), axis=-1),
     "exp(log_softmax(x)) = softmax(x)": sg.exp(sg.log_softmax(x)),
     "inv(A) B = solve(A, B)": sg.inv(A) @ B,
 }
@@ -164,6 +161,7 @@ def _guard_cases():
     return {
         "0 / x = 0  (x != 0)": [0.0 / x],
         "(-c) x + y = y - c x  (c > 0)": [2.0 * x + y],
+        "y - (-c) x = y + c x  (c > 0)": [x - 2.0 * y],
         "s x + x = (s + 1) x": [s * k + k],
         "s x + t x = (s + t) x": [s * k + t * k, 1e308 * x + 1.5e308 * x],
         "s x - t x = (s - t) x": [s * k - t * k, 1e308 * x - (-1.5e308) * x],
@@ -177,8 +175,6 @@ def _guard_cases():
         "x (y/x + z) = y + x z  (x != 0)": [x * (y / x + z)],
         "x (z - y/x) = x z - y  (x != 0)": [x * (z - y / x)],
         "Sᵀ = S  (S symmetric)": [A.T],
-        "x Aᵀ = A x  (x a vector)": [R @ A.T],
-        "outer(x M, y) = outer(Mᵀ x, y)  (x a vector)": [sg.outer(A @ u, w)],
         "B (x M) = B (Mᵀ x)  (x a vector)": [B @ (A @ u), w @ (u @ A)],  # x, B not both
         "x S = S x  (x a vector, S symmetric)": [u @ A, R @ S],
         "sum(A ⊙ I) = tr(A)": [sg.sum(sg.matrix("row", (1, 3)) * sg.eye(3))],
@@ -197,8 +193,6 @@ def _guard_cases():
         "solve(A, x) - solve(A, y) = solve(A, x - y)": [sg.solve(A, u) - sg.solve(A, col)],
         "x A + y A = (x + y) A": [u @ A + R @ A],
         "x A - y A = (x - y) A": [u @ A - R @ A],
-        "sum(one_hot(l, k), classes) = 1": [sg.sum(sg.one_hot(labels, 3), axis=0),
-                                            sg.sum(sg.one_hot(labels, 3), axis=(0, 1))],
         "inv(A) B = solve(A, B)": [linalg(A) @ linalg(A)],
     }
 
@@ -408,7 +402,7 @@ def test_gaussian_process_gradient_is_symmetric_form(rng):
     cost = -(t / 2) * sg.logdet(K) - 0.5 * sg.trace(sg.inv(K) @ Y @ Y.T)
     gradients = sg.grad(cost, [M, s])
     simplified = sg.simplify(gradients)
-    assert sg.op_count(simplified) <= sg.op_count(gradients) - 6  # two folds are done when built
+    assert sg.op_count(simplified) <= sg.op_count(gradients) - 5  # three folds are done when built
     assert simplified[0].op.name == "multiply"  # 2 * (...): one product, not a sum of two
     for before, after in zip(gradients, simplified):
         assert_same_values(before, after, rng)
@@ -478,7 +472,8 @@ def test_simplified_mlp_gradients(activation, batched, rng):
     loss, params, a3, label = _mlp(activation, batched)
     nodes = sg.grad(loss, params + [a3])
     simplified = sg.simplify(nodes)
-    assert sg.op_count(simplified) < sg.op_count(nodes)
+    assert sg.op_count(simplified) <= sg.op_count(nodes)  # the closed form is built already
+    assert nodes[-1] is sg.softmax(a3) - sg.one_hot(label, 4)
     # the closed form, with the forward logits in their simplified (W x + b) spelling
     assert simplified[-1] is sg.simplify(sg.softmax(a3) - sg.one_hot(label, 4))
     assert simplified[-1].op is REGISTRY["subtract"]

@@ -99,9 +99,14 @@ def test_a_vector_gradient_compiles_to_two_products_not_a_matrix_sum(optimize, r
     np.testing.assert_allclose(got, (av + av.T) @ xv, rtol=1e-13)
 
 
-def test_a_matrix_factor_compiles_to_one_product():
-    source = sg.codegen([X, A], [sg.grad(sg.trace(X.T @ A @ X), X)], optimize=False)
-    assert _products(source) == 1
+def test_a_wide_matrix_factor_compiles_to_one_product_a_narrow_one_to_two():
+    """(A + Aᵀ) X: one product saved for a wide X; for a few columns the strided sum
+    costs more than the second product."""
+    wide = sg.matrix("W", (n, node_lowerings.NARROW_COLUMNS + 1))
+    for factor, products in ((wide, 1), (X, 2)):
+        source = sg.codegen([factor, A], [sg.grad(sg.trace(factor.T @ A @ factor), factor)],
+                            optimize=False)
+        assert _products(source) == products and ("A + A.T" in source) == (products == 1)
 
 
 def test_small_sums_of_unrelated_matrices_stay_factored():

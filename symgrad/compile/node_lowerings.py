@@ -27,8 +27,8 @@ Each rule maps a node to a replacement of the same value, or ``None``:
   ``(P + Q) v`` is ``add_product(P v, Q, v)``, ``P v + Q v`` with ``P v`` read
   again: one product and no matrix sum, the code of the graph before the fold.
   For a vector ``v`` two products are cheaper than a sum of the matrices and one
-  (``A + Aᵀ`` always, other sums of large matrices: the sum streams both
-  matrices and writes a third), so they are taken out too.
+  (``A + Aᵀ`` always, and for a few columns too; other sums of large matrices: the
+  sum streams both matrices and writes a third), so they are taken out too.
 * **A derivative's factors in the order that frees them.** ``g * (s * f(s))``
   (sigmoid's backward pass: ``g * (s * (1 - s))``, ``f`` elementwise in ``s``
   and scalars; arrays only) is ``(g * s) * f(s)`` when the inner product has no other reader:
@@ -139,20 +139,27 @@ def _products_of(matrix, factor, side: str) -> list:
 
 
 #: Fewest entries of a matrix ``P + Q`` (of known sizes) for which ``(P + Q) v`` of a
-#: vector ``v`` runs as two matrix-vector products: both forms stream the matrices, the
-#: sum writing one more; below, the extra product's call costs more (a 2-core Intel
-#: machine, docs/performance.md, branch printing: even at n = 50, ahead from n = 100).
+#: narrow ``v`` runs as two products: both forms stream the matrices, the sum writing
+#: one more; below, the extra product's call costs more (a 2-core Intel machine,
+#: docs/performance.md, branch printing: even at n = 50, ahead from n = 100).
 DISTRIBUTED_MIN_ENTRIES = 4096
+#: Most columns of a matrix factor for which two products beat ``(A + Aᵀ) X``: a
+#: product of a few columns streams the matrix about once, while the transpose sum, a
+#: strided pass, costs about seven matrix-vector products at n = 1000 (ahead at 3
+#: columns, behind at 30; a plain sum ``A + B`` is ahead from 3 columns).
+NARROW_COLUMNS = 8
 
 
-def _distributes(p, q, total, factor) -> bool:
-    """Whether ``(p + q) v`` of a vector ``v`` is cheaper as ``p v + q v``: when one is the
-    other's transpose (a strided sum, slower at every size measured) or the matrix is
-    large or of a named size."""
-    if factor.ndim != 1:
-        return False
-    if (p.op is structure.transpose and p.operands[0] is q) or (
-            q.op is structure.transpose and q.operands[0] is p):
+def _distributes(p, q, total, factor, side: str) -> bool:
+    """Whether ``(p + q) v`` is cheaper as ``p v + q v``: the sum ``A + Aᵀ`` (strided)
+    and ``v`` a vector or a few known columns (rows, on the left), or ``v`` a vector and
+    the matrix large or of a named size."""
+    transposes = (p.op is structure.transpose and p.operands[0] is q) or (
+        q.op is structure.transpose and q.operands[0] is p)
+    if factor.ndim == 2:
+        free = factor.shape[1] if side == "right" else factor.shape[0]
+        return transposes and isinstance(free, int) and free <= NARROW_COLUMNS
+    if transposes:
         return True
     rows, columns = total.shape
     return not (isinstance(rows, int) and isinstance(columns, int)) or \
@@ -161,8 +168,8 @@ def _distributes(p, q, total, factor) -> bool:
 
 def _product_out_of_sum(node, present):
     """``(P + Q) v`` -> ``add_product(P v, Q, v)`` (``u (P + Q)`` likewise) when the sum
-    has no other reader and the graph computes ``P v`` anyway, or ``v`` is a vector for
-    which two products are cheaper (:func:`_distributes`; see the module docstring)."""
+    has no other reader and the graph computes ``P v`` anyway, or ``v`` is narrow enough
+    that two products are cheaper (:func:`_distributes`; see the module docstring)."""
     a, b = node.operands
     for side, total, factor in (("right", a, b), ("left", b, a)):
         if total.op is not elementwise.add or total.ndim != 2 or present.uses(total) != 1:
@@ -174,7 +181,7 @@ def _product_out_of_sum(node, present):
             if done is not None:
                 return _add_product(done, q, factor, side)
         p, q = total.operands
-        if _distributes(p, q, total, factor):
+        if _distributes(p, q, total, factor, side):
             return _add_product(_products_of(p, factor, side)[-1], q, factor, side)
     return None
 

@@ -80,7 +80,7 @@ def _unbroadcast(build):
     def fold(a: Node, b: Node):
         for i, (c, x) in enumerate(((a, b), (b, a))):
             if c.op is broadcast_to_op and c.operands[0].ndim == 0 \
-                    and c.operands[0].value is not None and x.shape == c.shape:
+                    and c.operands[0].value is not None and _covers(x, c):
                 scalar = c.operands[0]
                 return build(scalar, x) if i == 0 else build(x, scalar)
         return None
@@ -116,6 +116,16 @@ def _broadcast_scalar_fold(ufunc):
     return fold
 
 
+def _covers(x: Node, c: Node) -> bool:
+    """Whether ``x`` already has the shape that ``x`` and ``c`` broadcast to."""
+    if x.shape == c.shape:
+        return True
+    try:
+        return broadcast_shapes(x.shape, c.shape) == x.shape
+    except ShapeError:
+        return False
+
+
 # Each op's folds, built once (the builders resolve the op records when called).
 _ADD_CHAIN = (_scalar_fold(np.add), _broadcast_scalar_fold(np.add), *_ADD_FOLDS,
               _unbroadcast(lambda p, q: add(p, q)))
@@ -139,15 +149,54 @@ def _shared_factor(a, b, combine):
     return None if fold is None else fold(a, b, combine)
 
 
+def _like_terms(a, b):
+    """``x + x = 2x``, ``(z + x) + x = z + 2x`` and ``(x - z) + x = 2x - z`` (float64)."""
+    if b.dtype != "float64":
+        return None
+    if a is b:
+        return multiply(2.0, a)
+    if a.shape != b.shape or not (a.op is add or a.op is subtract):
+        return None
+    first, second = a.operands
+    if a.op is add and (first is b or second is b):
+        return add(second if first is b else first, multiply(2.0, b))
+    if a.op is subtract and first is b:
+        return subtract(multiply(2.0, b), second)
+    return None
+
+
+def _as_difference(a, b):
+    """``x + (-y) = x - y`` and ``(-y) + x = x - y`` (the same floats), where the
+    difference keeps the sum's shape and dtype."""
+    if b.op is negative:
+        x, y = a, b.operands[0]
+    elif a.op is negative:
+        x, y = b, a.operands[0]
+    else:
+        return None
+    if x.shape != y.shape or x.dtype != "float64" or y.dtype != "float64":
+        return None
+    return subtract(x, y)
+
+
 def _fold_add(a, b):
-    if a is b and a.dtype == "float64":
-        return multiply(2.0, a)  # x + x = 2x
+    a_op, b_op = a.op, b.op  # identity tests first: most sums fold nothing
+    if a is b or a_op is add or a_op is subtract:
+        folded = _like_terms(a, b)
+        if folded is not None:
+            return folded
+    if a_op is negative or b_op is negative:
+        folded = _as_difference(a, b)
+        if folded is not None:
+            return folded
     if not _may_fold(a, b):
         return _shared_factor(a, b, add)
     return _first_fold(a, b, *_ADD_CHAIN)
 
 
 def _fold_subtract(a, b):
+    if b.op is negative and a.shape == b.shape and a.dtype == "float64" == b.operands[0].dtype:
+        return add(a, b.operands[0])  # x - (-y) = x + y (the same floats)
     if not _may_fold(a, b):
         return _shared_factor(a, b, subtract)
     folded = _first_fold(a, b, *_SUBTRACT_CHAIN)
@@ -245,19 +294,25 @@ def _fold_multiply(a, b):
 
 
 def _fold_negative(x):
-    """``-(-y) = y``, ``-((-p) q) = p q`` and ``-0 = 0``, only where the fold keeps the node's dtype: the
+    """``-(-y) = y``, ``-((-p) q) = p q``, ``-(c q) = (-c) q`` for a 0-d constant ``c``
+    and ``-0 = 0``, only where the fold keeps the node's dtype: the
     negative of a bool or int is float64, so ``-(-(x > 0))`` is not ``x > 0``."""
     if x.op is negative and x.operands[0].dtype == x.dtype:
         return x.operands[0]
-    if x.op is multiply:  # -((-p) q) = p q (negation is exact: the same floats)
+    if x.op is multiply:  # -((-p) q) = p q, -(c q) = (-c) q (negation is exact: the same floats)
         p, q = x.operands
         if p.op is negative or q.op is negative:
             product = multiply(p.operands[0], q) if p.op is negative else multiply(p, q.operands[0])
             return product if product.dtype == x.dtype else None
+        if p.op is LEAF_OPS.constant and p.ndim == 0 and p.dtype == "float64" == x.dtype:
+            return multiply(as_node(-float(p.value)), q)
     if x.op is zeros_op and x.dtype == "float64":
         return x
     if x.op is LEAF_OPS.constant and x.ndim == 0 and x.dtype == "float64":
         return as_node(-float(x.value))
+    scalar = _broadcast_scalar(x) if x.op is broadcast_to_op else None
+    if scalar is not None and scalar.dtype == "float64":  # -(c broadcast) = (-c) broadcast
+        return broadcast_to(as_node(-float(scalar.value)), x.shape)
     return None
 
 

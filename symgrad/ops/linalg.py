@@ -40,12 +40,15 @@ BATCHED_MATMUL: list = []
 
 def _matmul_fold(a, b):
     """``I @ x = x`` and ``x @ I = x`` for a float64 ``x`` (the trace's vjp seeds with
-    ``g I``, so the gradient of ``tr(Xᵀ M X)`` would read ``… @ I``); operands of rank
+    ``g I``, so the gradient of ``tr(Xᵀ M X)`` would read ``… @ I``), ``x @ Bᵀ = B @ x``
+    for a vector ``x`` (the same products, as the Cookbook writes them); operands of rank
     > 2 build the batched einsum; other ranks 1 and 2 stay this op."""
     if a.op is eye and 1 <= b.ndim <= 2 and b.dtype == "float64" and a.shape[1] == b.shape[0]:
         return b
     if b.op is eye and 1 <= a.ndim <= 2 and a.dtype == "float64" and a.shape[-1] == b.shape[0]:
         return a
+    if a.ndim == 1 and b.op is transpose and b.ndim == 2:  # x Bᵀ = B x: one spelling
+        return matmul(b.operands[0], a)
     if a.ndim <= 2 and b.ndim <= 2:
         return None
     return BATCHED_MATMUL[0](a, b)
@@ -69,18 +72,22 @@ def _matmul_vjp(g, out, a, b):
     return [g * b, g * a]
 
 
-def _matmul_numpy(args, attrs, ctx):
-    """``np.dot``; a product ``Xᵀ @ B`` with more rows than columns is formed as
-    ``(Bᵀ @ X)ᵀ`` (the same GEMM, operands swapped; the result is a transposed,
-    F-ordered array). OpenBLAS is markedly faster that way round for the weight
-    gradients of a layer, ``xᵀ δ`` (0.7x for the rank-one 784 x 256 product of
-    an MLP at batch 1, 0.6-0.9x for tall products at batch 1024)."""
-    a, b = ctx.operands
+def dot_source(a, b, left: str, right: str) -> str:
+    """The NumPy source of ``a @ b`` (``left``, ``right``: the operands' source): ``np.dot``;
+    a product ``Xᵀ @ B`` with more rows than columns is formed as ``(Bᵀ @ X)ᵀ`` (the
+    same GEMM, operands swapped; the result is a transposed, F-ordered array). OpenBLAS
+    is markedly faster that way round for the weight gradients of a layer, ``xᵀ δ``
+    (0.7x for the rank-one 784 x 256 product of an MLP at batch 1, 0.6-0.9x for tall
+    products at batch 1024)."""
     if a.op is transpose and a.ndim == 2 and b.ndim == 2:
         rows, columns = a.shape[0], b.shape[1]
         if isinstance(rows, int) and isinstance(columns, int) and rows > columns:
-            return f"np.dot({args[1]}.T, {args[0]}.T).T"
-    return f"np.dot({args[0]}, {args[1]})"
+            return f"np.dot({right}.T, {left}.T).T"
+    return f"np.dot({left}, {right})"
+
+
+def _matmul_numpy(args, attrs, ctx):
+    return dot_source(*ctx.operands, *args)
 
 
 def print_matmul(p, node, a, b):
@@ -127,12 +134,26 @@ def _outer_infer(a, b):
 
 outer = op("outer", infer=_outer_infer, numpy="np.outer({0}, {1})",
            vjp=lambda g, out, a, b: [g @ b, a @ g], jvp=bilinear_jvp, fresh=True,
+           transposed=lambda node: outer(*node.operands[::-1]),  # (a bᵀ)ᵀ = b aᵀ, exactly
+           fold=lambda a, b: _outer_of_columns(a, b),
            linear_in=(0, 1), keeps_positive=True,
            facts=lambda node, facts: {"psd"} if node.operands[0] is node.operands[1] else F.NONE,
            samples=lambda: [Sample((Spec((3,)), Spec((2,)))), Sample((Spec(("n",)), Spec(("m",))))],
            to_sympy=lambda s, node, a, b: s.mul(a, s.T(b)),
            cli=(("node", None), ("node", None)),
     array_api="xp.reshape({0}, (-1, 1)) * xp.reshape({1}, (1, -1))")
+
+
+def _outer_of_columns(a, b):
+    """``outer(x M, y) = outer(Mᵀ x, y)`` (and in ``y``) for a vector ``x``: the same
+    product, written as a column as the Cookbook writes ``Mᵀx yᵀ``."""
+    if a.op is not matmul and b.op is not matmul:
+        return None
+    operands = [a, b]
+    for i, v in enumerate(operands):
+        if v.op is matmul and v.operands[0].ndim == 1 and v.operands[1].ndim == 2:
+            operands[i] = v.operands[1].T @ v.operands[0]
+    return None if operands == [a, b] else outer(*operands)
 
 
 def _square(x, what):

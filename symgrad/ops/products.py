@@ -32,7 +32,7 @@ from ..ir.shapes import (ShapeError, broadcast_shapes, format_shape, normalize_a
 from .base import Sample, Spec, add_all, broadcast_to, is_constant, op, zeros
 from . import elementwise
 from .linalg import BATCHED_MATMUL, dot as dot_2d, matmul as matmul_op, outer as outer_op, trace as trace_op
-from .linalg import print_matmul
+from .linalg import dot_source, print_matmul
 from .reductions import sum_
 from .structure import concatenate, diag as diag_op, eye, reshape, transpose
 from . import runtime
@@ -645,6 +645,11 @@ def _matrix_sum(p: Node, q: Node, combine) -> Node:
     return combine(p, q)
 
 
+def _applied(matrix: Node, factor: Node, side: str) -> Node:
+    """``matrix @ factor`` ("right": the factor on the right) or ``factor @ matrix``."""
+    return matrix @ factor if side == "right" else factor @ matrix
+
+
 def _factored(a: Node, b: Node, combine):
     """``P v ± Q v = (P ± Q) v`` and ``u P ± u Q = u (P ± Q)`` for two float64 ``matmul``
     products of one shape, a vector factor read either way (``x A + B x = (Aᵀ + B) x``,
@@ -659,10 +664,11 @@ def _factored(a: Node, b: Node, combine):
             pairs, key=lambda pair: pair[0][0] != "right"):
         p, q = (m.T if flip_m else m), (n.T if flip_n else n)
         if p.shape == q.shape and not _chain_link(m) and not _chain_link(n):
+            if p is q:  # x S + S x = 2 (S x) for a symmetric S (Sᵀ is S when built)
+                return 2.0 * _applied(p, factor, side) if combine is elementwise.add else None
             if flip_m and not flip_n and combine is elementwise.add:
                 p, q = q, p  # x A + B x = (B + Aᵀ) x, as simplify writes it
-            total = _matrix_sum(p, q, combine)
-            return total @ factor if side == "right" else factor @ total
+            return _applied(_matrix_sum(p, q, combine), factor, side)
     return None
 
 
@@ -691,7 +697,9 @@ def _add_product_infer(u: Node, a: Node, b: Node):
 
 # Compile-time lowering (symgrad.compile.node_lowerings): ``u + a @ b`` in one node, where
 # ``u`` is a product the graph computes anyway and the sum was factored when built.
-add_product = op("add_product", infer=_add_product_infer, numpy="{0} + np.dot({1}, {2})",
+add_product = op("add_product", infer=_add_product_infer,
+                 numpy=lambda args, attrs, ctx: f"{args[0]} + " + dot_source(*ctx.operands[1:],
+                                                                              *args[1:]),
                  fresh=True, differentiable=False,
                  array_api="{0} + xp.matmul({1}, {2})")
 

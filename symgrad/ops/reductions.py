@@ -15,7 +15,7 @@ from ..ir.shapes import ShapeError, normalize_axes, normalize_axis
 from ..ir.print_forms import Piece
 from .base import Sample, Spec, broadcast_to, op
 from . import runtime
-from .structure import diag, dimsize, reshape
+from .structure import diag, dimsize, one_hot, reshape
 from ..ir.graph import Portable
 from . import portable as xpl
 
@@ -102,7 +102,18 @@ def _sympy_sum(s, node, x):
     return s.mul(x, s.ones(cols, 1))
 
 
-sum_ = op("sum", infer=_sum_infer, numpy=_sum_numpy, prepare=_reduce_prepare,
+def _fold_sum(x, axis, keepdims):
+    """``sum(±one_hot(l, k), classes) = ±1`` (each row has one 1; the closed-form
+    phase's rule, when built): the softmax cross-entropy's gradient,
+    ``-y + softmax(z) sum(y)``, is built as ``softmax(z) - y``."""
+    negated = x.op is REGISTRY["negative"]  # declared in ops.elementwise, which imports this module
+    labels = x.operands[0] if negated else x
+    if labels.op is not one_hot or axis != (x.ndim - 1,):
+        return None
+    return broadcast_to(as_node(-1.0 if negated else 1.0), _reduced_shape(x.shape, axis, keepdims))
+
+
+sum_ = op("sum", infer=_sum_infer, numpy=_sum_numpy, prepare=_reduce_prepare, fold=_fold_sum,
           vjp=lambda g, out, x, axis, keepdims: [expand_reduced(g, x, axis, keepdims)],
           jvp=lambda ts, out, x, axis, keepdims: sum_(ts[0], axis=axis, keepdims=keepdims),
           fresh=True, linear_in=(0,), keeps_positive=True,

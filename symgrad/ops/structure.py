@@ -89,8 +89,14 @@ def _sympy_constant(s, node):
     return s.sp.ImmutableMatrix([[s.number(v) for v in row] for row in rows.tolist()])
 
 
+def _symmetric_input_transposed(node):
+    """``Sᵀ = S`` for an input declared symmetric (the declaration is trusted), so a
+    gradient's ``S + Sᵀ`` is built ``2 * S``, as the Cookbook's symmetric cases read."""
+    return node if node.attrs.get("structure") in DECLARED_FACTS else None
+
+
 input_ = op("input", infer=lambda name, shape, dtype, structure=None: (shape, dtype), numpy=None,
-            view=True, leaf="input",
+            view=True, leaf="input", transposed=_symmetric_input_transposed,
             facts=lambda node, facts: DECLARED_FACTS.get(node.attrs.get("structure"), set()),
             unicode=lambda p, node: Piece(p.input_name(node.name), weight=0),
             to_sympy=_sympy_input)

@@ -179,6 +179,10 @@ SIGNS = RuleSet("signs", [
     # (-c) x + y = y - c x: a sum leads with its positive term, as it is written by hand
     Rule("(-c) x + y = y - c x  (c > 0)", P(add, P(multiply, c, x), y),
          lambda c, x, y: y - constant(-c.value) * x, when=lambda c: float(c.value) < 0),
+    # y - (-c) x = y + c x: the sign of a difference built from a negated term (the
+    # constructors build y + (-z) as y - z) goes into the factor, so the rule above sees it
+    Rule("y - (-c) x = y + c x  (c > 0)", P(subtract, y, P(multiply, c, x)),
+         lambda c, x, y: y + constant(-c.value) * x, when=lambda c: float(c.value) < 0),
 ])
 
 

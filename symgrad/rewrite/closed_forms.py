@@ -2,39 +2,19 @@
 
 Most closed forms need no rule of their own: they fall out of the general
 algebra once a few facts about specific ops are known. For the softmax /
-cross-entropy gradient the missing fact is that a one-hot row sums to one;
-with it, ``g - softmax(a) * sum(g)`` for ``g = -one_hot(l, k)`` collapses to
-``softmax(a) - one_hot(l, k)``. The log-det gradient ``2 inv(A Aᵀ) A``
+cross-entropy gradient the fact is that a one-hot row sums to one, which the
+sum's constructor folds (``ops/reductions.py``), so ``g - softmax(a) * sum(g)``
+for ``g = -one_hot(l, k)`` is built as ``softmax(a) - one_hot(l, k)``. The log-det gradient ``2 inv(A Aᵀ) A``
 comes from symmetry (``inv(A Aᵀ)ᵀ = inv(A Aᵀ)``), the transpose of a product
 and like-term collection; see ``docs/rewrites.md`` for the derivations.
 """
 from __future__ import annotations
 
-import numpy as np
-
 from ..ir.graph import Node
-from ..ir.leaves import constant
-from ..ops import broadcast_to, elementwise, reductions, structure
-from ..ir.shapes import is_concrete
+from ..ops import elementwise, reductions, structure
 # The op records the rules match (patterns compare records, never names).
 from ..ops.elementwise import add, multiply, negative, sigmoid, subtract
-from ..ops.reductions import sum_
-from ..ops.structure import one_hot
 from .pattern import P, Rule, RuleSet
-
-labels, axis = P.var("labels"), P.var("axis")
-
-
-def ones(shape, dtype: str = "float64") -> Node:
-    """All-ones of ``shape``: a constant when concrete, a broadcast 1 otherwise."""
-    if is_concrete(shape):
-        return constant(np.ones(shape, dtype=dtype))
-    return broadcast_to(constant(np.ones((), dtype=dtype)), shape)
-
-
-def _over_classes(labels: Node, axis) -> bool:
-    """Whether the sum runs over the one-hot (last) axis only."""
-    return axis == (labels.ndim,)
 
 
 def _keepdims_shape(out: Node) -> bool:
@@ -66,10 +46,6 @@ CLOSED_FORMS = RuleSet("closed forms", [
     # a sum reshaped to its keepdims shape is the keepdims sum (so exp(Z) / that is softmax)
     Rule("reshape(sum(x, axis), kept shape) = sum(x, axis, keepdims=True)",
          P.var("out", _keepdims_shape, ops={structure.reshape}), _sum_keepdims),
-    # each one-hot row has a single 1
-    Rule("sum(one_hot(l, k), classes) = 1",
-         P(sum_, P(one_hot, labels), axis=axis).named("out"), lambda out: ones(out.shape),
-         when=_over_classes),
 ])
 
 RULESETS = (CLOSED_FORMS,)

@@ -105,20 +105,14 @@ TRANSPOSES = RuleSet("transpose algebra", [
     Rule("Aᵀ + A = A + Aᵀ", P.var("out", _transpose_first, ops={elementwise.add},
                                   some_operand={structure.transpose}),
          lambda out: out.operands[1] + out.operands[0]),
-    # xᵀAᵀ = (A x)ᵀ: for a vector x, x @ Aᵀ is A @ x (one node fewer)
-    Rule("x Aᵀ = A x  (x a vector)", P(matmul, x, P.T(A)), lambda x, A: A @ x,
-         when=lambda x: x.ndim == 1),
-    # x @ M = Mᵀ x inside a product or an outer product, so the column-vector form reads as
-    # the Cookbook writes it (outer(Dᵀ X b, c) = DᵀXbcᵀ, not outer(X b @ D, c)); a transpose
-    # is a view, and simplify still returns nothing larger than its input
-    Rule("outer(x M, y) = outer(Mᵀ x, y)  (x a vector)", P(outer, P(matmul, x, A), y),
-         lambda x, A, y: linalg_ops.outer(A.T @ x, y), when=_vector_and_matrix),
+    # x @ M = Mᵀ x inside a product, so the column-vector form reads as the Cookbook
+    # writes it (x Aᵀ = A x and outer(x M, y) = outer(Mᵀ x, y) are folded when built);
+    # a transpose is a view, and simplify still returns nothing larger than its input
     Rule("B (x M) = B (Mᵀ x)  (x a vector)", P(matmul, B, P(matmul, x, A)),
          lambda B, x, A: B @ (A.T @ x), when=lambda B, x, A: B.ndim == 2 and _vector_and_matrix(x, A)),
     # x @ S = Sᵀ x = S x for a symmetric S: the matrix written first
     Rule("x S = S x  (x a vector, S symmetric)", P(matmul, x, A), lambda x, A: A @ x,
          when=lambda x, A: x.ndim == 1 and A.ndim == 2 and is_symmetric(A)),
-    Rule("outer(x, y)ᵀ = outer(y, x)", P.T(P(outer, x, y)), lambda x, y: linalg_ops.outer(y, x)),
     Rule("det(Aᵀ) = det(A)", P(det, P.T(A)), lambda A: linalg_ops.det(A)),
     Rule("logdet(Aᵀ) = logdet(A)", P(logdet, P.T(A)), lambda A: linalg_ops.logdet(A)),
 ])
