@@ -5,6 +5,7 @@ recursion limit is built, differentiated, simplified, printed, pickled and
 compiled. CI uses depths well past the limit; ``SYMGRAD_FULL_SCALE=1`` (or the
 ``long`` hypothesis profile) runs the 10^5-node sizes the guarantees name.
 """
+import gc
 import os
 import pickle
 import subprocess
@@ -95,6 +96,11 @@ def test_unrolled_rnn_matches_hand_written_bptt():
 
 
 def _peak_bytes(steps: int) -> int:
+    """Peak traced memory of one build; the cyclic collector is off meanwhile, so a
+    collection that happens to run (or not) mid-build cannot move the peak (under
+    xdist, after other tests, it did: 6.6x once where the steady ratio is ~4.2x)."""
+    gc.collect()
+    gc.disable()
     tracemalloc.start()
     try:
         x, w, u = scalar_chain(steps)
@@ -103,6 +109,7 @@ def _peak_bytes(steps: int) -> int:
         return tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
+        gc.enable()
 
 
 def test_memory_grows_linearly_with_depth():
