@@ -5,13 +5,13 @@ scalar graphs rolled from runs of two; the W4 chain rolls into three loops whose
 values equal a hand-written backward pass; slices pick exactly the elements meant."""
 import contextlib
 import itertools
-import math
 
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
 import symgrad as sg
+from benchmarks.w4_eval import hand_floats  # the W4 chain's backward pass on floats
 from symgrad.compile import rolling
 from symgrad.ir.graph import inputs_of
 from strategies import graphs
@@ -110,19 +110,6 @@ def test_random_scalar_graphs_rolled_from_runs_of_two_are_bitwise_the_straight_c
         assert np.array_equal(_bits(rolled(*args)), _bits(straight(*args)))
 
 
-def _hand_backward(x, ws, bs):
-    """[u_d, du/dx, du/dw_i..., du/db_i...] of the W4 chain, by hand on floats."""
-    us = [x]
-    for w, b in zip(ws, bs):
-        us.append(1.0 / (1.0 + math.exp(-(w * us[-1] + b))))
-    ubar, gw, gb = 1.0, [0.0] * len(ws), [0.0] * len(ws)
-    for i in reversed(range(len(ws))):
-        zbar = ubar * us[i + 1] * (1.0 - us[i + 1])
-        gw[i], gb[i] = zbar * us[i], zbar
-        ubar = zbar * ws[i]
-    return [us[-1], ubar, *gw, *gb]
-
-
 def _w4(d: int):
     """(inputs, compiled value and gradients) of the W4 chain ``u_i = σ(w_i u_{i-1} + b_i)``."""
     inputs, u = _chain(LAYERS["affine sigmoid"], d, f"w4roll{next(_TAGS)}")
@@ -139,7 +126,8 @@ def test_the_w4_chain_rolls_into_three_loops_that_match_a_hand_backward_pass():
     rng = np.random.default_rng(0)
     ws, bs = rng.standard_normal(d).tolist(), rng.standard_normal(d).tolist()
     got = np.array(f(0.3, *ws, *bs))
-    np.testing.assert_allclose(got, _hand_backward(0.3, ws, bs), rtol=1e-12, atol=1e-300)
+    u, du_dx, du_dw, du_db = hand_floats(0.3, ws, bs)
+    np.testing.assert_allclose(got, [u, du_dx, *du_dw, *du_db], rtol=1e-12, atol=1e-300)
 
 
 def test_the_rolled_source_does_not_grow_with_the_depth():

@@ -77,8 +77,12 @@ class Run:
 def plan(order, uses, leaves, outputs) -> list:
     """The :class:`Statement` s of ``order`` (topological, as the emitter walks it):
     the nodes not in ``leaves`` (inputs and constants) that are not inlined into
-    their one reader (``uses``: read counts); ``outputs`` are always statements."""
+    their one reader (``uses``: read counts); ``outputs`` are always statements. None
+    (no walk) for an order shorter than ``MIN_STATEMENTS``: it has fewer statements
+    still, so :func:`find_runs` would roll none."""
     statements = []
+    if len(order) < MIN_STATEMENTS:
+        return statements
     outputs = set(outputs)
     constant = structure.constant
     templates: dict = {}
